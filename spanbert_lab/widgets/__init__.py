@@ -1,0 +1,1 @@
+"""Interactive explorers (pure ipywidgets + matplotlib, offline), one module per concept."""
