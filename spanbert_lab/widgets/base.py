@@ -1,0 +1,82 @@
+"""The shape every course explorer shares, so that one test helper can drive any of them.
+
+An explorer owns its state (callbacks close over ``self``, never over notebook globals), exposes its
+controls by name in :attr:`Explorer.controls`, redraws a matplotlib figure on every change, keeps a
+short text :meth:`Explorer.summary` of what is shown (what a test compares), and can save the
+current view as PNG (the "save PNG" button, or :meth:`Explorer.save_png`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+
+class Explorer(ABC):
+    """Base class: subclasses build ``self.controls`` and implement :meth:`draw`."""
+
+    def __init__(self, controls: dict[str, w.ValueWidget], *, png_name: str = "explorer.png") -> None:
+        self.controls = controls
+        self.figure: Figure | None = None
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.png_name = png_name
+        self.save_button = w.Button(description="save PNG", icon="download", tooltip="save view as PNG")
+        self.save_button.on_click(lambda _button: self.save_png(self.png_name))
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [w.HBox(list(self.controls.values())[:3]), w.HBox(list(self.controls.values())[3:]),
+             w.HBox([self.save_button, self.status]), self.output]
+        )
+        self.refresh()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    @abstractmethod
+    def draw(self, **values: Any) -> tuple[Figure, str]:
+        """Draw the view for these control values; return the figure and a text summary."""
+
+    def refresh(self) -> None:
+        """Redraw from the current control values."""
+        if self.figure is not None:
+            plt.close(self.figure)
+        self.figure, self._summary = self.draw(**self.values)
+        self.output.clear_output(wait=True)
+        with self.output:
+            from IPython.display import display
+
+            display(self.figure)
+        plt.close(self.figure)  # shown through the Output widget; keep pyplot's registry empty
+
+    def summary(self) -> str:
+        """Text of what is currently shown (what tests compare across control values)."""
+        return self._summary
+
+    def save_png(self, path: str | Path) -> Path:
+        """Save the current view as a PNG and return its path."""
+        path = Path(path)
+        assert self.figure is not None
+        self.figure.savefig(path, dpi=120, bbox_inches="tight")
+        self.status.value = f"saved <code>{path.name}</code>"
+        return path
+
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        try:
+            self.refresh()
+            self.status.value = ""
+        except ValueError as err:  # a combination of controls that cannot be drawn: say why
+            self.status.value = f"<span style='color:#b00'>{err}</span>"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
