@@ -1,0 +1,180 @@
+# %% [markdown]
+# # 00 · Welcome to spanbert-lab
+#
+# This course builds **SpanBERT** (Joshi, Chen, Liu, Weld, Zettlemoyer & Levy, *TACL* 2020,
+# arXiv:1907.10529) from the ground up: attention, masked language modelling, span masking, the
+# span boundary objective, pretraining and fine-tuning on span tasks. Every piece is written out
+# in a notebook, then checked against a small tested library, `spanbert_lab`, and against PyTorch
+# and 🤗 transformers.
+#
+# **Goals of this notebook**
+#
+# 1. Say what SpanBERT changes about BERT — precisely, because many write-ups get it wrong.
+# 2. Show the course map and how to work through it (exercises, widgets, profiles).
+# 3. Check that your environment is ready.
+
+# %%
+from spanbert_lab.runtime import setup_notebook
+
+rt = setup_notebook()
+rt
+
+# %% [markdown]
+# ## SpanBERT in one page
+#
+# BERT learns by **masked language modelling (MLM)**: hide about 15% of the WordPiece tokens of a
+# text and predict each hidden token from its context. SpanBERT keeps this objective and changes
+# three things around it.
+#
+# | | BERT | SpanBERT |
+# |---|---|---|
+# | what is hidden | 15% of sub-word tokens, chosen one by one | the same 15% budget, but in **contiguous spans of whole words** |
+# | span length | 1 token | a number of **words** drawn from a geometric distribution Geo(p = 0.2) truncated to 1..10 and renormalised: mean **3.8 words** (≈ 5 WordPieces) |
+# | 80 / 10 / 10 rule | decided per token | decided **once per span**: the whole span becomes `[MASK]`, or random tokens, or stays unchanged |
+# | training objectives | MLM + next-sentence prediction (NSP) | MLM + the **span boundary objective (SBO)**; no NSP |
+# | input | two segments (for NSP) | one contiguous segment of up to 512 tokens |
+#
+# **The span boundary objective.** For every token $x_i$ inside a masked span $(x_s, \dots, x_e)$, a
+# small two-layer network $f$ must predict $x_i$ from only the two tokens *just outside* the span,
+# $x_{s-1}$ and $x_{e+1}$, and the position of $x_i$ inside the span:
+#
+# $$\mathbf{y}_i = f(\mathbf{x}_{s-1}, \mathbf{x}_{e+1}, \mathbf{p}_{i-s+1}), \qquad
+# \mathcal{L}(x_i) = \mathcal{L}_{\text{MLM}}(x_i) + \mathcal{L}_{\text{SBO}}(x_i).$$
+#
+# The boundary vectors are forced to summarise what the span contains — exactly what span tasks
+# such as question answering and coreference need at fine-tuning time. $f$ reads the two boundary
+# vectors (each of the hidden size $h$) and a 200-dimensional relative-position embedding, so its
+# first layer maps $2h + 200 \to h$; both layers use GeLU then LayerNorm; its output layer shares
+# the word-embedding matrix with the MLM head.
+#
+# **Results.** With the same data and a better-tuned BERT baseline, SpanBERT-large reaches 94.6 F1
+# on SQuAD 1.1 and 88.7 on SQuAD 2.0 (BERT-large replica: 92.6 / 85.9), and 79.6 average F1 on
+# OntoNotes coreference (Table 1 and 3 of the paper).
+
+# %% [markdown]
+# ## What popular write-ups get wrong
+#
+# | claim you will find online | what the paper and the official code actually do |
+# |---|---|
+# | "SpanBERT has two losses, MLM and *S-MLM*" | There is no S-MLM. The two terms are the ordinary MLM loss on each masked token and the SBO loss from the boundaries; they are added with weight 1. |
+# | "SpanBERT is trained only on the span boundary objective" | MLM is kept; SBO is added to it. |
+# | "mean span length 3.8 tokens" | 3.8 **words**, about 5 WordPieces, from a *truncated and renormalised* geometric distribution (clipping at 10 would give 4.46). |
+# | "80/10/10 per token" | per **span**. |
+# | "SBO is used when fine-tuning" | SBO only shapes pretraining; fine-tuning uses plain BERT heads. |
+# | "load it with a masked-LM class and fill `[MASK]`" | The released checkpoints contain the encoder only — no MLM head, no SBO head, no pooler — so fill-mask output is meaningless. |
+# | model id `spanbert-large-cased` | on the Hugging Face hub: `SpanBERT/spanbert-base-cased` and `SpanBERT/spanbert-large-cased` (cased BERT vocabulary, 28,996 entries). |
+# | "developed at UW and Google" | University of Washington, Princeton, Allen Institute for AI and Facebook AI Research. |
+
+# %% [markdown]
+# ## The course map
+#
+# | notebook | you build | runtime (2 CPU cores, default profile) |
+# |---|---|---|
+# | `00_welcome` | this overview | seconds |
+# | `01_attention` | scaled dot-product and multi-head attention, checked against PyTorch and BERT; attention explorer | ≈ 1 min |
+# | `02_masking` | BERT's token masking, whole words, SpanBERT's geometric spans; mask explorer | ≈ 2 min |
+# | `03_span_boundary_objective` | the SBO head, the combined loss, the pretraining model; SBO explorer | ≈ 3 min |
+# | `04_pretraining` | the training loop, a live tiny pretraining run, the shipped BERT vs SpanBERT checkpoints | ≈ 4 min |
+# | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification | ≈ 8 min |
+#
+# Everything runs offline: the course generates its own corpus and tokenizer (`data/`) and ships
+# small pretrained checkpoints (`data/checkpoints/`). Real hub models and datasets are an opt-in.
+
+# %% [markdown]
+# ## How to use the course
+#
+# * **Run cells top to bottom.** Each notebook starts with `setup_notebook()`, which fixes seeds,
+#   threads and plot style so that your numbers match the stored ones.
+# * **Profiles.** The default profile `fast` is sized for a laptop CPU (and is what the tests run).
+#   Set `SPANBERT_LAB_PROFILE=full` before starting JupyterLab for longer runs; a GPU is used
+#   automatically when present.
+# * **Exercises.** Each exercise has `check()`, `hint()` and `solution()`. A wrong answer says
+#   which quantity is wrong (a shape, a value…) without giving the answer away. The *student
+#   edition* (`make student`, written to `build/student/`) replaces the solutions by `...` stubs.
+# * **Widgets.** Explorers are plain ipywidgets with a static figure beside them, so the notebook
+#   still reads well without a kernel; each has a *save PNG* button.
+#
+# Here is an exercise in action: `check()` on a correct answer says so.
+
+# %%
+from spanbert_lab.exercises import nb01_attention as ex01
+
+ex01.parameter_count.hint(1)
+
+# %% [markdown]
+# ## Environment check
+#
+# The versions below are what this notebook was run with (your machine may differ; the check
+# under it is what matters).
+
+# %% tags=["nbval-ignore-output"]
+import platform
+
+import ipywidgets
+import matplotlib
+import tokenizers
+import torch
+import transformers
+
+{
+    "python": platform.python_version(),
+    "torch": torch.__version__,
+    "transformers": transformers.__version__,
+    "tokenizers": tokenizers.__version__,
+    "ipywidgets": ipywidgets.__version__,
+    "matplotlib": matplotlib.__version__,
+    "device": str(rt.device),
+    "threads": torch.get_num_threads(),
+}
+
+# %%
+from spanbert_lab.runtime import data_dir
+
+ready = {
+    "torch >= 2.4": tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 4),
+    "transformers 5.x": transformers.__version__.startswith("5."),
+    "course tokenizer shipped": (data_dir() / "tokenizer" / "tokenizer.json").is_file(),
+    "profile": rt.profile,
+}
+ready
+
+# %% [markdown]
+# ## Summary
+#
+# * SpanBERT = BERT's MLM with **span masking** (whole words, Geo(0.2) lengths truncated to 1..10,
+#   mean 3.8 words, 80/10/10 per span) + the **span boundary objective**, on single segments, without NSP.
+# * SBO predicts each span token from the two boundary vectors and a relative-position embedding;
+#   its loss is added to MLM's. It is not used at fine-tuning time.
+# * The course runs offline on a laptop; exercises have `check()` / `hint()` / `solution()`.
+#
+# ## Quiz
+
+# %%
+from spanbert_lab.exercises.quiz import quiz
+
+quiz(
+    "Welcome quiz",
+    (
+        "How long is an average SpanBERT span?",
+        [
+            ("3.8 WordPiece tokens", False, "The lengths are counted in words; 3.8 words are about 5 WordPieces."),
+            ("3.8 words", True, "Geo(0.2) truncated to 1..10 words and renormalised has mean 3.797."),
+            ("5 words, the mean of Geo(0.2)", False, "That is the untruncated mean; truncating at 10 words lowers it to 3.8."),
+        ],
+    ),
+    (
+        "Which losses does SpanBERT add up?",
+        [
+            ("MLM and NSP", False, "SpanBERT drops next-sentence prediction and trains on single segments."),
+            ("MLM and SBO", True, "Both are cross-entropy over the vocabulary, summed with weight 1."),
+            ("MLM and S-MLM", False, "There is no 'S-MLM' in the paper or code; that name comes from blog posts."),
+        ],
+    ),
+    (
+        "Can you fill in [MASK] with the released SpanBERT checkpoint?",
+        [
+            ("Yes, with a masked-LM class", False, "The released weights have no MLM head; it would be randomly initialised."),
+            ("No, the checkpoints hold the encoder only", True, "Fine-tune them, or use the course's own checkpoints, which keep their heads."),
+        ],
+    ),
+)

@@ -1,0 +1,150 @@
+"""A collator around ``mask_batch`` for ``torch.utils.data.DataLoader`` and ``Trainer``.
+
+Spec: ``spanbert-facts.md`` §1.9 (dynamic masking: a new mask every epoch) and the SBO batch format
+of ``docs/DEVELOPING.md``. Each example gets its own ``torch.Generator`` seeded from
+(seed, epoch, index) (:func:`spanbert_lab.masking.example_generator`), so the mask of example i in
+epoch e is the same whatever the batch size, the number of DataLoader workers or of processes —
+fairseq's per-index seeding, with a local generator instead of the global one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from spanbert_lab.masking import (
+    SCHEMES,
+    MaskingConfig,
+    RandomTokenSampler,
+    Scheme,
+    example_generator,
+    mask_batch,
+    vocab_info,
+)
+
+_ANNOTATION_KEY = {"entity": "entities", "noun_phrase": "noun_phrases"}
+
+
+class MaskingCollator:
+    """Pads examples and masks them with one scheme; returns the SBO batch format.
+
+    Args:
+        tokenizer: the WordPiece tokenizer (for [PAD], [MASK], special ids and ``##`` pieces).
+        scheme: ``"subword"``, ``"whole_word"``, ``"span"``, ``"entity"`` or ``"noun_phrase"``.
+        config: :class:`MaskingConfig` (default: the paper's settings).
+        seed: base seed; ``None`` means 0 (masks are always reproducible).
+        unigram_counts: (V,) corpus token counts for unigram random replacement tokens
+            (:func:`spanbert_lab.masking.unigram_counts`); ``None`` → uniform over non-special ids.
+        include_sbo: add the ``sbo_*`` keys (off for a plain MLM baseline).
+        pad_to_multiple_of: round the padded length up to a multiple of this.
+
+    Examples are dicts with ``input_ids`` (list or 1-D tensor), an ``index`` (int, fixes the
+    example's mask per epoch), and optionally ``token_type_ids``, ``next_sentence_label`` (NSP
+    mode) and ``entities`` / ``noun_phrases`` (token spans, for those schemes) — what
+    :meth:`spanbert_lab.blocks.Block.to_example` makes. Plain id sequences are accepted too.
+    Without ``index`` the collator numbers examples in the order it sees them, which is
+    reproducible in one process only. With ``Trainer`` set ``remove_unused_columns=False`` so that
+    ``index`` reaches the collator, and call :meth:`set_epoch` (see :func:`epoch_callback`).
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        scheme: Scheme = "span",
+        config: MaskingConfig | None = None,
+        *,
+        seed: int | None = 0,
+        unigram_counts: torch.Tensor | None = None,
+        include_sbo: bool = True,
+        pad_to_multiple_of: int | None = None,
+    ) -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
+        if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
+            raise ValueError(f"pad_to_multiple_of={pad_to_multiple_of} must be >= 1")
+        self.tokenizer = tokenizer
+        self.scheme = scheme
+        self.config = config or MaskingConfig()
+        self.seed = 0 if seed is None else int(seed)
+        self.info = vocab_info(tokenizer)
+        self.sampler = RandomTokenSampler(self.info, self.config, unigram_counts)
+        self.include_sbo = include_sbo
+        self.pad_to_multiple_of = pad_to_multiple_of
+        self.epoch = 0
+        self._next_index = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the masks of ``epoch`` from now on (each epoch sees new masks)."""
+        self.epoch = int(epoch)
+
+    def __call__(
+        self, examples: Sequence[Mapping[str, Any] | Sequence[int]]
+    ) -> dict[str, torch.Tensor]:
+        """Collate: (B, T) ``input_ids``, ``attention_mask``, ``token_type_ids``, ``labels`` and
+        (B, M) ``sbo_left``, ``sbo_right``, ``sbo_positions``, ``sbo_labels``; (B,)
+        ``next_sentence_label`` when every example has one."""
+        rows = [ex if isinstance(ex, Mapping) else {"input_ids": ex} for ex in examples]
+        if not rows:
+            raise ValueError("cannot collate an empty list of examples")
+        ids_list = [torch.as_tensor(r["input_ids"], dtype=torch.long) for r in rows]
+        length = max(len(ids) for ids in ids_list)
+        if self.pad_to_multiple_of is not None:
+            m = self.pad_to_multiple_of
+            length = (length + m - 1) // m * m
+        batch = len(rows)
+        input_ids = torch.full((batch, length), max(self.info.pad_token_id, 0), dtype=torch.long)
+        attention_mask = torch.zeros((batch, length), dtype=torch.long)
+        token_type_ids = torch.zeros((batch, length), dtype=torch.long)
+        for b, (row, ids) in enumerate(zip(rows, ids_list, strict=True)):
+            input_ids[b, : len(ids)] = ids
+            attention_mask[b, : len(ids)] = 1
+            if row.get("token_type_ids") is not None:
+                token_type_ids[b, : len(ids)] = torch.as_tensor(row["token_type_ids"])
+        generators = []
+        for row in rows:
+            index = row.get("index")
+            if index is None:
+                index, self._next_index = self._next_index, self._next_index + 1
+            generators.append(example_generator(self.seed, self.epoch, int(index)))
+        annotations = None
+        if self.scheme in _ANNOTATION_KEY:
+            key = _ANNOTATION_KEY[self.scheme]
+            annotations = [
+                [tuple(span) for span in row.get(key, row.get("annotations", [])) or []]
+                for row in rows
+            ]
+        masked = mask_batch(
+            input_ids,
+            attention_mask,
+            tokenizer=self.info,
+            scheme=self.scheme,
+            config=self.config,
+            annotations=annotations,
+            generators=generators,
+            unigram_counts=self.sampler,
+            token_type_ids=token_type_ids,
+        )
+        out = masked.to_dict()
+        if not self.include_sbo:
+            out = {k: v for k, v in out.items() if not k.startswith("sbo_")}
+        if (
+            all(row.get("next_sentence_label") is not None for row in rows)
+            and "next_sentence_label" in rows[0]
+        ):
+            out["next_sentence_label"] = torch.tensor(
+                [int(row["next_sentence_label"]) for row in rows], dtype=torch.long
+            )
+        return out
+
+
+def epoch_callback(collator: MaskingCollator) -> Any:
+    """A ``transformers.TrainerCallback`` that calls ``collator.set_epoch`` at each epoch start."""
+    from transformers import TrainerCallback
+
+    class _SetEpoch(TrainerCallback):
+        def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            collator.set_epoch(int(state.epoch or 0))
+
+    return _SetEpoch()

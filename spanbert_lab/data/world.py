@@ -1,0 +1,374 @@
+"""The fictional world the course data describes: people, places, organisations and events.
+
+:func:`build_world` draws a coherent world from one ``random.Random``: the country of Osterhal,
+its provinces, rivers and towns; the companies, colleges, newspapers, clubs and parties in those
+towns; the people born, employed, married and buried there; and the events (fairs, floods,
+treaties, strikes) that happened in them. Names are put together from syllables so that most are
+rare: a WordPiece vocabulary trained on the corpus has to split them into several pieces, as BERT's
+vocabulary splits rare real names.
+
+Every draw uses the generator passed in; nothing touches a global random state.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from spanbert_lab.data.text import Date
+
+COUNTRY = "Osterhal"
+DEMONYM = "Osterhalish"
+NEIGHBOURS = ("Vaskaria", "the Thessel Isles", "Brunmark", "Quorvania")
+
+_F_START = "Al Bri Cae Dor El Fen Gael Hal Isol Jor Kae Lis Mar Ner Ol Per Quen Ros Sel Tam Ul Ves Wyn Ys Zor An Bel Cor Dag Eir Fal Hel Ivo Lin Mae Nim Oda Rhe Sig Thea Una Val".split()  # noqa: E501
+_F_END = "a ine wen elle ia ra isse ey ette anne ora ilde ys una ika".split()
+_M_START = "Ald Bran Cas Dar Ed Fin Gar Hask Ivar Jor Kel Leo Mat Nor Os Pell Rud Sten Tor Ulf Val Wal Yor Ab Bar Cor Den Eli Frod Gun Hal Ing Lor Mag Nil Orm Ran Sig Tob Vid".split()  # noqa: E501
+_M_END = "an ric mund old o ius er ard win as en is ulf ek".split()
+_SUR_START = "Kel Brau Ost Varn Thal Mer Dun Hask Quil Rav Sor Tuv Wex Yar Zeb Ald Corm Fel Grim Hollen Lind Mort Pell Stav Ebb Orl Pax Rend Sil Tarv Ulm Vos Wend Ask Byr Cald Drev Fyr Garr Hend".split()  # noqa: E501
+_SUR_MID = ["", "", "a", "e", "i", "o", "en", "er"]
+_SUR_END = "darrow ley wick holt mere by stone ford ane ovic sen ard ington worth gaard ier oux ström hagen brook vane".split()  # noqa: E501
+_PLACE_START = "Ost Vell Thar Mor Kest Hald Brun Quel Sar Tov Ulv Wend Yss Dor Gal Hov Isk Lun Nar Pem Rask Sten Tyr Ask Bel Carn Eld Fjal Grav Hel".split()  # noqa: E501
+_PLACE_END = "mouth ham vik stead port fell dale burgh wick sund moor holm ton by marra gard lund ness field".split()  # noqa: E501
+_PLACE_PREFIX = ["Upper ", "Lower ", "North ", "East ", "Port ", "Saint ", "Old ", "New "]
+_RIVER = "Vell Thessa Orn Kaldra Brisk Uma Selder Harrow Mael Tove Quist Aun".split()
+_MOUNT = "Skarn Hedda Ulvtind Morrow Peak Grauberg Kestrel Fell".split()
+
+OCCUPATIONS: dict[str, tuple[str, ...]] = {
+    "commerce": ("merchant", "shipwright", "engineer", "banker", "brewer", "ironmaster"),
+    "science": ("botanist", "chemist", "astronomer", "geologist", "physician", "surveyor"),
+    "press": ("journalist", "editor", "printer", "photographer"),
+    "sport": ("rower", "footballer", "cyclist", "coach", "runner"),
+    "politics": ("councillor", "politician", "diplomat", "lawyer", "magistrate"),
+    "arts": ("painter", "composer", "novelist", "poet", "violinist", "architect"),
+}
+ORG_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # kind: (domain, name patterns; {P} = a place, {S} = a surname)
+    "company": (
+        "commerce",
+        (
+            "{P} Shipping Company",
+            "{S} & {S2}",
+            "{P} Ironworks",
+            "{S} Brewery",
+            "{P} Salt Company",
+            "{S} Ropeworks",
+        ),
+    ),
+    "bank": ("commerce", ("Bank of {P}", "{P} Savings Bank", "{S} Brothers Bank")),
+    "college": (
+        "science",
+        ("University of {P}", "{P} Technical College", "{S} Institute", "{P} Academy of Science"),
+    ),
+    "newspaper": ("press", ("{P} Courier", "{P} Gazette", "{P} Evening Post", "{S} Weekly")),
+    "club": ("sport", ("{P} Rovers", "{P} Athletic", "{P} Rowing Club", "{S} Cycling Club")),
+    "party": (
+        "politics",
+        ("{P} Harbour Party", "{P} Farmers' League", "Liberal Union of {P}", "{P} Reform Group"),
+    ),
+    "hospital": ("science", ("Royal {P} Hospital", "{S} Infirmary", "{P} General Hospital")),
+    "society": ("arts", ("{P} Academy of Music", "{S} Society of Painters", "{P} Theatre Company")),
+}
+EVENT_KINDS: dict[str, tuple[str, ...]] = {
+    "festival": ("{P} Lantern Festival", "{P} Harvest Fair", "{P} Music Festival"),
+    "treaty": ("Treaty of {P}", "{P} Accord", "Convention of {P}"),
+    "flood": ("Great Flood of {Y}", "{P} Flood", "{Y} {R} Flood"),
+    "fire": ("{P} Harbour Fire", "Great Fire of {P}", "{Y} {P} Fire"),
+    "strike": ("{Y} Dockers' Strike", "{P} Salt Strike", "{Y} Rail Strike"),
+    "exhibition": ("{P} Exhibition of {Y}", "{Y} {P} Industrial Exhibition", "{P} Spring Salon"),
+    "race": ("{P} Regatta", "{Y} Coast Cycle Race", "{P} Marathon"),
+    "expedition": ("{S} Expedition", "{Y} {M} Expedition", "{S} Survey of {P}"),
+}
+INDUSTRIES = (
+    "salt fish",
+    "wool",
+    "copper",
+    "timber",
+    "glass",
+    "rope",
+    "barley",
+    "cheese",
+    "slate",
+    "paper",
+    "porcelain",
+    "amber",
+    "linen",
+    "iron nails",
+)
+LANDMARKS = (
+    "Old Customs House",
+    "Weavers' Hall",
+    "Clock Tower",
+    "Stone Bridge",
+    "Lighthouse",
+    "Covered Market",
+    "Observatory",
+    "Seamen's Chapel",
+)
+AWARDS = (
+    "Vell Medal",
+    "Osterhal Prize for Literature",
+    "Order of the Silver Oar",
+    "Kestmark Prize",
+    "Royal Society Medal",
+    "Golden Compass",
+)
+_TITLE_NOUNS = "Roads Tides Winter Lanterns Harbour Salt Orchard Bells Ferryman Letters Islands Glass Shore Weavers Lighthouse".split()  # noqa: E501
+_TITLE_ADJ = "Salt Long Quiet Northern Last Drowned Silver Copper Hidden Grey Broken".split()
+
+
+@dataclass
+class Place:
+    id: str
+    name: str
+    kind: str  # "town", "village", "city" or "port"
+    region: str
+    population: int
+    census_year: int
+    founded: int
+    river: str
+    elevation: int
+    industries: list[str]
+    landmarks: list[str]
+    neighbour: str = ""  # id of a nearby place
+    distance_km: int = 0
+    mayor: str = ""  # person id
+
+
+@dataclass
+class Org:
+    id: str
+    name: str
+    kind: str
+    domain: str
+    founded: Date
+    founder: str  # person id
+    hq: str  # place id
+    employees: int
+    leader: str = ""  # person id
+
+
+@dataclass
+class Person:
+    id: str
+    first: str
+    last: str
+    gender: str  # "f" or "m"
+    born: Date
+    birthplace: str
+    occupation: str
+    domain: str
+    residence: str
+    died: Date | None = None
+    deathplace: str = ""
+    employer: str = ""
+    school: str = ""
+    spouse: str = ""
+    parents: list[str] = field(default_factory=list)
+    siblings: list[str] = field(default_factory=list)
+    children: int = 0
+    works: list[tuple[str, int]] = field(default_factory=list)
+    award: tuple[str, int] | None = None
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+@dataclass
+class Event:
+    id: str
+    name: str
+    kind: str
+    date: Date
+    place: str
+    organiser: str  # org id
+    participants: list[str]
+    count: int  # attendance, houses lost, delegates … depending on kind
+    days: int
+
+
+@dataclass
+class World:
+    """All entities, indexed by id."""
+
+    regions: list[str]
+    places: dict[str, Place]
+    orgs: dict[str, Org]
+    people: dict[str, Person]
+    events: dict[str, Event]
+
+
+def _unique(make: callable, used: set[str]) -> str:  # type: ignore[valid-type]
+    for _ in range(200):
+        name = make()
+        if name not in used:
+            used.add(name)
+            return name
+    raise RuntimeError("name space exhausted; add syllables")
+
+
+def _date(rng: random.Random, lo: int, hi: int) -> Date:
+    return Date(rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28))
+
+
+def build_world(
+    rng: random.Random,
+    n_people: int = 6000,
+    n_places: int = 400,
+    n_orgs: int = 500,
+    n_events: int = 400,
+) -> World:
+    """Draw a world. Sizes are counts of each entity kind; all draws come from ``rng``."""
+    used: set[str] = set()
+    regions = [_unique(lambda: rng.choice(_PLACE_START) + rng.choice(["mark", "land", "ia", "en"]), used) for _ in range(10)]  # noqa: E501
+
+    def place_name() -> str:
+        core = rng.choice(_PLACE_START) + rng.choice(["", "", "a", "e", "i"]) + rng.choice(_PLACE_END)  # noqa: E501
+        return rng.choice(_PLACE_PREFIX) + core if rng.random() < 0.15 else core
+
+    places: dict[str, Place] = {}
+    for i in range(n_places):
+        kind = rng.choices(["village", "town", "city", "port"], weights=[4, 4, 1, 2])[0]
+        pop = {"village": (80, 2500), "town": (2000, 40000), "city": (40000, 900000), "port": (1500, 120000)}[kind]  # noqa: E501
+        places[f"L{i}"] = Place(
+            id=f"L{i}",
+            name=_unique(place_name, used),
+            kind=kind,
+            region=rng.choice(regions),
+            population=rng.randint(*pop),
+            census_year=rng.choice([1901, 1911, 1921, 1931, 1951, 1961]),
+            founded=rng.randint(1100, 1850),
+            river=rng.choice(_RIVER),
+            elevation=rng.randint(2, 900),
+            industries=rng.sample(INDUSTRIES, rng.randint(1, 4)),
+            landmarks=rng.sample(LANDMARKS, rng.randint(0, 2)),
+        )
+    place_ids = list(places)
+    for p in places.values():
+        p.neighbour = rng.choice([q for q in place_ids[:200] if q != p.id])
+        p.distance_km = rng.randint(3, 140)
+
+    def first(gender: str) -> str:
+        start, end = (_F_START, _F_END) if gender == "f" else (_M_START, _M_END)
+        return rng.choice(start) + rng.choice(end)
+
+    def surname() -> str:
+        return rng.choice(_SUR_START) + rng.choice(_SUR_MID) + rng.choice(_SUR_END)
+
+    surnames = [_unique(surname, used) for _ in range(n_people // 3)]
+    people: dict[str, Person] = {}
+    for i in range(n_people):
+        gender = rng.choice("fm")
+        domain = rng.choice(list(OCCUPATIONS))
+        born = _date(rng, 1790, 1950)
+        person = Person(
+            id=f"P{i}",
+            first=first(gender),
+            last=rng.choice(surnames),
+            gender=gender,
+            born=born,
+            birthplace=rng.choice(place_ids),
+            occupation=rng.choice(OCCUPATIONS[domain]),
+            domain=domain,
+            residence=rng.choice(place_ids),
+            children=rng.choice([0, 0, 1, 2, 2, 3, 4, 5, 7]),
+        )
+        if rng.random() < 0.75:
+            person.died = _date(rng, born.year + 35, born.year + 95)
+            person.deathplace = rng.choice([person.residence, person.birthplace, rng.choice(place_ids)])  # noqa: E501
+        if domain in ("arts", "science", "press") and rng.random() < 0.8:
+            for _ in range(rng.randint(1, 3)):
+                title = rng.choice(
+                    [
+                        f"The {rng.choice(_TITLE_ADJ)} {rng.choice(_TITLE_NOUNS)}",
+                        f"{rng.choice(_TITLE_NOUNS)} of {places[rng.choice(place_ids)].name}",
+                        f"A History of {places[rng.choice(place_ids)].name}",
+                    ]
+                )
+                person.works.append((title, born.year + rng.randint(22, 60)))
+        if rng.random() < 0.3:
+            person.award = (rng.choice(AWARDS), born.year + rng.randint(30, 70))
+        people[person.id] = person
+    person_ids = list(people)
+    # Families: a person's parents are older people; siblings share a surname.
+    by_surname: dict[str, list[str]] = {}
+    for p in people.values():
+        by_surname.setdefault(p.last, []).append(p.id)
+    for p in people.values():
+        older = [q for q in by_surname[p.last] if people[q].born.year < p.born.year - 18]
+        if older and rng.random() < 0.7:
+            p.parents = [rng.choice(older)]
+        sibs = [q for q in by_surname[p.last] if q != p.id and abs(people[q].born.year - p.born.year) < 12]  # noqa: E501
+        p.siblings = sibs[:3]
+        if not p.spouse and rng.random() < 0.6:
+            cands = [q for q in rng.sample(person_ids, 20) if not people[q].spouse and q != p.id and people[q].gender != p.gender and abs(people[q].born.year - p.born.year) < 10]  # noqa: E501
+            if cands:
+                p.spouse = cands[0]
+                people[cands[0]].spouse = p.id
+
+    orgs: dict[str, Org] = {}
+    kinds = list(ORG_KINDS)
+    for i in range(n_orgs):
+        kind = rng.choice(kinds)
+        domain, patterns = ORG_KINDS[kind]
+        hq = name = ""
+        while not name or name in used:
+            hq = rng.choice(place_ids)
+            name = rng.choice(patterns).format(
+                P=places[hq].name, S=rng.choice(surnames), S2=rng.choice(surnames)
+            )
+        used.add(name)
+        orgs[f"O{i}"] = Org(
+            id=f"O{i}",
+            name=name,
+            kind=kind,
+            domain=domain,
+            founded=_date(rng, 1780, 1930),
+            founder=rng.choice(person_ids),
+            hq=hq,
+            employees=rng.choice([rng.randint(8, 90), rng.randint(100, 4000), rng.randint(4000, 30000)]),  # noqa: E501
+            leader=rng.choice(person_ids),
+        )
+    org_by_domain: dict[str, list[str]] = {}
+    for o in orgs.values():
+        org_by_domain.setdefault(o.domain, []).append(o.id)
+    colleges = [o for o in orgs if orgs[o].kind == "college"]
+    for p in people.values():
+        pool = org_by_domain.get(p.domain) or list(orgs)
+        if rng.random() < 0.85:
+            p.employer = rng.choice(pool)
+        if rng.random() < 0.6:
+            p.school = rng.choice(colleges)
+    for pl in places.values():
+        if pl.kind != "village" and rng.random() < 0.6:
+            pl.mayor = rng.choice(person_ids)
+
+    events: dict[str, Event] = {}
+    ekinds = list(EVENT_KINDS)
+    for i in range(n_events):
+        kind = rng.choice(ekinds)
+        date = _date(rng, 1820, 1960)
+        where = rng.choice(place_ids)
+
+        def ev_name(kind: str = kind, date: Date = date, where: str = where) -> str:
+            return rng.choice(EVENT_KINDS[kind]).format(
+                P=places[where].name, Y=date.year, R=places[where].river, S=rng.choice(surnames), M=rng.choice(_MOUNT)  # noqa: E501
+            )
+
+        parts = rng.sample(person_ids, rng.randint(2, 4))
+        events[f"E{i}"] = Event(
+            id=f"E{i}",
+            name=_unique(ev_name, used),
+            kind=kind,
+            date=date,
+            place=where,
+            organiser=rng.choice(list(orgs)),
+            participants=parts,
+            count=rng.choice([rng.randint(12, 400), rng.randint(400, 25000)]),
+            days=rng.randint(1, 12),
+        )
+        for q in parts:
+            people[q].events.append(f"E{i}")
+    return World(regions, places, orgs, people, events)

@@ -1,0 +1,200 @@
+"""Data-parallel pretraining with ``torchrun``: process group, sharding, exact loss weighting.
+
+Launch: ``torchrun --nproc-per-node 2 -m spanbert_lab.pretrain ...``. ``torchrun`` sets
+``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``/``MASTER_PORT``; :func:`init_from_env`
+reads them and starts a process group (``gloo`` on CPU, ``nccl`` on CUDA). Without them
+everything runs as a single process with ``rank = 0, world_size = 1``.
+
+**The global batch is the same as in one process.** Every process draws the same data order
+(a permutation seeded by ``(seed, epoch)``) and cuts it into the same global batches; process
+``r`` keeps examples ``r, r + W, r + 2W, …`` of each global batch (:func:`shard`). Because each
+example's mask depends only on ``(seed, epoch, index)`` and never on which process builds it,
+the union of the shards is exactly the single-process batch.
+
+**The loss is the same as in one process.** SpanBERT's loss is a mean over *tokens*
+(MLM targets, SBO targets), and different shards hold different numbers of targets, so averaging
+the per-process means would weight tokens unequally. Instead each process rescales its means into
+its share of the global sum, ``W · mean_r · n_r / N`` with ``N = Σ_r n_r`` (one ``all_reduce`` of
+the counts); DDP then *averages* gradients over the ``W`` processes, which gives exactly the
+gradient of ``Σ_r mean_r · n_r / N`` — the single-process loss of the global batch
+(:func:`shard_loss`).
+
+Dropout draws from each process's own torch generator, so with dropout on the multi-process run
+equals the single-process run in distribution, not bit for bit (the test turns dropout off).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+__all__ = [
+    "DistInfo",
+    "all_gather_objects",
+    "all_reduce_sum",
+    "barrier",
+    "broadcast_object",
+    "cleanup",
+    "init_from_env",
+    "shard",
+    "shard_loss",
+    "wrap_model",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process sits: its rank, the number of processes and its device."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 writes checkpoints, logs and progress bars."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def init_from_env(device: torch.device | str | None = None, *, timeout_s: float = 600) -> DistInfo:
+    """Start the process group from ``torchrun``'s environment variables, if they are set.
+
+    Args:
+        device: the device type to train on; with CUDA each process takes ``cuda:LOCAL_RANK``.
+            ``None`` = CUDA when available, else CPU.
+        timeout_s: how long collective operations wait for a slow peer.
+
+    Returns:
+        A :class:`DistInfo`; ``world_size == 1`` (and no process group) outside ``torchrun``.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank if world_size > 1 else 0)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if world_size > 1 and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(
+            backend=backend,
+            rank=rank,
+            world_size=world_size,
+            timeout=timedelta(seconds=timeout_s),
+            device_id=device if device.type == "cuda" else None,
+        )
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
+
+
+def cleanup() -> None:
+    """Destroy the process group, if one was started."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def shard(indices: Sequence[T], rank: int, world_size: int) -> list[T]:
+    """Process ``rank``'s share of a global batch: items ``rank, rank + W, …``.
+
+    Raises:
+        ValueError: the batch does not split evenly (every process must do the same work).
+    """
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+    if len(indices) % world_size:
+        raise ValueError(
+            f"a global batch of {len(indices)} examples does not split over {world_size} processes"
+        )
+    return list(indices[rank::world_size])
+
+
+def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
+    """``DistributedDataParallel`` around ``model`` when there are several processes.
+
+    DDP broadcasts rank 0's weights at construction (so every replica starts identical) and
+    averages gradients during ``backward``.
+    """
+    if not info.distributed:
+        return model
+    device_ids = [info.device.index] if info.device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum ``tensor`` over processes (a copy; the identity without a process group)."""
+    out = tensor.clone()
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+    return out
+
+
+def all_gather_objects(obj: Any) -> list[Any]:
+    """Every process's ``obj``, by rank (``[obj]`` without a process group)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return [obj]
+    out: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """Rank ``src``'s ``obj`` on every process."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]
+
+
+def barrier() -> None:
+    """Wait for every process (no-op without a process group)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def shard_loss(
+    means: Sequence[torch.Tensor | None],
+    local_counts: torch.Tensor,
+    global_counts: torch.Tensor,
+    world_size: int,
+) -> torch.Tensor:
+    """This process's loss such that DDP's gradient average equals the global-batch gradient.
+
+    Args:
+        means: per-term mean losses on this shard (MLM, SBO, NSP …); ``None`` = term not used.
+        local_counts: (K,) number of targets of each term on this shard (float).
+        global_counts: (K,) the same summed over processes.
+        world_size: number of processes ``W``.
+
+    Returns:
+        ``W · Σ_k mean_k · n_k / N_k`` (a scalar). A term with no target on this shard
+        contributes an exact zero that still reaches every parameter of its head, so DDP sees a
+        gradient for every parameter on every process.
+    """
+    total = None
+    for k, mean in enumerate(means):
+        if mean is None or global_counts[k] == 0:
+            continue
+        weight = world_size * local_counts[k] / global_counts[k]
+        # 0/0 means (no target on this shard) are NaN: keep the graph, drop the value.
+        term = torch.nan_to_num(mean, nan=0.0) * weight
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("no loss term has any target in the global batch")
+    return total

@@ -1,0 +1,560 @@
+"""Masking for (Span)BERT pre-training, as pure functions over token ids.
+
+Spec: ``spanbert-facts.md`` §1 (span masking, exactly as the official implementation does it) and
+§2 (which tokens get span boundary objective targets). Five schemes:
+
+* ``subword`` — BERT: ceil(ratio·n) sub-word positions, 80/10/10 decided per token;
+* ``whole_word`` — whole words (WordPiece ``##`` rule) in random order up to the budget;
+* ``span`` — SpanBERT: lengths in words from Geo(p) truncated and renormalised on 1..10, an anchor
+  drawn over sub-word positions and moved to the start of its word, masked anchors rejected, spans
+  merged when they overlap or touch, exactly ceil(ratio·n) tokens, 80/10/10 decided per merged span
+  with random tokens drawn from the corpus unigram distribution;
+* ``entity`` / ``noun_phrase`` — the paper's ablation: with probability ``annotation_prob`` a whole
+  annotated span, otherwise a geometric span (the official ``NERSpanMaskingScheme``).
+
+n counts the real, non-special tokens of a *segment* (a maximal run of non-special tokens): special
+and padding tokens are never selected, and in the two-segment (NSP) layout each segment is masked on
+its own, so spans never cross [SEP]. Every draw comes from an explicit ``torch.Generator``; the
+collator gives every example its own generator seeded from (seed, epoch, index) via
+:func:`example_generator`, so a mask never depends on batch size, worker or process count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+Scheme = Literal["subword", "whole_word", "span", "entity", "noun_phrase"]
+SCHEMES: tuple[str, ...] = ("subword", "whole_word", "span", "entity", "noun_phrase")
+IGNORE_INDEX = -100
+_KEEP, _MASK, _RANDOM = 0, 1, 2  # fate codes of a masked token
+
+
+@dataclass(frozen=True)
+class MaskingConfig:
+    """Every knob of the masking schemes; the defaults are the paper's / official code's behaviour.
+
+    Attributes:
+        mask_ratio: fraction of a segment's tokens to mask; budget = ceil(mask_ratio · n).
+        geometric_p: p of the span-length distribution Geo(p) (in words).
+        min_span_words, max_span_words: support of the span length, in words (1..10).
+        length_mode: ``"truncate"`` (renormalise on the support — the paper's "clip", mean 3.8) or
+            ``"clip"`` (min(L, max), a true clip: mean 4.46).
+        anchor: ``"subword"`` (uniform over sub-word positions, moved to its word start — official)
+            or ``"word"`` (uniform over words).
+        replacement: ``"span"`` (one 80/10/10 draw per merged span), ``"token"`` (one per token) or
+            ``"auto"``: per token for ``subword`` (BERT), per span for every other scheme.
+        mask_prob, random_prob: the 80/10/10 split; the rest (0.1) keeps the original token.
+        random_token_source: ``"unigram"`` (corpus frequencies — official; needs unigram counts,
+            otherwise falls back to uniform) or ``"uniform"`` (uniform over non-special ids).
+        max_sbo_targets_per_span: SBO targets per span (the first K tokens), K = 15.
+        annotation_prob: ``entity`` / ``noun_phrase``: chance that an iteration masks an annotation.
+        annotation_fallback: what the other iterations mask: ``"span"`` (geometric span, official
+            code) or ``"whole_word"`` (one random whole word).
+    """
+
+    mask_ratio: float = 0.15
+    geometric_p: float = 0.2
+    min_span_words: int = 1
+    max_span_words: int = 10
+    length_mode: Literal["truncate", "clip"] = "truncate"
+    anchor: Literal["subword", "word"] = "subword"
+    replacement: Literal["auto", "span", "token"] = "auto"
+    mask_prob: float = 0.8
+    random_prob: float = 0.1
+    random_token_source: Literal["unigram", "uniform"] = "unigram"
+    max_sbo_targets_per_span: int = 15
+    annotation_prob: float = 0.5
+    annotation_fallback: Literal["span", "whole_word"] = "span"
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"MaskingConfig.{name}={getattr(self, name)!r}: {why}")
+
+        if not 0.0 < self.mask_ratio <= 1.0:
+            raise bad("mask_ratio", "must be in (0, 1]")
+        if not 0.0 < self.geometric_p <= 1.0:
+            raise bad("geometric_p", "must be in (0, 1]")
+        for name in ("min_span_words", "max_span_words", "max_sbo_targets_per_span"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(name, "must be an integer >= 1")
+        if self.max_span_words < self.min_span_words:
+            raise bad("max_span_words", f"must be >= min_span_words={self.min_span_words}")
+        choices = {
+            "length_mode": ("truncate", "clip"),
+            "anchor": ("subword", "word"),
+            "replacement": ("auto", "span", "token"),
+            "random_token_source": ("unigram", "uniform"),
+            "annotation_fallback": ("span", "whole_word"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise bad(name, f"choose one of {allowed}")
+        for name in ("mask_prob", "random_prob", "annotation_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise bad(name, "must be in [0, 1]")
+        if self.mask_prob + self.random_prob > 1.0 + 1e-12:
+            raise bad(
+                "random_prob",
+                f"mask_prob + random_prob = {self.mask_prob + self.random_prob:g} exceeds 1",
+            )
+
+    def replacement_for(self, scheme: str) -> Literal["span", "token"]:
+        """The replacement unit used for ``scheme`` (resolves ``"auto"``)."""
+        if self.replacement != "auto":
+            return self.replacement
+        return "token" if scheme == "subword" else "span"
+
+
+def span_length_pmf(config: MaskingConfig | None = None) -> torch.Tensor:
+    """P(L = l) for l = min_span_words..max_span_words, float64 of shape (max - min + 1,).
+
+    ``truncate``: w(l) = p(1-p)^(l-min), renormalised (spec §1.2); ``clip``: the geometric mass
+    beyond the maximum is piled on the maximum.
+    """
+    cfg = config or MaskingConfig()
+    k = torch.arange(cfg.max_span_words - cfg.min_span_words + 1, dtype=torch.float64)
+    weights = cfg.geometric_p * (1.0 - cfg.geometric_p) ** k
+    if cfg.length_mode == "truncate":
+        return weights / weights.sum()
+    weights[-1] = (1.0 - cfg.geometric_p) ** k[-1]  # P(L >= max)
+    return weights
+
+
+def sample_span_lengths(
+    n: int, config: MaskingConfig | None = None, *, generator: torch.Generator
+) -> torch.Tensor:
+    """``n`` span lengths in words, long tensor (n,), drawn with ``generator``."""
+    cfg = config or MaskingConfig()
+    pmf = span_length_pmf(cfg)
+    return torch.multinomial(pmf, n, replacement=True, generator=generator) + cfg.min_span_words
+
+
+@dataclass(frozen=True, eq=False)
+class VocabInfo:
+    """What masking needs from a WordPiece tokenizer, as lookup tables over the vocabulary.
+
+    ``is_continuation[id]`` is True for ``##`` pieces (not word starts); ``is_special[id]`` for
+    [CLS], [SEP], [PAD], [MASK], [UNK]-like added special tokens.
+    """
+
+    vocab_size: int
+    mask_token_id: int
+    pad_token_id: int
+    is_continuation: torch.Tensor
+    is_special: torch.Tensor
+    tokens: tuple[str, ...] = field(repr=False)
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any) -> VocabInfo:
+        size = len(tokenizer)
+        tokens = tuple(tokenizer.convert_ids_to_tokens(list(range(size))))
+        is_cont = torch.tensor(
+            [t is not None and t.startswith("##") and len(t) > 2 for t in tokens]
+        )
+        is_special = torch.zeros(size, dtype=torch.bool)
+        is_special[[i for i in tokenizer.all_special_ids if 0 <= i < size]] = True
+        if tokenizer.mask_token_id is None:
+            raise ValueError("the tokenizer has no mask token; masked LM needs one")
+        pad = tokenizer.pad_token_id
+        return cls(
+            size,
+            int(tokenizer.mask_token_id),
+            -1 if pad is None else int(pad),
+            is_cont,
+            is_special,
+            tokens,
+        )
+
+
+_VOCAB_CACHE: weakref.WeakKeyDictionary[Any, VocabInfo] = weakref.WeakKeyDictionary()
+
+
+def vocab_info(tokenizer: Any) -> VocabInfo:
+    """:class:`VocabInfo` for ``tokenizer`` (cached per tokenizer; a VocabInfo passes through)."""
+    if isinstance(tokenizer, VocabInfo):
+        return tokenizer
+    info = _VOCAB_CACHE.get(tokenizer)
+    if info is None or info.vocab_size != len(tokenizer):
+        info = _VOCAB_CACHE[tokenizer] = VocabInfo.from_tokenizer(tokenizer)
+    return info
+
+
+def unigram_counts(
+    sequences: Iterable[Sequence[int] | torch.Tensor],
+    vocab_size: int,
+    *,
+    ignore_ids: Iterable[int] = (),
+) -> torch.Tensor:
+    """Token counts over a corpus token stream: long tensor (vocab_size,); ``ignore_ids`` get 0.
+
+    Pass the training blocks (their special ids in ``ignore_ids``) to get the distribution the
+    official code draws random replacement tokens from (spec §1.6).
+    """
+    counts = torch.zeros(vocab_size, dtype=torch.long)
+    for seq in sequences:
+        ids = torch.as_tensor(seq, dtype=torch.long).flatten()
+        counts += torch.bincount(ids, minlength=vocab_size)[:vocab_size]
+    ignore = list(ignore_ids)
+    if ignore:
+        counts[ignore] = 0
+    return counts
+
+
+def example_seed(seed: int, epoch: int, index: int) -> int:
+    """A 63-bit seed depending only on (seed, epoch, index): stable across runs and processes."""
+    digest = hashlib.blake2b(f"{seed}:{epoch}:{index}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+def example_generator(seed: int, epoch: int, index: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with :func:`example_seed`."""
+    return torch.Generator().manual_seed(example_seed(seed, epoch, index))
+
+
+def mask_budget(n: int, ratio: float = 0.15) -> int:
+    """Tokens to mask in a segment of n real tokens: ceil(ratio · n), exact for decimal ratios.
+
+    (The 1e-9 guards against float noise: 0.15 · 100 = 15.000000000000002 must give 15.)
+    """
+    return math.ceil(ratio * n - 1e-9)
+
+
+class RandomTokenSampler:
+    """Draws random replacement tokens: unigram (inverse CDF) or uniform over non-special ids.
+
+    Args:
+        info: the tokenizer's :class:`VocabInfo`.
+        config: uses ``random_token_source``.
+        counts: (V,) unigram counts (see :func:`unigram_counts`); ``None`` means uniform.
+    """
+
+    def __init__(self, info: VocabInfo, config: MaskingConfig, counts: torch.Tensor | None) -> None:
+        cfg = config
+        self.cdf: torch.Tensor | None = None
+        if cfg.random_token_source == "unigram" and counts is not None:
+            weights = counts.to(torch.float64)[: info.vocab_size].clone()
+            weights[info.is_special[: weights.numel()]] = 0.0
+            if weights.sum() <= 0:
+                raise ValueError("unigram_counts has no mass on non-special tokens")
+            self.cdf = torch.cumsum(weights, 0) / weights.sum()
+        self.ids = torch.nonzero(~info.is_special).flatten()
+
+    def draw(self, k: int, generator: torch.Generator) -> torch.Tensor:
+        """``k`` token ids, long (k,), drawn with ``generator``."""
+        if self.cdf is not None:
+            u = torch.rand(k, generator=generator, dtype=torch.float64)
+            return torch.searchsorted(self.cdf, u, right=True).clamp_(max=self.cdf.numel() - 1)
+        return self.ids[torch.randint(self.ids.numel(), (k,), generator=generator)]
+
+
+@dataclass
+class ExampleMask:
+    """The masking of one sequence. Tensors are (T,) long; spans are half-open (start, end)."""
+
+    input_ids: torch.Tensor
+    labels: torch.Tensor
+    spans: list[tuple[int, int]]
+    sbo_left: list[int]
+    sbo_right: list[int]
+    sbo_positions: list[int]
+    sbo_labels: list[int]
+
+
+def _segments(candidate: torch.Tensor) -> list[tuple[int, int]]:
+    """Maximal runs of True in a (T,) bool tensor, as half-open ranges."""
+    edges = torch.diff(torch.nn.functional.pad(candidate.to(torch.int8), (1, 1)))
+    starts = torch.nonzero(edges == 1).flatten().tolist()
+    ends = torch.nonzero(edges == -1).flatten().tolist()
+    return list(zip(starts, ends, strict=True))
+
+
+class _Draws:
+    """Chunked draws of (span length, anchor, coin) from one generator (fewer tiny torch calls)."""
+
+    def __init__(self, cfg: MaskingConfig, high: int, generator: torch.Generator, chunk: int):
+        self.cfg, self.high, self.gen, self.chunk = cfg, high, generator, max(8, chunk)
+        self.items: list[tuple[int, int, float]] = []
+
+    def next(self) -> tuple[int, int, float]:
+        if not self.items:
+            lengths = sample_span_lengths(self.chunk, self.cfg, generator=self.gen).tolist()
+            anchors = torch.randint(self.high, (self.chunk,), generator=self.gen).tolist()
+            coins = torch.rand(self.chunk, generator=self.gen).tolist()
+            self.items = list(zip(lengths, anchors, coins, strict=True))[::-1]
+        return self.items.pop()
+
+
+def _select_segment(
+    scheme: str,
+    n: int,
+    word_starts: list[int],
+    budget: int,
+    cfg: MaskingConfig,
+    gen: torch.Generator,
+    annotated: list[tuple[int, int]],
+) -> bytearray:
+    """Which of the segment's n tokens are masked (local coordinates): exactly ``budget`` of them
+    (``whole_word`` may stop short when no remaining word fits)."""
+    masked = bytearray(n)
+    if scheme == "subword":
+        for t in torch.randperm(n, generator=gen)[:budget].tolist():
+            masked[t] = 1
+        return masked
+    word_ends = [*word_starts[1:], n]
+    n_words = len(word_starts)
+    if scheme == "whole_word":
+        count = 0
+        for w in torch.randperm(n_words, generator=gen).tolist():
+            size = word_ends[w] - word_starts[w]
+            if count + size > budget:
+                continue  # BERT's whole-word rule: never exceed the budget
+            masked[word_starts[w] : word_ends[w]] = b"\x01" * size
+            count += size
+            if count == budget:
+                break
+        return masked
+    word_of = [0] * n
+    for w, (s, e) in enumerate(zip(word_starts, word_ends, strict=True)):
+        word_of[s:e] = [w] * (e - s)
+    draws = _Draws(cfg, n if cfg.anchor == "subword" else n_words, gen, budget)
+    count = 0
+    while count < budget:
+        length, anchor, coin = draws.next()
+        if annotated and coin < cfg.annotation_prob:
+            free = [a for a in annotated if not masked[a[0]]]
+            if free:  # a whole annotated span, uniformly among those whose start is free
+                start, end = free[int(coin / cfg.annotation_prob * len(free))]
+                for t in range(start, end):
+                    if not masked[t]:
+                        masked[t] = 1
+                        count += 1
+                        if count == budget:
+                            break
+                continue
+        if scheme != "span" and cfg.annotation_fallback == "whole_word":
+            length = 1
+        token = anchor if cfg.anchor == "subword" else word_starts[anchor]
+        if masked[token]:
+            continue  # the official code rejects a masked anchor and draws again
+        w = word_of[token]
+        for t in range(word_starts[w], word_ends[min(w + length, n_words) - 1]):
+            if not masked[t]:
+                masked[t] = 1
+                count += 1
+                if count == budget:
+                    break  # the budget is exact: stop mid-span if need be
+    return masked
+
+
+def mask_example(
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *,
+    tokenizer: Any,
+    scheme: Scheme = "span",
+    config: MaskingConfig | None = None,
+    generator: torch.Generator,
+    annotations: Sequence[tuple[int, int]] | None = None,
+    unigram_counts: torch.Tensor | RandomTokenSampler | None = None,
+) -> ExampleMask:
+    """Mask one sequence (T,) long; every draw comes from ``generator`` (consumed in a fixed order).
+
+    Arguments are those of :func:`mask_batch` for a single example. ``annotations``
+    (``entity`` / ``noun_phrase`` only) are half-open token spans of this sequence; spans that
+    cross a segment boundary are ignored. ``unigram_counts`` may be a prepared
+    :class:`RandomTokenSampler` (what :func:`mask_batch` passes, to build it once per batch).
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
+    cfg = config or MaskingConfig()
+    info = vocab_info(tokenizer)
+    ids = torch.as_tensor(input_ids, dtype=torch.long)
+    if ids.dim() != 1:
+        raise ValueError(f"mask_example expects one sequence (T,), got shape {tuple(ids.shape)}")
+    real = (
+        torch.ones_like(ids, dtype=torch.bool)
+        if attention_mask is None
+        else (torch.as_tensor(attention_mask) != 0)
+    )
+    candidate = real & ~info.is_special[ids.clamp(0, info.vocab_size - 1)]
+    word_start = ~info.is_continuation[ids.clamp(0, info.vocab_size - 1)]
+    ws_positions = torch.nonzero(word_start).flatten().tolist()
+    masked_positions: list[int] = []
+    for a, b in _segments(candidate):
+        n = b - a
+        local_starts = [0] + [p - a for p in ws_positions if a < p < b]
+        ann = []
+        if scheme in ("entity", "noun_phrase"):
+            ann = [(s - a, e - a) for s, e in annotations or () if a <= s < e <= b]
+        sel = _select_segment(
+            scheme, n, local_starts, mask_budget(n, cfg.mask_ratio), cfg, generator, ann
+        )
+        masked_positions.extend(a + t for t, m in enumerate(sel) if m)
+    pos = torch.tensor(masked_positions, dtype=torch.long)
+    is_masked = torch.zeros_like(candidate)
+    is_masked[pos] = True
+    spans = _segments(is_masked)  # merged: overlapping or adjacent spans become one
+    labels = torch.full_like(ids, IGNORE_INDEX)
+    labels[pos] = ids[pos]
+    # 80/10/10: one draw per merged span or per token
+    if cfg.replacement_for(scheme) == "span":
+        u = torch.rand(len(spans), generator=generator, dtype=torch.float64)
+        u = u.repeat_interleave(torch.tensor([e - s for s, e in spans], dtype=torch.long))
+    else:
+        u = torch.rand(pos.numel(), generator=generator, dtype=torch.float64)
+    fate = torch.full_like(pos, _KEEP)
+    fate[u < cfg.mask_prob + cfg.random_prob] = _RANDOM
+    fate[u < cfg.mask_prob] = _MASK
+    out = ids.clone()
+    out[pos[fate == _MASK]] = info.mask_token_id
+    rand_pos = pos[fate == _RANDOM]
+    if rand_pos.numel():
+        sampler = unigram_counts
+        if not isinstance(sampler, RandomTokenSampler):
+            sampler = RandomTokenSampler(info, cfg, sampler)
+        out[rand_pos] = sampler.draw(rand_pos.numel(), generator)
+    # SBO targets (spec §2): both boundaries real text tokens, first K tokens of each span
+    cand = candidate.tolist()
+    id_list = ids.tolist()
+    left, right, rel, sbo_labels = [], [], [], []
+    k = cfg.max_sbo_targets_per_span
+    for s, e in spans:
+        if s - 1 >= 0 and e < len(cand) and cand[s - 1] and cand[e]:
+            for i in range(s, min(e, s + k)):
+                left.append(s - 1)
+                right.append(e)
+                rel.append(i - s)
+                sbo_labels.append(id_list[i])
+    return ExampleMask(out, labels, spans, left, right, rel, sbo_labels)
+
+
+@dataclass
+class MaskedBatch:
+    """Result of :func:`mask_batch`: the SBO batch format of ``docs/DEVELOPING.md``.
+
+    Attributes:
+        input_ids, labels, attention_mask, token_type_ids: (B, T) long.
+        spans: per example, the merged masked spans as half-open token ranges (start, end).
+        sbo_left, sbo_right, sbo_positions, sbo_labels: (B, M) long; M = max targets (>= 1),
+            padding has ``sbo_labels == -100`` and 0 elsewhere.
+    """
+
+    input_ids: torch.Tensor
+    labels: torch.Tensor
+    attention_mask: torch.Tensor
+    token_type_ids: torch.Tensor
+    spans: list[list[tuple[int, int]]]
+    sbo_left: torch.Tensor
+    sbo_right: torch.Tensor
+    sbo_positions: torch.Tensor
+    sbo_labels: torch.Tensor
+
+    def to_dict(self) -> dict[str, torch.Tensor]:
+        """The tensors under their batch-format keys (what a model's ``forward`` takes)."""
+        keys = (
+            "input_ids",
+            "attention_mask",
+            "token_type_ids",
+            "labels",
+            "sbo_left",
+            "sbo_right",
+            "sbo_positions",
+            "sbo_labels",
+        )
+        return {key: getattr(self, key) for key in keys}
+
+
+def mask_batch(
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *,
+    tokenizer: Any,
+    scheme: Scheme = "span",
+    config: MaskingConfig | None = None,
+    generator: torch.Generator | None = None,
+    annotations: Sequence[Sequence[tuple[int, int]]] | None = None,
+    generators: Sequence[torch.Generator] | None = None,
+    unigram_counts: torch.Tensor | RandomTokenSampler | None = None,
+    token_type_ids: torch.Tensor | None = None,
+) -> MaskedBatch:
+    """Mask a padded batch.
+
+    Args:
+        input_ids: (B, T) long, with the special tokens already in place ([CLS] … [SEP] [PAD]…).
+        attention_mask: (B, T), 1 = real token; default: every non-pad token.
+        tokenizer: a WordPiece tokenizer (or its :class:`VocabInfo`).
+        scheme: one of :data:`SCHEMES`.
+        config: :class:`MaskingConfig` (default: the paper's settings).
+        generator: one generator used for the examples in order (default: seeded with 0).
+        annotations: per example, half-open token spans (``entity`` / ``noun_phrase``).
+        generators: one generator per example instead (what the collator passes; see
+            :func:`example_generator`); wins over ``generator``.
+        unigram_counts: (V,) counts for ``random_token_source="unigram"``; without them random
+            tokens are uniform over the non-special vocabulary. A prepared
+            :class:`RandomTokenSampler` is accepted too.
+        token_type_ids: (B, T), copied to the result (zeros by default).
+
+    Returns:
+        A :class:`MaskedBatch`; the input tensors are not modified.
+    """
+    cfg = config or MaskingConfig()
+    info = vocab_info(tokenizer)
+    ids = torch.as_tensor(input_ids, dtype=torch.long)
+    if ids.dim() != 2:
+        raise ValueError(f"input_ids must be (B, T), got shape {tuple(ids.shape)}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
+    if scheme in ("entity", "noun_phrase") and annotations is None:
+        raise ValueError(f"scheme={scheme!r} needs annotations (per-example token spans)")
+    batch = ids.shape[0]
+    if generators is not None and len(generators) != batch:
+        raise ValueError(f"got {len(generators)} generators for a batch of {batch}")
+    if attention_mask is None:
+        attention_mask = (ids != info.pad_token_id).long()
+    attention_mask = torch.as_tensor(attention_mask, dtype=torch.long)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    sampler = unigram_counts
+    if not isinstance(sampler, RandomTokenSampler):
+        sampler = RandomTokenSampler(info, cfg, sampler)
+    results = [
+        mask_example(
+            ids[b],
+            attention_mask[b],
+            tokenizer=info,
+            scheme=scheme,
+            config=cfg,
+            generator=generators[b] if generators is not None else gen,
+            annotations=annotations[b] if annotations is not None else None,
+            unigram_counts=sampler,
+        )
+        for b in range(batch)
+    ]
+    m = max([1] + [len(r.sbo_labels) for r in results])
+    sbo = torch.zeros(4, batch, m, dtype=torch.long)
+    sbo[3].fill_(IGNORE_INDEX)
+    for b, r in enumerate(results):
+        k = len(r.sbo_labels)
+        if k:
+            sbo[:, b, :k] = torch.tensor([r.sbo_left, r.sbo_right, r.sbo_positions, r.sbo_labels])
+    empty = torch.empty(0, ids.shape[1], dtype=torch.long)
+    return MaskedBatch(
+        input_ids=torch.stack([r.input_ids for r in results]) if batch else empty,
+        labels=torch.stack([r.labels for r in results]) if batch else empty,
+        attention_mask=attention_mask,
+        token_type_ids=torch.zeros_like(ids)
+        if token_type_ids is None
+        else torch.as_tensor(token_type_ids, dtype=torch.long),
+        spans=[r.spans for r in results],
+        sbo_left=sbo[0],
+        sbo_right=sbo[1],
+        sbo_positions=sbo[2],
+        sbo_labels=sbo[3],
+    )

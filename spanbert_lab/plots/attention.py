@@ -1,0 +1,124 @@
+"""Figures for the attention lesson (notebook 01): heatmaps, the √d_k experiment, cost curves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+@dataclass(frozen=True)
+class ScoreStatistics:
+    """What happens to dot-product scores as the key dimension d_k grows (one row per d_k)."""
+
+    d_k: tuple[int, ...]
+    variance_raw: tuple[float, ...]  # Var(q·k) without scaling, ≈ d_k
+    variance_scaled: tuple[float, ...]  # Var(q·k / √d_k), ≈ 1
+    max_weight_raw: tuple[float, ...]  # mean largest softmax weight without scaling
+    max_weight_scaled: tuple[float, ...]  # ... and with scaling
+
+
+def score_statistics(
+    d_ks: Sequence[int], *, n_keys: int = 16, samples: int = 2000, generator: torch.Generator
+) -> ScoreStatistics:
+    """Measure score variance and softmax saturation for queries/keys with i.i.d. N(0, 1) entries.
+
+    Args:
+        d_ks: key dimensions to try.
+        n_keys: keys per query (the softmax is over these).
+        samples: queries drawn per d_k.
+        generator: the source of every random draw.
+    """
+    rows = []
+    for d_k in d_ks:
+        q = torch.randn(samples, 1, d_k, generator=generator)
+        k = torch.randn(samples, n_keys, d_k, generator=generator)
+        raw = (q @ k.transpose(1, 2)).squeeze(1)  # (samples, n_keys)
+        scaled = raw / math.sqrt(d_k)
+        rows.append(
+            (
+                raw.var().item(),
+                scaled.var().item(),
+                raw.softmax(-1).max(-1).values.mean().item(),
+                scaled.softmax(-1).max(-1).values.mean().item(),
+            )
+        )
+    columns = list(zip(*rows, strict=True))
+    return ScoreStatistics(tuple(d_ks), *(tuple(c) for c in columns))
+
+
+def plot_score_statistics(stats: ScoreStatistics) -> Figure:
+    """Two panels: score variance vs d_k, and the largest softmax weight vs d_k."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.loglog(stats.d_k, stats.variance_raw, "o-", label="q·k")
+    left.loglog(stats.d_k, stats.variance_scaled, "s-", label="q·k / √d_k")
+    left.set(xlabel="d_k", ylabel="variance of the score", title="Scores grow with d_k")
+    left.legend()
+    right.semilogx(stats.d_k, stats.max_weight_raw, "o-", label="softmax(q·k)")
+    right.semilogx(stats.d_k, stats.max_weight_scaled, "s-", label="softmax(q·k / √d_k)")
+    right.axhline(1.0, color="grey", lw=0.8, ls=":")
+    right.set(xlabel="d_k", ylabel="mean largest weight", title="Unscaled softmax saturates", ylim=(0, 1.05))
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_cost(lengths: Sequence[int], seconds: Sequence[float]) -> Figure:
+    """Measured attention time against sequence length, with a fitted T² reference curve."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.loglog(lengths, seconds, "o-", label="measured")
+    ref = [seconds[-1] * (t / lengths[-1]) ** 2 for t in lengths]
+    ax.loglog(lengths, ref, "--", color="grey", label="∝ T²")
+    ax.set(xlabel="sequence length T", ylabel="seconds per call", title="Attention cost")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def attention_heatmap(
+    weights: torch.Tensor,
+    tokens: Sequence[str],
+    *,
+    query_index: int | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+) -> Axes:
+    """Draw a ``(T, T)`` attention matrix (rows = queries, columns = keys)."""
+    if weights.dim() != 2 or weights.shape[0] != weights.shape[1] or weights.shape[0] != len(tokens):
+        raise ValueError(f"need a ({len(tokens)}, {len(tokens)}) matrix, got {tuple(weights.shape)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=1.0, cmap="Blues")
+    ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    ax.set_xlabel("key (attended to)")
+    ax.set_ylabel("query")
+    ax.grid(False)
+    if query_index is not None:
+        ax.axhline(query_index - 0.5, color="tab:red", lw=1.2)
+        ax.axhline(query_index + 0.5, color="tab:red", lw=1.2)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def attention_grid(attentions: torch.Tensor, tokens: Sequence[str], *, max_layers: int = 4) -> Figure:
+    """Every head of the first ``max_layers`` layers: ``attentions`` is ``(L, H, T, T)``."""
+    layers, heads = min(attentions.shape[0], max_layers), attentions.shape[1]
+    fig, axes = plt.subplots(layers, heads, figsize=(2.2 * heads, 2.2 * layers), squeeze=False)
+    for layer in range(layers):
+        for head in range(heads):
+            ax = axes[layer][head]
+            ax.imshow(attentions[layer, head].detach().cpu().numpy(), vmin=0, vmax=1, cmap="Blues")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            ax.set_title(f"layer {layer} · head {head}", fontsize=8)
+    fig.suptitle(f"Attention of every head on: {' '.join(tokens[1:-1])[:60]}", fontsize=9)
+    fig.tight_layout()
+    return fig

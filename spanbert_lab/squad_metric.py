@@ -1,0 +1,229 @@
+"""SQuAD evaluation: the official v1.1 and v2.0 definitions, re-implemented from their description.
+
+The scores are those of the official scripts (see ``spanbert-facts.md`` §5), written out here so the
+course can read them line by line:
+
+* **normalisation** — lowercase, drop every ASCII punctuation character (``string.punctuation``),
+  delete the whole words *a*, *an*, *the*, collapse runs of whitespace;
+* **exact match** — 1 when the normalised strings are equal;
+* **F1** — over the *bag* of normalised whitespace tokens (multiset overlap), precision =
+  overlap / |prediction|, recall = overlap / |gold|;
+* each question takes the **maximum over its gold answers**; corpus scores are means × 100.
+
+The two official scripts differ in small, visible ways, all reproduced here:
+
+* v1.1: an empty side gives F1 0 (no overlap); a question without a prediction scores 0 and still
+  counts in the total; keys ``exact_match`` and ``f1``.
+* v2.0: gold answers that normalise to ``""`` are dropped (none left → the gold is ``""``); F1 is 1
+  when both sides are empty and 0 when only one is; a question is predicted *unanswerable* when its
+  no-answer probability is above ``na_prob_thresh`` (1.0, so never, unless ``na_probs`` say so);
+  keys ``exact``, ``f1``, ``total``, ``HasAns_*``, ``NoAns_*`` and, when ``na_probs`` are given, the
+  best thresholds ``best_exact``, ``best_exact_thresh``, ``best_f1``, ``best_f1_thresh`` (tuned on
+  the very set being scored — an optimistic number, and the course says so).
+
+Reference: Rajpurkar et al., SQuAD (EMNLP 2016) and SQuAD 2.0 (ACL 2018).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+__all__ = [
+    "compute_exact",
+    "compute_f1",
+    "get_tokens",
+    "normalize_answer",
+    "squad_evaluate",
+]
+
+Version = Literal["1.1", "2.0"]
+_PUNCTUATION = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b", flags=re.UNICODE)
+
+
+def normalize_answer(text: str) -> str:
+    """Lowercase, remove ASCII punctuation, remove the articles a/an/the, collapse whitespace."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def get_tokens(text: str) -> list[str]:
+    """The normalised whitespace tokens of ``text`` (``[]`` for an empty string)."""
+    return normalize_answer(text).split() if text else []
+
+
+def compute_exact(gold: str, prediction: str) -> int:
+    """1 when the normalised strings are equal, else 0."""
+    return int(normalize_answer(gold) == normalize_answer(prediction))
+
+
+def compute_f1(gold: str, prediction: str, *, version: Version = "2.0") -> float:
+    """Token-level F1 over the bags of normalised tokens.
+
+    With ``version="2.0"`` an empty side gives 1.0 when both are empty and 0.0 otherwise; with
+    ``version="1.1"`` any empty side gives 0.0 (there is no overlap to count).
+    """
+    gold_tokens, pred_tokens = get_tokens(gold), get_tokens(prediction)
+    if version == "2.0" and (not gold_tokens or not pred_tokens):
+        return float(gold_tokens == pred_tokens)
+    overlap = sum((Counter(gold_tokens) & Counter(pred_tokens)).values())
+    if overlap == 0:
+        return 0.0
+    precision = overlap / len(pred_tokens)
+    recall = overlap / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _questions(dataset: Any) -> Iterable[Mapping[str, Any]]:
+    """Every ``qa`` record of an official SQuAD JSON object (or of its ``data`` list)."""
+    articles = dataset["data"] if isinstance(dataset, Mapping) else dataset
+    if not isinstance(articles, list):
+        raise ValueError(
+            "dataset must be the official SQuAD JSON object {'version', 'data': [...]} or its "
+            f"'data' list, got {type(dataset).__name__}"
+        )
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            yield from paragraph["qas"]
+
+
+def squad_evaluate(
+    dataset: Any,
+    predictions: Mapping[str, str],
+    *,
+    version: Version = "1.1",
+    na_probs: Mapping[str, float] | None = None,
+    na_prob_thresh: float = 1.0,
+) -> dict[str, float]:
+    """Score ``{question id: answer text}`` against an official SQuAD JSON object.
+
+    Args:
+        dataset: the official JSON object ``{"version": ..., "data": [articles]}`` (or its
+            ``data`` list); each ``qa`` has ``id`` and ``answers`` (``[{"text", "answer_start"}]``).
+        predictions: answer text per question id (``""`` = "no answer", v2.0).
+        version: ``"1.1"`` or ``"2.0"`` — which official script to reproduce.
+        na_probs: v2.0 only: no-answer score per question id (the official ``--na-prob-file``);
+            adds the best-threshold keys. ``None`` = all 0.
+        na_prob_thresh: v2.0 only: predict "no answer" when ``na_probs[id] > na_prob_thresh``.
+
+    Returns:
+        v1.1: ``{"exact_match", "f1"}``; v2.0: ``{"exact", "f1", "total", "HasAns_exact",
+        "HasAns_f1", "HasAns_total", "NoAns_exact", "NoAns_f1", "NoAns_total"}`` (the HasAns/NoAns
+        groups only when non-empty) plus ``best_exact``, ``best_exact_thresh``, ``best_f1``,
+        ``best_f1_thresh`` when ``na_probs`` are given. Scores are on the 0–100 scale.
+
+    Raises:
+        ValueError: unknown version, malformed dataset, ``na_probs`` with v1.1, or (v2.0) a
+            question without a prediction or without an ``na_probs`` entry — the official v2.0
+            script fails on these too.
+    """
+    if version == "1.1":
+        if na_probs is not None:
+            raise ValueError("na_probs only exist for SQuAD 2.0; pass version='2.0'")
+        return _evaluate_v1(dataset, predictions)
+    if version == "2.0":
+        return _evaluate_v2(dataset, predictions, na_probs, na_prob_thresh)
+    raise ValueError(f"version={version!r} is not a SQuAD version; choose '1.1' or '2.0'")
+
+
+def _evaluate_v1(dataset: Any, predictions: Mapping[str, str]) -> dict[str, float]:
+    exact = f1 = 0.0
+    total = 0
+    for qa in _questions(dataset):
+        total += 1
+        if qa["id"] not in predictions:  # official: "will receive score 0", still counted
+            continue
+        golds = [answer["text"] for answer in qa["answers"]]
+        prediction = predictions[qa["id"]]
+        exact += max(compute_exact(gold, prediction) for gold in golds)
+        f1 += max(compute_f1(gold, prediction, version="1.1") for gold in golds)
+    if total == 0:
+        raise ValueError("the dataset holds no questions")
+    return {"exact_match": 100.0 * exact / total, "f1": 100.0 * f1 / total}
+
+
+def _evaluate_v2(
+    dataset: Any,
+    predictions: Mapping[str, str],
+    na_probs: Mapping[str, float] | None,
+    na_prob_thresh: float,
+) -> dict[str, float]:
+    has_answer: dict[str, bool] = {}
+    exact_raw: dict[str, float] = {}
+    f1_raw: dict[str, float] = {}
+    for qa in _questions(dataset):
+        qid = qa["id"]
+        has_answer[qid] = bool(qa["answers"])
+        golds = [a["text"] for a in qa["answers"] if normalize_answer(a["text"])] or [""]
+        if qid not in predictions:
+            raise ValueError(f"no prediction for question {qid!r} (every id needs one in v2.0)")
+        prediction = predictions[qid]
+        exact_raw[qid] = float(max(compute_exact(gold, prediction) for gold in golds))
+        f1_raw[qid] = max(compute_f1(gold, prediction, version="2.0") for gold in golds)
+    if not has_answer:
+        raise ValueError("the dataset holds no questions")
+    probs = {qid: 0.0 for qid in predictions} if na_probs is None else dict(na_probs)
+    missing = [qid for qid in has_answer if qid not in probs]
+    if missing:
+        raise ValueError(f"na_probs has no entry for {len(missing)} question(s), e.g. {missing[0]!r}")
+
+    def thresholded(raw: dict[str, float]) -> dict[str, float]:
+        # above the threshold the question is predicted unanswerable: right iff it has no answer
+        return {
+            qid: float(not has_answer[qid]) if probs[qid] > na_prob_thresh else score
+            for qid, score in raw.items()
+        }
+
+    exact, f1 = thresholded(exact_raw), thresholded(f1_raw)
+    out: dict[str, float] = _means(exact, f1, list(exact))
+    for prefix, wanted in (("HasAns", True), ("NoAns", False)):
+        ids = [qid for qid, has in has_answer.items() if has is wanted]
+        if ids:
+            out.update({f"{prefix}_{k}": v for k, v in _means(exact, f1, ids).items()})
+    if na_probs is not None:
+        for name, raw in (("exact", exact_raw), ("f1", f1_raw)):
+            best, thresh = _best_threshold(predictions, raw, probs, has_answer)
+            out[f"best_{name}"] = best
+            out[f"best_{name}_thresh"] = thresh
+    return out
+
+
+def _means(exact: dict[str, float], f1: dict[str, float], ids: list[str]) -> dict[str, float]:
+    total = len(ids)
+    return {
+        "exact": 100.0 * sum(exact[q] for q in ids) / total,
+        "f1": 100.0 * sum(f1[q] for q in ids) / total,
+        "total": total,
+    }
+
+
+def _best_threshold(
+    predictions: Mapping[str, str],
+    scores: dict[str, float],
+    na_probs: Mapping[str, float],
+    has_answer: dict[str, bool],
+) -> tuple[float, float]:
+    """Sweep the threshold over the sorted no-answer probabilities; return (best score, thresh).
+
+    Start with every question predicted unanswerable (score = number of unanswerable questions),
+    then answer them one at a time in order of increasing ``na_probs``: an answerable question
+    adds its score, an unanswerable one loses 1 if a non-empty answer was predicted.
+    """
+    current = best = float(sum(not has for has in has_answer.values()))
+    best_thresh = 0.0
+    for qid in sorted(na_probs, key=lambda k: na_probs[k]):  # stable: ties keep dict order
+        if qid not in scores:
+            continue
+        if has_answer[qid]:
+            current += scores[qid]
+        elif predictions[qid]:
+            current -= 1
+        if current > best:
+            best, best_thresh = current, float(na_probs[qid])
+    return 100.0 * best / len(scores), best_thresh

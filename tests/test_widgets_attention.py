@@ -1,0 +1,68 @@
+"""Drive every control of the attention explorer across its range."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps, load_encoder
+from widget_driver import sweep
+
+SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldov was a city ."]
+
+
+@pytest.fixture()
+def model(tiny_tokenizer):
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tiny_tokenizer.vocab_size, hidden_size=16, num_hidden_layers=3,
+        num_attention_heads=2, intermediate_size=24, attn_implementation="eager",
+    )
+    return BertModel(config, add_pooling_layer=False).eval()
+
+
+def test_every_control_changes_the_view(model, tiny_tokenizer):
+    explorer = AttentionExplorer(model, tiny_tokenizer, SENTENCES)
+    seen = sweep(explorer)
+    for name, summaries in seen.items():
+        assert len(summaries) >= 2, f"moving {name!r} never changed the view"
+    assert explorer.figure is not None
+
+
+def test_sentence_change_updates_query_tokens(model, tiny_tokenizer):
+    explorer = AttentionExplorer(model, tiny_tokenizer, SENTENCES)
+    explorer.controls["query"].value = 5
+    explorer.controls["sentence"].value = SENTENCES[2]
+    tokens, _ = attention_maps(model, tiny_tokenizer, SENTENCES[2])
+    assert len(explorer.controls["query"].options) == len(tokens)
+    assert repr(tokens[1]) in explorer.summary()
+
+
+def test_state_belongs_to_the_explorer_not_to_globals(model, tiny_tokenizer):
+    first = AttentionExplorer(model, tiny_tokenizer, SENTENCES)
+    second = AttentionExplorer(model, tiny_tokenizer, SENTENCES[1:])
+    before = first.summary()
+    second.controls["layer"].value = 2
+    assert first.summary() == before
+    first.controls["layer"].value = 1
+    assert first.summary() != before
+
+
+def test_save_png_and_checkpoint_directory(model, tiny_tokenizer, tmp_path):
+    model.save_pretrained(tmp_path / "ckpt")
+    tiny_tokenizer.save_pretrained(tmp_path / "ckpt")
+    explorer = AttentionExplorer.from_pretrained(tmp_path / "ckpt", SENTENCES)
+    path = explorer.save_png(tmp_path / "view.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    explorer.save_button.click()
+    assert "saved" in explorer.status.value
+
+
+def test_bad_inputs_are_explained(model, tiny_tokenizer, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_encoder(tmp_path / "missing")
+    with pytest.raises(ValueError, match="empty"):
+        attention_maps(model, tiny_tokenizer, "   ")
+    with pytest.raises(ValueError, match="at least one sentence"):
+        AttentionExplorer(model, tiny_tokenizer, [])
