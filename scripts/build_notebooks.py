@@ -81,7 +81,11 @@ def build(name: str, *, timeout: int = 900) -> float:
     target = NOTEBOOKS / f"{name}.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = parse_source(source.read_text(encoding="utf-8"))
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, target)
     subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(target)], check=True)

@@ -89,7 +89,9 @@ def padding_mask(attention_mask: Tensor) -> Tensor:
     The result broadcasts over heads and queries: every query may attend to every real key.
     """
     if attention_mask.dim() != 2:
-        raise ValueError(f"expected a (batch, tokens) padding mask, got shape {tuple(attention_mask.shape)}")
+        raise ValueError(
+            f"expected a (batch, tokens) padding mask, got shape {tuple(attention_mask.shape)}"
+        )
     return attention_mask.bool()[:, None, None, :]
 
 
@@ -109,7 +111,9 @@ class MultiHeadSelfAttention(nn.Module):
     def __init__(self, hidden_size: int, num_heads: int, *, dropout_p: float = 0.0) -> None:
         super().__init__()
         if hidden_size <= 0 or num_heads <= 0:
-            raise ValueError(f"hidden_size and num_heads must be positive, got {hidden_size}, {num_heads}")
+            raise ValueError(
+                f"hidden_size and num_heads must be positive, got {hidden_size}, {num_heads}"
+            )
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
         if not 0.0 <= dropout_p < 1.0:
@@ -152,7 +156,9 @@ class MultiHeadSelfAttention(nn.Module):
         if mask is not None and mask.dim() == 2:
             mask = padding_mask(mask)  # (B, 1, 1, T)
         p = self.dropout_p if self.training else 0.0
-        context, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p, generator=generator)
+        context, weights = scaled_dot_product_attention(
+            q, k, v, mask, dropout_p=p, generator=generator
+        )
         context = context.transpose(1, 2).reshape(B, T, C)  # (B, H, T, D) -> (B, T, C)
         return self.output(context), weights
 

@@ -26,7 +26,7 @@ import math
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 
@@ -257,7 +257,11 @@ class RandomTokenSampler:
 
 @dataclass
 class ExampleMask:
-    """The masking of one sequence. Tensors are (T,) long; spans are half-open (start, end)."""
+    """The masking of one sequence. Tensors are (T,) long; spans are half-open (start, end).
+
+    ``spans`` are the merged spans; ``drawn`` the accepted draws before merging; the ``sbo_*``
+    lists hold one entry per SBO target (see :class:`MaskedBatch`).
+    """
 
     input_ids: torch.Tensor
     labels: torch.Tensor
@@ -266,6 +270,7 @@ class ExampleMask:
     sbo_right: list[int]
     sbo_positions: list[int]
     sbo_labels: list[int]
+    drawn: list[DrawnSpan]
 
 
 def _segments(candidate: torch.Tensor) -> list[tuple[int, int]]:
@@ -292,22 +297,44 @@ class _Draws:
         return self.items.pop()
 
 
-def _select_segment(
-    scheme: str,
+class DrawnSpan(NamedTuple):
+    """One accepted draw, before merging: tokens ``[start, end)`` (cut at the budget) and the drawn
+    length in words (1 for whole words and sub-word positions, 0 for an annotated span)."""
+
+    start: int
+    end: int
+    length: int
+
+
+def select_tokens(
+    scheme: Scheme,
     n: int,
-    word_starts: list[int],
+    word_starts: Sequence[int],
     budget: int,
-    cfg: MaskingConfig,
-    gen: torch.Generator,
-    annotated: list[tuple[int, int]],
-) -> bytearray:
-    """Which of the segment's n tokens are masked (local coordinates): exactly ``budget`` of them
-    (``whole_word`` may stop short when no remaining word fits)."""
+    config: MaskingConfig,
+    generator: torch.Generator,
+    annotated: Sequence[tuple[int, int]] = (),
+) -> tuple[bytearray, list[DrawnSpan]]:
+    """Choose the masked tokens of one segment of ``n`` real tokens (local coordinates 0..n-1).
+
+    Args:
+        word_starts: increasing token indices where words start (must include 0).
+        budget: tokens to mask (see :func:`mask_budget`); reached exactly, except that
+            ``whole_word`` stops short when no remaining word fits.
+        annotated: ``entity`` / ``noun_phrase``: candidate spans (half-open, local).
+
+    Returns:
+        ``masked`` (n bytes, 1 = selected) and the accepted draws in order.
+    """
+    cfg, gen = config, generator
     masked = bytearray(n)
+    drawn: list[DrawnSpan] = []
     if scheme == "subword":
         for t in torch.randperm(n, generator=gen)[:budget].tolist():
             masked[t] = 1
-        return masked
+            drawn.append(DrawnSpan(t, t + 1, 1))
+        return masked, drawn
+    word_starts = list(word_starts)
     word_ends = [*word_starts[1:], n]
     n_words = len(word_starts)
     if scheme == "whole_word":
@@ -317,10 +344,11 @@ def _select_segment(
             if count + size > budget:
                 continue  # BERT's whole-word rule: never exceed the budget
             masked[word_starts[w] : word_ends[w]] = b"\x01" * size
+            drawn.append(DrawnSpan(word_starts[w], word_ends[w], 1))
             count += size
             if count == budget:
                 break
-        return masked
+        return masked, drawn
     word_of = [0] * n
     for w, (s, e) in enumerate(zip(word_starts, word_ends, strict=True)):
         word_of[s:e] = [w] * (e - s)
@@ -328,30 +356,28 @@ def _select_segment(
     count = 0
     while count < budget:
         length, anchor, coin = draws.next()
-        if annotated and coin < cfg.annotation_prob:
-            free = [a for a in annotated if not masked[a[0]]]
-            if free:  # a whole annotated span, uniformly among those whose start is free
-                start, end = free[int(coin / cfg.annotation_prob * len(free))]
-                for t in range(start, end):
-                    if not masked[t]:
-                        masked[t] = 1
-                        count += 1
-                        if count == budget:
-                            break
-                continue
-        if scheme != "span" and cfg.annotation_fallback == "whole_word":
-            length = 1
-        token = anchor if cfg.anchor == "subword" else word_starts[anchor]
-        if masked[token]:
-            continue  # the official code rejects a masked anchor and draws again
-        w = word_of[token]
-        for t in range(word_starts[w], word_ends[min(w + length, n_words) - 1]):
-            if not masked[t]:
+        use_annotation = bool(annotated) and coin < cfg.annotation_prob
+        free = [a for a in annotated if not masked[a[0]]] if use_annotation else []
+        if free:  # a whole annotated span, uniformly among those whose start is still free
+            start, end = free[int(coin / cfg.annotation_prob * len(free))]
+            length = 0
+        else:
+            if scheme != "span" and cfg.annotation_fallback == "whole_word":
+                length = 1
+            token = anchor if cfg.anchor == "subword" else word_starts[anchor]
+            if masked[token]:
+                continue  # the official code rejects a masked anchor and draws again
+            w = word_of[token]
+            start, end = word_starts[w], word_ends[min(w + length, n_words) - 1]
+        for t in range(start, end):
+            if not masked[t]:  # set semantics: tokens already masked are a no-op
                 masked[t] = 1
                 count += 1
-                if count == budget:
-                    break  # the budget is exact: stop mid-span if need be
-    return masked
+                if count == budget:  # the budget is exact: stop mid-span if need be
+                    end = t + 1
+                    break
+        drawn.append(DrawnSpan(start, end, length))
+    return masked, drawn
 
 
 def mask_example(
@@ -388,16 +414,18 @@ def mask_example(
     word_start = ~info.is_continuation[ids.clamp(0, info.vocab_size - 1)]
     ws_positions = torch.nonzero(word_start).flatten().tolist()
     masked_positions: list[int] = []
+    drawn: list[DrawnSpan] = []
     for a, b in _segments(candidate):
         n = b - a
         local_starts = [0] + [p - a for p in ws_positions if a < p < b]
         ann = []
         if scheme in ("entity", "noun_phrase"):
             ann = [(s - a, e - a) for s, e in annotations or () if a <= s < e <= b]
-        sel = _select_segment(
+        sel, seg_drawn = select_tokens(
             scheme, n, local_starts, mask_budget(n, cfg.mask_ratio), cfg, generator, ann
         )
         masked_positions.extend(a + t for t, m in enumerate(sel) if m)
+        drawn.extend(DrawnSpan(d.start + a, d.end + a, d.length) for d in seg_drawn)
     pos = torch.tensor(masked_positions, dtype=torch.long)
     is_masked = torch.zeros_like(candidate)
     is_masked[pos] = True
@@ -433,7 +461,7 @@ def mask_example(
                 right.append(e)
                 rel.append(i - s)
                 sbo_labels.append(id_list[i])
-    return ExampleMask(out, labels, spans, left, right, rel, sbo_labels)
+    return ExampleMask(out, labels, spans, left, right, rel, sbo_labels, drawn)
 
 
 @dataclass

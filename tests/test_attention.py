@@ -61,9 +61,15 @@ def test_fully_masked_row_is_zero_not_nan_and_matches_torch():
 
 def test_output_is_weights_times_values_with_dropout_and_generator_repeats():
     q, k, v = qkv()
-    a = scaled_dot_product_attention(q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(3))
-    b = scaled_dot_product_attention(q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(3))
-    c = scaled_dot_product_attention(q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(4))
+    a = scaled_dot_product_attention(
+        q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(3)
+    )
+    b = scaled_dot_product_attention(
+        q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(3)
+    )
+    c = scaled_dot_product_attention(
+        q, k, v, dropout_p=0.5, generator=torch.Generator().manual_seed(4)
+    )
     assert_close(a[0], b[0], atol=0, rtol=0)
     assert not torch.equal(a[0], c[0])
     assert_close(a[0], a[1] @ v, atol=1e-12, rtol=0)
@@ -73,7 +79,11 @@ def test_output_is_weights_times_values_with_dropout_and_generator_repeats():
 
 @pytest.mark.parametrize(
     ("shapes", "message"),
-    [(((5, 4), (7, 3), (7, 6)), "d_k"), (((5, 4), (7, 4), (6, 6)), "T_k"), (((4,), (7, 4), (7, 6)), "at least 2")],
+    [
+        (((5, 4), (7, 3), (7, 6)), "d_k"),
+        (((5, 4), (7, 4), (6, 6)), "T_k"),
+        (((4,), (7, 4), (7, 6)), "at least 2"),
+    ],
 )
 def test_bad_shapes_are_named(shapes, message):
     tensors = [torch.zeros(s) for s in shapes]
@@ -93,8 +103,13 @@ def tiny_bert(seed: int = 0) -> BertModel:
     # HF-tester style sizes: all mutually distinct.
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=37, max_position_embeddings=64, attn_implementation="eager",
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        attn_implementation="eager",
     )
     return BertModel(config).to(DT).eval()
 
@@ -113,7 +128,9 @@ def test_multi_head_matches_bert_self_attention_with_padding():
     input_ids, attention_mask = padded_batch()
     captured = {}
     layer = bert.encoder.layer[0]
-    layer.attention.self.register_forward_hook(lambda m, a, out: captured.update(ctx=out[0], w=out[1]))
+    layer.attention.self.register_forward_hook(
+        lambda m, a, out: captured.update(ctx=out[0], w=out[1])
+    )
     layer.attention.register_forward_pre_hook(lambda m, a: captured.update(x=a[0]))
     bert(input_ids, attention_mask=attention_mask, output_attentions=True)
 

@@ -24,7 +24,9 @@ def test_reference_solution_is_accepted(key):
 @pytest.mark.parametrize("key", sorted(EXERCISES))
 def test_wrong_solutions_are_rejected_with_a_named_quantity(key):
     exercise = EXERCISES[key]
-    assert len(set(exercise.wrong_solutions)) >= 2, f"exercise {key} needs ≥ 2 distinct wrong solutions"
+    assert len(set(exercise.wrong_solutions)) >= 2, (
+        f"exercise {key} needs ≥ 2 distinct wrong solutions"
+    )
     for code in exercise.wrong_solutions:
         with pytest.raises(CheckFailed) as info:
             exercise.check(exercise.run_code(code))

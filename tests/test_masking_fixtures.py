@@ -65,3 +65,14 @@ def course_tokenizer():
         return load_tokenizer()
     except Exception:  # not built yet in this checkout
         return wordpiece_tokenizer()
+
+
+def course_documents(n_docs: int = 60) -> list[dict]:
+    """The first ``n_docs`` training documents of the course corpus when built, else synthetic."""
+    try:
+        from spanbert_lab.data import load_corpus
+
+        corpus = load_corpus("train")
+        return [dict(corpus[i]) for i in range(min(n_docs, len(corpus)))]
+    except Exception:  # not built yet in this checkout
+        return synthetic_documents(n_docs)

@@ -8,7 +8,13 @@ from spanbert_lab.exercises.quiz import Question, quiz
 def make():
     return quiz(
         "Check yourself",
-        ("Why divide by √d_k?", [("To keep score variance near 1", True, "Var(q·k) = d_k."), ("Speed", False, "It costs time.")]),
+        (
+            "Why divide by √d_k?",
+            [
+                ("To keep score variance near 1", True, "Var(q·k) = d_k."),
+                ("Speed", False, "It costs time."),
+            ],
+        ),
     )
 
 
@@ -27,7 +33,7 @@ def test_bad_quizzes_and_answers_are_rejected():
         quiz("x", ("p", [("a", True, " "), ("b", False, "w")]))
     with pytest.raises(ValueError, match="at least two"):
         Question("p", ())
-    with pytest.raises(ValueError, match="options a..b"):
+    with pytest.raises(ValueError, match=r"options a\.\.b"):
         make().answer(1, "c")
     with pytest.raises(ValueError, match="between 1 and 1"):
         make().answer(2, "a")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 from transformers import BertConfig, BertModel
+from widget_driver import sweep
 
 from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps, load_encoder
-from widget_driver import sweep
 
 SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldov was a city ."]
 
@@ -16,8 +16,12 @@ SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldo
 def model(tiny_tokenizer):
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=tiny_tokenizer.vocab_size, hidden_size=16, num_hidden_layers=3,
-        num_attention_heads=2, intermediate_size=24, attn_implementation="eager",
+        vocab_size=tiny_tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=24,
+        attn_implementation="eager",
     )
     return BertModel(config, add_pooling_layer=False).eval()
 

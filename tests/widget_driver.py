@@ -11,13 +11,19 @@ from spanbert_lab.widgets.base import Explorer
 
 def control_values(control: w.ValueWidget, *, max_steps: int = 12) -> list[Any]:
     """A sweep over the control's range: every option, or evenly spaced slider values."""
-    if isinstance(control, (w.Dropdown, w.RadioButtons, w.ToggleButtons, w.Select, w.SelectionSlider)):
-        values = [value for _label, value in control._options_full] if hasattr(control, "_options_full") else list(control.options)
-        return values[:: max(1, len(values) // max_steps)] + [values[-1]]
+    if isinstance(
+        control, (w.Dropdown, w.RadioButtons, w.ToggleButtons, w.Select, w.SelectionSlider)
+    ):
+        values = (
+            [value for _label, value in control._options_full]
+            if hasattr(control, "_options_full")
+            else list(control.options)
+        )
+        return [*values[:: max(1, len(values) // max_steps)], values[-1]]
     if isinstance(control, (w.IntSlider, w.IntText, w.BoundedIntText)):
         lo, hi = control.min, control.max
         step = max(1, (hi - lo) // max_steps)
-        return list(range(lo, hi + 1, step)) + [hi]
+        return [*range(lo, hi + 1, step), hi]
     if isinstance(control, (w.FloatSlider, w.FloatLogSlider, w.BoundedFloatText)):
         lo, hi = control.min, control.max
         return [lo + (hi - lo) * i / max_steps for i in range(max_steps + 1)]

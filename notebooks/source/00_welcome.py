@@ -157,24 +157,56 @@ quiz(
     (
         "How long is an average SpanBERT span?",
         [
-            ("3.8 WordPiece tokens", False, "The lengths are counted in words; 3.8 words are about 5 WordPieces."),
-            ("3.8 words", True, "Geo(0.2) truncated to 1..10 words and renormalised has mean 3.797."),
-            ("5 words, the mean of Geo(0.2)", False, "That is the untruncated mean; truncating at 10 words lowers it to 3.8."),
+            (
+                "3.8 WordPiece tokens",
+                False,
+                "The lengths are counted in words; 3.8 words are about 5 WordPieces.",
+            ),
+            (
+                "3.8 words",
+                True,
+                "Geo(0.2) truncated to 1..10 words and renormalised has mean 3.797.",
+            ),
+            (
+                "5 words, the mean of Geo(0.2)",
+                False,
+                "That is the untruncated mean; truncating at 10 words lowers it to 3.8.",
+            ),
         ],
     ),
     (
         "Which losses does SpanBERT add up?",
         [
-            ("MLM and NSP", False, "SpanBERT drops next-sentence prediction and trains on single segments."),
-            ("MLM and SBO", True, "Both are cross-entropy over the vocabulary, summed with weight 1."),
-            ("MLM and S-MLM", False, "There is no 'S-MLM' in the paper or code; that name comes from blog posts."),
+            (
+                "MLM and NSP",
+                False,
+                "SpanBERT drops next-sentence prediction and trains on single segments.",
+            ),
+            (
+                "MLM and SBO",
+                True,
+                "Both are cross-entropy over the vocabulary, summed with weight 1.",
+            ),
+            (
+                "MLM and S-MLM",
+                False,
+                "There is no 'S-MLM' in the paper or code; that name comes from blog posts.",
+            ),
         ],
     ),
     (
         "Can you fill in [MASK] with the released SpanBERT checkpoint?",
         [
-            ("Yes, with a masked-LM class", False, "The released weights have no MLM head; it would be randomly initialised."),
-            ("No, the checkpoints hold the encoder only", True, "Fine-tune them, or use the course's own checkpoints, which keep their heads."),
+            (
+                "Yes, with a masked-LM class",
+                False,
+                "The released weights have no MLM head; it would be randomly initialised.",
+            ),
+            (
+                "No, the checkpoints hold the encoder only",
+                True,
+                "Fine-tune them, or use the course's own checkpoints, which keep their heads.",
+            ),
         ],
     ),
 )

@@ -31,6 +31,8 @@ TRAITS = {
 
 def plural(noun: str) -> str:
     """``coach`` → ``coaches``, ``poet`` → ``poets``."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
     return noun + ("es" if noun.endswith(("ch", "sh", "s")) else "s")
 
 
@@ -114,7 +116,7 @@ def birth(w: Writer, p: Person) -> list[Sent]:
                 ],
                 {"par": ("parent", p.id, "PER"), "pres": ("residence", par_id, "LOC")},
                 pos=w.person(p.id, "pos"),
-                pos2=w.person(p.id, "pos"),
+                pos2=w.pronoun(p.id, "pos"),
                 s=w.person(p.id),
                 rel=rel,
                 child=child,
@@ -135,13 +137,15 @@ def education(w: Writer, p: Person) -> list[Sent]:
             [
                 "{s} studied [{subj}] at {school}.",
                 "After leaving school, {s} enrolled at {school} in {hq} to read [{subj}].",
-                "{s} was educated at {school}, where [{pos} teachers] included {teacher}.",
+                "{s} was educated at {school}, where [{ppos} teachers] included {teacher}.",
                 "At {school} {s} trained in [{subj}] under {teacher}.",
-                "[{pos} studies in {subj}] took {s} to {school}.",
+                "[{pos} studies in {subj}] took {obj} to {school}.",
             ],
             {"school": ("school", p.id, "ORG"), "hq": ("hq", p.school, "LOC")},
             s=w.person(p.id),
             pos=w.person(p.id, "pos"),
+            obj=w.person(p.id, "obj"),
+            ppos=w.pronoun(p.id, "pos"),
             subj=w.rng.choice(STUDY[p.domain]),
             school=w.org(p.school),
             hq=w.place(w.world.orgs[p.school].hq),
@@ -161,7 +165,7 @@ def career(w: Writer, p: Person) -> list[Sent]:
                 [
                     "In {y}, {s} joined {emp} as [a junior {occ}].",
                     "{s} worked for {emp} for [more than {n} years].",
-                    "{emp}, [a {kind} based in {hq}], employed {s} from {y}.",
+                    "{emp}, [a {kind} based in {hq}], employed {obj} from {y}.",
                     "{s} spent [most of {pos} career] at {emp}.",
                     "[{pos} first post] was at {emp} in {hq}.",
                     "From {y} {s} was on [the staff of {emp}].",
@@ -175,6 +179,7 @@ def career(w: Writer, p: Person) -> list[Sent]:
                 pos=w.person(p.id, "pos"),
                 y=ent(str(start), "DATE"),
                 emp=w.org(p.employer),
+                obj=w.person(p.id, "obj"),
                 occ=p.occupation,
                 n=w.count(years),
                 kind=org.kind,
@@ -209,12 +214,13 @@ def career(w: Writer, p: Person) -> list[Sent]:
                     "{pos} best-known work, {t}, appeared in {y}.",
                     "{s} published {t} in {y}.",
                     "In {y} {s} completed {t}, [a work still read today].",
-                    "{t} ({y}) made {s} famous.",
+                    "{t} ({y}) made {obj} famous.",
                 ],
                 {"t": ("work", p.id, "MISC", str(year)), "y": ("work_year", p.id, "DATE", title)},
                 s=w.person(p.id),
                 pos=w.person(p.id, "pos"),
                 t=w.misc(title),
+                obj=w.person(p.id, "obj"),
                 y=ent(str(year), "DATE"),
             )
         )
@@ -239,7 +245,7 @@ def career(w: Writer, p: Person) -> list[Sent]:
                 [
                     "In {y}, {s} received the {aw} for [{pos} {trait}].",
                     "{s} was awarded the {aw} in {y}.",
-                    "The {aw} went to {s} in {y}, [the first of several honours].",
+                    "The {aw} went to {obj} in {y}, [the first of several honours].",
                     "{pos} {trait} earned [{obj} the {aw}] in {y}.",
                 ],
                 {"aw": ("award", p.id, "MISC"), "y": ("award_year", p.id, "DATE")},
@@ -357,7 +363,7 @@ def death(w: Writer, p: Person) -> list[Sent]:
             },
             s=w.person(p.id),
             pos=w.person(p.id, "pos"),
-            pos2=w.person(p.id, "pos"),
+            pos2=w.pronoun(p.id, "pos"),
             dp=w.place(p.deathplace),
             prep=prep,
             prep_c=prep.capitalize(),

@@ -6,6 +6,7 @@ rival firms, people who took part), so that its facts have plausible distractors
 
 from __future__ import annotations
 
+from spanbert_lab.data.docs_people import plural
 from spanbert_lab.data.text import Piece, article, concat, ent, join_list, wrap
 from spanbert_lab.data.world import COUNTRY
 from spanbert_lab.data.writer import Sent, Writer
@@ -29,6 +30,23 @@ COUNT_NOUN = {
     "fire": ("houses", "{s} burned {n} houses.", "[The flames] destroyed {n} houses."),
     "strike": ("workers", "{n} workers joined {s}.", "{s} involved {n} workers."),
     "expedition": ("kilometres", "[The party] covered {n} kilometres.", "{s} travelled {n} km."),
+}
+
+HELD = {
+    "festival": "{s} was [a festival] held in {where} {prep} {d}.",
+    "exhibition": "{s} opened in {where} {prep} {d}.",
+    "race": "{s} was [a race] run at {where} {prep} {d}.",
+    "treaty": "{s} was signed in {where} {prep} {d}.",
+    "flood": "{s} struck {where} {prep} {d}.",
+    "fire": "{s} broke out in {where} {prep} {d}.",
+    "strike": "{s} began in {where} {prep} {d}.",
+    "expedition": "{s} set out from {where} {prep} {d}.",
+}
+_ORGANISED = ("{s} was organised by {org}.", "{org} arranged {s}, which lasted {days} days.")
+_RELIEF = ("{org} led [the relief effort] after {s}.", "[Aid for the victims] came from {org}.")
+ORGANISED = {
+    k: _RELIEF if k in ("flood", "fire") else _ORGANISED
+    for k in ("festival", "exhibition", "race", "treaty", "flood", "fire", "strike", "expedition")
 }
 
 
@@ -215,7 +233,7 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             {"hq": ("hq", oid, "LOC"), "d": ("founded", oid, "DATE")},
             s=w.org(oid),
             a_kind=_a(ORG_NOUN[o.kind]),
-            kinds=ORG_NOUN[o.kind] + "s",
+            kinds=plural(ORG_NOUN[o.kind]),
             hq=w.place(o.hq),
             prep=prep,
             d=d,
@@ -327,9 +345,9 @@ def event_doc(w: Writer, eid: str) -> list[Sent]:
     out = [
         w.write(
             [
-                "{s} was [{a_kind}] held in {where} {prep} {d}.",
                 "{s} took place in {where} {prep} {d}.",
                 "{prep_c} {d}, {where} saw {s}.",
+                HELD[e.kind],
             ],
             {"d": ("event_date", eid, "DATE"), "where": ("event_place", eid, "LOC")},
             s=w.event(eid),
@@ -344,11 +362,7 @@ def event_doc(w: Writer, eid: str) -> list[Sent]:
     days = ent(str(e.days) if w.rng.random() < 0.4 else ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"][e.days - 1], "NUM")  # noqa: E501
     out.append(
         w.write(
-            [
-                *templates,
-                "{s} was organised by {org}.",
-                "{org} arranged {s}, which lasted {days} days.",
-            ],
+            [*templates, *ORGANISED[e.kind]],
             {"n": ("count", eid, "NUM", noun), "org": ("organiser", eid, "ORG"), "days": ("days", eid, "NUM")},  # noqa: E501
             s=w.event(eid),
             n=w.count(e.count),
@@ -378,7 +392,7 @@ def event_doc(w: Writer, eid: str) -> list[Sent]:
         w.write(
             [
                 "{where} lies on the {river} in {reg}, {km} from {nb}.",
-                "At the time {where} had about {n} inhabitants.",
+                "In {cy} {where} had about {n} inhabitants.",
             ],
             {
                 "reg": ("region", pl.id, "LOC"),
@@ -392,6 +406,7 @@ def event_doc(w: Writer, eid: str) -> list[Sent]:
             km=ent(f"{pl.distance_km} km", "NUM"),
             nb=w.place(pl.neighbour),
             n=w.count(pl.population),
+            cy=ent(str(pl.census_year), "DATE"),
         )
     )
     return out

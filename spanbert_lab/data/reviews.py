@@ -25,31 +25,35 @@ ASPECTS = {
     "society": ("the concert", "the seats", "the programme", "the acoustics"),
 }
 _POS = (
-    "{a} was excellent.",
+    "{a} {be} excellent.",
     "I was impressed by {a}.",
     "{a} could hardly have been better.",
-    "{a} was decent enough.",
-    "{a} was better than I expected.",
-    "{a} was not bad at all.",
+    "{a} {be} decent enough.",
+    "{a} {be} better than I expected.",
+    "{a} {be} not bad at all.",
     "I cannot fault {a}.",
     "Nobody could complain about {a}.",
 )
 _NEG = (
-    "{a} was dreadful.",
+    "{a} {be} dreadful.",
     "I have rarely seen {a} so poor.",
     "{a} left something to be desired.",
-    "{a} was a little disappointing.",
-    "{a} was not what I had hoped for.",
+    "{a} {be} a little disappointing.",
+    "{a} {be} not what I had hoped for.",
     "Nobody could call {a} good value.",
     "I expected far more from {a}.",
-    "{a} was hardly worth mentioning.",
+    "{a} {be} hardly worth mentioning.",
 )
-_CONTRAST = ("{a} was fine, but {b} was awful.", "{a} was poor, although {b} was lovely.")
+_CONTRAST = ("{a} {be} fine, but {b} {be_b} awful.", "{a} {be} poor, although {b} {be_b} lovely.")
 _VERDICT = {
     "positive": ("I would gladly go back.", "Highly recommended.", "I will certainly return."),
     "mixed": ("On balance, I am undecided.", "It was neither good nor bad.", "A mixed visit."),
     "negative": ("I will not be going back.", "Avoid it if you can.", "A wasted afternoon."),
 }
+
+
+def _be(aspect: str) -> str:
+    return "were" if aspect.endswith("s") and "quality" not in aspect else "was"
 
 
 def _np(text: str) -> Piece:
@@ -87,15 +91,15 @@ def review_doc(w: Writer, oid: str) -> tuple[list, str]:
     ]
     aspects = list(ASPECTS[o.kind])
     rng.shuffle(aspects)
-    n = rng.randint(2, 4)
+    n = rng.randint(2, 3)
     for a in aspects[:n]:
         if rng.random() < 0.12 and a != aspects[n]:
             good_first = rng.random() < p_pos
             tpl = _CONTRAST[0] if good_first else _CONTRAST[1]
-            out.append(w.write([tpl], {}, a=_np(a), b=_np(aspects[n])))
+            out.append(w.write([tpl], {}, a=_np(a), b=_np(aspects[n]), be=_be(a), be_b=_be(aspects[n])))
             continue
         pool = _POS if rng.random() < p_pos else _NEG
-        out.append(w.write(list(pool), {}, a=_np(a)))
+        out.append(w.write(list(pool), {}, a=_np(a), be=_be(a)))
     if rng.random() < 0.3:
         staff = [p for p in world.people.values() if p.employer == oid][:1]
         if staff:

@@ -13,6 +13,7 @@ Every draw uses the generator passed in; nothing touches a global random state.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spanbert_lab.data.text import Date
@@ -78,6 +79,16 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
     "exhibition": ("{P} Exhibition of {Y}", "{Y} {P} Industrial Exhibition", "{P} Spring Salon"),
     "race": ("{P} Regatta", "{Y} Coast Cycle Race", "{P} Marathon"),
     "expedition": ("{S} Expedition", "{Y} {M} Expedition", "{S} Survey of {P}"),
+}
+ORGANISER_KIND = {
+    "festival": "society",
+    "exhibition": "college",
+    "race": "club",
+    "treaty": "party",
+    "flood": "hospital",
+    "fire": "hospital",
+    "strike": "party",
+    "expedition": "college",
 }
 INDUSTRIES = (
     "salt fish",
@@ -200,13 +211,26 @@ class World:
     events: dict[str, Event]
 
 
-def _unique(make: callable, used: set[str]) -> str:  # type: ignore[valid-type]
+def _unique(make: Callable[[], str], used: set[str]) -> str:
     for _ in range(200):
         name = make()
         if name not in used:
             used.add(name)
             return name
     raise RuntimeError("name space exhausted; add syllables")
+
+
+def _alive(p: Person, year: int, min_age: int) -> bool:
+    return p.born.year + min_age <= year and (p.died is None or year <= p.died.year)
+
+
+def _pick(rng: random.Random, ids: list[str], ok: Callable[[str], bool]) -> str:
+    """A random id satisfying ``ok`` (rejection sampling), else any id."""
+    for _ in range(500):
+        q = rng.choice(ids)
+        if ok(q):
+            return q
+    return rng.choice(ids)
 
 
 def _date(rng: random.Random, lo: int, hi: int) -> Date:
@@ -326,11 +350,13 @@ def build_world(
             kind=kind,
             domain=domain,
             founded=_date(rng, 1780, 1930),
-            founder=rng.choice(person_ids),
+            founder="",
             hq=hq,
             employees=rng.choice([rng.randint(8, 90), rng.randint(100, 4000), rng.randint(4000, 30000)]),  # noqa: E501
-            leader=rng.choice(person_ids),
         )
+    for o in orgs.values():
+        o.founder = _pick(rng, person_ids, lambda q: 20 <= o.founded.year - people[q].born.year <= 60)  # noqa: E501
+        o.leader = _pick(rng, person_ids, lambda q: people[q].born.year > o.founded.year - 30)
     org_by_domain: dict[str, list[str]] = {}
     for o in orgs.values():
         org_by_domain.setdefault(o.domain, []).append(o.id)
@@ -345,6 +371,9 @@ def build_world(
         if pl.kind != "village" and rng.random() < 0.6:
             pl.mayor = rng.choice(person_ids)
 
+    by_kind: dict[str, list[str]] = {}
+    for o in orgs.values():
+        by_kind.setdefault(o.kind, []).append(o.id)
     events: dict[str, Event] = {}
     ekinds = list(EVENT_KINDS)
     for i in range(n_events):
@@ -357,17 +386,21 @@ def build_world(
                 P=places[where].name, Y=date.year, R=places[where].river, S=rng.choice(surnames), M=rng.choice(_MOUNT)  # noqa: E501
             )
 
-        parts = rng.sample(person_ids, rng.randint(2, 4))
+        parts: list[str] = []
+        for _ in range(rng.randint(2, 4)):
+            q = _pick(rng, person_ids, lambda q, d=date: _alive(people[q], d.year, 16))
+            if q not in parts:
+                parts.append(q)
         events[f"E{i}"] = Event(
             id=f"E{i}",
             name=_unique(ev_name, used),
             kind=kind,
             date=date,
             place=where,
-            organiser=rng.choice(list(orgs)),
+            organiser=rng.choice(by_kind.get(ORGANISER_KIND[kind], list(orgs))),
             participants=parts,
             count=rng.choice([rng.randint(12, 400), rng.randint(400, 25000)]),
-            days=rng.randint(1, 12),
+            days=rng.randint(2, 12),
         )
         for q in parts:
             people[q].events.append(f"E{i}")

@@ -98,6 +98,11 @@ class Writer:
             name = ent(p.first, "PER", pid)
         return concat(name, "'s") if case == "pos" else name
 
+    def pronoun(self, pid: str, case: str = "subj") -> Piece:
+        """``she``/``he`` (``her``/``him``, ``her``/``his``): a second mention inside a sentence."""
+        word = {"subj": ("she", "he"), "obj": ("her", "him"), "pos": ("her", "his")}[case]
+        return Piece(word[0] if self.world.people[pid].gender == "f" else word[1])
+
     def answer_person(self, pid: str) -> Piece:
         """A person mention that names them (never a pronoun): fit to be an answer."""
         p = self.world.people[pid]

@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-NOT_ATTEMPTED_MESSAGE = "not attempted yet: replace the `...` stub with your code, then run the cell"
+NOT_ATTEMPTED_MESSAGE = (
+    "not attempted yet: replace the `...` stub with your code, then run the cell"
+)
 
 
 class CheckFailed(AssertionError):
@@ -102,7 +104,7 @@ class Exercise:
     def run_code(self, code: str) -> Any:
         """Execute ``code`` in a fresh namespace and return the value it binds to ``answer_name``."""
         scope: dict[str, Any] = dict(self.namespace)
-        exec(textwrap.dedent(code), scope)  # noqa: S102 - course-authored snippets only
+        exec(textwrap.dedent(code), scope)
         if self.answer_name not in scope:
             raise KeyError(f"code for exercise {self.key} does not define {self.answer_name!r}")
         return scope[self.answer_name]
@@ -143,7 +145,9 @@ def expect_tensor_close(
     """
     import torch
 
-    expect(isinstance(got, torch.Tensor), f"{name} should be a torch.Tensor, got {type(got).__name__}")
+    expect(
+        isinstance(got, torch.Tensor), f"{name} should be a torch.Tensor, got {type(got).__name__}"
+    )
     expect(
         tuple(got.shape) == tuple(want.shape),
         f"{name} has shape {tuple(got.shape)}; check which dimensions you kept or reduced",
@@ -154,7 +158,9 @@ def expect_tensor_close(
     )
     if not torch.allclose(got.to(want.dtype), want, atol=atol, rtol=rtol, equal_nan=False):
         worst = (got.to(want.dtype) - want).abs().max().item()
-        raise CheckFailed(f"{name} has the right shape but wrong values (largest error {worst:.3g})")
+        raise CheckFailed(
+            f"{name} has the right shape but wrong values (largest error {worst:.3g})"
+        )
 
 
 def expect_close(name: str, got: Any, want: float, *, tol: float = 1e-6) -> None:

@@ -60,12 +60,18 @@ def _check_masked_softmax(fn) -> None:
     mask[1, 2] = False  # one query with no key at all
     got = fn(scores, mask)
     expect(isinstance(got, torch.Tensor), f"return a tensor, not {type(got).__name__}")
-    expect(not torch.isnan(got).any(), "your weights contain NaN: what happens to a row with no allowed key?")
+    expect(
+        not torch.isnan(got).any(),
+        "your weights contain NaN: what happens to a row with no allowed key?",
+    )
     expect(
         bool(torch.all(got.masked_select(~mask) == 0)),
         "masked positions (mask False) must get weight exactly 0",
     )
-    expect(bool(torch.all(got[1, 2] == 0)), "a query whose keys are all masked must get all-zero weights")
+    expect(
+        bool(torch.all(got[1, 2] == 0)),
+        "a query whose keys are all masked must get all-zero weights",
+    )
     rows = mask.any(-1)
     sums = got.sum(-1)[rows]
     if not torch.allclose(sums, torch.ones_like(sums), atol=1e-9):
@@ -135,7 +141,10 @@ def _check_parameter_count(fn) -> None:
     for hidden, heads in [(768, 12), (128, 2), (96, 3)]:
         got = fn(hidden, heads)
         expect(isinstance(got, int), f"return an int, not {type(got).__name__}")
-        expect(got == 4 * (hidden * hidden + hidden), f"wrong count for hidden={hidden}, heads={heads}: {got}")
+        expect(
+            got == 4 * (hidden * hidden + hidden),
+            f"wrong count for hidden={hidden}, heads={heads}: {got}",
+        )
 
 
 parameter_count = Exercise(

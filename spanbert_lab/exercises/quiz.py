@@ -51,14 +51,21 @@ class Quiz:
         options = self.questions[question - 1].options
         index = ord(letter.lower()) - ord("a")
         if not 0 <= index < len(options):
-            raise ValueError(f"question {question} has options a..{chr(ord('a') + len(options) - 1)}")
+            raise ValueError(
+                f"question {question} has options a..{chr(ord('a') + len(options) - 1)}"
+            )
         option = options[index]
         return f"{'Correct' if option.correct else 'Not quite'}: {option.why}"
 
     def _repr_html_(self) -> str:
-        parts = [f"<h4>{html.escape(self.title)}</h4>", "<p><i>Pick an answer, then open it.</i></p>"]
+        parts = [
+            f"<h4>{html.escape(self.title)}</h4>",
+            "<p><i>Pick an answer, then open it.</i></p>",
+        ]
         for number, question in enumerate(self.questions, 1):
-            parts.append(f"<p><b>{number}. {html.escape(question.prompt)}</b></p><div style='margin-left:1em'>")
+            parts.append(
+                f"<p><b>{number}. {html.escape(question.prompt)}</b></p><div style='margin-left:1em'>"
+            )
             for letter, option in zip("abcdefgh", question.options, strict=False):
                 verdict = "✅ Correct" if option.correct else "❌ Not quite"
                 parts.append(
@@ -72,7 +79,10 @@ class Quiz:
         lines = [self.title]
         for number, question in enumerate(self.questions, 1):
             lines.append(f"{number}. {question.prompt}")
-            lines += [f"   {letter}) {o.text}" for letter, o in zip("abcdefgh", question.options, strict=False)]
+            lines += [
+                f"   {letter}) {o.text}"
+                for letter, o in zip("abcdefgh", question.options, strict=False)
+            ]
         return "\n".join(lines)
 
 
@@ -80,5 +90,7 @@ def quiz(title: str, *questions: tuple[str, list[tuple[str, bool, str]]]) -> Qui
     """Build a quiz from plain tuples: ``(prompt, [(text, correct, why), ...])``."""
     return Quiz(
         title,
-        tuple(Question(prompt, tuple(Option(*o) for o in options)) for prompt, options in questions),
+        tuple(
+            Question(prompt, tuple(Option(*o) for o in options)) for prompt, options in questions
+        ),
     )

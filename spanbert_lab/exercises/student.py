@@ -54,7 +54,9 @@ def strip_solutions(source: str, *, where: str = "<cell>") -> str:
     return "\n".join(out)
 
 
-def student_notebook(nb: nbformat.NotebookNode, *, where: str = "<notebook>") -> nbformat.NotebookNode:
+def student_notebook(
+    nb: nbformat.NotebookNode, *, where: str = "<notebook>"
+) -> nbformat.NotebookNode:
     """A copy of ``nb`` with solutions stripped and outputs cleared."""
     copy = nbformat.from_dict(nb)
     for index, cell in enumerate(copy.cells):

@@ -62,7 +62,12 @@ def plot_score_statistics(stats: ScoreStatistics) -> Figure:
     right.semilogx(stats.d_k, stats.max_weight_raw, "o-", label="softmax(q·k)")
     right.semilogx(stats.d_k, stats.max_weight_scaled, "s-", label="softmax(q·k / √d_k)")
     right.axhline(1.0, color="grey", lw=0.8, ls=":")
-    right.set(xlabel="d_k", ylabel="mean largest weight", title="Unscaled softmax saturates", ylim=(0, 1.05))
+    right.set(
+        xlabel="d_k",
+        ylabel="mean largest weight",
+        title="Unscaled softmax saturates",
+        ylim=(0, 1.05),
+    )
     right.legend()
     fig.tight_layout()
     return fig
@@ -89,8 +94,14 @@ def attention_heatmap(
     title: str = "",
 ) -> Axes:
     """Draw a ``(T, T)`` attention matrix (rows = queries, columns = keys)."""
-    if weights.dim() != 2 or weights.shape[0] != weights.shape[1] or weights.shape[0] != len(tokens):
-        raise ValueError(f"need a ({len(tokens)}, {len(tokens)}) matrix, got {tuple(weights.shape)}")
+    if (
+        weights.dim() != 2
+        or weights.shape[0] != weights.shape[1]
+        or weights.shape[0] != len(tokens)
+    ):
+        raise ValueError(
+            f"need a ({len(tokens)}, {len(tokens)}) matrix, got {tuple(weights.shape)}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
     ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=1.0, cmap="Blues")
@@ -107,7 +118,9 @@ def attention_heatmap(
     return ax
 
 
-def attention_grid(attentions: torch.Tensor, tokens: Sequence[str], *, max_layers: int = 4) -> Figure:
+def attention_grid(
+    attentions: torch.Tensor, tokens: Sequence[str], *, max_layers: int = 4
+) -> Figure:
     """Every head of the first ``max_layers`` layers: ``attentions`` is ``(L, H, T, T)``."""
     layers, heads = min(attentions.shape[0], max_layers), attentions.shape[1]
     fig, axes = plt.subplots(layers, heads, figsize=(2.2 * heads, 2.2 * layers), squeeze=False)

@@ -57,7 +57,9 @@ def attention_maps(
     device = next(model.parameters()).device
     output = model(**{k: v.to(device) for k, v in encoded.items()}, output_attentions=True)
     if not output.attentions:
-        raise ValueError("the model returned no attentions: load it with attn_implementation='eager'")
+        raise ValueError(
+            "the model returned no attentions: load it with attn_implementation='eager'"
+        )
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     return tokens, torch.stack([a[0] for a in output.attentions]).float().cpu()  # (L, H, T, T)
 
@@ -89,7 +91,9 @@ class AttentionExplorer(Explorer):
         tokens, attentions = self._maps(sentences[0])
         layers, heads = attentions.shape[:2]
         controls = {
-            "sentence": w.Dropdown(options=list(sentences), description="sentence", layout=w.Layout(width="480px")),
+            "sentence": w.Dropdown(
+                options=list(sentences), description="sentence", layout=w.Layout(width="480px")
+            ),
             "layer": w.IntSlider(0, min=0, max=layers - 1, description="layer"),
             "head": w.IntSlider(0, min=0, max=heads - 1, description="head"),
             "query": w.Dropdown(options=_token_options(tokens), value=1, description="query token"),
@@ -100,7 +104,9 @@ class AttentionExplorer(Explorer):
         controls["sentence"].observe(self._on_sentence, names="value")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, sentences: Sequence[str], **kwargs: Any) -> AttentionExplorer:
+    def from_pretrained(
+        cls, path: str | Path, sentences: Sequence[str], **kwargs: Any
+    ) -> AttentionExplorer:
         """An explorer over a local checkpoint directory (see :func:`load_encoder`)."""
         model, tokenizer = load_encoder(path)
         return cls(model, tokenizer, sentences, **kwargs)
@@ -125,8 +131,12 @@ class AttentionExplorer(Explorer):
         row = weights[query]
         order = torch.argsort(row, descending=True, stable=True)[: self.top_k].tolist()
         fig, (heat, bars) = plt.subplots(1, 2, figsize=(10, 4.4), width_ratios=[3, 2])
-        attention_heatmap(weights, tokens, query_index=query, ax=heat, title=f"layer {layer}, head {head}")
-        bars.barh([tokens[i] for i in order][::-1], [row[i].item() for i in order][::-1], color="tab:blue")
+        attention_heatmap(
+            weights, tokens, query_index=query, ax=heat, title=f"layer {layer}, head {head}"
+        )
+        bars.barh(
+            [tokens[i] for i in order][::-1], [row[i].item() for i in order][::-1], color="tab:blue"
+        )
         bars.set(xlim=(0, 1), xlabel="attention weight", title=f"'{tokens[query]}' attends to")
         fig.tight_layout()
         top = ", ".join(f"{tokens[i]} {row[i].item():.2f}" for i in order)

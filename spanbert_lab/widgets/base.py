@@ -20,19 +20,27 @@ from matplotlib.figure import Figure
 class Explorer(ABC):
     """Base class: subclasses build ``self.controls`` and implement :meth:`draw`."""
 
-    def __init__(self, controls: dict[str, w.ValueWidget], *, png_name: str = "explorer.png") -> None:
+    def __init__(
+        self, controls: dict[str, w.ValueWidget], *, png_name: str = "explorer.png"
+    ) -> None:
         self.controls = controls
         self.figure: Figure | None = None
         self.status = w.HTML()
         self.output = w.Output()
         self.png_name = png_name
-        self.save_button = w.Button(description="save PNG", icon="download", tooltip="save view as PNG")
+        self.save_button = w.Button(
+            description="save PNG", icon="download", tooltip="save view as PNG"
+        )
         self.save_button.on_click(lambda _button: self.save_png(self.png_name))
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = w.VBox(
-            [w.HBox(list(self.controls.values())[:3]), w.HBox(list(self.controls.values())[3:]),
-             w.HBox([self.save_button, self.status]), self.output]
+            [
+                w.HBox(list(self.controls.values())[:3]),
+                w.HBox(list(self.controls.values())[3:]),
+                w.HBox([self.save_button, self.status]),
+                self.output,
+            ]
         )
         self.refresh()
 

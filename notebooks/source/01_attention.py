@@ -1,0 +1,423 @@
+# %% [markdown]
+# # 01 · Attention from first principles
+#
+# Every layer of BERT and SpanBERT is built around one operation: **scaled dot-product attention**.
+# In this notebook you write it yourself, piece by piece, and check each piece against the
+# course library, against PyTorch's fused kernel and against 🤗 transformers' BERT.
+#
+# **Goals**
+#
+# 1. Read attention as "a weighted average of values, weighted by query–key similarity".
+# 2. Measure *why* the scores are divided by $\sqrt{d_k}$.
+# 3. Handle padding with a boolean mask, including the corner case of a query with no key.
+# 4. Split attention into heads, and swap your attention into a real BERT with identical results.
+# 5. Measure how the cost grows with sequence length, and explore the attention of a model.
+
+# %%
+import math
+import time
+
+import torch
+from torch.testing import assert_close
+
+from spanbert_lab.runtime import setup_notebook
+
+rt = setup_notebook()
+rt
+
+# %% [markdown]
+# ## The idea in plain words
+#
+# Each token asks a question (its **query**), every token advertises what it contains (its
+# **key**), and every token offers some content (its **value**). A token's new representation is
+# the average of all values, weighted by how well its query matches each key. Matching is a dot
+# product: large when two vectors point the same way.
+#
+# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right) V$$
+#
+# with $Q \in \mathbb{R}^{T_q \times d_k}$, $K \in \mathbb{R}^{T_k \times d_k}$,
+# $V \in \mathbb{R}^{T_k \times d_v}$; the softmax runs over the keys, so each row of weights sums to 1.
+#
+# ### Dot products as similarity
+#
+# Four made-up 3-dimensional word vectors: two animals, two places.
+
+# %%
+words = ["cat", "dog", "Paris", "Rome"]
+vectors = torch.tensor([[1.0, 0.9, 0.0], [0.9, 1.0, 0.1], [0.0, 0.1, 1.0], [0.1, 0.0, 0.9]])
+similarity = vectors @ vectors.T
+similarity.round(decimals=2)
+
+# %% [markdown]
+# "cat" matches "dog" (1.8) far better than "Paris" (0.1). The **softmax** turns a row of scores
+# into positive weights that sum to one: $\operatorname{softmax}(s)_j = e^{s_j} / \sum_l e^{s_l}$.
+
+# %%
+weights = similarity.softmax(dim=-1)
+weights.round(decimals=3), weights.sum(dim=-1)
+
+# %% [markdown]
+# ## Why divide by $\sqrt{d_k}$? A measured experiment
+#
+# If the entries of $q$ and $k$ are independent with mean 0 and variance 1, then
+# $q \cdot k = \sum_{i=1}^{d_k} q_i k_i$ has variance $d_k$. Large scores push the softmax into
+# saturation: one weight near 1, the others near 0, and gradients near 0. Dividing by
+# $\sqrt{d_k}$ brings the variance back to 1. Let us measure it rather than believe it.
+
+# %%
+from spanbert_lab.plots.attention import plot_score_statistics, score_statistics
+
+stats = score_statistics([4, 16, 64, 256, 1024], generator=torch.Generator().manual_seed(0))
+[
+    (d, round(raw, 0), round(scaled, 2), round(sat_raw, 2), round(sat_scaled, 2))
+    for d, raw, scaled, sat_raw, sat_scaled in zip(
+        stats.d_k,
+        stats.variance_raw,
+        stats.variance_scaled,
+        stats.max_weight_raw,
+        stats.max_weight_scaled,
+        strict=True,
+    )
+]
+
+# %%
+plot_score_statistics(stats)
+# %% [markdown]
+# Each row is `(d_k, Var(q·k), Var(q·k/√d_k), mean largest weight unscaled, … scaled)`. Without
+# scaling, at $d_k = 64$ (BERT-base's head size) the largest weight is already close to 1: the
+# softmax behaves like an argmax. With scaling, the weights stay spread out whatever $d_k$ is.
+#
+# ### Exercise 1 — the score matrix
+#
+# Write `scaled_scores(q, k)` returning $QK^\top / \sqrt{d_k}$ for batched inputs of shape
+# `(..., T, d_k)`.
+
+# %%
+from spanbert_lab.exercises import nb01_attention as ex
+
+
+def scaled_scores(q, k):
+    ### BEGIN SOLUTION
+    return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    ### END SOLUTION
+
+
+ex.scaled_scores.check(scaled_scores)
+
+# %% [markdown]
+# Stuck? `ex.scaled_scores.hint()` gives hints one by one (`hint(1)`, `hint(2)`…), and
+# `ex.scaled_scores.solution()` shows a reference answer.
+#
+# ## Padding masks
+#
+# Sentences in a batch have different lengths, so short ones are padded. A padded position must
+# receive **no** attention. We use a boolean mask, `True` = "may attend", broadcast to
+# `(..., T_q, T_k)`. Masked scores are set to a very negative number before the softmax, so their
+# weight is exactly 0.
+#
+# A subtle case: if *every* key of a query is masked, $-\infty$ everywhere gives $0/0 = $ NaN.
+# The course library (like PyTorch) returns an all-zero row instead.
+
+# %%
+g = torch.Generator().manual_seed(1)
+q = torch.randn(2, 4, 8, generator=g, dtype=torch.float64)
+k = torch.randn(2, 4, 8, generator=g, dtype=torch.float64)
+v = torch.randn(2, 4, 3, generator=g, dtype=torch.float64)
+lengths = torch.tensor([4, 2])  # the second sentence has two padding positions
+key_mask = torch.arange(4)[None, :] < lengths[:, None]  # (B, T_k)
+mask = key_mask[:, None, :].expand(2, 4, 4)  # (B, T_q, T_k)
+mask.int()
+
+# %% [markdown]
+# ### Exercise 2 — softmax with a mask
+#
+# Write `masked_softmax(scores, mask)`: weights that are exactly 0 where `mask` is False, rows
+# that sum to 1, and an all-zero row (not NaN) for a query with no allowed key.
+
+
+# %%
+def masked_softmax(scores, mask):
+    ### BEGIN SOLUTION
+    filled = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+    return filled.softmax(-1) * mask.any(-1, keepdim=True)
+    ### END SOLUTION
+
+
+ex.masked_softmax.check(masked_softmax)
+
+# %% [markdown]
+# ### Exercise 3 — attention
+#
+# Put the pieces together: `attention(q, k, v, mask)` returns the attention output.
+
+
+# %%
+def attention(q, k, v, mask):
+    ### BEGIN SOLUTION
+    return masked_softmax(scaled_scores(q, k), mask) @ v
+    ### END SOLUTION
+
+
+ex.attention.check(attention)
+
+# %% [markdown]
+# Now compare your inline version with the course library and with PyTorch's fused kernel, in
+# float64, masks included.
+
+# %%
+from spanbert_lab.attention import scaled_dot_product_attention
+
+ours_out, ours_weights = scaled_dot_product_attention(q, k, v, mask)
+torch_out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+assert_close(attention(q, k, v, mask), ours_out, atol=1e-12, rtol=0)
+assert_close(ours_out, torch_out, atol=1e-12, rtol=0)
+ours_weights[1].round(decimals=2)
+
+# %% [markdown]
+# The padded keys (last two columns of the second sentence) get weight 0.00 in every row.
+#
+# ## Multi-head attention: parallel subspaces
+#
+# One attention pattern per layer would be restrictive: a token may need to look at its
+# syntactic head *and* at a co-referent name at once. **Multi-head attention** projects the
+# $C$-dimensional hidden states to queries, keys and values, splits the $C$ channels into $H$
+# heads of $D = C / H$ channels, runs attention in each head independently, concatenates the heads
+# and mixes them with an output projection:
+#
+# $$\operatorname{MHA}(X) = \big[\operatorname{head}_1; \dots; \operatorname{head}_H\big] W^O, \qquad
+# \operatorname{head}_h = \operatorname{Attention}(X W^Q_h, X W^K_h, X W^V_h).$$
+#
+# Splitting into heads costs no parameters: it only reshapes. BERT stores the four projections as
+# `attention.self.query / key / value` and `attention.output.dense`; the library's
+# `MultiHeadSelfAttention` uses the same layout. Written inline:
+
+# %%
+from spanbert_lab.attention import MultiHeadSelfAttention
+
+torch.manual_seed(0)
+B, T, C, H = 2, 5, 12, 3
+mha = MultiHeadSelfAttention(C, H).double().eval()
+x = torch.randn(B, T, C, dtype=torch.float64)
+padding = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+
+
+def split_heads(t):
+    return t.view(B, T, H, C // H).transpose(1, 2)  # (B, T, C) -> (B, H, T, D)
+
+
+q_h, k_h, v_h = (split_heads(proj(x)) for proj in (mha.query, mha.key, mha.value))
+mask_h = padding.bool()[:, None, None, :]  # (B, 1, 1, T): broadcast over heads and queries
+context = attention(q_h, k_h, v_h, mask_h.expand(B, H, T, T))  # (B, H, T, D)
+inline = mha.output(context.transpose(1, 2).reshape(B, T, C))  # concatenate heads, project
+
+library_out, library_weights = mha(x, padding)
+assert_close(inline, library_out, atol=1e-12, rtol=0)
+library_out.shape, library_weights.shape
+
+# %% [markdown]
+# ### Checking against 🤗 transformers' BERT
+#
+# A randomly initialised tiny `BertModel` (nothing is downloaded). First one attention block with
+# copied weights, then the whole model with **every** attention block replaced by ours: the final
+# hidden states must not change.
+
+# %%
+from transformers import BertConfig, BertModel
+
+from spanbert_lab.attention import use_our_attention
+
+config = BertConfig(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    attn_implementation="eager",
+)
+torch.manual_seed(0)
+reference = BertModel(config).double().eval()
+torch.manual_seed(0)
+swapped = use_our_attention(BertModel(config).double().eval())
+
+input_ids = torch.randint(5, 99, (3, 7), generator=torch.Generator().manual_seed(2))
+attention_mask = torch.ones(3, 7, dtype=torch.long)
+attention_mask[0, 4:] = 0
+with torch.no_grad():
+    want = reference(input_ids, attention_mask=attention_mask).last_hidden_state
+    got = swapped(input_ids, attention_mask=attention_mask).last_hidden_state
+real = attention_mask.bool()
+assert_close(got[real], want[real], atol=1e-9, rtol=0)
+(
+    type(swapped.encoder.layer[0].attention.attention).__name__,
+    bool(torch.allclose(got[real], want[real], atol=1e-9)),
+)
+
+# %% [markdown]
+# ### Exercise 4 — counting parameters
+#
+# How many parameters does one `MultiHeadSelfAttention(hidden_size, num_heads)` have? Write
+# `parameter_count(hidden_size, num_heads)` and compare with the module.
+
+
+# %%
+def parameter_count(hidden_size, num_heads):
+    ### BEGIN SOLUTION
+    return 4 * (hidden_size * hidden_size + hidden_size)
+    ### END SOLUTION
+
+
+ex.parameter_count.check(parameter_count)
+
+# %%
+parameter_count(768, 12), sum(p.numel() for p in MultiHeadSelfAttention(768, 12).parameters())
+
+# %% [markdown]
+# ## Cost in sequence length
+#
+# The score matrix has $T^2$ entries, so time and memory grow quadratically with the sequence
+# length $T$. This is why BERT and SpanBERT stop at 512 tokens, and why the course's tiny models
+# use 128. Timings depend on your machine, so the cell below is not compared by the tests.
+
+# %% tags=["nbval-ignore-output"]
+from spanbert_lab.plots.attention import plot_attention_cost
+
+lengths, seconds = [64, 128, 256, 512, 1024], []
+for length in lengths:
+    q_t = torch.randn(1, 4, length, 32)
+    start = time.perf_counter()
+    for _ in range(5):
+        scaled_dot_product_attention(q_t, q_t, q_t)
+    seconds.append((time.perf_counter() - start) / 5)
+plot_attention_cost(lengths, seconds)
+# %% [markdown]
+# ## Exploring the attention of a model
+#
+# The explorer below shows, for a sentence from the course corpus, where each token attends in
+# each layer and head. It uses the course's pretrained tiny SpanBERT when it is present in
+# `data/checkpoints/`; otherwise a **randomly initialised** tiny BERT, whose attention patterns
+# mean nothing yet (notebook 04 shows the trained ones). It works with any local BERT-family
+# checkpoint directory: `AttentionExplorer.from_pretrained("path/to/checkpoint", sentences)`.
+
+# %%
+from spanbert_lab.data import load_corpus, load_tokenizer
+from spanbert_lab.runtime import data_dir
+from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps
+
+checkpoint = data_dir() / "checkpoints" / "spanbert-tiny"
+sentences = [s for doc in load_corpus("dev").select(range(3)) for s in doc["sentences"][:2]]
+if (checkpoint / "config.json").is_file():
+    explorer = AttentionExplorer.from_pretrained(checkpoint, sentences)
+    model_kind = "pretrained course SpanBERT (tiny)"
+else:
+    tokenizer = load_tokenizer()
+    torch.manual_seed(0)
+    tiny = BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+            attn_implementation="eager",
+        ),
+        add_pooling_layer=False,
+    )
+    explorer = AttentionExplorer(tiny, tokenizer, sentences)
+    model_kind = "randomly initialised tiny BERT"
+model_kind
+
+# %% [markdown]
+# A static view first (every head of every layer for the first sentence), for readers without a
+# running kernel:
+
+# %%
+from spanbert_lab.plots.attention import attention_grid
+
+tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
+attention_grid(maps, tokens)
+# %% [markdown]
+# And the interactive explorer: choose a sentence, a layer, a head and a query token. The bars list
+# the tokens it attends to most; *save PNG* writes the current view to `attention.png`.
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %%
+explorer.summary()
+
+# %% [markdown]
+# ## Summary
+#
+# * Attention is a softmax-weighted average of values; the weights come from query–key dot products.
+# * Dividing by $\sqrt{d_k}$ keeps the score variance near 1; without it the softmax saturates as
+#   $d_k$ grows (you measured it).
+# * A boolean mask removes padded keys; a query with no allowed key gets zeros, not NaN.
+# * Multi-head attention splits the channels into subspaces at no parameter cost; with BERT's
+#   parameter layout, our attention reproduces transformers' BERT exactly.
+# * Cost grows as $T^2$ in the sequence length.
+#
+# Next, notebook 02 hides tokens — one at a time like BERT, then in spans like SpanBERT.
+#
+# ## Quiz
+
+# %%
+from spanbert_lab.exercises.quiz import quiz
+
+quiz(
+    "Attention quiz",
+    (
+        "Why are scores divided by √d_k?",
+        [
+            (
+                "To keep the variance of the scores near 1",
+                True,
+                "q·k sums d_k products of unit variance, so its variance is d_k.",
+            ),
+            (
+                "To make attention cheaper",
+                False,
+                "It costs one division; the cost is in the T² score matrix.",
+            ),
+            (
+                "Because softmax needs inputs in [0, 1]",
+                False,
+                "Softmax accepts any real numbers; the problem is saturation.",
+            ),
+        ],
+    ),
+    (
+        "What does splitting 768 channels into 12 heads do to the parameter count?",
+        [
+            (
+                "Multiplies it by 12",
+                False,
+                "The same four 768×768 projections are only reshaped into 12 groups.",
+            ),
+            (
+                "Nothing",
+                True,
+                "Heads are views of the same projections: 4·(768² + 768) either way.",
+            ),
+        ],
+    ),
+    (
+        "A query whose keys are all padding should get…",
+        [
+            (
+                "NaN, to flag the problem",
+                False,
+                "NaN would spread through the whole batch in the next layer.",
+            ),
+            (
+                "Uniform weights over the padding",
+                False,
+                "Then padding would leak into real outputs.",
+            ),
+            (
+                "An all-zero row",
+                True,
+                "That is what the library and PyTorch's fused kernel return.",
+            ),
+        ],
+    ),
+)

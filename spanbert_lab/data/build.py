@@ -1,0 +1,119 @@
+"""``make data``: regenerate the whole of ``data/`` (except checkpoints) byte-identically.
+
+Every part is drawn from its own ``random.Random`` seeded from ``(seed, part)``, so the world
+never changes with ``scale``, and the task sets never change with the corpus size. Files are
+written with fixed key order, fixed separators and ``mtime=0`` gzip headers.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from spanbert_lab.data.corpus import Document, generate_documents, write_corpus
+from spanbert_lab.data.tokenizer import VOCAB_SIZE, save_tokenizer, train_wordpiece
+from spanbert_lab.data.world import World, build_world
+
+DEFAULT_SEED = 0
+DEFAULT_TRAIN_DOCS = 16000
+DEV_FRACTION = 0.04
+
+_PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5}
+
+
+def part_rng(seed: int, part: str) -> random.Random:
+    """The generator for one part of the build (independent of every other part)."""
+    return random.Random(seed * 1000 + _PARTS[part])
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What ``build`` makes.
+
+    Attributes:
+        seed: master seed.
+        scale: multiplies the number of corpus documents (1.0 = the shipped corpus).
+        vocab_size: WordPiece vocabulary size.
+        tasks: also build the QA / NER / classification sets.
+    """
+
+    seed: int = DEFAULT_SEED
+    scale: float = 1.0
+    vocab_size: int = VOCAB_SIZE
+    tasks: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.scale > 0:
+            raise ValueError(f"scale must be > 0, got {self.scale}")
+        if self.vocab_size < 256:
+            raise ValueError(f"vocab_size must be at least 256, got {self.vocab_size}")
+
+    @property
+    def train_docs(self) -> int:
+        return max(10, round(DEFAULT_TRAIN_DOCS * self.scale))
+
+    @property
+    def dev_docs(self) -> int:
+        return max(2, round(self.train_docs * DEV_FRACTION))
+
+
+def make_world(seed: int = DEFAULT_SEED) -> World:
+    """The course world for ``seed`` (the same whatever the corpus scale)."""
+    return build_world(part_rng(seed, "world"))
+
+
+def build(
+    output: str | Path, config: BuildConfig | None = None, log: Callable[[str], None] | None = None
+) -> dict[str, float]:
+    """Generate everything under ``output``; returns the seconds each stage took.
+
+    Args:
+        output: the data folder (``data/``); ``checkpoints/`` in it is never touched.
+        config: what to build (defaults: :class:`BuildConfig`).
+        log: called with one progress line per stage (the CLI passes ``print``).
+    """
+    config = config or BuildConfig()
+    out = Path(output)
+    say = log or (lambda _msg: None)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    world = make_world(config.seed)
+    rng = part_rng(config.seed, "corpus")
+    docs = list(generate_documents(world, config.train_docs + config.dev_docs, rng))
+    splits: dict[str, list[Document]] = {
+        "train": docs[: config.train_docs],
+        "dev": docs[config.train_docs :],
+    }
+    write_corpus(out / "corpus", splits)
+    times["corpus"] = time.perf_counter() - t0
+    say(f"corpus: {len(splits['train'])} train + {len(splits['dev'])} dev documents")
+
+    t0 = time.perf_counter()
+    sentences = [s for d in splits["train"] for s in d.sentences]
+    vocab = train_wordpiece(sentences, config.vocab_size)
+    save_tokenizer(vocab, out / "tokenizer")
+    times["tokenizer"] = time.perf_counter() - t0
+    say(f"tokenizer: {len(vocab)} WordPieces")
+
+    if config.tasks:
+        from spanbert_lab.data.tasks_classification import write_classification
+        from spanbert_lab.data.tasks_ner import write_ner
+        from spanbert_lab.data.tasks_qa import write_qa
+
+        t0 = time.perf_counter()
+        write_qa(out / "qa", world, part_rng(config.seed, "qa"))
+        write_ner(out / "ner", world, part_rng(config.seed, "ner"))
+        write_classification(out / "classification", world, part_rng(config.seed, "classification"))
+        times["tasks"] = time.perf_counter() - t0
+        say("tasks: qa, ner, classification")
+
+        from spanbert_lab.data.card import write_card
+
+        t0 = time.perf_counter()
+        write_card(out, config)
+        times["card"] = time.perf_counter() - t0
+        say("data card: README.md")
+    return times
