@@ -13,13 +13,24 @@ token spans in block coordinates, which is what ``mask_batch(..., annotations=..
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 ANNOTATION_KINDS = ("entities", "noun_phrases")
+# the paper's entity ablation uses "non-numerical named entity mentions" only
+NUMERIC_ENTITY_LABELS = (
+    "DATE",
+    "TIME",
+    "NUM",
+    "CARDINAL",
+    "ORDINAL",
+    "PERCENT",
+    "MONEY",
+    "QUANTITY",
+)
 
 
 @dataclass(frozen=True)
@@ -84,16 +95,26 @@ class BlockSet:
 
 
 def char_spans_to_token_spans(
-    offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[Any]]
+    offsets: Sequence[tuple[int, int]],
+    spans: Sequence[Any],
+    *,
+    exclude_labels: Sequence[str] = (),
 ) -> list[tuple[int, int]]:
-    """Map character spans ``[start, end, …]`` to half-open token spans via token offsets.
+    """Map character spans to half-open token spans via token offsets.
 
-    A token belongs to a span when their character ranges overlap; spans covering no token are
-    dropped.
+    A span is ``[start, end, …]`` or a mapping with ``"start"`` / ``"end"`` (the course loader's
+    format). A token belongs to a span when their character ranges overlap; spans covering no
+    token, and spans whose label is in ``exclude_labels``, are dropped.
     """
     result = []
     for span in spans:
-        c_start, c_end = int(span[0]), int(span[1])
+        if isinstance(span, Mapping):
+            c_start, c_end, label = int(span["start"]), int(span["end"]), span.get("label")
+        else:
+            c_start, c_end = int(span[0]), int(span[1])
+            label = span[2] if len(span) > 2 else None
+        if label is not None and label in exclude_labels:
+            continue
         inside = [i for i, (s, e) in enumerate(offsets) if s < c_end and e > c_start]
         if inside:
             result.append((inside[0], inside[-1] + 1))
@@ -105,7 +126,9 @@ def tokenize_documents(documents: Sequence[dict[str, Any]], tokenizer: Any) -> l
 
     Args:
         documents: rows with ``sentences: list[str]`` and optionally ``entities`` /
-            ``noun_phrases``: per sentence, lists of ``[char_start, char_end, type]``.
+            ``noun_phrases``: per sentence, lists of character spans ``[start, end, type]`` or
+            ``{"start", "end", "label"}`` (``spanbert_lab.data.load_corpus``). Numerical entity
+            labels (:data:`NUMERIC_ENTITY_LABELS`) are left out, as in the paper's ablation.
     """
     flat = [s for doc in documents for s in doc["sentences"]]
     enc = tokenizer(flat, add_special_tokens=False, return_offsets_mapping=True) if flat else None
@@ -117,7 +140,11 @@ def tokenize_documents(documents: Sequence[dict[str, Any]], tokenizer: Any) -> l
             assert enc is not None
             offsets = enc["offset_mapping"][k]
             ann = {
-                kind: char_spans_to_token_spans(offsets, doc[kind][j])
+                kind: char_spans_to_token_spans(
+                    offsets,
+                    doc[kind][j],
+                    exclude_labels=NUMERIC_ENTITY_LABELS if kind == "entities" else (),
+                )
                 for kind in ANNOTATION_KINDS
                 if doc.get(kind) is not None
             }

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -58,7 +58,7 @@ class DistInfo:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def is_main(self) -> bool:
@@ -124,16 +124,21 @@ def shard(indices: Sequence[T], rank: int, world_size: int) -> list[T]:
     return list(indices[rank::world_size])
 
 
-def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
+def wrap_model(
+    model: nn.Module, info: DistInfo, *, find_unused_parameters: bool = False
+) -> nn.Module:
     """``DistributedDataParallel`` around ``model`` when there are several processes.
 
     DDP broadcasts rank 0's weights at construction (so every replica starts identical) and
-    averages gradients during ``backward``.
+    averages gradients during ``backward``. Pass ``find_unused_parameters=True`` when some
+    parameters get no gradient (e.g. the SBO head of a plain-MLM run).
     """
     if not info.distributed:
         return model
     device_ids = [info.device.index] if info.device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+    return nn.parallel.DistributedDataParallel(
+        model, device_ids=device_ids, find_unused_parameters=find_unused_parameters
+    )
 
 
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
@@ -183,17 +188,15 @@ def shard_loss(
         world_size: number of processes ``W``.
 
     Returns:
-        ``W · Σ_k mean_k · n_k / N_k`` (a scalar). A term with no target on this shard
-        contributes an exact zero that still reaches every parameter of its head, so DDP sees a
-        gradient for every parameter on every process.
+        ``W · Σ_k mean_k · n_k / N_k`` (a scalar). A term with no target on this shard must be
+        a graph-connected zero (what :func:`spanbert_lab.losses.mean_cross_entropy` returns), so
+        that DDP still sees a (zero) gradient for every parameter of its head.
     """
     total = None
     for k, mean in enumerate(means):
         if mean is None or global_counts[k] == 0:
             continue
-        weight = world_size * local_counts[k] / global_counts[k]
-        # 0/0 means (no target on this shard) are NaN: keep the graph, drop the value.
-        term = torch.nan_to_num(mean, nan=0.0) * weight
+        term = mean * (world_size * float(local_counts[k]) / float(global_counts[k]))
         total = term if total is None else total + term
     if total is None:
         raise ValueError("no loss term has any target in the global batch")

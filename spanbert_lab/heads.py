@@ -54,8 +54,9 @@ class DenseActLayerNorm(nn.Module):
 class MaskedLMHead(nn.Module):
     """BERT's masked-LM head: transform h→h, then the tied decoder with the head's own bias.
 
-    ``decoder.weight`` is tied to the word embeddings and ``decoder.bias`` to :attr:`bias` by the
-    owning model (``_tied_weights_keys``); the saved keys are ``cls.predictions.transform.dense.*``,
+    ``decoder.weight`` is tied to the word embeddings by the owning model (``_tied_weights_keys``);
+    the decoder has no bias of its own — :attr:`bias` is added explicitly (``BertForMaskedLM``
+    ties its ``decoder.bias`` to the same saved key ``cls.predictions.bias``). The saved keys are ``cls.predictions.transform.dense.*``,
     ``cls.predictions.transform.LayerNorm.*`` and ``cls.predictions.bias``, as in
     ``BertForMaskedLM``.
     """
@@ -63,13 +64,13 @@ class MaskedLMHead(nn.Module):
     def __init__(self, hidden_size: int, vocab_size: int, act: str, eps: float) -> None:
         super().__init__()
         self.transform = DenseActLayerNorm(hidden_size, hidden_size, act, eps)
-        self.decoder = nn.Linear(hidden_size, vocab_size)  # weight: tied to the word embeddings
+        # weight tied to the word embeddings by the owning model; the bias is kept apart (below)
+        self.decoder = nn.Linear(hidden_size, vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(vocab_size))  # the MLM head's own vocabulary bias
-        self.decoder.bias = self.bias
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """Vocabulary logits for gathered hidden states: (N, h) → (N, V)."""
-        return self.decoder(self.transform(hidden))
+        return self.decoder(self.transform(hidden)) + self.bias
 
 
 class SpanBoundaryHead(nn.Module):
@@ -102,9 +103,9 @@ class SpanBoundaryHead(nn.Module):
         self.position_embeddings = nn.Embedding(max_targets, position_size)
         self.layer1 = DenseActLayerNorm(2 * hidden_size + position_size, hidden_size, act, eps)
         self.layer2 = DenseActLayerNorm(hidden_size, hidden_size, act, eps)
-        self.decoder = nn.Linear(hidden_size, vocab_size)  # weight: tied to the word embeddings
+        # weight tied to the word embeddings by the owning model; the bias is kept apart (below)
+        self.decoder = nn.Linear(hidden_size, vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(vocab_size))  # SBO's own bias, not the MLM head's
-        self.decoder.bias = self.bias
 
     def represent(
         self, left: torch.Tensor, right: torch.Tensor, positions: torch.Tensor
@@ -126,4 +127,4 @@ class SpanBoundaryHead(nn.Module):
         self, left: torch.Tensor, right: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
         """Vocabulary logits (N, V) for each target; arguments as in :meth:`represent`."""
-        return self.decoder(self.represent(left, right, positions))
+        return self.decoder(self.represent(left, right, positions)) + self.bias

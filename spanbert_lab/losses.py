@@ -65,7 +65,9 @@ def gather_mlm_targets(
         ``(batch, position)`` coordinates of each row.
     """
     if labels.shape != hidden.shape[:2]:
-        raise ValueError(f"labels has shape {tuple(labels.shape)}, expected {tuple(hidden.shape[:2])}")
+        raise ValueError(
+            f"labels has shape {tuple(labels.shape)}, expected {tuple(hidden.shape[:2])}"
+        )
     selected = labels != IGNORE_INDEX  # (B, T) bool
     return hidden[selected], labels[selected], selected.nonzero()
 

@@ -21,6 +21,8 @@ collator gives every example its own generator seeded from (seed, epoch, index) 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import math
 import weakref
@@ -33,7 +35,6 @@ import torch
 Scheme = Literal["subword", "whole_word", "span", "entity", "noun_phrase"]
 SCHEMES: tuple[str, ...] = ("subword", "whole_word", "span", "entity", "noun_phrase")
 IGNORE_INDEX = -100
-_KEEP, _MASK, _RANDOM = 0, 1, 2  # fate codes of a masked token
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,15 @@ def sample_span_lengths(
 ) -> torch.Tensor:
     """``n`` span lengths in words, long tensor (n,), drawn with ``generator``."""
     cfg = config or MaskingConfig()
-    pmf = span_length_pmf(cfg)
-    return torch.multinomial(pmf, n, replacement=True, generator=generator) + cfg.min_span_words
+    cdf = torch.tensor(_length_cdf(cfg), dtype=torch.float64)
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.numel() - 1) + cfg.min_span_words
+
+
+@functools.lru_cache(maxsize=64)
+def _length_cdf(cfg: MaskingConfig) -> list[float]:
+    """Cumulative span-length probabilities (inverse-CDF sampling: L = min + #{cdf <= u})."""
+    return torch.cumsum(span_length_pmf(cfg), 0).tolist()
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,6 +253,8 @@ class RandomTokenSampler:
             if weights.sum() <= 0:
                 raise ValueError("unigram_counts has no mass on non-special tokens")
             self.cdf = torch.cumsum(weights, 0) / weights.sum()
+            last = int(torch.nonzero(weights).max())
+            self.cdf[last:] = 1.0  # float rounding must never reach a zero-count id
         self.ids = torch.nonzero(~info.is_special).flatten()
 
     def draw(self, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -253,48 +263,6 @@ class RandomTokenSampler:
             u = torch.rand(k, generator=generator, dtype=torch.float64)
             return torch.searchsorted(self.cdf, u, right=True).clamp_(max=self.cdf.numel() - 1)
         return self.ids[torch.randint(self.ids.numel(), (k,), generator=generator)]
-
-
-@dataclass
-class ExampleMask:
-    """The masking of one sequence. Tensors are (T,) long; spans are half-open (start, end).
-
-    ``spans`` are the merged spans; ``drawn`` the accepted draws before merging; the ``sbo_*``
-    lists hold one entry per SBO target (see :class:`MaskedBatch`).
-    """
-
-    input_ids: torch.Tensor
-    labels: torch.Tensor
-    spans: list[tuple[int, int]]
-    sbo_left: list[int]
-    sbo_right: list[int]
-    sbo_positions: list[int]
-    sbo_labels: list[int]
-    drawn: list[DrawnSpan]
-
-
-def _segments(candidate: torch.Tensor) -> list[tuple[int, int]]:
-    """Maximal runs of True in a (T,) bool tensor, as half-open ranges."""
-    edges = torch.diff(torch.nn.functional.pad(candidate.to(torch.int8), (1, 1)))
-    starts = torch.nonzero(edges == 1).flatten().tolist()
-    ends = torch.nonzero(edges == -1).flatten().tolist()
-    return list(zip(starts, ends, strict=True))
-
-
-class _Draws:
-    """Chunked draws of (span length, anchor, coin) from one generator (fewer tiny torch calls)."""
-
-    def __init__(self, cfg: MaskingConfig, high: int, generator: torch.Generator, chunk: int):
-        self.cfg, self.high, self.gen, self.chunk = cfg, high, generator, max(8, chunk)
-        self.items: list[tuple[int, int, float]] = []
-
-    def next(self) -> tuple[int, int, float]:
-        if not self.items:
-            lengths = sample_span_lengths(self.chunk, self.cfg, generator=self.gen).tolist()
-            anchors = torch.randint(self.high, (self.chunk,), generator=self.gen).tolist()
-            coins = torch.rand(self.chunk, generator=self.gen).tolist()
-            self.items = list(zip(lengths, anchors, coins, strict=True))[::-1]
-        return self.items.pop()
 
 
 class DrawnSpan(NamedTuple):
@@ -349,13 +317,20 @@ def select_tokens(
             if count == budget:
                 break
         return masked, drawn
-    word_of = [0] * n
-    for w, (s, e) in enumerate(zip(word_starts, word_ends, strict=True)):
-        word_of[s:e] = [w] * (e - s)
-    draws = _Draws(cfg, n if cfg.anchor == "subword" else n_words, gen, budget)
+    word_of = [0] * n  # token -> index of its word
+    for w in range(n_words):
+        word_of[word_starts[w] : word_ends[w]] = [w] * (word_ends[w] - word_starts[w])
+    cdf, lower = _length_cdf(cfg), cfg.min_span_words
+    high = n if cfg.anchor == "subword" else n_words
+    chunk = max(8, budget)
+    u: list[float] = []
     count = 0
     while count < budget:
-        length, anchor, coin = draws.next()
+        if len(u) < 3:  # one torch call per chunk of draws: (length, anchor, coin) triples
+            u = torch.rand(3 * chunk, generator=gen, dtype=torch.float64).tolist()[::-1]
+        u_len, u_anchor, coin = u.pop(), u.pop(), u.pop()
+        length = min(lower + bisect.bisect_right(cdf, u_len), cfg.max_span_words)
+        anchor = min(int(u_anchor * high), high - 1)
         use_annotation = bool(annotated) and coin < cfg.annotation_prob
         free = [a for a in annotated if not masked[a[0]]] if use_annotation else []
         if free:  # a whole annotated span, uniformly among those whose start is still free
@@ -380,90 +355,6 @@ def select_tokens(
     return masked, drawn
 
 
-def mask_example(
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor | None = None,
-    *,
-    tokenizer: Any,
-    scheme: Scheme = "span",
-    config: MaskingConfig | None = None,
-    generator: torch.Generator,
-    annotations: Sequence[tuple[int, int]] | None = None,
-    unigram_counts: torch.Tensor | RandomTokenSampler | None = None,
-) -> ExampleMask:
-    """Mask one sequence (T,) long; every draw comes from ``generator`` (consumed in a fixed order).
-
-    Arguments are those of :func:`mask_batch` for a single example. ``annotations``
-    (``entity`` / ``noun_phrase`` only) are half-open token spans of this sequence; spans that
-    cross a segment boundary are ignored. ``unigram_counts`` may be a prepared
-    :class:`RandomTokenSampler` (what :func:`mask_batch` passes, to build it once per batch).
-    """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
-    cfg = config or MaskingConfig()
-    info = vocab_info(tokenizer)
-    ids = torch.as_tensor(input_ids, dtype=torch.long)
-    if ids.dim() != 1:
-        raise ValueError(f"mask_example expects one sequence (T,), got shape {tuple(ids.shape)}")
-    real = (
-        torch.ones_like(ids, dtype=torch.bool)
-        if attention_mask is None
-        else (torch.as_tensor(attention_mask) != 0)
-    )
-    candidate = real & ~info.is_special[ids.clamp(0, info.vocab_size - 1)]
-    word_start = ~info.is_continuation[ids.clamp(0, info.vocab_size - 1)]
-    ws_positions = torch.nonzero(word_start).flatten().tolist()
-    masked_positions: list[int] = []
-    drawn: list[DrawnSpan] = []
-    for a, b in _segments(candidate):
-        n = b - a
-        local_starts = [0] + [p - a for p in ws_positions if a < p < b]
-        ann = []
-        if scheme in ("entity", "noun_phrase"):
-            ann = [(s - a, e - a) for s, e in annotations or () if a <= s < e <= b]
-        sel, seg_drawn = select_tokens(
-            scheme, n, local_starts, mask_budget(n, cfg.mask_ratio), cfg, generator, ann
-        )
-        masked_positions.extend(a + t for t, m in enumerate(sel) if m)
-        drawn.extend(DrawnSpan(d.start + a, d.end + a, d.length) for d in seg_drawn)
-    pos = torch.tensor(masked_positions, dtype=torch.long)
-    is_masked = torch.zeros_like(candidate)
-    is_masked[pos] = True
-    spans = _segments(is_masked)  # merged: overlapping or adjacent spans become one
-    labels = torch.full_like(ids, IGNORE_INDEX)
-    labels[pos] = ids[pos]
-    # 80/10/10: one draw per merged span or per token
-    if cfg.replacement_for(scheme) == "span":
-        u = torch.rand(len(spans), generator=generator, dtype=torch.float64)
-        u = u.repeat_interleave(torch.tensor([e - s for s, e in spans], dtype=torch.long))
-    else:
-        u = torch.rand(pos.numel(), generator=generator, dtype=torch.float64)
-    fate = torch.full_like(pos, _KEEP)
-    fate[u < cfg.mask_prob + cfg.random_prob] = _RANDOM
-    fate[u < cfg.mask_prob] = _MASK
-    out = ids.clone()
-    out[pos[fate == _MASK]] = info.mask_token_id
-    rand_pos = pos[fate == _RANDOM]
-    if rand_pos.numel():
-        sampler = unigram_counts
-        if not isinstance(sampler, RandomTokenSampler):
-            sampler = RandomTokenSampler(info, cfg, sampler)
-        out[rand_pos] = sampler.draw(rand_pos.numel(), generator)
-    # SBO targets (spec §2): both boundaries real text tokens, first K tokens of each span
-    cand = candidate.tolist()
-    id_list = ids.tolist()
-    left, right, rel, sbo_labels = [], [], [], []
-    k = cfg.max_sbo_targets_per_span
-    for s, e in spans:
-        if s - 1 >= 0 and e < len(cand) and cand[s - 1] and cand[e]:
-            for i in range(s, min(e, s + k)):
-                left.append(s - 1)
-                right.append(e)
-                rel.append(i - s)
-                sbo_labels.append(id_list[i])
-    return ExampleMask(out, labels, spans, left, right, rel, sbo_labels, drawn)
-
-
 @dataclass
 class MaskedBatch:
     """Result of :func:`mask_batch`: the SBO batch format of ``docs/DEVELOPING.md``.
@@ -473,6 +364,7 @@ class MaskedBatch:
         spans: per example, the merged masked spans as half-open token ranges (start, end).
         sbo_left, sbo_right, sbo_positions, sbo_labels: (B, M) long; M = max targets (>= 1),
             padding has ``sbo_labels == -100`` and 0 elsewhere.
+        drawn: per example, the accepted draws before merging (:class:`DrawnSpan`).
     """
 
     input_ids: torch.Tensor
@@ -484,20 +376,21 @@ class MaskedBatch:
     sbo_right: torch.Tensor
     sbo_positions: torch.Tensor
     sbo_labels: torch.Tensor
+    drawn: list[list[DrawnSpan]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, torch.Tensor]:
         """The tensors under their batch-format keys (what a model's ``forward`` takes)."""
-        keys = (
-            "input_ids",
-            "attention_mask",
-            "token_type_ids",
-            "labels",
-            "sbo_left",
-            "sbo_right",
-            "sbo_positions",
-            "sbo_labels",
-        )
+        keys = ("input_ids", "attention_mask", "token_type_ids", "labels")
+        keys += ("sbo_left", "sbo_right", "sbo_positions", "sbo_labels")
         return {key: getattr(self, key) for key in keys}
+
+
+def _row_lists(mask: torch.Tensor) -> list[list[int]]:
+    """Column indices of the True entries of a (B, T) bool tensor, per row (one nonzero call)."""
+    rows, cols = torch.nonzero(mask, as_tuple=True)
+    cols_list = cols.tolist()
+    bounds = [0, *torch.bincount(rows, minlength=mask.shape[0]).cumsum(0).tolist()]
+    return [cols_list[bounds[b] : bounds[b + 1]] for b in range(mask.shape[0])]
 
 
 def mask_batch(
@@ -522,9 +415,11 @@ def mask_batch(
         scheme: one of :data:`SCHEMES`.
         config: :class:`MaskingConfig` (default: the paper's settings).
         generator: one generator used for the examples in order (default: seeded with 0).
-        annotations: per example, half-open token spans (``entity`` / ``noun_phrase``).
+        annotations: per example, half-open token spans (``entity`` / ``noun_phrase``); spans
+            crossing a segment boundary are ignored.
         generators: one generator per example instead (what the collator passes; see
-            :func:`example_generator`); wins over ``generator``.
+            :func:`example_generator`); wins over ``generator``. Example b's draws come only from
+            its generator, in a fixed order, so its mask does not depend on the rest of the batch.
         unigram_counts: (V,) counts for ``random_token_source="unigram"``; without them random
             tokens are uniform over the non-special vocabulary. A prepared
             :class:`RandomTokenSampler` is accepted too.
@@ -542,7 +437,7 @@ def mask_batch(
         raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
     if scheme in ("entity", "noun_phrase") and annotations is None:
         raise ValueError(f"scheme={scheme!r} needs annotations (per-example token spans)")
-    batch = ids.shape[0]
+    batch, length = ids.shape
     if generators is not None and len(generators) != batch:
         raise ValueError(f"got {len(generators)} generators for a batch of {batch}")
     if attention_mask is None:
@@ -552,37 +447,120 @@ def mask_batch(
     sampler = unigram_counts
     if not isinstance(sampler, RandomTokenSampler):
         sampler = RandomTokenSampler(info, cfg, sampler)
-    results = [
-        mask_example(
-            ids[b],
-            attention_mask[b],
-            tokenizer=info,
-            scheme=scheme,
-            config=cfg,
-            generator=generators[b] if generators is not None else gen,
-            annotations=annotations[b] if annotations is not None else None,
-            unigram_counts=sampler,
-        )
-        for b in range(batch)
-    ]
-    m = max([1] + [len(r.sbo_labels) for r in results])
-    sbo = torch.zeros(4, batch, m, dtype=torch.long)
-    sbo[3].fill_(IGNORE_INDEX)
-    for b, r in enumerate(results):
-        k = len(r.sbo_labels)
-        if k:
-            sbo[:, b, :k] = torch.tensor([r.sbo_left, r.sbo_right, r.sbo_positions, r.sbo_labels])
-    empty = torch.empty(0, ids.shape[1], dtype=torch.long)
+    per_span = cfg.replacement_for(scheme) == "span"
+
+    # vectorised over the batch: candidates, segment starts/ends, word starts
+    safe = ids.clamp(0, info.vocab_size - 1)
+    candidate = (attention_mask != 0) & ~info.is_special[safe]
+    edges = torch.diff(torch.nn.functional.pad(candidate.to(torch.int8), (1, 1)), dim=1)
+    seg_starts, seg_ends = _row_lists(edges == 1), _row_lists(edges == -1)
+    word_starts = _row_lists(candidate & (~info.is_continuation[safe] | (edges[:, :-1] == 1)))
+    id_rows = ids.tolist()
+
+    mask_at, random_at, random_ids, target_at = [], [], [], []
+    all_spans, all_drawn, sbo_rows = [], [], []
+    k_sbo = cfg.max_sbo_targets_per_span
+    for b in range(batch):
+        g = generators[b] if generators is not None else gen
+        positions: list[int] = []
+        drawn: list[DrawnSpan] = []
+        ws = word_starts[b]
+        spans: list[tuple[int, int]] = []
+        sbo: list[tuple[int, int, int, int]] = []
+        for a, e in zip(seg_starts[b], seg_ends[b], strict=True):
+            local_ws = [p - a for p in ws[bisect.bisect_left(ws, a) : bisect.bisect_left(ws, e)]]
+            ann = []
+            if scheme in ("entity", "noun_phrase"):
+                ann = [(s - a, t - a) for s, t in annotations[b] or () if a <= s < t <= e]
+            masked, seg_drawn = select_tokens(
+                scheme, e - a, local_ws, mask_budget(e - a, cfg.mask_ratio), cfg, g, ann
+            )
+            drawn.extend(DrawnSpan(d.start + a, d.end + a, d.length) for d in seg_drawn)
+            seg_pos = [a + t for t, m in enumerate(masked) if m]
+            positions.extend(seg_pos)
+            # merge overlapping / adjacent draws: maximal runs of masked tokens
+            seg_spans = []
+            for p in seg_pos:
+                if seg_spans and seg_spans[-1][1] == p:
+                    seg_spans[-1][1] = p + 1
+                else:
+                    seg_spans.append([p, p + 1])
+            for s, t in seg_spans:
+                spans.append((s, t))
+                if s > a and t < e:  # SBO: both boundaries are real text tokens (spec §2)
+                    row = id_rows[b]
+                    sbo.extend((s - 1, t, i - s, row[i]) for i in range(s, min(t, s + k_sbo)))
+        # 80/10/10: one draw per merged span or per token, from this example's generator
+        n_draws = len(spans) if per_span else len(positions)
+        u = torch.rand(n_draws, generator=g, dtype=torch.float64).tolist() if n_draws else []
+        if per_span:
+            u = [u[j] for j, (s, t) in enumerate(spans) for _ in range(t - s)]
+        offset = b * length
+        rand_here = []
+        for p, draw in zip(positions, u, strict=True):
+            if draw < cfg.mask_prob:
+                mask_at.append(offset + p)
+            elif draw < cfg.mask_prob + cfg.random_prob:
+                rand_here.append(offset + p)
+        if rand_here:
+            random_at.extend(rand_here)
+            random_ids.append(sampler.draw(len(rand_here), g))
+        target_at.extend(offset + p for p in positions)
+        all_spans.append(spans)
+        all_drawn.append(drawn)
+        sbo_rows.append(sbo)
+
+    # scatter the decisions into flat views of the batch
+    flat_ids = ids.reshape(-1)
+    out = flat_ids.clone()
+    labels = torch.full_like(flat_ids, IGNORE_INDEX)
+    target = torch.tensor(target_at, dtype=torch.long)
+    labels[target] = flat_ids[target]
+    out[torch.tensor(mask_at, dtype=torch.long)] = info.mask_token_id
+    if random_at:
+        out[torch.tensor(random_at, dtype=torch.long)] = torch.cat(random_ids)
+    m = max([1] + [len(r) for r in sbo_rows])
+    padding = [(0, 0, 0, IGNORE_INDEX)]
+    sbo_t = torch.tensor([r + padding * (m - len(r)) for r in sbo_rows], dtype=torch.long)
+    sbo_t = sbo_t.view(batch, m, 4)  # (B, M, [left, right, position, label])
     return MaskedBatch(
-        input_ids=torch.stack([r.input_ids for r in results]) if batch else empty,
-        labels=torch.stack([r.labels for r in results]) if batch else empty,
+        input_ids=out.view(batch, length),
+        labels=labels.view(batch, length),
         attention_mask=attention_mask,
         token_type_ids=torch.zeros_like(ids)
         if token_type_ids is None
         else torch.as_tensor(token_type_ids, dtype=torch.long),
-        spans=[r.spans for r in results],
-        sbo_left=sbo[0],
-        sbo_right=sbo[1],
-        sbo_positions=sbo[2],
-        sbo_labels=sbo[3],
+        spans=all_spans,
+        sbo_left=sbo_t[:, :, 0],
+        sbo_right=sbo_t[:, :, 1],
+        sbo_positions=sbo_t[:, :, 2],
+        sbo_labels=sbo_t[:, :, 3],
+        drawn=all_drawn,
+    )
+
+
+def mask_example(
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *,
+    tokenizer: Any,
+    scheme: Scheme = "span",
+    config: MaskingConfig | None = None,
+    generator: torch.Generator,
+    annotations: Sequence[tuple[int, int]] | None = None,
+    unigram_counts: torch.Tensor | RandomTokenSampler | None = None,
+) -> MaskedBatch:
+    """Mask one sequence (T,) with ``generator``: :func:`mask_batch` on a batch of one."""
+    ids = torch.as_tensor(input_ids, dtype=torch.long)
+    if ids.dim() != 1:
+        raise ValueError(f"mask_example expects one sequence (T,), got shape {tuple(ids.shape)}")
+    return mask_batch(
+        ids[None],
+        None if attention_mask is None else torch.as_tensor(attention_mask)[None],
+        tokenizer=tokenizer,
+        scheme=scheme,
+        config=config,
+        generators=[generator],
+        annotations=None if annotations is None else [annotations],
+        unigram_counts=unigram_counts,
     )

@@ -14,7 +14,8 @@ State-dict keys (``save_pretrained`` writes safetensors; tied copies are not sto
     bert.pooler.dense.*                         only with use_nsp=True (NSP ablation)
     cls.predictions.transform.dense.*           MLM head, named exactly as BertForMaskedLM's
     cls.predictions.transform.LayerNorm.*
-    cls.predictions.bias                        (decoder.weight = word embeddings, decoder.bias = bias)
+    cls.predictions.bias                        (decoder.weight = word embeddings; BertForMaskedLM
+                                                ties its decoder.bias to this key)
     cls.span_boundary.position_embeddings.weight   SBO head (K, P); ignored by every BERT class
     cls.span_boundary.layer1.{dense,LayerNorm}.*   2h + P → h
     cls.span_boundary.layer2.{dense,LayerNorm}.*   h → h
@@ -116,7 +117,9 @@ class SpanBertConfig(BertConfig):
         super().__post_init__(**kwargs)
 
     @classmethod
-    def preset(cls, name: str, *, vocab_size: int | None = None, **overrides: Any) -> SpanBertConfig:
+    def preset(
+        cls, name: str, *, vocab_size: int | None = None, **overrides: Any
+    ) -> SpanBertConfig:
         """A named size from :data:`PRESETS` (``"tiny"`` is the course default).
 
         Args:
@@ -218,9 +221,7 @@ class SpanBertForPreTraining(BertPreTrainedModel):
     config_class = SpanBertConfig  # explicit: string annotations (PEP 563) are not resolved
     _tied_weights_keys: ClassVar[dict[str, str]] = {
         "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-        "cls.predictions.decoder.bias": "cls.predictions.bias",
         "cls.span_boundary.decoder.weight": "bert.embeddings.word_embeddings.weight",
-        "cls.span_boundary.decoder.bias": "cls.span_boundary.bias",
     }
 
     def __init__(self, config: SpanBertConfig) -> None:
@@ -242,7 +243,6 @@ class SpanBertForPreTraining(BertPreTrainedModel):
 
     def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
         self.cls.predictions.decoder = new_embeddings
-        self.cls.predictions.bias = new_embeddings.bias
 
     def forward(
         self,

@@ -43,6 +43,7 @@ __all__ = [
     "postprocess_qa_predictions",
     "prepare_qa_features",
     "squad_evaluate",
+    "squad_json",
 ]
 
 _REQUIRED = ("id", "question", "context")
@@ -208,7 +209,9 @@ def _window_labels(
     return (start, end) if start <= end else (0, 0)
 
 
-def max_context_mask(offset_mappings: Sequence[Sequence[tuple[int, int] | None]]) -> list[list[bool]]:
+def max_context_mask(
+    offset_mappings: Sequence[Sequence[tuple[int, int] | None]],
+) -> list[list[bool]]:
     """Which passage tokens of each window have their *max context* there (one example's windows).
 
     A token's context score in a window is ``min(tokens left of it, tokens right of it) + 0.01 ×
@@ -383,3 +386,17 @@ def postprocess_qa_predictions(
         null_threshold=null_threshold,
     )
     return {example_id: p.text for example_id, p in decoded.items()}
+
+
+def squad_json(examples: Any) -> dict[str, Any]:
+    """The official SQuAD JSON object for QA examples (one paragraph per distinct context)."""
+    articles: dict[str, dict[str, dict[str, Any]]] = {}
+    for ex in examples_to_list(examples):
+        paragraphs = articles.setdefault(str(ex.get("title", "")), {})
+        para = paragraphs.setdefault(ex["context"], {"context": ex["context"], "qas": []})
+        answers = ex.get("answers") or {"text": [], "answer_start": []}
+        para["qas"].append({"id": ex["id"], "question": ex["question"], "answers": [
+            {"text": t, "answer_start": int(s)}
+            for t, s in zip(answers["text"], answers["answer_start"], strict=True)]})  # fmt: skip
+    data = [{"title": t, "paragraphs": list(p.values())} for t, p in articles.items()]
+    return {"version": "course", "data": data}

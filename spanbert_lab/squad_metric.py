@@ -33,9 +33,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 __all__ = [
+    "ERROR_KINDS",
+    "LENGTH_BUCKETS",
     "compute_exact",
     "compute_f1",
+    "error_analysis",
+    "error_kind",
     "get_tokens",
+    "length_bucket",
     "normalize_answer",
     "squad_evaluate",
 ]
@@ -171,7 +176,9 @@ def _evaluate_v2(
     probs = {qid: 0.0 for qid in predictions} if na_probs is None else dict(na_probs)
     missing = [qid for qid in has_answer if qid not in probs]
     if missing:
-        raise ValueError(f"na_probs has no entry for {len(missing)} question(s), e.g. {missing[0]!r}")
+        raise ValueError(
+            f"na_probs has no entry for {len(missing)} question(s), e.g. {missing[0]!r}"
+        )
 
     def thresholded(raw: dict[str, float]) -> dict[str, float]:
         # above the threshold the question is predicted unanswerable: right iff it has no answer
@@ -227,3 +234,74 @@ def _best_threshold(
         if current > best:
             best, best_thresh = current, float(na_probs[qid])
     return 100.0 * best / len(scores), best_thresh
+
+
+# --- error analysis on top of the official definitions --------------------------------------------
+
+ERROR_KINDS = ("exact", "too long", "too short", "overlap", "no overlap", "no answer")
+LENGTH_BUCKETS = ("1", "2", "3", "4-5", "6+")
+
+
+def _contains(outer: list[str], inner: list[str]) -> bool:
+    n = len(inner)
+    return any(outer[i : i + n] == inner for i in range(len(outer) - n + 1))
+
+
+def error_kind(golds: list[str], prediction: str) -> str:
+    """Classify a prediction against its closest gold answer (highest F1), on normalised tokens.
+
+    ``exact`` (EM = 1); ``no answer`` (empty prediction); ``too long`` (the prediction contains
+    the gold: a boundary too far out); ``too short`` (the gold contains the prediction);
+    ``overlap`` (shares tokens, neither contains the other: a shifted boundary); ``no overlap``.
+    """
+    golds = [g for g in golds if normalize_answer(g)] or [""]
+    if max(compute_exact(g, prediction) for g in golds):
+        return "exact"
+    if not get_tokens(prediction):
+        return "no answer"
+    gold = max(golds, key=lambda g: compute_f1(g, prediction))
+    g, p = get_tokens(gold), get_tokens(prediction)
+    if _contains(p, g):
+        return "too long"
+    if _contains(g, p):
+        return "too short"
+    return "overlap" if compute_f1(gold, prediction) > 0 else "no overlap"
+
+
+def length_bucket(answer: str) -> str:
+    """Bucket of an answer's length in normalised words: 1, 2, 3, 4-5, 6+."""
+    n = len(get_tokens(answer))
+    if n <= 3:
+        return LENGTH_BUCKETS[max(n, 1) - 1]  # an empty answer counts as one word
+    return "4-5" if n <= 5 else "6+"
+
+
+def error_analysis(dataset: Any, predictions: Mapping[str, str]) -> dict[str, Any]:
+    """Per-question error kinds, counts, and EM / F1 (0–100) by gold answer length.
+
+    Only answerable questions with a prediction are analysed (length needs a gold answer); the
+    first gold answer decides the length bucket. Returns ``{"kinds": {id: kind}, "counts":
+    {kind: n}, "by_length": {bucket: {"n", "exact", "f1"}}}``.
+    """
+    kinds: dict[str, str] = {}
+    groups: dict[str, list[tuple[float, float]]] = {b: [] for b in LENGTH_BUCKETS}
+    for qa in _questions(dataset):
+        golds = [a["text"] for a in qa["answers"] if normalize_answer(a["text"])]
+        if not golds or qa["id"] not in predictions:
+            continue
+        pred = predictions[qa["id"]]
+        kinds[qa["id"]] = error_kind(golds, pred)
+        em = max(compute_exact(g, pred) for g in golds)
+        f1 = max(compute_f1(g, pred, version="1.1") for g in golds)
+        groups[length_bucket(golds[0])].append((em, f1))
+    counts = {k: sum(v == k for v in kinds.values()) for k in ERROR_KINDS}
+    by_length = {
+        b: {
+            "n": len(v),
+            "exact": 100 * sum(e for e, _ in v) / len(v),
+            "f1": 100 * sum(f for _, f in v) / len(v),
+        }
+        for b, v in groups.items()
+        if v
+    }
+    return {"kinds": kinds, "counts": counts, "by_length": by_length}

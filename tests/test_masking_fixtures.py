@@ -70,9 +70,36 @@ def course_tokenizer():
 def course_documents(n_docs: int = 60) -> list[dict]:
     """The first ``n_docs`` training documents of the course corpus when built, else synthetic."""
     try:
-        from spanbert_lab.data import load_corpus
+        from spanbert_lab.data.loaders import load_corpus
 
         corpus = load_corpus("train")
         return [dict(corpus[i]) for i in range(min(n_docs, len(corpus)))]
-    except Exception:  # not built yet in this checkout
+    except Exception:  # no loader yet: read the built files directly, if any
+        pass
+    try:
+        return _read_corpus_files(n_docs)
+    except FileNotFoundError:
         return synthetic_documents(n_docs)
+
+
+def _read_corpus_files(n_docs: int) -> list[dict]:
+    import gzip
+    import json
+
+    from spanbert_lab.runtime import data_dir
+
+    folder = data_dir() / "corpus"
+    with gzip.open(folder / "train.txt.gz", "rt", encoding="utf-8") as f:
+        docs = [d.split("\n") for d in f.read().strip().split("\n\n")[:n_docs]]
+    rows = [
+        {"sentences": d, "entities": [[] for _ in d], "noun_phrases": [[] for _ in d]} for d in docs
+    ]
+    with gzip.open(folder / "train.annotations.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record["doc"] >= n_docs:
+                break
+            for start, end, kind in record["spans"]:
+                key = "noun_phrases" if kind == "NP" else "entities"
+                rows[record["doc"]][key][record["sent"]].append([start, end, kind])
+    return rows

@@ -24,24 +24,55 @@ def tokenizer():
 
 def example(context: str, answer: str, *, qid: str = "q0", question: str = "Who built it?") -> dict:
     start = context.index(answer)
-    return {"id": qid, "question": question, "context": context,
-            "answers": {"text": [answer], "answer_start": [start]}}
+    return {
+        "id": qid,
+        "question": question,
+        "context": context,
+        "answers": {"text": [answer], "answer_start": [start]},
+    }
 
 
 def one_hot(features: dict, key: str) -> list[np.ndarray]:
-    return [np.eye(len(o))[p] for o, p in zip(features["offset_mapping"], features[key], strict=True)]
+    return [
+        np.eye(len(o))[p] for o, p in zip(features["offset_mapping"], features[key], strict=True)
+    ]
 
 
 def oracle_em(examples: list[dict], features: dict, **kw) -> float:
     preds = postprocess_qa_predictions(
-        examples, features, one_hot(features, "start_positions"), one_hot(features, "end_positions"),
+        examples,
+        features,
+        one_hot(features, "start_positions"),
+        one_hot(features, "end_positions"),
         **kw,
     )
-    data = {"data": [{"title": "t", "paragraphs": [{"context": e["context"], "qas": [
-        {"id": e["id"], "question": e["question"],
-         "answers": [{"text": t, "answer_start": s} for t, s in
-                     zip(e["answers"]["text"], e["answers"]["answer_start"], strict=True)]}
-    ]} for e in examples]}]}
+    data = {
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": e["context"],
+                        "qas": [
+                            {
+                                "id": e["id"],
+                                "question": e["question"],
+                                "answers": [
+                                    {"text": t, "answer_start": s}
+                                    for t, s in zip(
+                                        e["answers"]["text"],
+                                        e["answers"]["answer_start"],
+                                        strict=True,
+                                    )
+                                ],
+                            }
+                        ],
+                    }
+                    for e in examples
+                ],
+            }
+        ]
+    }
     return squad_evaluate(data, preds)["exact_match"]
 
 
@@ -87,7 +118,9 @@ def test_answer_straddling_windows_gets_cls_in_the_cut_window(tokenizer) -> None
     ex = example(context, "Kraków Dvořák façade Ōsaka São Paulo")
     f = prepare_qa_features([ex], tokenizer, max_length=24, doc_stride=3)
     labelled = cut = 0
-    for offs, s, e in zip(f["offset_mapping"], f["start_positions"], f["end_positions"], strict=True):
+    for offs, s, e in zip(
+        f["offset_mapping"], f["start_positions"], f["end_positions"], strict=True
+    ):
         passage = [o for o in offs if o is not None]
         a = ex["answers"]["answer_start"][0]
         b = a + len(ex["answers"]["text"][0])
@@ -99,7 +132,9 @@ def test_answer_straddling_windows_gets_cls_in_the_cut_window(tokenizer) -> None
         else:
             assert (s, e) == (0, 0), "a window without the whole answer must point at [CLS]"
             cut += partial
-    assert labelled >= 1 and cut >= 1, f"want windows holding and cutting the answer: {labelled}, {cut}"
+    assert labelled >= 1 and cut >= 1, (
+        f"want windows holding and cutting the answer: {labelled}, {cut}"
+    )
     assert oracle_em([ex], f, max_answer_length=30) == 100.0
 
 
@@ -118,8 +153,13 @@ def test_answers_at_window_edges(tokenizer) -> None:
         ex = example(context, words[i])
         ex["answers"]["answer_start"] = [sum(len(w) + 1 for w in words[:i])]
         f = prepare_qa_features([ex], tokenizer, max_length=32, doc_stride=8)
-        edges = [(o[s], o[e]) for o, s, e in zip(f["offset_mapping"], f["start_positions"],
-                                                 f["end_positions"], strict=True) if s]
+        edges = [
+            (o[s], o[e])
+            for o, s, e in zip(
+                f["offset_mapping"], f["start_positions"], f["end_positions"], strict=True
+            )
+            if s
+        ]
         assert edges, f"no window holds {words[i]}"
         assert oracle_em([ex], f) == 100.0, words[i]
 
@@ -131,8 +171,9 @@ def test_oracle_decoding_recovers_gold_on_long_unicode_contexts(tokenizer) -> No
     assert len(f["input_ids"]) > 3 * len(examples), "contexts should span many windows"
     assert oracle_em(examples, f) >= 99.0
     # the text is cut from the original context: accents, case and odd whitespace survive
-    preds = postprocess_qa_predictions(examples, f, one_hot(f, "start_positions"),
-                                       one_hot(f, "end_positions"))
+    preds = postprocess_qa_predictions(
+        examples, f, one_hot(f, "start_positions"), one_hot(f, "end_positions")
+    )
     odd = [e for e in examples if any(c in e["answers"]["text"][0] for c in "\u00a0\t\n\u2009")]
     assert odd, "the generator should put odd whitespace inside some answers"
     assert all(preds[e["id"]] == e["answers"]["text"][0] for e in odd)
@@ -141,8 +182,10 @@ def test_oracle_decoding_recovers_gold_on_long_unicode_contexts(tokenizer) -> No
 def test_accepts_dataset_dict_of_lists_and_list(tokenizer) -> None:
     import datasets
 
-    exs = [example("The tower was built in 1066.", "1066", qid="a"),
-           example("São Paulo is a city.", "São Paulo", qid="b")]
+    exs = [
+        example("The tower was built in 1066.", "1066", qid="a"),
+        example("São Paulo is a city.", "São Paulo", qid="b"),
+    ]
     from_list = prepare_qa_features(exs, tokenizer, max_length=40, doc_stride=10)
     batch = {k: [e[k] for e in exs] for k in exs[0]}
     assert prepare_qa_features(batch, tokenizer, max_length=40, doc_stride=10) == from_list
@@ -167,10 +210,24 @@ def test_long_question_is_cut_and_too_small_budget_raises(tokenizer) -> None:
         ({"id": "x", "question": "q"}, "no 'context'"),
         ({"id": "x", "question": 3, "context": "c"}, "question must be a str"),
         ({"id": "x", "question": "q", "context": "   "}, "empty context"),
-        ({"id": "x", "question": "q", "context": "abc",
-          "answers": {"text": ["zz"], "answer_start": [0]}}, "not at character 0"),
-        ({"id": "x", "question": "q", "context": "abc",
-          "answers": {"text": ["a"], "answer_start": []}}, "lengths differ"),
+        (
+            {
+                "id": "x",
+                "question": "q",
+                "context": "abc",
+                "answers": {"text": ["zz"], "answer_start": [0]},
+            },
+            "not at character 0",
+        ),
+        (
+            {
+                "id": "x",
+                "question": "q",
+                "context": "abc",
+                "answers": {"text": ["a"], "answer_start": []},
+            },
+            "lengths differ",
+        ),
     ],
 )
 def test_malformed_examples_raise_clear_errors(tokenizer, bad: dict, message: str) -> None:
@@ -215,7 +272,9 @@ def test_n_best_rules_max_length_order_and_outside_passage(tokenizer) -> None:
     assert all(offs[0] is None for _ in [0])
     assert abs(sum(pred.probabilities()) - 1) < 1e-9
     short = decode_qa([ex], f, [start], [end], max_answer_length=1)["q0"]
-    assert all(len(tokenizer(c.text, add_special_tokens=False)["input_ids"]) == 1 for c in short.n_best)
+    assert all(
+        len(tokenizer(c.text, add_special_tokens=False)["input_ids"]) == 1 for c in short.n_best
+    )
 
 
 def test_squad2_null_threshold_and_na_score(tokenizer) -> None:
@@ -229,14 +288,20 @@ def test_squad2_null_threshold_and_na_score(tokenizer) -> None:
     kw = {"version": "2.0"}
     pred = decode_qa([ex], f, [start], [end], **kw)["q0"]
     assert pred.null_score == 6.0 and pred.na_score == 2.0 and pred.text == ""
-    assert postprocess_qa_predictions([ex], f, [start], [end], null_threshold=2.5, **kw) == {"q0": "1889"}
+    assert postprocess_qa_predictions([ex], f, [start], [end], null_threshold=2.5, **kw) == {
+        "q0": "1889"
+    }
     # v1.1 never answers "" while a span is valid
     assert postprocess_qa_predictions([ex], f, [start], [end]) == {"q0": "1889"}
 
 
 def test_unanswerable_examples_get_cls_labels(tokenizer) -> None:
-    ex = {"id": "n", "question": "Who?", "context": "Nobody knows.",
-          "answers": {"text": [], "answer_start": []}}
+    ex = {
+        "id": "n",
+        "question": "Who?",
+        "context": "Nobody knows.",
+        "answers": {"text": [], "answer_start": []},
+    }
     f = prepare_qa_features([ex], tokenizer, max_length=32)
     assert (f["start_positions"], f["end_positions"]) == ([0], [0])
 

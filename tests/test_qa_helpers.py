@@ -12,11 +12,57 @@ from typing import Any
 from transformers import BertTokenizer
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-WORDS = (
-    "the a an of in on at to and was is who what where when which city river town café naïve "
-    "straße Zoë über Ångström São Paulo Kraków Dvořák façade résumé coöperate Ærø Ōsaka "
-    "東 京 北 Москва Αθήνα built founded bridge museum tower 1066 1889 2024 king queen"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "and",
+    "was",
+    "is",
+    "who",
+    "what",
+    "where",
+    "when",
+    "which",
+    "city",
+    "river",
+    "town",
+    "café",
+    "naïve",
+    "straße",
+    "Zoë",
+    "über",
+    "Ångström",
+    "São",
+    "Paulo",
+    "Kraków",
+    "Dvořák",
+    "façade",
+    "résumé",
+    "coöperate",
+    "Ærø",
+    "Ōsaka",
+    "東",
+    "京",
+    "北",
+    "Москва",
+    "Αθήνα",
+    "built",
+    "founded",
+    "bridge",
+    "museum",
+    "tower",
+    "1066",
+    "1889",
+    "2024",
+    "king",
+    "queen",
+]
 LETTERS = sorted(set("".join(WORDS)) | set(string.ascii_letters + string.digits))
 
 
@@ -34,7 +80,7 @@ def make_tokenizer() -> BertTokenizer:
 
 
 SPACES = [" ", " ", " ", "  ", "\u00a0", "\t", "\n", " \u2009"]
-FILLER = WORDS + ["Quixotic", "xylophone", "ȷump", "naïvely", "—", "«", "»", "(", ")", ",", "."]
+FILLER = [*WORDS, "Quixotic", "xylophone", "ȷump", "naïvely", "—", "«", "»", "(", ")", ",", "."]
 
 
 def random_example(rng: random.Random, example_id: str, *, n_words: int) -> dict[str, Any]:

@@ -112,8 +112,36 @@ def ref_best(raw: dict, preds: dict, probs: dict, has: dict) -> tuple[float, flo
 
 # --- random data -----------------------------------------------------------------------------------
 
-VOCAB = ["a", "an", "the", "The", "A", "cat", "Cat", "dog", "café", "Café", "naïve", "1066", "über",
-         "e.g.", "U.S.", "—", "«x»", "(", ")", "'s", ",", ".", "!", "-", "the-end", "an'", "ÿ", "東京"]
+VOCAB = [
+    "a",
+    "an",
+    "the",
+    "The",
+    "A",
+    "cat",
+    "Cat",
+    "dog",
+    "café",
+    "Café",
+    "naïve",
+    "1066",
+    "über",
+    "e.g.",
+    "U.S.",
+    "—",
+    "«x»",
+    "(",
+    ")",
+    "'s",
+    ",",
+    ".",
+    "!",
+    "-",
+    "the-end",
+    "an'",
+    "ÿ",
+    "東京",
+]
 
 
 def rand_text(rng: random.Random, max_words: int = 6) -> str:
@@ -181,8 +209,16 @@ def test_normalisation_matches_reference(seed: int) -> None:
 
 def one(qid: str, *golds: str) -> dict:
     answers = [{"text": g, "answer_start": 0} for g in golds]
-    return {"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [
-        {"id": qid, "question": "?", "answers": answers}]}]}]}
+    return {
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {"context": "c", "qas": [{"id": qid, "question": "?", "answers": answers}]}
+                ],
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize(
@@ -224,12 +260,32 @@ def test_empty_answers_v1_vs_v2() -> None:
 
 
 def test_v2_unanswerable_and_thresholds() -> None:
-    data = {"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [
-        {"id": "h1", "question": "?", "answers": [{"text": "blue whale", "answer_start": 0}]},
-        {"id": "h2", "question": "?", "answers": [{"text": "1889", "answer_start": 0}]},
-        {"id": "n1", "question": "?", "answers": []},
-        {"id": "n2", "question": "?", "answers": []},
-    ]}]}]}
+    data = {
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": "c",
+                        "qas": [
+                            {
+                                "id": "h1",
+                                "question": "?",
+                                "answers": [{"text": "blue whale", "answer_start": 0}],
+                            },
+                            {
+                                "id": "h2",
+                                "question": "?",
+                                "answers": [{"text": "1889", "answer_start": 0}],
+                            },
+                            {"id": "n1", "question": "?", "answers": []},
+                            {"id": "n2", "question": "?", "answers": []},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
     preds = {"h1": "whale", "h2": "1889", "n1": "", "n2": "Paris"}
     res = squad_evaluate(data, preds, version="2.0")
     # exact: h2 and n1 right; f1: h1 = 2·1·0.5/1.5 = 2/3
@@ -262,3 +318,38 @@ def test_malformed_inputs_raise() -> None:
         squad_evaluate("nonsense", {"q": "x"})
     # v1.1: a missing prediction scores 0 and still counts
     assert squad_evaluate(one("q", "x"), {}) == {"exact_match": 0.0, "f1": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("golds", "pred", "kind"),
+    [
+        (["the Eiffel Tower"], "Eiffel tower.", "exact"),
+        (["Eiffel Tower"], "the Eiffel Tower in Paris", "too long"),
+        (["Eiffel Tower in Paris"], "Tower in", "too short"),
+        (["Eiffel Tower in Paris"], "Paris France", "overlap"),
+        (["Eiffel Tower"], "Louvre", "no overlap"),
+        (["Eiffel Tower"], "", "no answer"),
+        (["Louvre", "Eiffel Tower"], "Eiffel Tower top", "too long"),  # closest gold decides
+    ],
+)
+def test_error_kinds(golds: list[str], pred: str, kind: str) -> None:
+    from spanbert_lab.squad_metric import error_kind
+
+    assert error_kind(golds, pred) == kind
+
+
+def test_error_analysis_by_length() -> None:
+    from spanbert_lab.squad_metric import error_analysis, length_bucket
+
+    assert [length_bucket(t) for t in ("a cat", "x y", "x y z", "v w x y", "u v w x y z")] == [
+        "1", "2", "3", "4-5", "6+"]  # fmt: skip
+    data = {"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [
+        {"id": "1", "question": "?", "answers": [{"text": "Paris", "answer_start": 0}]},
+        {"id": "2", "question": "?", "answers": [{"text": "New York City", "answer_start": 0}]},
+        {"id": "3", "question": "?", "answers": []},
+    ]}]}]}  # fmt: skip
+    out = error_analysis(data, {"1": "Paris", "2": "York City", "3": ""})
+    assert out["kinds"] == {"1": "exact", "2": "too short"}
+    assert out["counts"]["exact"] == 1 and out["counts"]["too short"] == 1
+    assert out["by_length"]["1"] == {"n": 1, "exact": 100.0, "f1": 100.0}
+    assert out["by_length"]["3"]["f1"] == pytest.approx(100 * 0.8)

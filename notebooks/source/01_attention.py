@@ -81,7 +81,7 @@ stats = score_statistics([4, 16, 64, 256, 1024], generator=torch.Generator().man
 ]
 
 # %%
-plot_score_statistics(stats)
+fig = plot_score_statistics(stats)
 # %% [markdown]
 # Each row is `(d_k, Var(q·k), Var(q·k/√d_k), mean largest weight unscaled, … scaled)`. Without
 # scaling, at $d_k = 64$ (BERT-base's head size) the largest weight is already close to 1: the
@@ -288,7 +288,7 @@ for length in lengths:
     for _ in range(5):
         scaled_dot_product_attention(q_t, q_t, q_t)
     seconds.append((time.perf_counter() - start) / 5)
-plot_attention_cost(lengths, seconds)
+fig = plot_attention_cost(lengths, seconds)
 # %% [markdown]
 # ## Exploring the attention of a model
 #
@@ -334,7 +334,7 @@ model_kind
 from spanbert_lab.plots.attention import attention_grid
 
 tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
-attention_grid(maps, tokens)
+fig = attention_grid(maps, tokens)
 # %% [markdown]
 # And the interactive explorer: choose a sentence, a layer, a head and a query token. The bars list
 # the tokens it attends to most; *save PNG* writes the current view to `attention.png`.

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spanbert_lab.data.corpus import Document, generate_documents, write_corpus
-from spanbert_lab.data.tokenizer import VOCAB_SIZE, save_tokenizer, train_wordpiece
+from spanbert_lab.data.tokenizer import VOCAB_SIZE, count_words, save_tokenizer, train_wordpiece
 from spanbert_lab.data.world import World, build_world
 
 DEFAULT_SEED = 0
-DEFAULT_TRAIN_DOCS = 16000
+DEFAULT_TRAIN_DOCS = 22000
 DEV_FRACTION = 0.04
 
 _PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5}
@@ -92,8 +92,8 @@ def build(
     say(f"corpus: {len(splits['train'])} train + {len(splits['dev'])} dev documents")
 
     t0 = time.perf_counter()
-    sentences = [s for d in splits["train"] for s in d.sentences]
-    vocab = train_wordpiece(sentences, config.vocab_size)
+    counts = count_words(s for d in splits["train"] for s in d.sentences)
+    vocab = train_wordpiece(counts, config.vocab_size)
     save_tokenizer(vocab, out / "tokenizer")
     times["tokenizer"] = time.perf_counter() - t0
     say(f"tokenizer: {len(vocab)} WordPieces")
@@ -113,7 +113,7 @@ def build(
         from spanbert_lab.data.card import write_card
 
         t0 = time.perf_counter()
-        write_card(out, config)
+        write_card(out, config, counts)
         times["card"] = time.perf_counter() - t0
         say("data card: README.md")
     return times

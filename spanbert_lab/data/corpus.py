@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanbert_lab.data.docs_events import event_doc
 from spanbert_lab.data.docs_people import biography
-from spanbert_lab.data.docs_world import event_doc, org_doc, place_doc
+from spanbert_lab.data.docs_world import org_doc, place_doc
 from spanbert_lab.data.reviews import review_doc
 from spanbert_lab.data.world import World
 from spanbert_lab.data.writer import Sent, Writer
@@ -65,14 +66,35 @@ def random_focus(world: World, kind: str, rng: random.Random) -> str:
     return rng.choice(list(pool))
 
 
-def generate_documents(world: World, n_docs: int, rng: random.Random) -> Iterator[Document]:
-    """``n_docs`` documents of mixed kinds; every draw comes from ``rng``."""
+def generate_documents(
+    world: World, n_docs: int, rng: random.Random, unique: bool = True, min_sentences: int = 3
+) -> Iterator[Document]:
+    """``n_docs`` documents of mixed kinds; every draw comes from ``rng``.
+
+    With ``unique``, a sentence that already occurred in an earlier document is dropped (so one
+    pass over the corpus never shows a sentence twice), and a document left with fewer than
+    ``min_sentences`` sentences is skipped.
+    """
     w = Writer(world, rng)
-    pools = {k: list(p) for k, p in (("person", world.people), ("place", world.places), ("org", world.orgs), ("event", world.events), ("review", world.orgs))}  # noqa: E501
-    for _ in range(n_docs):
+    pools = {
+        "person": list(world.people),
+        "place": list(world.places),
+        "org": list(world.orgs),
+        "event": list(world.events),
+        "review": list(world.orgs),
+    }
+    seen: set[str] = set()
+    made = 0
+    while made < n_docs:
         kind = rng.choices(DOC_KINDS, weights=DOC_WEIGHTS)[0]
-        focus = rng.choice(pools[kind])
-        yield write_document(w, kind, focus)
+        doc = write_document(w, kind, rng.choice(pools[kind]))
+        if unique:
+            doc.sents = [s for s in doc.sents if s.piece.text not in seen]
+            if len(doc.sents) < min_sentences:
+                continue
+            seen.update(s.piece.text for s in doc.sents)
+        made += 1
+        yield doc
 
 
 # --------------------------------------------------------------------------------- file formats
@@ -135,5 +157,7 @@ def parse_corpus_text(text: str, source: str) -> list[list[str]]:
     docs = [[ln.strip() for ln in block.split("\n") if ln.strip()] for block in text.split("\n\n")]
     docs = [d for d in docs if d]
     if not docs:
-        raise ValueError(f"{source}: no document found (expected one sentence per line, a blank line between documents)")  # noqa: E501
+        raise ValueError(
+            f"{source}: no document found (expected one sentence per line, a blank line between documents)"
+        )
     return docs

@@ -7,8 +7,9 @@ question about one person always has other people, places and dates nearby to ge
 
 from __future__ import annotations
 
+from spanbert_lab.data.names import COUNTRY, DEMONYM
 from spanbert_lab.data.text import Piece, article, concat, ent, join_list, number_words, wrap
-from spanbert_lab.data.world import COUNTRY, DEMONYM, Person
+from spanbert_lab.data.world import Person
 from spanbert_lab.data.writer import Sent, Writer
 
 STUDY = {
@@ -90,11 +91,12 @@ def birth(w: Writer, p: Person) -> list[Sent]:
                 "{s} was born in {bp}, [{a_kind} in {reg}], {prep} {d}.",
                 "Born in {bp} {prep} {d}, {s} grew up in [a household of modest means].",
                 "{pos} birth took place {prep} {d} in {bp}.",
-                "{s}, [a native of {bp}], came into the world {prep} {d}.",
+                "{name}, [a native of {bp}], came into the world {prep} {d}.",
                 "{bp} was where {s} was born, {prep} {d}.",
             ],
             {**facts, "reg": ("region", p.birthplace, "LOC")},
             s=w.person(p.id),
+            name=w.answer_person(p.id),
             pos=w.person(p.id, "pos"),
             prep=prep,
             d=d,
@@ -299,9 +301,9 @@ def family(w: Writer, p: Person) -> list[Sent]:
         ]
         if p.children:
             templates += [
-                "{s} and {sp} had {n} children.",
-                "{pos} marriage to {sp}, [{a_socc} from {spbp}], produced {n} children.",
-                "In {y} {s} married {sp}; [the couple] had {n} children.",
+                "{s} and {sp} had {n} {kids}.",
+                "{pos} marriage to {sp}, [{a_socc} from {spbp}], produced {n} {kids}.",
+                "In {y} {s} married {sp}; [the couple] had {n} {kids}.",
             ]
         out.append(
             w.write(
@@ -314,6 +316,7 @@ def family(w: Writer, p: Person) -> list[Sent]:
                 spbp=w.place(sp.birthplace),
                 y=y,
                 n=n_kids,
+                kids="child" if p.children == 1 else "children",
             )
         )
     for sib_id in p.siblings[:1]:

@@ -7,8 +7,8 @@ rival firms, people who took part), so that its facts have plausible distractors
 from __future__ import annotations
 
 from spanbert_lab.data.docs_people import plural
+from spanbert_lab.data.names import COUNTRY
 from spanbert_lab.data.text import Piece, article, concat, ent, join_list, wrap
-from spanbert_lab.data.world import COUNTRY
 from spanbert_lab.data.writer import Sent, Writer
 
 ORG_NOUN = {
@@ -21,36 +21,9 @@ ORG_NOUN = {
     "hospital": "hospital",
     "society": "cultural society",
 }
-COUNT_NOUN = {
-    "festival": ("visitors", "{n} visitors came to {s}.", "[The crowd] was estimated at {n}."),
-    "exhibition": ("visitors", "{n} visitors saw {s}.", "[The organisers] counted {n} visitors."),
-    "race": ("spectators", "{n} spectators lined [the course].", "{s} drew {n} spectators."),
-    "treaty": ("delegates", "{n} delegates signed {s}.", "[The talks] involved {n} delegates."),
-    "flood": ("houses", "{s} destroyed {n} houses.", "{n} houses were lost in {s}."),
-    "fire": ("houses", "{s} burned {n} houses.", "[The flames] destroyed {n} houses."),
-    "strike": ("workers", "{n} workers joined {s}.", "{s} involved {n} workers."),
-    "expedition": ("kilometres", "[The party] covered {n} kilometres.", "{s} travelled {n} km."),
-}
-
-HELD = {
-    "festival": "{s} was [a festival] held in {where} {prep} {d}.",
-    "exhibition": "{s} opened in {where} {prep} {d}.",
-    "race": "{s} was [a race] run at {where} {prep} {d}.",
-    "treaty": "{s} was signed in {where} {prep} {d}.",
-    "flood": "{s} struck {where} {prep} {d}.",
-    "fire": "{s} broke out in {where} {prep} {d}.",
-    "strike": "{s} began in {where} {prep} {d}.",
-    "expedition": "{s} set out from {where} {prep} {d}.",
-}
-_ORGANISED = ("{s} was organised by {org}.", "{org} arranged {s}, which lasted {days} days.")
-_RELIEF = ("{org} led [the relief effort] after {s}.", "[Aid for the victims] came from {org}.")
-ORGANISED = {
-    k: _RELIEF if k in ("flood", "fire") else _ORGANISED
-    for k in ("festival", "exhibition", "race", "treaty", "flood", "fire", "strike", "expedition")
-}
 
 
-def _a(noun: str) -> str:
+def a_noun(noun: str) -> str:
     return f"{article(noun)} {noun}"
 
 
@@ -74,7 +47,7 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
             ],
             {"reg": ("region", lid, "LOC"), "river": ("river", lid, "LOC")},
             s=w.place(lid),
-            a_kind=_a(pl.kind),
+            a_kind=a_noun(pl.kind),
             reg=reg,
             country=ent(COUNTRY, "LOC"),
             river=ent(pl.river, "LOC"),
@@ -117,7 +90,9 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
                 },
                 s=w.place_ref(lid),
                 y=ent(str(pl.founded), "DATE"),
-                el=ent(f"{pl.elevation} metres" if w.rng.random() < 0.7 else f"{pl.elevation} m", "NUM"),  # noqa: E501
+                el=ent(
+                    f"{pl.elevation} metres" if w.rng.random() < 0.7 else f"{pl.elevation} m", "NUM"
+                ),
                 km=ent(f"{km} kilometres" if w.rng.random() < 0.6 else f"{km} km", "NUM"),
                 nb=w.place(nb.id),
             )
@@ -160,12 +135,12 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
                     {"m": ("mayor", lid, "PER"), "mbp": ("birthplace", m.id, "LOC")},
                     m=w.answer_person(m.id),
                     s=w.place_ref(lid),
-                    a_occ=_a(m.occupation),
+                    a_occ=a_noun(m.occupation),
                     mbp=w.place(m.birthplace),
                 )
             ]
         )
-    natives = [p for p in world.people.values() if p.birthplace == lid][:4]
+    natives = [world.people[q] for q in world.natives.get(lid, [])[:4]]
     if len(natives) >= 2:
         s = w.write(
             [
@@ -179,11 +154,11 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
         )
         # every listed person has this place as birthplace
         s_slot = s.piece.slots["s"]
-        for ref_s, ref_e, rid in s.piece.refs:
+        for _ref_s, _ref_e, rid in s.piece.refs:
             if rid != lid and rid in world.people:
                 s.facts.append(_fact("birthplace", rid, s_slot, "LOC"))
         parts.append([s])
-    for eid in [e.id for e in world.events.values() if e.place == lid][:2]:
+    for eid in world.events_at.get(lid, [])[:2]:
         e = world.events[eid]
         d, prep = w.date(e.date)
         parts.append(
@@ -210,7 +185,7 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
     return out
 
 
-def _fact(relation: str, subject: str, slot: tuple[int, int], label: str):  # noqa: ANN202
+def _fact(relation: str, subject: str, slot: tuple[int, int], label: str):
     from spanbert_lab.data.writer import Fact
 
     return Fact(relation, subject, slot[0], slot[1], label)
@@ -232,7 +207,7 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             ],
             {"hq": ("hq", oid, "LOC"), "d": ("founded", oid, "DATE")},
             s=w.org(oid),
-            a_kind=_a(ORG_NOUN[o.kind]),
+            a_kind=a_noun(ORG_NOUN[o.kind]),
             kinds=plural(ORG_NOUN[o.kind]),
             hq=w.place(o.hq),
             prep=prep,
@@ -255,7 +230,7 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             s=w.org(oid),
             prep=prep,
             d=d,
-            a_focc=_a(f.occupation),
+            a_focc=a_noun(f.occupation),
             fbp=w.place(f.birthplace),
         ),
     ]
@@ -289,13 +264,13 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
                 l=w.answer_person(lead.id),
                 s=w.org(oid),
                 y=ent(str(max(o.founded.year + 5, lead.born.year + 35)), "DATE"),
-                a_occ=_a(lead.occupation),
+                a_occ=a_noun(lead.occupation),
                 lres=w.place(lead.residence),
                 other=w.place(world.places[o.hq].neighbour),
             )
         ]
     )
-    staff = [p.id for p in world.people.values() if p.employer == oid][:3]
+    staff = world.staff.get(oid, [])[:3]
     if len(staff) >= 2:
         s = w.write(
             [
@@ -307,7 +282,7 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             s=w.org(oid),
         )
         parts.append([s])
-    for eid in [e.id for e in world.events.values() if e.organiser == oid][:2]:
+    for eid in world.events_by.get(oid, [])[:2]:
         e = world.events[eid]
         d, prep = w.date(e.date)
         parts.append(
@@ -333,80 +308,4 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
     w.rng.shuffle(parts)
     for sents in parts:
         out.extend(sents)
-    return out
-
-
-def event_doc(w: Writer, eid: str) -> list[Sent]:
-    """A document about event ``eid``: when, where, who organised it, how big, who took part."""
-    world = w.world
-    e = world.events[eid]
-    w.start_doc(eid)
-    d, prep = w.date(e.date)
-    out = [
-        w.write(
-            [
-                "{s} took place in {where} {prep} {d}.",
-                "{prep_c} {d}, {where} saw {s}.",
-                HELD[e.kind],
-            ],
-            {"d": ("event_date", eid, "DATE"), "where": ("event_place", eid, "LOC")},
-            s=w.event(eid),
-            a_kind=_a(e.kind),
-            where=w.place(e.place),
-            prep=prep,
-            prep_c=prep.capitalize(),
-            d=d,
-        )
-    ]
-    noun, *templates = COUNT_NOUN[e.kind]
-    days = ent(str(e.days) if w.rng.random() < 0.4 else ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"][e.days - 1], "NUM")  # noqa: E501
-    out.append(
-        w.write(
-            [*templates, *ORGANISED[e.kind]],
-            {"n": ("count", eid, "NUM", noun), "org": ("organiser", eid, "ORG"), "days": ("days", eid, "NUM")},  # noqa: E501
-            s=w.event(eid),
-            n=w.count(e.count),
-            org=w.org(e.organiser),
-            days=days,
-        )
-    )
-    for q in e.participants[:3]:
-        p = world.people[q]
-        out.append(
-            w.write(
-                [
-                    "Among [those present] was {p}, [{a_occ} from {pbp}].",
-                    "{p}, who had been born in {pbp}, took part.",
-                ]
-                + (["{p}, [a {occ} of {org}], was [one of the leading figures]."] if p.employer else []),  # noqa: E501
-                {"pbp": ("birthplace", q, "LOC"), "org": ("employer", q, "ORG")},
-                p=w.answer_person(q),
-                a_occ=_a(p.occupation),
-                occ=p.occupation,
-                pbp=w.place(p.birthplace),
-                org=w.org(p.employer) if p.employer else "",
-            )
-        )
-    pl = world.places[e.place]
-    out.append(
-        w.write(
-            [
-                "{where} lies on the {river} in {reg}, {km} from {nb}.",
-                "In {cy} {where} had about {n} inhabitants.",
-            ],
-            {
-                "reg": ("region", pl.id, "LOC"),
-                "river": ("river", pl.id, "LOC"),
-                "km": ("distance", pl.id, "NUM", world.places[pl.neighbour].name),
-                "n": ("population", pl.id, "NUM"),
-            },
-            where=w.place(pl.id),
-            river=ent(pl.river, "LOC"),
-            reg=ent(pl.region, "LOC"),
-            km=ent(f"{pl.distance_km} km", "NUM"),
-            nb=w.place(pl.neighbour),
-            n=w.count(pl.population),
-            cy=ent(str(pl.census_year), "DATE"),
-        )
-    )
     return out

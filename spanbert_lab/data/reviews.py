@@ -96,12 +96,14 @@ def review_doc(w: Writer, oid: str) -> tuple[list, str]:
         if rng.random() < 0.12 and a != aspects[n]:
             good_first = rng.random() < p_pos
             tpl = _CONTRAST[0] if good_first else _CONTRAST[1]
-            out.append(w.write([tpl], {}, a=_np(a), b=_np(aspects[n]), be=_be(a), be_b=_be(aspects[n])))
+            out.append(
+                w.write([tpl], {}, a=_np(a), b=_np(aspects[n]), be=_be(a), be_b=_be(aspects[n]))
+            )
             continue
         pool = _POS if rng.random() < p_pos else _NEG
         out.append(w.write(list(pool), {}, a=_np(a), be=_be(a)))
     if rng.random() < 0.3:
-        staff = [p for p in world.people.values() if p.employer == oid][:1]
+        staff = [world.people[q] for q in world.staff.get(oid, [])[:1]]
         if staff:
             out.append(
                 w.write(

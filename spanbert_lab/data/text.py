@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 Span = tuple[int, int, str]
 """A half-open character range ``(start, end)`` and its type (``PER``, ``LOC`` … or ``NP``)."""
@@ -40,11 +41,29 @@ MONTHS = (
     "November",
     "December",
 )
-_SMALL = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,35 @@ def join_list(items: Sequence[Piece | str], conj: str = "and", oxford: bool = Fa
     return concat(*parts)
 
 
+@lru_cache(maxsize=4096)
+def _parse(template: str) -> tuple[tuple[str, str], ...]:
+    """Template → ``("text", s)``, ``("slot", name)``, ``("open", "")``, ``("close", "")`` ops."""
+    ops: list[tuple[str, str]] = []
+    depth = 0
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "{":
+            j = template.index("}", i)
+            ops.append(("slot", template[i + 1 : j]))
+            i = j + 1
+        elif ch in "[]":
+            depth += 1 if ch == "[" else -1
+            if depth < 0:
+                raise ValueError(f"unbalanced ']' in template {template!r}")
+            ops.append(("open" if ch == "[" else "close", ""))
+            i += 1
+        else:
+            j = i
+            while j < len(template) and template[j] not in "{[]":
+                j += 1
+            ops.append(("text", template[i:j]))
+            i = j
+    if depth:
+        raise ValueError(f"unbalanced '[' in template {template!r}")
+    return tuple(ops)
+
+
 def render(template: str, **slots: Piece | str) -> Piece:
     """Fill ``template``: ``{name}`` inserts a slot, ``[...]`` marks a noun phrase.
 
@@ -130,40 +178,27 @@ def render(template: str, **slots: Piece | str) -> Piece:
     slot_pos: dict[str, tuple[int, int]] = {}
     stack: list[int] = []
     pos = 0
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch == "{":
-            j = template.index("}", i)
-            name = template[i + 1 : j]
-            value = slots[name]
-            piece = Piece(value) if isinstance(value, str) else value
-            shifted = piece.shifted(pos)
-            text.append(piece.text)
-            spans.extend(shifted.spans)
-            refs.extend(shifted.refs)
-            slot_pos.update(shifted.slots)
-            slot_pos[name] = (pos, pos + len(piece.text))
-            pos += len(piece.text)
-            i = j + 1
-        elif ch == "[":
+    for op, arg in _parse(template):
+        if op == "text":
+            text.append(arg)
+            pos += len(arg)
+        elif op == "slot":
+            value = slots[arg]
+            if isinstance(value, str):
+                text.append(value)
+            else:
+                text.append(value.text)
+                spans.extend((s + pos, e + pos, t) for s, e, t in value.spans)
+                refs.extend((s + pos, e + pos, r) for s, e, r in value.refs)
+                for k, (s, e) in value.slots.items():
+                    slot_pos[k] = (s + pos, e + pos)
+            end = pos + len(text[-1])
+            slot_pos[arg] = (pos, end)
+            pos = end
+        elif op == "open":
             stack.append(pos)
-            i += 1
-        elif ch == "]":
-            if not stack:
-                raise ValueError(f"unbalanced ']' in template {template!r}")
-            start = stack.pop()
-            spans.append((start, pos, NP))
-            i += 1
         else:
-            j = i
-            while j < len(template) and template[j] not in "{[]":
-                j += 1
-            text.append(template[i:j])
-            pos += j - i
-            i = j
-    if stack:
-        raise ValueError(f"unbalanced '[' in template {template!r}")
+            spans.append((stack.pop(), pos, NP))
     return Piece("".join(text), tuple(spans), tuple(refs), slot_pos)
 
 

@@ -1,6 +1,8 @@
 """The course tokenizer: a cased WordPiece vocabulary trained on the course corpus.
 
-Trained with Hugging Face ``tokenizers`` exactly as BERT's cased tokenizer works (BERT's basic
+Trained on words counted with Hugging Face ``tokenizers``' BERT normaliser and pre-tokeniser
+(see :func:`train_wordpiece` for why the merge loop is our own), and built exactly as BERT's cased
+tokenizer works (BERT's basic
 pre-tokenizer splits on whitespace and punctuation, no lower-casing, no accent stripping, ``##``
 marks a continuation piece), then wrapped as a ``transformers`` ``BertTokenizer`` (the fast,
 Rust-backed class in transformers 5) and saved with ``save_pretrained``, so that
@@ -10,10 +12,13 @@ Rust-backed class in transformers 5) and saved with ``save_pretrained``, so that
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import normalizers, pre_tokenizers
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -21,30 +26,88 @@ VOCAB_SIZE = 6144
 """Vocabulary size; see ``data/README.md`` for why (small embeddings, rare names split)."""
 
 
-def train_wordpiece(
-    sentences: Iterable[str], vocab_size: int = VOCAB_SIZE, min_frequency: int = 2
-) -> dict[str, int]:
-    """Train a cased WordPiece vocabulary on ``sentences``; returns ``token -> id``.
+def count_words(sentences: Iterable[str]) -> Counter[str]:
+    """Word frequencies after BERT's cased normalisation and pre-tokenisation (``tokenizers``)."""
+    normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
+    )
+    pre = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        counts.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(sentence)))
+    return counts
 
-    The special tokens take ids 0–4 in :data:`SPECIAL_TOKENS` order. Training is deterministic.
+
+def _merge(a: str, b: str) -> str:
+    return a + b[2:]  # b is always a continuation piece "##…"
+
+
+def train_wordpiece(
+    sentences: Iterable[str] | Counter[str],
+    vocab_size: int = VOCAB_SIZE,
+    min_frequency: int = 2,
+) -> dict[str, int]:
+    """Train a cased WordPiece vocabulary on ``sentences`` (or on word counts from
+    :func:`count_words`); returns ``token -> id``.
+
+    The procedure is the one of ``tokenizers``' ``WordPieceTrainer`` (BPE-style: start from
+    characters, ``##`` marks a piece that continues a word, repeatedly merge the most frequent
+    adjacent pair) with one change: ties are broken by the pair's text, so the result is the same
+    on every run. (``WordPieceTrainer`` numbers the ``##`` characters in hash-map order, which
+    changes how ties break from one process to the next.) Ids: the special tokens 0–4 in
+    :data:`SPECIAL_TOKENS` order, then the characters (sorted), then the merges in order.
     """
     if vocab_size < 256:
         raise ValueError(f"vocab_size must be at least 256, got {vocab_size}")
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
-    )
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece(prefix="##")
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size,
-        min_frequency=min_frequency,
-        special_tokens=list(SPECIAL_TOKENS),
-        continuing_subword_prefix="##",
-        show_progress=False,
-    )
-    tok.train_from_iterator(sentences, trainer=trainer)
-    return tok.get_vocab()
+    counts = sentences if isinstance(sentences, Counter) else count_words(sentences)
+    words = sorted(counts)  # fixed order
+    freqs = [counts[w] for w in words]
+    # Each word as a list of pieces: first character as is, the others as "##c".
+    pieces = [[w[0]] + ["##" + c for c in w[1:]] for w in words]
+    alphabet = sorted({p for ps in pieces for p in ps})
+    vocab: dict[str, int] = {t: i for i, t in enumerate((*SPECIAL_TOKENS, *alphabet))}
+    pair_count: Counter[tuple[str, str]] = Counter()
+    where: dict[tuple[str, str], set[int]] = {}
+    for i, ps in enumerate(pieces):
+        for pair in itertools.pairwise(ps):
+            pair_count[pair] += freqs[i]
+            where.setdefault(pair, set()).add(i)
+    # Max-heap on (count, pair text); stale entries are skipped when popped.
+    heap = [(-c, pair) for pair, c in pair_count.items()]
+    heapq.heapify(heap)
+    while len(vocab) < vocab_size and heap:
+        neg, pair = heapq.heappop(heap)
+        if pair_count.get(pair, 0) != -neg:
+            continue  # stale
+        if -neg < min_frequency:
+            break
+        new = _merge(*pair)
+        if new not in vocab:
+            vocab[new] = len(vocab)
+        changed: Counter[tuple[str, str]] = Counter()
+        for i in sorted(where.pop(pair, set())):
+            ps, f = pieces[i], freqs[i]
+            j, out = 0, []
+            while j < len(ps):
+                if j < len(ps) - 1 and (ps[j], ps[j + 1]) == pair:
+                    out.append(new)
+                    j += 2
+                else:
+                    out.append(ps[j])
+                    j += 1
+            for old in itertools.pairwise(ps):
+                changed[old] -= f
+            for nxt in itertools.pairwise(out):
+                changed[nxt] += f
+                where.setdefault(nxt, set()).add(i)
+            pieces[i] = out
+        for p, delta in sorted(changed.items()):
+            if delta:
+                pair_count[p] += delta
+                if pair_count[p] > 0 and p != pair:
+                    heapq.heappush(heap, (-pair_count[p], p))
+        pair_count.pop(pair, None)
+    return vocab
 
 
 def make_tokenizer(vocab: dict[str, int], model_max_length: int = 512) -> BertTokenizer:
@@ -59,7 +122,7 @@ def make_tokenizer(vocab: dict[str, int], model_max_length: int = 512) -> BertTo
 
 
 def save_tokenizer(vocab: dict[str, int], folder: Path) -> None:
-    """Save the tokenizer to ``folder`` (``tokenizer.json``, ``tokenizer_config.json``, ``vocab.txt``)."""  # noqa: E501
+    """Save the tokenizer to ``folder`` (``tokenizer.json``, ``tokenizer_config.json``, ``vocab.txt``)."""
     folder.mkdir(parents=True, exist_ok=True)
     tok = make_tokenizer(vocab)
     tok.save_pretrained(str(folder))

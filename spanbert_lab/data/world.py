@@ -16,116 +16,32 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from spanbert_lab.data.names import (
+    _F_END,
+    _F_START,
+    _FIRST_MID,
+    _M_END,
+    _M_START,
+    _MOUNT,
+    _PLACE_END,
+    _PLACE_PREFIX,
+    _PLACE_START,
+    _RIVER,
+    _SUR_END,
+    _SUR_MID,
+    _SUR_START,
+    _SYLLABLES,
+    _TITLE_ADJ,
+    _TITLE_NOUNS,
+    AWARDS,
+    EVENT_KINDS,
+    INDUSTRIES,
+    LANDMARKS,
+    OCCUPATIONS,
+    ORG_KINDS,
+    ORGANISER_KIND,
+)
 from spanbert_lab.data.text import Date
-
-COUNTRY = "Osterhal"
-DEMONYM = "Osterhalish"
-NEIGHBOURS = ("Vaskaria", "the Thessel Isles", "Brunmark", "Quorvania")
-
-_F_START = "Al Bri Cae Dor El Fen Gael Hal Isol Jor Kae Lis Mar Ner Ol Per Quen Ros Sel Tam Ul Ves Wyn Ys Zor An Bel Cor Dag Eir Fal Hel Ivo Lin Mae Nim Oda Rhe Sig Thea Una Val".split()  # noqa: E501
-_F_END = "a ine wen elle ia ra isse ey ette anne ora ilde ys una ika".split()
-_M_START = "Ald Bran Cas Dar Ed Fin Gar Hask Ivar Jor Kel Leo Mat Nor Os Pell Rud Sten Tor Ulf Val Wal Yor Ab Bar Cor Den Eli Frod Gun Hal Ing Lor Mag Nil Orm Ran Sig Tob Vid".split()  # noqa: E501
-_M_END = "an ric mund old o ius er ard win as en is ulf ek".split()
-_SUR_START = "Kel Brau Ost Varn Thal Mer Dun Hask Quil Rav Sor Tuv Wex Yar Zeb Ald Corm Fel Grim Hollen Lind Mort Pell Stav Ebb Orl Pax Rend Sil Tarv Ulm Vos Wend Ask Byr Cald Drev Fyr Garr Hend".split()  # noqa: E501
-_SUR_MID = ["", "", "a", "e", "i", "o", "en", "er"]
-_SUR_END = "darrow ley wick holt mere by stone ford ane ovic sen ard ington worth gaard ier oux ström hagen brook vane".split()  # noqa: E501
-_PLACE_START = "Ost Vell Thar Mor Kest Hald Brun Quel Sar Tov Ulv Wend Yss Dor Gal Hov Isk Lun Nar Pem Rask Sten Tyr Ask Bel Carn Eld Fjal Grav Hel".split()  # noqa: E501
-_PLACE_END = "mouth ham vik stead port fell dale burgh wick sund moor holm ton by marra gard lund ness field".split()  # noqa: E501
-_PLACE_PREFIX = ["Upper ", "Lower ", "North ", "East ", "Port ", "Saint ", "Old ", "New "]
-_RIVER = "Vell Thessa Orn Kaldra Brisk Uma Selder Harrow Mael Tove Quist Aun".split()
-_MOUNT = "Skarn Hedda Ulvtind Morrow Peak Grauberg Kestrel Fell".split()
-
-OCCUPATIONS: dict[str, tuple[str, ...]] = {
-    "commerce": ("merchant", "shipwright", "engineer", "banker", "brewer", "ironmaster"),
-    "science": ("botanist", "chemist", "astronomer", "geologist", "physician", "surveyor"),
-    "press": ("journalist", "editor", "printer", "photographer"),
-    "sport": ("rower", "footballer", "cyclist", "coach", "runner"),
-    "politics": ("councillor", "politician", "diplomat", "lawyer", "magistrate"),
-    "arts": ("painter", "composer", "novelist", "poet", "violinist", "architect"),
-}
-ORG_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    # kind: (domain, name patterns; {P} = a place, {S} = a surname)
-    "company": (
-        "commerce",
-        (
-            "{P} Shipping Company",
-            "{S} & {S2}",
-            "{P} Ironworks",
-            "{S} Brewery",
-            "{P} Salt Company",
-            "{S} Ropeworks",
-        ),
-    ),
-    "bank": ("commerce", ("Bank of {P}", "{P} Savings Bank", "{S} Brothers Bank")),
-    "college": (
-        "science",
-        ("University of {P}", "{P} Technical College", "{S} Institute", "{P} Academy of Science"),
-    ),
-    "newspaper": ("press", ("{P} Courier", "{P} Gazette", "{P} Evening Post", "{S} Weekly")),
-    "club": ("sport", ("{P} Rovers", "{P} Athletic", "{P} Rowing Club", "{S} Cycling Club")),
-    "party": (
-        "politics",
-        ("{P} Harbour Party", "{P} Farmers' League", "Liberal Union of {P}", "{P} Reform Group"),
-    ),
-    "hospital": ("science", ("Royal {P} Hospital", "{S} Infirmary", "{P} General Hospital")),
-    "society": ("arts", ("{P} Academy of Music", "{S} Society of Painters", "{P} Theatre Company")),
-}
-EVENT_KINDS: dict[str, tuple[str, ...]] = {
-    "festival": ("{P} Lantern Festival", "{P} Harvest Fair", "{P} Music Festival"),
-    "treaty": ("Treaty of {P}", "{P} Accord", "Convention of {P}"),
-    "flood": ("Great Flood of {Y}", "{P} Flood", "{Y} {R} Flood"),
-    "fire": ("{P} Harbour Fire", "Great Fire of {P}", "{Y} {P} Fire"),
-    "strike": ("{Y} Dockers' Strike", "{P} Salt Strike", "{Y} Rail Strike"),
-    "exhibition": ("{P} Exhibition of {Y}", "{Y} {P} Industrial Exhibition", "{P} Spring Salon"),
-    "race": ("{P} Regatta", "{Y} Coast Cycle Race", "{P} Marathon"),
-    "expedition": ("{S} Expedition", "{Y} {M} Expedition", "{S} Survey of {P}"),
-}
-ORGANISER_KIND = {
-    "festival": "society",
-    "exhibition": "college",
-    "race": "club",
-    "treaty": "party",
-    "flood": "hospital",
-    "fire": "hospital",
-    "strike": "party",
-    "expedition": "college",
-}
-INDUSTRIES = (
-    "salt fish",
-    "wool",
-    "copper",
-    "timber",
-    "glass",
-    "rope",
-    "barley",
-    "cheese",
-    "slate",
-    "paper",
-    "porcelain",
-    "amber",
-    "linen",
-    "iron nails",
-)
-LANDMARKS = (
-    "Old Customs House",
-    "Weavers' Hall",
-    "Clock Tower",
-    "Stone Bridge",
-    "Lighthouse",
-    "Covered Market",
-    "Observatory",
-    "Seamen's Chapel",
-)
-AWARDS = (
-    "Vell Medal",
-    "Osterhal Prize for Literature",
-    "Order of the Silver Oar",
-    "Kestmark Prize",
-    "Royal Society Medal",
-    "Golden Compass",
-)
-_TITLE_NOUNS = "Roads Tides Winter Lanterns Harbour Salt Orchard Bells Ferryman Letters Islands Glass Shore Weavers Lighthouse".split()  # noqa: E501
-_TITLE_ADJ = "Salt Long Quiet Northern Last Drowned Silver Copper Hidden Grey Broken".split()
 
 
 @dataclass
@@ -209,6 +125,10 @@ class World:
     orgs: dict[str, Org]
     people: dict[str, Person]
     events: dict[str, Event]
+    natives: dict[str, list[str]] = field(default_factory=dict)  # place -> people born there
+    staff: dict[str, list[str]] = field(default_factory=dict)  # org -> employees
+    events_at: dict[str, list[str]] = field(default_factory=dict)  # place -> events
+    events_by: dict[str, list[str]] = field(default_factory=dict)  # org -> events organised
 
 
 def _unique(make: Callable[[], str], used: set[str]) -> str:
@@ -239,23 +159,33 @@ def _date(rng: random.Random, lo: int, hi: int) -> Date:
 
 def build_world(
     rng: random.Random,
-    n_people: int = 6000,
+    n_people: int = 16000,
     n_places: int = 400,
     n_orgs: int = 500,
     n_events: int = 400,
 ) -> World:
     """Draw a world. Sizes are counts of each entity kind; all draws come from ``rng``."""
     used: set[str] = set()
-    regions = [_unique(lambda: rng.choice(_PLACE_START) + rng.choice(["mark", "land", "ia", "en"]), used) for _ in range(10)]  # noqa: E501
+    regions = [
+        _unique(lambda: rng.choice(_PLACE_START) + rng.choice(["mark", "land", "ia", "en"]), used)
+        for _ in range(10)
+    ]
 
     def place_name() -> str:
-        core = rng.choice(_PLACE_START) + rng.choice(["", "", "a", "e", "i"]) + rng.choice(_PLACE_END)  # noqa: E501
-        return rng.choice(_PLACE_PREFIX) + core if rng.random() < 0.15 else core
+        core = (
+            rng.choice(_PLACE_START) + rng.choice(["", "", "a", "e", "i"]) + rng.choice(_PLACE_END)
+        )
+        return rng.choice(_PLACE_PREFIX) + core if rng.random() < 0.3 else core
 
     places: dict[str, Place] = {}
     for i in range(n_places):
         kind = rng.choices(["village", "town", "city", "port"], weights=[4, 4, 1, 2])[0]
-        pop = {"village": (80, 2500), "town": (2000, 40000), "city": (40000, 900000), "port": (1500, 120000)}[kind]  # noqa: E501
+        pop = {
+            "village": (80, 2500),
+            "town": (2000, 40000),
+            "city": (40000, 900000),
+            "port": (1500, 120000),
+        }[kind]
         places[f"L{i}"] = Place(
             id=f"L{i}",
             name=_unique(place_name, used),
@@ -276,9 +206,14 @@ def build_world(
 
     def first(gender: str) -> str:
         start, end = (_F_START, _F_END) if gender == "f" else (_M_START, _M_END)
-        return rng.choice(start) + rng.choice(end)
+        if rng.random() < 0.4:  # a rarer, freely syllabled name
+            return (rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES)).capitalize() + rng.choice(end)
+        return rng.choice(start) + rng.choice(_FIRST_MID) + rng.choice(end)
 
     def surname() -> str:
+        if rng.random() < 0.5:
+            core = rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES)
+            return core.capitalize() + rng.choice(_SUR_END)
         return rng.choice(_SUR_START) + rng.choice(_SUR_MID) + rng.choice(_SUR_END)
 
     surnames = [_unique(surname, used) for _ in range(n_people // 3)]
@@ -301,7 +236,9 @@ def build_world(
         )
         if rng.random() < 0.75:
             person.died = _date(rng, born.year + 35, born.year + 95)
-            person.deathplace = rng.choice([person.residence, person.birthplace, rng.choice(place_ids)])  # noqa: E501
+            person.deathplace = rng.choice(
+                [person.residence, person.birthplace, rng.choice(place_ids)]
+            )
         if domain in ("arts", "science", "press") and rng.random() < 0.8:
             for _ in range(rng.randint(1, 3)):
                 title = rng.choice(
@@ -324,10 +261,21 @@ def build_world(
         older = [q for q in by_surname[p.last] if people[q].born.year < p.born.year - 18]
         if older and rng.random() < 0.7:
             p.parents = [rng.choice(older)]
-        sibs = [q for q in by_surname[p.last] if q != p.id and abs(people[q].born.year - p.born.year) < 12]  # noqa: E501
+        sibs = [
+            q
+            for q in by_surname[p.last]
+            if q != p.id and abs(people[q].born.year - p.born.year) < 12
+        ]
         p.siblings = sibs[:3]
         if not p.spouse and rng.random() < 0.6:
-            cands = [q for q in rng.sample(person_ids, 20) if not people[q].spouse and q != p.id and people[q].gender != p.gender and abs(people[q].born.year - p.born.year) < 10]  # noqa: E501
+            cands = [
+                q
+                for q in rng.sample(person_ids, 20)
+                if not people[q].spouse
+                and q != p.id
+                and people[q].gender != p.gender
+                and abs(people[q].born.year - p.born.year) < 10
+            ]
             if cands:
                 p.spouse = cands[0]
                 people[cands[0]].spouse = p.id
@@ -352,11 +300,14 @@ def build_world(
             founded=_date(rng, 1780, 1930),
             founder="",
             hq=hq,
-            employees=rng.choice([rng.randint(8, 90), rng.randint(100, 4000), rng.randint(4000, 30000)]),  # noqa: E501
+            employees=rng.choice(
+                [rng.randint(8, 90), rng.randint(100, 4000), rng.randint(4000, 30000)]
+            ),
         )
     for o in orgs.values():
-        o.founder = _pick(rng, person_ids, lambda q: 20 <= o.founded.year - people[q].born.year <= 60)  # noqa: E501
-        o.leader = _pick(rng, person_ids, lambda q: people[q].born.year > o.founded.year - 30)
+        year = o.founded.year
+        o.founder = _pick(rng, person_ids, lambda q, y=year: 20 <= y - people[q].born.year <= 60)
+        o.leader = _pick(rng, person_ids, lambda q, y=year: people[q].born.year > y - 30)
     org_by_domain: dict[str, list[str]] = {}
     for o in orgs.values():
         org_by_domain.setdefault(o.domain, []).append(o.id)
@@ -383,7 +334,11 @@ def build_world(
 
         def ev_name(kind: str = kind, date: Date = date, where: str = where) -> str:
             return rng.choice(EVENT_KINDS[kind]).format(
-                P=places[where].name, Y=date.year, R=places[where].river, S=rng.choice(surnames), M=rng.choice(_MOUNT)  # noqa: E501
+                P=places[where].name,
+                Y=date.year,
+                R=places[where].river,
+                S=rng.choice(surnames),
+                M=rng.choice(_MOUNT),
             )
 
         parts: list[str] = []
@@ -404,4 +359,12 @@ def build_world(
         )
         for q in parts:
             people[q].events.append(f"E{i}")
-    return World(regions, places, orgs, people, events)
+    world = World(regions, places, orgs, people, events)
+    for p in people.values():
+        world.natives.setdefault(p.birthplace, []).append(p.id)
+        if p.employer:
+            world.staff.setdefault(p.employer, []).append(p.id)
+    for e in events.values():
+        world.events_at.setdefault(e.place, []).append(e.id)
+        world.events_by.setdefault(e.organiser, []).append(e.id)
+    return world

@@ -170,7 +170,9 @@ class Writer:
             if slot in piece.slots:
                 s, e = piece.slots[slot]
                 # The answer is the typed mention inside the slot ("the" stays outside).
-                inside = [(b - a, a, b) for a, b, t in piece.spans if t == label and s <= a < b <= e]
+                inside = [
+                    (b - a, a, b) for a, b, t in piece.spans if t == label and s <= a < b <= e
+                ]
                 if inside:
                     _, s, e = max(inside)
                 out.append(Fact(relation, subject, s, e, label, arg[0] if arg else ""))

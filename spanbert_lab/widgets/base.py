@@ -8,6 +8,7 @@ current view as PNG (the "save PNG" button, or :meth:`Explorer.save_png`).
 
 from __future__ import annotations
 
+import io
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ class Explorer(ABC):
         self.controls = controls
         self.figure: Figure | None = None
         self.status = w.HTML()
-        self.output = w.Output()
+        # The view is a PNG in an Image widget: no output routing through the frontend, so it
+        # behaves the same in JupyterLab, in nbclient/nbval and in a static render.
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.png_name = png_name
         self.save_button = w.Button(
             description="save PNG", icon="download", tooltip="save view as PNG"
@@ -39,7 +42,7 @@ class Explorer(ABC):
                 w.HBox(list(self.controls.values())[:3]),
                 w.HBox(list(self.controls.values())[3:]),
                 w.HBox([self.save_button, self.status]),
-                self.output,
+                self.image,
             ]
         )
         self.refresh()
@@ -58,12 +61,10 @@ class Explorer(ABC):
         if self.figure is not None:
             plt.close(self.figure)
         self.figure, self._summary = self.draw(**self.values)
-        self.output.clear_output(wait=True)
-        with self.output:
-            from IPython.display import display
-
-            display(self.figure)
-        plt.close(self.figure)  # shown through the Output widget; keep pyplot's registry empty
+        plt.close(self.figure)  # shown through the Image widget; keep pyplot's registry empty
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+        self.image.value = buffer.getvalue()
 
     def summary(self) -> str:
         """Text of what is currently shown (what tests compare across control values)."""

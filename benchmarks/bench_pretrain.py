@@ -1,0 +1,138 @@
+"""Pretraining throughput: our loop vs transformers' ``BertForMaskedLM``, and the share of peak.
+
+Measures, on the course blocks (``--block-size`` tokens, global batch ``--batch-size``), at the
+same model size (``--preset``, default ``tiny``) and with the same data path (the
+``MaskingCollator`` runs inside every step for both):
+
+1. ``ours``: :func:`spanbert_lab.pretrain.train` with ``SpanBertForPreTraining`` on ``span_sbo``
+   (MLM + SBO, logits at the targets only), AdamW, schedule, clipping;
+2. ``reference``: a plain loop with ``transformers.BertForMaskedLM`` on the same batches (MLM
+   logits at every position, labels from the same masks), AdamW, clipping;
+3. the machine's fp32 matmul rate (best of several square ``torch.mm`` sizes, same thread count);
+4. the model FLOPs of one of our steps (forward + backward = 3 × forward, counted from the shapes:
+   encoder matmuls, attention scores and mixing, MLM and SBO heads at the targets) divided by the
+   measured step time = achieved GFLOP/s, printed as a share of the matmul rate;
+5. where the time goes: collate / forward / backward / optimiser, from an instrumented step.
+
+Steps of ours and the reference alternate in rounds so that load from other processes hits both
+alike; the median step time is used. One run, no averaging over runs.
+
+Usage: ``python benchmarks/bench_pretrain.py [--preset tiny] [--batch-size 32] [--steps 12]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from transformers import BertConfig, BertForMaskedLM
+
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.pretrain_cli import OBJECTIVES, build_model, prepare_data
+from spanbert_lab.schedule import build_optimizer
+
+
+def matmul_gflops(repeats: int = 5) -> float:
+    """Best fp32 ``torch.mm`` rate over square sizes 256…2048, in GFLOP/s."""
+    best = 0.0
+    for n in (256, 512, 1024, 2048):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b  # warm-up
+        for _ in range(repeats):
+            t = time.perf_counter()
+            a @ b
+            best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def step_flops(config, batch: dict[str, torch.Tensor]) -> float:
+    """Model FLOPs of one training step (forward + backward = 3 × forward) on ``batch``."""
+    h, f, L, V = (config.hidden_size, config.intermediate_size, config.num_hidden_layers,
+                  config.vocab_size)  # fmt: skip
+    B, T = batch["input_ids"].shape
+    tokens = B * T
+    per_token = L * (2 * 4 * h * h + 2 * 2 * h * f)  # Q, K, V, output + the two FFN matmuls
+    attention = L * 2 * 2 * T * h  # scores QKᵀ and the weighted sum, per token
+    n_mlm = int((batch["labels"] != -100).sum())
+    mlm = n_mlm * 2 * (h * h + h * V)  # transform + tied decoder at the targets
+    n_sbo = int((batch["sbo_labels"] != -100).sum()) if "sbo_labels" in batch else 0
+    p = config.sbo_position_embedding_size
+    sbo = n_sbo * 2 * ((2 * h + p) * h + h * h + h * V)
+    return 3.0 * (tokens * (per_token + attention) + mlm + sbo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tiny")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--block-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=12, help="measured steps per model")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+
+    tok = load_tokenizer()
+    objective = OBJECTIVES["span_sbo"]
+    n_blocks = args.batch_size * (args.steps + 2)
+    train_ex, _, collator, _ = prepare_data(objective, tok, block_size=args.block_size,
+                                            max_train_blocks=n_blocks, max_eval_blocks=1)  # fmt: skip
+    ours = build_model(objective, args.preset, tok, seed=0, block_size=args.block_size)
+    config = ours.config
+    ref = BertForMaskedLM(BertConfig(**{k: getattr(config, k) for k in (
+        "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+        "intermediate_size", "max_position_embeddings", "pad_token_id")}))  # fmt: skip
+    models = {"ours": ours, "reference": ref}
+    optimizers = {k: build_optimizer(m, lr=1e-4, weight_decay=0.01) for k, m in models.items()}
+    times: dict[str, list[float]] = {k: [] for k in models}
+    split = {"collate": [], "forward": [], "backward": [], "optimizer": []}
+    flops = []
+    for step in range(args.steps + 2):
+        idx = list(range(step * args.batch_size, (step + 1) * args.batch_size))
+        for name, model in models.items():
+            t0 = time.perf_counter()
+            batch = collator([train_ex[i] for i in idx])
+            if name == "reference":
+                batch = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids",
+                                               "labels")}  # fmt: skip
+            t1 = time.perf_counter()
+            loss = model(**batch).loss
+            t2 = time.perf_counter()
+            loss.backward()
+            t3 = time.perf_counter()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizers[name].step()
+            optimizers[name].zero_grad(set_to_none=True)
+            t4 = time.perf_counter()
+            if step >= 2:  # two warm-up steps
+                times[name].append(t4 - t0)
+                if name == "ours":
+                    for key, dt in zip(split, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                        split[key].append(dt)
+                    flops.append(step_flops(config, batch))
+    peak = matmul_gflops()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    tokens = args.batch_size * args.block_size
+    achieved = statistics.median(flops) / (med["ours"] - statistics.median(split["collate"])) / 1e9
+    achieved_all = statistics.median(flops) / med["ours"] / 1e9
+    print(f"preset {args.preset}, batch {args.batch_size} x {args.block_size} tokens, "
+          f"{threads} torch threads, {args.steps} measured steps each")  # fmt: skip
+    for name in models:
+        print(f"  {name:9s}: {med[name] * 1e3:8.1f} ms/step, {tokens / med[name]:9.0f} tokens/s")
+    print(f"ratio ours / BertForMaskedLM (tokens/s): {med['reference'] / med['ours']:.2f}x")
+    print(f"fp32 matmul rate (best torch.mm): {peak:.1f} GFLOP/s")
+    print(f"model FLOPs per step: {statistics.median(flops) / 1e9:.2f} GFLOP")
+    print(f"achieved (model compute only): {achieved:.1f} GFLOP/s = {achieved / peak:.0%} of the "
+          f"matmul rate; including the data pipeline: {achieved_all:.1f} GFLOP/s = "
+          f"{achieved_all / peak:.0%}")  # fmt: skip
+    total = sum(statistics.median(v) for v in split.values())
+    print("where the time of one of our steps goes: " + ", ".join(
+        f"{k} {statistics.median(v) * 1e3:.0f} ms ({statistics.median(v) / total:.0%})"
+        for k, v in split.items()))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

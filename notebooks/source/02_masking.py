@@ -1,0 +1,666 @@
+# %% [markdown]
+# # 02 · Masking, three ways
+#
+# BERT learns by hiding tokens and guessing them back. *Which* tokens it hides turns out to matter:
+# SpanBERT's first change to BERT is to hide **contiguous spans of whole words** instead of
+# scattered sub-word pieces. In this notebook you build the three masking schemes — BERT's
+# sub-word tokens, whole words, SpanBERT's geometric spans — check your code against the course
+# library, and measure why spans make a harder, more useful task.
+#
+# **Goals**
+#
+# 1. Write down the masked-language-modelling (MLM) objective: its loss, the 15% budget, the
+#    80/10/10 rule and why it exists.
+# 2. Find word boundaries in WordPiece output and mask whole words.
+# 3. Derive SpanBERT's span-length distribution (a *truncated* geometric: mean 3.8 **words**) and
+#    sample from it.
+# 4. Follow the official span-masking algorithm step by step: anchors, rejection, merging, the exact
+#    budget, one 80/10/10 draw per span, random tokens from the corpus unigram distribution.
+# 5. Measure how much harder spans are for a predictor that relies on neighbouring tokens.
+# 6. Pack documents into pre-training blocks and collate batches with span boundary targets.
+#
+# **What this notebook uses.** The course tokenizer and corpus, the `span` scheme with
+# `MaskingConfig()` defaults — the paper's settings: Geo(p = 0.2) truncated to 1..10 words,
+# anchors over sub-words, per-span 80/10/10, unigram random tokens, 15% budget, at most 15 span
+# boundary targets per span. Every other behaviour below is a named option of `MaskingConfig`.
+
+# %%
+from spanbert_lab.runtime import setup_notebook
+
+rt = setup_notebook()
+rt
+
+# %%
+import math
+from collections import Counter, defaultdict
+
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from spanbert_lab.blocks import build_blocks, build_nsp_blocks
+from spanbert_lab.collate import MaskingCollator
+from spanbert_lab.data import load_corpus, load_tokenizer
+from spanbert_lab.masking import (
+    MaskingConfig,
+    mask_batch,
+    mask_budget,
+    sample_span_lengths,
+    span_length_pmf,
+    unigram_counts,
+    vocab_info,
+)
+
+tokenizer = load_tokenizer()
+train_docs = load_corpus("train").select(range(2500))
+dev_docs = load_corpus("dev").select(range(300))
+train_blocks = build_blocks(train_docs, tokenizer, max_length=128)
+dev_blocks = build_blocks(dev_docs, tokenizer, max_length=128)
+len(tokenizer), len(train_blocks), len(dev_blocks)
+
+# %% [markdown]
+# `build_blocks` packs **whole consecutive sentences of one document** into blocks of at most
+# `max_length` tokens, `[CLS] … [SEP]` — SpanBERT's input (spec §3; the paper uses 512, the course
+# models 128). Here is one, with its WordPiece tokens:
+
+# %%
+passage = dev_blocks.blocks[0]
+print(" ".join(tokenizer.convert_ids_to_tokens(passage.input_ids)))
+len(passage.input_ids)
+
+# %% [markdown]
+# ## 1 · The MLM objective
+#
+# Pick a set $M$ of positions, corrupt the input there to get $\tilde x$, and train the model to
+# recover the originals:
+#
+# $$\mathcal L_{\text{MLM}} = -\frac{1}{|M|}\sum_{i \in M} \log p_\theta\!\left(x_i \mid \tilde x\right)$$
+#
+# Only the positions in $M$ count. In code, the targets live in `labels`: the original id at every
+# position of $M$, and `-100` everywhere else, which `cross_entropy` ignores. BERT chooses
+# $|M| = \lceil 0.15\,n \rceil$ of the $n$ real tokens (never `[CLS]`, `[SEP]` or padding).
+#
+# The corruption is the **80/10/10 rule**: of the chosen tokens, 80% become `[MASK]`, 10% become a
+# random token and 10% stay unchanged. Why not always `[MASK]`? Because `[MASK]` never occurs when
+# the model is fine-tuned: if only `[MASK]` positions were ever predicted, the model would have no
+# reason to build a good representation of the tokens it *can* see. Random and unchanged targets
+# make every position a possible target, so every output vector must describe its own token.
+#
+# Here is BERT's sub-word masking written out, with one generator for every draw:
+
+# %%
+info = vocab_info(tokenizer)
+ids = torch.tensor(passage.input_ids)
+n = len(ids) - 2  # real tokens between [CLS] and [SEP]
+budget = math.ceil(0.15 * n)
+
+g = torch.Generator().manual_seed(0)
+chosen = torch.randperm(n, generator=g)[:budget].sort().values + 1  # skip [CLS]
+u = torch.rand(budget, generator=g, dtype=torch.float64)  # one draw per token
+allowed = torch.nonzero(~info.is_special).flatten()  # uniform random tokens: no specials
+
+my_input, my_labels = ids.clone(), torch.full_like(ids, -100)
+my_labels[chosen] = ids[chosen]
+my_input[chosen[u < 0.8]] = tokenizer.mask_token_id
+random_pos = chosen[(u >= 0.8) & (u < 0.9)]
+my_input[random_pos] = allowed[torch.randint(len(allowed), (len(random_pos),), generator=g)]
+n, budget
+
+# %% [markdown]
+# The library's `mask_batch` does the same with `scheme="subword"` — with the same generator it
+# draws the same numbers in the same order, so the results are identical:
+
+# %%
+config_bert = MaskingConfig(random_token_source="uniform")
+lib = mask_batch(
+    ids[None],
+    tokenizer=tokenizer,
+    scheme="subword",
+    config=config_bert,
+    generator=torch.Generator().manual_seed(0),
+)
+assert torch.equal(lib.input_ids[0], my_input) and torch.equal(lib.labels[0], my_labels)
+int((lib.labels != -100).sum()), int((lib.input_ids == tokenizer.mask_token_id).sum())
+
+# %% [markdown]
+# And the loss: with any logits, `cross_entropy(..., ignore_index=-100)` is the mean negative
+# log-likelihood over the targets only — changing the logits anywhere else changes nothing.
+
+# %%
+logits = torch.randn(len(ids), len(tokenizer), generator=torch.Generator().manual_seed(1))
+loss = F.cross_entropy(logits, lib.labels[0], ignore_index=-100)
+targets = lib.labels[0] != -100
+manual = -logits.log_softmax(-1)[targets, lib.labels[0][targets]].mean()
+assert_close(loss, manual)
+logits[~targets] += 5.0 * torch.randn(int((~targets).sum()), len(tokenizer))
+round(loss.item(), 4), bool(
+    torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)
+)
+
+# %% [markdown]
+# ## 2 · Whole words
+#
+# WordPiece splits rare words into pieces; every piece after the first starts with `##`. A **word**
+# is a run that starts with a piece *without* `##` (spec §1.1). The library keeps this as a lookup
+# table over the vocabulary, `is_continuation[id]`:
+
+# %%
+word_start = ~info.is_continuation[ids]
+pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
+words, current = [], []
+for piece, start in zip(pieces[1:-1], word_start[1:-1].tolist()):
+    if start and current:
+        words.append(current)
+        current = []
+    current.append(piece)
+words.append(current)
+multi = [w for w in words if len(w) > 1]
+len(words), n, multi[:4]
+
+# %% [markdown]
+# Masking sub-word tokens one by one often hides *part* of a word — `Wex ##il [MASK]` is easy to
+# complete from the rest of the word. **Whole-word masking** picks words in random order and masks
+# all their pieces, up to the budget (a word that would overshoot it is skipped):
+
+# %%
+whole = mask_batch(
+    ids[None],
+    tokenizer=tokenizer,
+    scheme="whole_word",
+    config=config_bert,
+    generator=torch.Generator().manual_seed(0),
+)
+spans_ww = whole.spans[0]
+all(
+    bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww
+), spans_ww[:6]
+
+# %% [markdown]
+# ## 3 · Spans: the truncated geometric distribution
+#
+# SpanBERT draws a span length $\ell$, in **words**, from a geometric distribution with $p = 0.2$,
+# restricted to $1 \le \ell \le 10$. The paper says the distribution is "clipped" at 10 with mean
+# 3.8; the official code *truncates and renormalises*:
+#
+# $$P(L = \ell) = \frac{p(1-p)^{\ell-1}}{\sum_{k=1}^{10} p(1-p)^{k-1}}, \qquad \ell = 1, \dots, 10.$$
+#
+# Only this version has mean 3.8: a true clip, $\min(L, 10)$, has mean
+# $(1 - 0.8^{10})/0.2 \approx 4.46$, and the untruncated geometric has mean $1/p = 5$.
+#
+# ### Exercise 1 — the truncated pmf
+#
+# Write `truncated_pmf(p, max_len)` returning the probabilities of lengths `1..max_len` as a
+# float64 tensor.
+
+# %%
+from spanbert_lab.exercises import nb02_masking as ex
+
+
+def truncated_pmf(p, max_len):
+    ### BEGIN SOLUTION
+    lengths = torch.arange(1, max_len + 1, dtype=torch.float64)
+    weights = p * (1 - p) ** (lengths - 1)
+    return weights / weights.sum()
+    ### END SOLUTION
+
+
+ex.truncated_pmf.check(truncated_pmf)
+
+# %% [markdown]
+# Stuck? `ex.truncated_pmf.hint()` gives hints one by one, `ex.truncated_pmf.solution()` the answer.
+# Your pmf is the library's, and its mean is the paper's 3.8:
+
+# %%
+pmf = span_length_pmf()
+assert_close(truncated_pmf(0.2, 10), pmf)
+lengths = torch.arange(1, 11)
+clip_mean = float((span_length_pmf(MaskingConfig(length_mode="clip")) * lengths).sum())
+[round(x, 3) for x in pmf.tolist()], round(float((pmf * lengths).sum()), 3), round(clip_mean, 3)
+
+# %% [markdown]
+# Sampling: 20,000 lengths from one generator, against the analytic pmf (the library's tests run
+# a chi-square test on exactly this):
+
+# %%
+from spanbert_lab.plots.masking import plot_span_length_distributions
+
+samples = sample_span_lengths(20_000, generator=torch.Generator().manual_seed(0))
+observed = torch.bincount(samples - 1, minlength=10).double()
+chi_square = float(((observed - 20_000 * pmf) ** 2 / (20_000 * pmf)).sum())
+fig = plot_span_length_distributions(samples=samples)
+
+# %%
+round(samples.double().mean().item(), 2), chi_square < 33.72  # 33.72: chi-square(9) at 1e-4
+
+# %% [markdown]
+# ## 4 · The span-masking algorithm, step by step
+#
+# What the official implementation does (spec §1), for one block of $n$ real tokens:
+#
+# 1. **Budget** $\lceil 0.15\,n \rceil$ sub-word tokens, counted without `[CLS]`/`[SEP]`.
+# 2. Repeat until the budget is reached: draw a length $\ell$ (words) and an **anchor** uniformly
+#    over the *sub-word positions*; move the anchor left to the start of its word. If the anchor
+#    token is already masked, discard the draw. Otherwise mask the anchor's word and the following
+#    words until the span has $\ell$ words (or the block ends). Stop **the moment the budget is
+#    reached**, even mid-word: the budget is exact.
+# 3. **Merge** spans that overlap or touch.
+# 4. **80/10/10 once per merged span**: the whole span becomes `[MASK]`, or every token becomes a
+#    random token drawn from the **corpus unigram distribution**, or the span stays unchanged.
+#
+# Because anchors are uniform over sub-words, a word is a span start with probability proportional
+# to its number of pieces: long words are favoured — the paper's "uniform" is approximate.
+# `mask_batch` keeps the draws it accepted (before merging) in `.drawn`:
+
+# %%
+counts = unigram_counts(
+    (b.input_ids for b in train_blocks.blocks),
+    len(tokenizer),
+    ignore_ids=tokenizer.all_special_ids,
+)
+span_out = mask_batch(
+    ids[None], tokenizer=tokenizer, unigram_counts=counts, generator=torch.Generator().manual_seed(3)
+)
+[tuple(d) for d in span_out.drawn[0]], span_out.spans[0]
+
+# %% [markdown]
+# ### Exercise 2 — merging spans
+#
+# Write `merge_spans(spans)`: given half-open `(start, end)` spans in any order, return them sorted
+# with overlapping **or touching** spans merged — `(1, 3)` and `(3, 6)` become `(1, 6)`.
+
+
+# %%
+def merge_spans(spans):
+    ### BEGIN SOLUTION
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+    ### END SOLUTION
+
+
+ex.merge_spans.check(merge_spans)
+
+# %%
+merge_spans([(d.start, d.end) for d in span_out.drawn[0]]) == span_out.spans[0]
+
+# %% [markdown]
+# ### Exercise 3 — 80/10/10 per span
+#
+# Write `replace_per_span(input_ids, spans, u, mask_id, random_ids)`: one draw `u[j]` per span
+# decides its fate — below 0.8 the whole span becomes `mask_id`; from 0.8 to 0.9 each of its tokens
+# is replaced by `random_ids` at the same position; otherwise it stays. Do not modify `input_ids`.
+
+
+# %%
+def replace_per_span(input_ids, spans, u, mask_id, random_ids):
+    ### BEGIN SOLUTION
+    out = input_ids.clone()
+    for (start, end), draw in zip(spans, u.tolist()):
+        if draw < 0.8:
+            out[start:end] = mask_id
+        elif draw < 0.9:
+            out[start:end] = random_ids[start:end]
+    return out
+    ### END SOLUTION
+
+
+ex.replace_per_span.check(replace_per_span)
+
+# %% [markdown]
+# Per span versus per token, measured over the dev blocks: with per-span replacement every merged
+# span is all-`[MASK]` or has no `[MASK]` at all; per token, long spans almost always mix fates.
+
+# %%
+dev_ids = torch.full((len(dev_blocks), 128), tokenizer.pad_token_id)
+for i, block in enumerate(dev_blocks.blocks):
+    dev_ids[i, : len(block.input_ids)] = torch.tensor(block.input_ids)
+
+
+def mixed_share(replacement):
+    out = mask_batch(
+        dev_ids,
+        tokenizer=tokenizer,
+        config=MaskingConfig(replacement=replacement),
+        unigram_counts=counts,
+        generator=torch.Generator().manual_seed(0),
+    )
+    mixed = total = 0
+    for b, spans in enumerate(out.spans):
+        for s, e in spans:
+            is_mask = out.input_ids[b, s:e] == tokenizer.mask_token_id
+            mixed += bool(is_mask.any() and not is_mask.all())
+            total += 1
+    return round(mixed / total, 3)
+
+
+mixed_share("span"), mixed_share("token")
+
+# %% [markdown]
+# ### How long are the spans in sub-words?
+#
+# 3.8 is a number of *words*. On the course corpus: the mean drawn length in words; the sub-words
+# those words cover, counted from each drawn span's start (before the budget cuts the last span
+# short); the merged spans the model actually sees (merging joins touching spans); and the corpus'
+# sub-words per word.
+
+# %%
+span_dev = mask_batch(
+    dev_ids, tokenizer=tokenizer, unigram_counts=counts, generator=torch.Generator().manual_seed(1)
+)
+real = (dev_ids != tokenizer.pad_token_id) & ~info.is_special[dev_ids]
+starts_dev = (real & ~info.is_continuation[dev_ids]).tolist()
+
+
+def pieces_in_words(row, start, n_words):
+    """Sub-word tokens covered by ``n_words`` whole words from ``start`` (stops at the block end)."""
+    end, seen = start, 0
+    while end < len(starts_dev[row]) and bool(real[row, end]):
+        seen += starts_dev[row][end]
+        if seen > n_words:
+            break
+        end += 1
+    return end - start
+
+
+drawn = [(b, d) for b, row in enumerate(span_dev.drawn) for d in row]
+words_per_span = sum(d.length for _, d in drawn) / len(drawn)
+pieces_per_span = sum(pieces_in_words(b, d.start, d.length) for b, d in drawn) / len(drawn)
+merged = [e - s for row in span_dev.spans for s, e in row]
+pieces_per_word = real.sum() / (real & ~info.is_continuation[dev_ids]).sum()
+(
+    round(words_per_span, 2),
+    round(pieces_per_span, 2),
+    round(sum(merged) / len(merged), 2),
+    round(float(pieces_per_word), 2),
+)
+
+# %% [markdown]
+# BERT's cased vocabulary splits English Wikipedia text into more pieces per word than the course
+# tokenizer splits the course corpus, so the paper's 3.8 words are "≈ 5 sub-words" there and
+# fewer here. Drawn spans cover more sub-words than 3.8 × (pieces per word) because anchors are
+# uniform over *sub-words*: a span is more likely to start on a word with many pieces.
+# (Punctuation marks are words of their own: the official corpus was pre-split by BERT's basic
+# tokenizer, and WordPiece does the same.)
+#
+# ## 5 · The same passage, five ways
+#
+# The library's schemes on one passage with one seed: BERT's sub-words, whole words, SpanBERT's
+# spans, and the paper's two linguistic ablations — **named entities** and **noun phrases**, which
+# mask a whole annotated span half of the time and a geometric span otherwise (`annotation_prob`).
+
+# %%
+from spanbert_lab.plots.masking import plot_schemes_side_by_side, token_view
+
+views = {}
+for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
+    key = {"entity": "entities", "noun_phrase": "noun_phrases"}.get(scheme)
+    out = mask_batch(
+        ids[None],
+        tokenizer=tokenizer,
+        scheme=scheme,
+        annotations=[passage.annotations[key]] if key else None,
+        unigram_counts=counts,
+        generator=torch.Generator().manual_seed(5),
+    )
+    views[scheme] = token_view(tokenizer, ids, out.input_ids[0], out.labels[0], out.spans[0])
+fig = plot_schemes_side_by_side(views)
+
+# %%
+{name: len(view.spans) for name, view in views.items()}
+
+# %% [markdown]
+# ## 6 · Why spans are harder
+#
+# A masked token next to visible neighbours can often be guessed from them alone; inside a span its
+# neighbours are masked too. Let us measure it with the simplest possible predictor: count, over the
+# training blocks, which token appears most often between a given left and right neighbour, after a
+# given left neighbour, and before a given right neighbour. To predict a masked token, use the
+# most specific count whose context is visible (both neighbours, else one, else the most frequent
+# token overall).
+
+# %%
+between, after, before, overall = defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), Counter()
+for block in train_blocks.blocks:
+    x = block.input_ids
+    for i in range(1, len(x) - 1):
+        between[x[i - 1], x[i + 1]][x[i]] += 1
+        after[x[i - 1]][x[i]] += 1
+        before[x[i + 1]][x[i]] += 1
+        overall[x[i]] += 1
+best = {
+    name: {context: c.most_common(1)[0][0] for context, c in table.items()}
+    for name, table in [("between", between), ("after", after), ("before", before)]
+}
+most_common = overall.most_common(1)[0][0]
+MASK = tokenizer.mask_token_id
+
+
+def predict(masked_ids, i):
+    left, right = masked_ids[i - 1], masked_ids[i + 1]
+    if left != MASK and right != MASK and (left, right) in best["between"]:
+        return best["between"][left, right]
+    if left != MASK and left in best["after"]:
+        return best["after"][left]
+    if right != MASK and right in best["before"]:
+        return best["before"][right]
+    return most_common
+
+
+def accuracy(scheme):
+    out = mask_batch(
+        dev_ids,
+        tokenizer=tokenizer,
+        scheme=scheme,
+        config=MaskingConfig(mask_prob=1.0, random_prob=0.0),  # every target is [MASK]
+        generator=torch.Generator().manual_seed(0),
+    )
+    hits = total = 0
+    for row, labels in zip(out.input_ids.tolist(), out.labels.tolist()):
+        for i, y in enumerate(labels):
+            if y != -100:
+                hits += predict(row, i) == y
+                total += 1
+    return hits / total
+
+
+acc = {scheme: accuracy(scheme) for scheme in ["subword", "whole_word", "span"]}
+{scheme: round(a, 3) for scheme, a in acc.items()}
+
+# %%
+from spanbert_lab.plots.masking import plot_accuracy_by_context
+
+fig = plot_accuracy_by_context(
+    {"sub-word tokens": acc["subword"], "whole words": acc["whole_word"], "spans": acc["span"]},
+    title="Neighbour-count predictor on masked dev tokens",
+)
+
+# %% [markdown]
+# With the same number of targets, spans roughly halve the accuracy of a predictor that leans on
+# the immediate neighbours: most span tokens have no visible neighbour at all. The model must use
+# longer-range context — the point of span masking — and SpanBERT's second idea, the **span boundary
+# objective** (notebook 03), makes it explicit: predict each span token from the two tokens just
+# outside the span, $x_{s-1}$ and $x_{e+1}$, plus its relative position.
+#
+# ## 7 · Span boundary targets and the collator
+#
+# `mask_batch` already lists those targets (spec §2): for every merged span whose two boundary
+# tokens are real text (not `[CLS]`/`[SEP]`), its first 15 tokens, each with the boundary
+# indices, its relative position $i - s$ and its original id. The collator wraps all of this for a
+# `DataLoader` (or transformers' `Trainer`): it pads, masks, and gives each example its own
+# generator seeded from (seed, epoch, index), so a mask never depends on the batch size or the
+# number of workers, and each epoch gets new masks.
+
+# %%
+collator = MaskingCollator(tokenizer, "span", seed=0, unigram_counts=counts)
+batch = collator(train_blocks.examples()[:8])
+{key: tuple(value.shape) for key, value in batch.items()}
+
+# %%
+b0 = (batch["sbo_labels"][0] != -100).nonzero().flatten()
+left, right = batch["sbo_left"][0, b0], batch["sbo_right"][0, b0]
+first = [
+    (int(lb), int(rb), int(pos), tokenizer.convert_ids_to_tokens(int(y)))
+    for lb, rb, pos, y in zip(left, right, batch["sbo_positions"][0, b0], batch["sbo_labels"][0, b0])
+]
+sbo_share = (batch["sbo_labels"] != -100).sum() / (batch["labels"] != -100).sum()
+first[:5], round(float(sbo_share), 3)
+
+# %%
+again = collator(train_blocks.examples()[4:8])  # a different batch size and composition
+collator.set_epoch(1)
+next_epoch = collator(train_blocks.examples()[:8])
+collator.set_epoch(0)
+same = torch.equal(again["labels"][0], batch["labels"][4, : again["labels"].shape[1]])
+same, bool((next_epoch["labels"] != batch["labels"]).any())
+
+# %% [markdown]
+# For the paper's NSP ablation, `build_nsp_blocks` makes `[CLS] A [SEP] B [SEP]` pairs (B is the
+# true continuation or, half of the time, text from another document); each segment is masked
+# separately and the collator adds `next_sentence_label`:
+
+# %%
+nsp_blocks = build_nsp_blocks(
+    train_docs.select(range(200)), tokenizer, 128, generator=torch.Generator().manual_seed(0)
+)
+nsp_batch = MaskingCollator(tokenizer, "span")(nsp_blocks.examples()[:4])
+sorted(nsp_batch), nsp_batch["next_sentence_label"].tolist()
+
+# %% [markdown]
+# ## 8 · Misconceptions, set right
+#
+# | you may read | what the paper and the official code do |
+# |---|---|
+# | "span length 3.8 tokens" | 3.8 **words**, about 5 sub-words |
+# | "lengths clipped at 10" (i.e. $\min(L, 10)$) | truncated *and renormalised*: a true clip has mean 4.46, not 3.8 |
+# | "80/10/10 per token, as in BERT" | **once per span**: the whole span is `[MASK]`, random or kept |
+# | "span start chosen uniformly over words" | anchor uniform over **sub-words**, moved to its word start; long words are favoured |
+# | "random replacement tokens are uniform over the vocabulary" | drawn from the corpus token stream, i.e. the **unigram** distribution |
+# | "spans never overlap" | later spans may run into masked tokens; overlapping or touching spans are **merged** and share one 80/10/10 draw |
+# | "SpanBERT is trained only on the span boundary objective" | MLM is kept; SBO is added to it (notebook 03) |
+#
+# Each alternative is an option of `MaskingConfig` — `length_mode="clip"`, `replacement="token"`,
+# `anchor="word"`, `random_token_source="uniform"` — so you can measure what it changes.
+#
+# ## 9 · Mask explorer
+#
+# Choose the scheme, the geometric $p$, the maximum span length, the mask ratio, the replacement
+# unit and the seed; the explorer colours the passage, lists the spans and shows statistics over
+# 64 masks. First the static view (default settings), for readers without a running kernel:
+
+# %%
+from spanbert_lab.widgets.masking import MaskExplorer, mask_explorer_figure
+
+figure, summary = mask_explorer_figure(
+    tokenizer, passage.input_ids, annotations=passage.annotations, unigram_counts=counts
+)
+print(summary)
+
+# %% [markdown]
+# And the live explorer (*save PNG* writes the current view to `mask_explorer.png`):
+
+# %% tags=["nbval-ignore-output"]
+explorer = MaskExplorer(
+    tokenizer, passage.input_ids, annotations=passage.annotations, unigram_counts=counts
+)
+explorer
+
+# %%
+explorer.summary() == summary
+
+# %% [markdown]
+# ## Summary
+#
+# * MLM predicts the original tokens at a set of positions ($\lceil 15\% \rceil$ of the real
+#   tokens); labels are `-100` everywhere else, so only targets count in the loss.
+# * The 80/10/10 rule keeps the model from relying on `[MASK]`, which never appears at fine-tuning.
+# * Words come from the WordPiece `##` rule; whole-word masking never leaves half a word visible.
+# * SpanBERT's span lengths follow a **truncated, renormalised** Geo(0.2) on 1..10 words: mean 3.8
+#   words ≈ 5 sub-words. Anchors are uniform over sub-words, masked anchors are rejected, spans are
+#   merged, the budget is exact, and 80/10/10 is decided **per span** with unigram random tokens.
+# * Spans are much harder for neighbour-based guessing (you measured about half the accuracy), which
+#   pushes the model to use wider context — and motivates the span boundary objective.
+# * The collator's masks depend only on (seed, epoch, index): reproducible with any batch size or
+#   worker count, and new every epoch.
+#
+# Next, notebook 03 builds the SpanBERT model: the MLM head and the span boundary objective.
+#
+# ## Quiz
+
+# %%
+from spanbert_lab.exercises.quiz import quiz
+
+quiz(
+    "Masking quiz",
+    (
+        "What is the mean span length in SpanBERT?",
+        [
+            ("3.8 sub-word tokens", False, "3.8 counts words; in sub-words it is about 5."),
+            ("3.8 words", True, "Truncated, renormalised Geo(0.2) on 1..10 words has mean 3.797."),
+            ("5 words", False, "1/p = 5 is the mean of the untruncated geometric distribution."),
+        ],
+    ),
+    (
+        "A merged span of 6 tokens is chosen for masking. With the paper's settings…",
+        [
+            (
+                "each token independently becomes [MASK] with probability 0.8",
+                False,
+                "That is BERT's per-token rule; SpanBERT draws once for the whole span.",
+            ),
+            (
+                "all 6 tokens become [MASK] with probability 0.8",
+                True,
+                "One draw per merged span: all [MASK], all random, or all unchanged.",
+            ),
+            (
+                "the span is never left unchanged",
+                False,
+                "10% of spans stay as they are — and still count as targets.",
+            ),
+        ],
+    ),
+    (
+        "Why does BERT replace some targets with random or unchanged tokens?",
+        [
+            (
+                "To make training faster",
+                False,
+                "It costs the same; the point is what the model must represent.",
+            ),
+            (
+                "Because [MASK] never appears at fine-tuning time",
+                True,
+                "Any position may be a target, so every output must describe its own token.",
+            ),
+            (
+                "To add label noise as regularisation",
+                False,
+                "The labels stay the original tokens; only the input is corrupted.",
+            ),
+        ],
+    ),
+    (
+        "Which tokens can never be selected for masking?",
+        [
+            (
+                "[CLS], [SEP] and padding",
+                True,
+                "The budget counts only real text tokens; special tokens stay untouched.",
+            ),
+            (
+                "Continuation pieces (##…)",
+                False,
+                "They are masked together with their word; they just never start a span.",
+            ),
+            (
+                "Tokens already inside another span",
+                False,
+                "Later spans may run into them (a no-op); overlapping spans are merged.",
+            ),
+        ],
+    ),
+)

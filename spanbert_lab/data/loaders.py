@@ -1,0 +1,315 @@
+"""Loaders: the course data as ``datasets`` objects — or your own data, in the same shape.
+
+Every loader reads the shipped files under ``data_dir()`` by default and works offline. Each also
+accepts ``path``: a local file or folder in the same format (a SQuAD JSON file, a folder of
+one-sentence-per-line ``.txt`` files, a JSONL file), or — opt-in, needs the network — the name
+of a Hugging Face hub dataset (``"squad"``, ``"conll2003"``, ``"imdb"`` …), returned as the hub
+provides it. Splits are ``"train"``, ``"dev"`` and ``"test"`` (``"dev"`` maps to the hub's
+``"validation"``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from spanbert_lab.data.corpus import parse_corpus_text, read_text
+from spanbert_lab.data.tasks_classification import CLASS_NAMES
+from spanbert_lab.data.tasks_ner import NER_TAGS
+from spanbert_lab.data.text import NP
+from spanbert_lab.data.validate import (
+    validate_classification_row,
+    validate_documents,
+    validate_ner_row,
+    validate_spans,
+    validate_squad,
+)
+
+SPLITS = ("train", "dev", "test")
+VERSIONS = ("1.1", "2.0")
+_SPAN = {"start": datasets.Value("int32"), "end": datasets.Value("int32"), "label": datasets.Value("string")}  # fmt: skip
+CORPUS_FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "sentences": datasets.List(datasets.Value("string")),
+        "entities": datasets.List(datasets.List(_SPAN)),
+        "noun_phrases": datasets.List(datasets.List(_SPAN)),
+    }
+)
+QA_FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "title": datasets.Value("string"),
+        "context": datasets.Value("string"),
+        "question": datasets.Value("string"),
+        "answers": datasets.Sequence(
+            {"text": datasets.Value("string"), "answer_start": datasets.Value("int32")}
+        ),
+    }
+)
+NER_FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "tokens": datasets.List(datasets.Value("string")),
+        "ner_tags": datasets.List(datasets.ClassLabel(names=list(NER_TAGS))),
+    }
+)
+CLASSIFICATION_FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "label": datasets.ClassLabel(names=list(CLASS_NAMES)),
+    }
+)
+
+
+def _data_dir() -> Path:
+    from spanbert_lab.runtime import data_dir
+
+    return data_dir()
+
+
+def _check_split(split: str, allowed: tuple[str, ...] = SPLITS) -> None:
+    if split not in allowed:
+        raise ValueError(f"split must be one of {allowed}, got {split!r}")
+
+
+def _existing(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path} (run `make data` to build the course data)")  # fmt: skip
+    return path
+
+
+def _is_local(path: str | Path) -> bool:
+    p = str(path)
+    return Path(p).exists() or p.startswith((".", "/", "~")) or p.endswith((".json", ".txt", ".gz", ".jsonl"))  # fmt: skip
+
+
+def _hub(name: str, split: str) -> datasets.Dataset:
+    """Opt-in: a hub dataset (needs the network; never used by the tests)."""
+    return datasets.load_dataset(name, split="validation" if split == "dev" else split)
+
+
+def _first(folder: Path, names: list[str], what: str) -> Path:
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{what} not found in {folder} (looked for {', '.join(names)})")
+
+
+# ------------------------------------------------------------------------------------ corpus
+
+
+def load_corpus(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
+    """The pretraining corpus, one row per document.
+
+    Columns: ``id`` (str), ``sentences`` (list of str), ``entities`` and ``noun_phrases`` (per
+    sentence, a list of ``{"start", "end", "label"}`` character spans relative to the sentence).
+
+    Args:
+        split: ``"train"`` or ``"dev"``.
+        path: ``None`` (the course corpus); a folder with ``<split>.txt[.gz]`` (annotations read
+            from ``<split>.annotations.jsonl[.gz]`` when present); a folder of ``.txt`` files or
+            one ``.txt`` file (one sentence per line, a blank line between documents; no
+            annotations, so empty span lists); or a hub dataset name with a ``text`` column
+            (opt-in, online; each row becomes a document, one line per sentence).
+
+    Raises:
+        FileNotFoundError: the file or folder does not exist (the message gives the path).
+        ValueError: an empty document or a malformed annotation (naming the file and item).
+    """
+    if path is not None and not _is_local(path):
+        rows = _hub(str(path), split)
+        texts = [t.split("\n") for t in rows["text"]]
+        return _corpus_dataset(split, [[s for s in d if s.strip()] for d in texts], None, str(path))
+    if path is None:
+        _check_split(split, ("train", "dev"))
+        folder = _existing(_data_dir() / "corpus", "course corpus folder")
+        return _read_course_corpus(folder, split)
+    p = _existing(Path(path).expanduser(), "corpus path")
+    if p.is_file():
+        return _corpus_dataset(split, parse_corpus_text(read_text(p), str(p)), None, str(p))
+    if any((p / f"{split}.txt{gz}").is_file() for gz in ("", ".gz")):
+        return _read_course_corpus(p, split)
+    files = sorted(p.glob("*.txt")) or sorted((p / split).glob("*.txt"))
+    if not files:
+        raise FileNotFoundError(f"no .txt files (or {split}.txt) in {p}")
+    docs: list[list[str]] = []
+    for f in files:
+        text = read_text(f)
+        if not text.strip():
+            raise ValueError(f"{f}: empty document (the file holds no sentence)")
+        docs += parse_corpus_text(text, str(f))
+    return _corpus_dataset(split, docs, None, str(p))
+
+
+def _read_course_corpus(folder: Path, split: str) -> datasets.Dataset:
+    text_path = _first(folder, [f"{split}.txt.gz", f"{split}.txt"], f"{split} corpus")
+    docs = parse_corpus_text(read_text(text_path), str(text_path))
+    ann_names = [f"{split}.annotations.jsonl.gz", f"{split}.annotations.jsonl"]
+    ann_path = next((folder / n for n in ann_names if (folder / n).is_file()), None)
+    spans = None
+    if ann_path is not None:
+        spans = [[[] for _ in d] for d in docs]
+        for line_no, line in enumerate(read_text(ann_path).splitlines(), 1):
+            rec = json.loads(line)
+            i, j = rec["doc"], rec["sent"]
+            item = f"document {i}, sentence {j} (line {line_no})"
+            if i >= len(docs) or j >= len(docs[i]):
+                raise ValueError(f"{ann_path}: {item} does not exist in {text_path}")
+            validate_spans(docs[i][j], rec["spans"], str(ann_path), item)
+            spans[i][j] = rec["spans"]
+    return _corpus_dataset(split, docs, spans, str(text_path))
+
+
+def _corpus_dataset(
+    split: str, docs: list[list[str]], spans: list[list[list]] | None, source: str
+) -> datasets.Dataset:
+    validate_documents(docs, source)
+
+    def pick(doc_spans: list[list], noun: bool) -> list[list[dict[str, Any]]]:
+        return [
+            [{"start": a, "end": b, "label": t} for a, b, t in sent if (t == NP) == noun]
+            for sent in doc_spans
+        ]
+
+    rows: dict[str, list] = {"id": [], "sentences": [], "entities": [], "noun_phrases": []}
+    for i, doc in enumerate(docs):
+        doc_spans = spans[i] if spans is not None else [[] for _ in doc]
+        rows["id"].append(f"{split}-{i:06d}")
+        rows["sentences"].append(doc)
+        rows["entities"].append(pick(doc_spans, noun=False))
+        rows["noun_phrases"].append(pick(doc_spans, noun=True))
+    return datasets.Dataset.from_dict(rows, features=CORPUS_FEATURES)
+
+
+# ----------------------------------------------------------------------------------------- QA
+
+
+def load_squad_json(
+    split: str = "train", version: str = "1.1", path: str | Path | None = None
+) -> dict:
+    """The raw official-layout SQuAD dict (``{"version", "data": [articles]}``), validated.
+
+    Args:
+        split, version: which course file (``data/qa/squad-v<version>-<split>.json``).
+        path: a SQuAD-format JSON file, or a folder holding ``squad-v<version>-<split>.json``
+            or the official names (``train-v1.1.json``, ``dev-v2.0.json``).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: malformed JSON, bad layout, or an answer
+            whose text is not at its ``answer_start`` (naming the file and the question id).
+    """
+    _check_split(split)
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
+    names = [f"squad-v{version}-{split}.json", f"squad-v{version}-{split}.json.gz"]
+    names += [f"{'dev' if split == 'dev' else split}-v{version}.json"]
+    if path is None:
+        file = _first(_existing(_data_dir() / "qa", "course QA folder"), names, "SQuAD file")
+    else:
+        p = _existing(Path(path).expanduser(), "SQuAD path")
+        file = _first(p, names, "SQuAD file") if p.is_dir() else p
+    try:
+        data = json.loads(read_text(file))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{file}: not valid JSON ({err})") from err
+    validate_squad(data, str(file))
+    return data
+
+
+def flatten_squad(data: dict) -> datasets.Dataset:
+    """Official-layout SQuAD dict → one row per question (``id title context question answers``)."""
+    rows: dict[str, list] = {k: [] for k in QA_FEATURES}
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                rows["id"].append(qa["id"])
+                rows["title"].append(article.get("title", ""))
+                rows["context"].append(para["context"])
+                rows["question"].append(qa["question"])
+                rows["answers"].append(
+                    {
+                        "text": [a["text"] for a in qa["answers"]],
+                        "answer_start": [a["answer_start"] for a in qa["answers"]],
+                    }
+                )
+    return datasets.Dataset.from_dict(rows, features=QA_FEATURES)
+
+
+def load_qa(
+    split: str = "train", version: str = "1.1", path: str | Path | None = None
+) -> datasets.Dataset:
+    """Extractive QA in the usual flattened ``squad`` / ``squad_v2`` schema.
+
+    Columns ``id``, ``title``, ``context``, ``question``, ``answers`` =
+    ``{"text": [...], "answer_start": [...]}`` (both empty for an unanswerable v2.0 question).
+    ``path``: see :func:`load_squad_json`; a hub name (e.g. ``"squad"``) is loaded online.
+    """
+    if path is not None and not _is_local(path):
+        return _hub(str(path), split)
+    return flatten_squad(load_squad_json(split, version, path))
+
+
+# --------------------------------------------------------------------- NER and classification
+
+
+def _read_jsonl(split: str, path: str | Path | None, sub: str) -> tuple[list[Any], str]:
+    _check_split(split)
+    names = [f"{split}.jsonl.gz", f"{split}.jsonl"]
+    if path is None:
+        file = _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
+    else:
+        p = _existing(Path(path).expanduser(), f"{sub} path")
+        file = _first(p, names, f"{sub} file") if p.is_dir() else p
+    rows = []
+    for n, line in enumerate(read_text(file).splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{file}: line {n}: not valid JSON ({err})") from err
+    if not rows:
+        raise ValueError(f"{file}: no records")
+    return rows, str(file)
+
+
+def load_ner(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
+    """NER as token classification: ``id``, ``tokens``, ``ner_tags`` (ClassLabel, BIO).
+
+    ``path``: a JSONL file (or folder with ``<split>.jsonl[.gz]``) of ``{"id", "tokens",
+    "ner_tags"}`` records with tag *names*; a hub name (e.g. ``"conll2003"``) is loaded online.
+    """
+    if path is not None and not _is_local(path):
+        return _hub(str(path), split)
+    rows, source = _read_jsonl(split, path, "ner")
+    for n, row in enumerate(rows, 1):
+        validate_ner_row(row, NER_TAGS, source, n)
+    data = {
+        "id": [r["id"] for r in rows],
+        "tokens": [r["tokens"] for r in rows],
+        "ner_tags": [[NER_TAGS.index(t) for t in r["ner_tags"]] for r in rows],
+    }
+    return datasets.Dataset.from_dict(data, features=NER_FEATURES)
+
+
+def load_classification(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
+    """Review sentiment: ``id``, ``text``, ``label`` (ClassLabel: negative, mixed, positive).
+
+    ``path``: a JSONL file (or folder with ``<split>.jsonl[.gz]``) of ``{"id", "text",
+    "label"}`` records with label *names*; a hub name (e.g. ``"imdb"``) is loaded online.
+    """
+    if path is not None and not _is_local(path):
+        return _hub(str(path), split)
+    rows, source = _read_jsonl(split, path, "classification")
+    for n, row in enumerate(rows, 1):
+        validate_classification_row(row, CLASS_NAMES, source, n)
+    data = {
+        "id": [r["id"] for r in rows],
+        "text": [r["text"] for r in rows],
+        "label": [CLASS_NAMES.index(r["label"]) for r in rows],
+    }
+    return datasets.Dataset.from_dict(data, features=CLASSIFICATION_FEATURES)

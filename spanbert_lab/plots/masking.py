@@ -1,0 +1,182 @@
+"""Figures for the masking lesson (notebook 02): span-length distributions and coloured masks.
+
+Spec: ``spanbert-facts.md`` §1 (truncated geometric span lengths, per-span 80/10/10). Every
+function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from spanbert_lab.masking import MaskingConfig, span_length_pmf
+
+# colour per token fate (also the legend order)
+FATE_COLOURS = {
+    "[MASK]": "#e4572e",
+    "random": "#f3a712",
+    "kept": "#a8c686",
+    "special": "#d9d9d9",
+}
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """One example, token by token: its original text and its fate under a mask.
+
+    ``fates[i]`` is ``"[MASK]"``, ``"random"`` (replaced by another token), ``"kept"`` (a target
+    left unchanged), ``"special"`` or ``""`` (not a target).
+    """
+
+    tokens: tuple[str, ...]
+    fates: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+
+
+def token_view(
+    tokenizer: object,
+    original_ids: torch.Tensor,
+    masked_ids: torch.Tensor,
+    labels: torch.Tensor,
+    spans: Sequence[tuple[int, int]],
+    attention_mask: torch.Tensor | None = None,
+) -> TokenView:
+    """Build a :class:`TokenView` of one (T,) example from a masking result (padding dropped)."""
+    n = int(attention_mask.sum()) if attention_mask is not None else len(original_ids)
+    tokens = tokenizer.convert_ids_to_tokens(original_ids[:n].tolist())  # type: ignore[attr-defined]
+    special = set(tokenizer.all_special_ids)  # type: ignore[attr-defined]
+    mask_id = tokenizer.mask_token_id  # type: ignore[attr-defined]
+    fates = []
+    for i in range(n):
+        if int(labels[i]) == -100:
+            fates.append("special" if int(original_ids[i]) in special else "")
+        elif int(masked_ids[i]) == mask_id:
+            fates.append("[MASK]")
+        elif int(masked_ids[i]) != int(original_ids[i]):
+            fates.append("random")
+        else:
+            fates.append("kept")
+    return TokenView(tuple(tokens), tuple(fates), tuple(tuple(s) for s in spans))
+
+
+def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") -> None:
+    """Draw the tokens of ``view`` as coloured boxes, ``width`` tokens per line, on ``ax``."""
+    ax.set_axis_off()
+    rows = (len(view.tokens) + width - 1) // width
+    ax.set_xlim(0, width)
+    ax.set_ylim(rows, -0.2 if not title else -0.6)
+    for i, (token, fate) in enumerate(zip(view.tokens, view.fates, strict=True)):
+        row, col = divmod(i, width)
+        colour = FATE_COLOURS.get(fate, "white")
+        ax.text(
+            col + 0.5,
+            row + 0.5,
+            token,
+            ha="center",
+            va="center",
+            fontsize=7,
+            bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "#999999", "lw": 0.5},
+        )
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+
+
+def plot_masked_tokens(view: TokenView, *, width: int = 16, title: str = "") -> Figure:
+    """One example's tokens coloured by fate, with a legend."""
+    rows = (len(view.tokens) + width - 1) // width
+    fig, ax = plt.subplots(figsize=(width * 0.62, 0.42 * rows + 0.8))
+    draw_tokens(ax, view, width=width, title=title)
+    _legend(fig)
+    return fig
+
+
+def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16) -> Figure:
+    """The same passage masked by several schemes, one panel per scheme (top to bottom)."""
+    heights = [(len(v.tokens) + width - 1) // width + 0.8 for v in views.values()]
+    fig, axes = plt.subplots(
+        len(views),
+        1,
+        figsize=(width * 0.62, 0.42 * sum(heights) + 0.6),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    for ax, (name, view) in zip(axes[:, 0], views.items(), strict=True):
+        n_targets = sum(f in ("[MASK]", "random", "kept") for f in view.fates)
+        draw_tokens(
+            ax, view, width=width, title=f"{name}: {n_targets} targets in {len(view.spans)} spans"
+        )
+    _legend(fig)
+    return fig
+
+
+def _legend(fig: Figure) -> None:
+    handles = [plt.Rectangle((0, 0), 1, 1, fc=c, ec="#999999") for c in FATE_COLOURS.values()]
+    fig.legend(handles, list(FATE_COLOURS), loc="lower center", ncol=4, fontsize=8, frameon=False)
+
+
+def plot_span_length_distributions(
+    config: MaskingConfig | None = None, samples: torch.Tensor | None = None
+) -> Figure:
+    """Analytic span-length pmfs (truncated, clipped, untruncated geometric) and, if given,
+    the histogram of sampled lengths (long tensor of lengths in words)."""
+    cfg = config or MaskingConfig()
+    lengths = torch.arange(cfg.min_span_words, cfg.max_span_words + 1)
+    truncated = span_length_pmf(cfg)
+    clipped = span_length_pmf(MaskingConfig(**{**cfg.__dict__, "length_mode": "clip"}))
+    k = (lengths - cfg.min_span_words).double()
+    geometric = cfg.geometric_p * (1 - cfg.geometric_p) ** k
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    w = 0.27
+    if samples is not None:
+        counts = torch.bincount(samples - cfg.min_span_words, minlength=len(lengths)).double()
+        ax.bar(
+            lengths - w,
+            counts / counts.sum(),
+            w,
+            color="#9ecae1",
+            label=f"sampled ({samples.numel():,} draws)",
+        )
+    ax.bar(
+        lengths,
+        truncated,
+        w,
+        color="#3182bd",
+        label=f"truncated + renormalised (mean {float((truncated * lengths).sum()):.2f})",
+    )
+    ax.plot(
+        lengths + w,
+        clipped,
+        "v",
+        color="#e6550d",
+        label=f"clipped min(L, {cfg.max_span_words}) (mean {float((clipped * lengths).sum()):.2f})",
+    )
+    ax.plot(lengths, geometric, "k:", label=f"Geo({cfg.geometric_p:g}) before truncation")
+    ax.set(
+        xlabel="span length (words)",
+        ylabel="probability",
+        xticks=lengths.tolist(),
+        title="Span lengths: SpanBERT's truncated geometric distribution",
+    )
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_accuracy_by_context(accuracy: Mapping[str, float], *, title: str = "") -> Figure:
+    """Bar chart of a predictor's accuracy per condition (e.g. isolated vs inside a span)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    names = list(accuracy)
+    values = [100 * accuracy[n] for n in names]
+    bars = ax.bar(names, values, color=["#3182bd", "#e6550d", "#31a354", "#756bb1"][: len(names)])
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, value + 1, f"{value:.1f}%", ha="center")
+    ax.set(
+        ylabel="accuracy (%)",
+        ylim=(0, max(values) * 1.25 + 1),
+        title=title or "Predicting masked tokens from their neighbours",
+    )
+    return fig

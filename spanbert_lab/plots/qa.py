@@ -1,0 +1,176 @@
+"""Figures for extractive QA: passage windows, a highlighted answer with its n-best list, seed
+comparisons and error analysis. Every function returns a matplotlib Figure (never shows it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from spanbert_lab.qa import QAPrediction, max_context_mask
+from spanbert_lab.squad_metric import ERROR_KINDS, LENGTH_BUCKETS
+
+__all__ = ["plot_answer", "plot_error_analysis", "plot_qa_windows", "plot_seed_comparison"]
+
+_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
+
+
+def plot_qa_windows(features: Mapping[str, Sequence[Any]], example_id: str) -> Figure:
+    """One row per window of an example over the passage's token axis.
+
+    Light bar = the tokens the window holds; dark bar = where the window has the tokens' max
+    context; the gold answer is a red band; each row says its training label ((start, end) or
+    [CLS]).
+    """
+    rows = [i for i, e in enumerate(features["example_id"]) if e == example_id]
+    if not rows:
+        raise ValueError(f"no features for example {example_id!r}")
+    offsets = [features["offset_mapping"][i] for i in rows]
+    tokens = sorted({o for offs in offsets for o in offs if o is not None})
+    index = {o: i for i, o in enumerate(tokens)}
+    masks = max_context_mask(offsets)
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 1.2))
+    for r, (feature, offs, mask) in enumerate(zip(rows, offsets, masks, strict=True)):
+        ids = [index[o] for o in offs if o is not None]
+        y = len(rows) - 1 - r
+        ax.barh(y, ids[-1] - ids[0] + 1, left=ids[0] - 0.5, color="#c6d4e8", height=0.6)
+        best = [index[o] for o, m in zip(offs, mask, strict=True) if m]
+        if best:
+            ax.barh(y, best[-1] - best[0] + 1, left=best[0] - 0.5, color="#4C72B0", height=0.6)
+        s, e = features["start_positions"][feature], features["end_positions"][feature]
+        if s > 0:
+            a, b = index[offs[s]], index[offs[e]]
+            ax.axvspan(a - 0.5, b + 0.5, ymin=0, ymax=1, color="#C44E52", alpha=0.25, lw=0)
+            label = f"answer tokens {s}–{e}"
+        else:
+            label = "label: [CLS] (0, 0)"
+        ax.text(len(tokens) + 1, y, label, va="center", fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"window {len(rows) - 1 - y}" for y in range(len(rows))])
+    ax.set_xlim(-1, len(tokens) * 1.3 + 5)
+    ax.set_xlabel("passage token index (dark: max-context part; red: gold answer)")
+    ax.set_title(f"{len(rows)} windows over {len(tokens)} passage tokens")
+    ax.grid(False)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> list[tuple[int, int]]:
+    """Line character ranges [a, b) breaking at spaces, at most ``width`` characters each."""
+    lines, start = [], 0
+    while start < len(text):
+        end = min(start + width, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", start + 1, end + 1)
+            end = cut if cut > start else end
+        lines.append((start, end))
+        start = end + (1 if end < len(text) and text[end] == " " else 0)
+    return lines
+
+
+def plot_answer(
+    context: str,
+    prediction: QAPrediction,
+    *,
+    question: str | None = None,
+    gold: str | None = None,
+    n_show: int = 5,
+    width: int = 80,
+    max_lines: int = 8,
+) -> Figure:
+    """The passage with the predicted answer highlighted (gold underlined in the title), and the
+    n-best list as probabilities (softmax of start + end scores over the n-best)."""
+    display = "".join(" " if c.isspace() else c for c in context)  # one char per char
+    best = prediction.best
+    lines = _wrap(display, width)
+    focus = 0
+    if best is not None:
+        focus = next(i for i, (a, b) in enumerate(lines) if b >= best.start_char)
+    first = max(0, min(focus - max_lines // 2, len(lines) - max_lines))
+    shown = lines[first : first + max_lines]
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(8, 2.2 + 0.28 * len(shown) + 0.3 * n_show),
+                                 height_ratios=[len(shown) + 1, n_show + 1])  # fmt: skip
+    ax.axis("off")
+    for row, (a, b) in enumerate(shown):
+        y = 1 - (row + 0.5) / (len(shown) + 0.5)
+        pieces = [(a, b, None)]
+        if best is not None and best.start_char < b and best.end_char > a:
+            s, e = max(a, best.start_char), min(b, best.end_char)
+            pieces = [(a, s, None), (s, e, "#ffd54f"), (e, b, None)]
+        anchor: Any = None
+        for s, e, color in pieces:
+            if s == e:
+                continue
+            kw: dict[str, Any] = {"family": "monospace", "fontsize": 9, "va": "center"}
+            if color:
+                kw["bbox"] = {"facecolor": color, "edgecolor": "none", "pad": 1}
+            if anchor is None:
+                anchor = ax.text(0, y, display[s:e], transform=ax.transAxes, **kw)
+            else:
+                anchor = ax.annotate(display[s:e], xy=(1, 0.5), xycoords=anchor, **kw)
+    verdict = f"answer: {prediction.text!r}" if prediction.text else "answer: (no answer)"
+    if best is not None:
+        verdict += f"   score {best.score:.2f}"
+    if gold is not None:
+        verdict += f"   gold: {gold!r}"
+    ax.set_title((f"Q: {question}\n" if question else "") + verdict, fontsize=9, loc="left")
+    cands = prediction.n_best[:n_show]
+    probs = prediction.probabilities()[:n_show]
+    labels = [c.text if len(c.text) <= 40 else c.text[:37] + "…" for c in cands]
+    bx.barh(range(len(cands))[::-1], probs, color="#4C72B0")
+    bx.set_yticks(range(len(cands))[::-1], labels, fontsize=8)
+    bx.set_xlim(0, 1)
+    bx.set_xlabel("n-best probability (softmax of start + end logits)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_comparison(
+    results: Mapping[str, Sequence[Mapping[str, float]]],
+    metrics: Sequence[str] = ("exact_match", "f1"),
+) -> Figure:
+    """Mean ± sample std over seeds (bars) with every seed as a dot, per model and metric."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 0.8, 3.4))
+    axes = np.atleast_1d(axes)
+    for ax, metric in zip(axes, metrics, strict=True):
+        for i, runs in enumerate(results.values()):
+            values = np.array([r[metric] for r in runs], dtype=float)
+            std = values.std(ddof=1) if len(values) > 1 else 0.0
+            ax.bar(i, values.mean(), yerr=std, color=_COLORS[i % 4], alpha=0.7, capsize=4)
+            ax.plot(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values,
+                    "o", color="black", ms=4)  # fmt: skip
+        ax.set_xticks(range(len(results)), list(results))
+        ax.set_title(metric)
+        low = min(min(r[metric] for r in runs) for runs in results.values())
+        ax.set_ylim(max(0.0, low - 10), None)
+    fig.suptitle(f"mean ± std over {max(len(r) for r in results.values())} seeds")
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_analysis(analyses: Mapping[str, Mapping[str, Any]]) -> Figure:
+    """Left: F1 by gold answer length; right: error kinds, per model (from ``error_analysis``)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    n = len(analyses)
+    for i, (name, a) in enumerate(analyses.items()):
+        buckets = [b for b in LENGTH_BUCKETS if b in a["by_length"]]
+        xs = np.array([LENGTH_BUCKETS.index(b) for b in buckets]) + (i - (n - 1) / 2) * 0.8 / n
+        left.bar(xs, [a["by_length"][b]["f1"] for b in buckets], width=0.8 / n, label=name,
+                 color=_COLORS[i % 4])  # fmt: skip
+        kinds = [k for k in ERROR_KINDS if k != "exact"]
+        ys = np.arange(len(kinds)) + (i - (n - 1) / 2) * 0.8 / n
+        right.barh(ys, [a["counts"][k] for k in kinds], height=0.8 / n, label=name,
+                   color=_COLORS[i % 4])  # fmt: skip
+    left.set_xticks(range(len(LENGTH_BUCKETS)), LENGTH_BUCKETS)
+    left.set_xlabel("gold answer length (words)")
+    left.set_ylabel("F1")
+    left.legend(fontsize=8)
+    kinds = [k for k in ERROR_KINDS if k != "exact"]
+    right.set_yticks(range(len(kinds)), kinds)
+    right.invert_yaxis()
+    right.set_xlabel("questions")
+    right.set_title("what went wrong (non-exact answers)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,101 @@
+"""The masking collator: batch format of docs/DEVELOPING.md, padding, NSP mode, Trainer hook."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
+
+from spanbert_lab.blocks import build_blocks, build_nsp_blocks
+from spanbert_lab.collate import MaskingCollator, epoch_callback
+from spanbert_lab.masking import SCHEMES, MaskingConfig
+
+KEYS = [
+    "input_ids",
+    "attention_mask",
+    "token_type_ids",
+    "labels",
+    "sbo_left",
+    "sbo_right",
+    "sbo_positions",
+    "sbo_labels",
+]
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return wordpiece_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def examples(tok):
+    return build_blocks(synthetic_documents(12), tok, 72).examples()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_batch_format(tok, examples, scheme):
+    batch = MaskingCollator(tok, scheme)(examples[:5])
+    assert list(batch) == KEYS
+    lengths = [len(e["input_ids"]) for e in examples[:5]]
+    t = max(lengths)
+    for key in KEYS[:4]:
+        assert batch[key].shape == (5, t) and batch[key].dtype == torch.long, key
+    m = batch["sbo_labels"].shape[1]
+    assert m >= 1 and all(batch[k].shape == (5, m) for k in KEYS[4:])
+    for i, n in enumerate(lengths):
+        assert batch["attention_mask"][i].tolist() == [1] * n + [0] * (t - n)
+        assert (batch["input_ids"][i, n:] == tok.pad_token_id).all()
+        assert (batch["labels"][i, n:] == -100).all()
+
+
+def test_options(tok, examples):
+    batch = MaskingCollator(tok, include_sbo=False, pad_to_multiple_of=16)(examples[:3])
+    assert list(batch) == KEYS[:4] and batch["input_ids"].shape[1] % 16 == 0
+    plain = MaskingCollator(tok)([e["input_ids"] for e in examples[:3]])
+    assert plain["input_ids"].shape[0] == 3
+    with pytest.raises(ValueError, match="scheme"):
+        MaskingCollator(tok, "spans")
+    with pytest.raises(ValueError, match="empty"):
+        MaskingCollator(tok)([])
+
+
+def test_nsp_mode(tok):
+    blocks = build_nsp_blocks(
+        synthetic_documents(12), tok, 72, generator=torch.Generator().manual_seed(0)
+    )
+    examples = blocks.examples()[:6]
+    batch = MaskingCollator(tok, "span")(examples)
+    assert list(batch) == [*KEYS, "next_sentence_label"]
+    assert batch["next_sentence_label"].tolist() == [e["next_sentence_label"] for e in examples]
+    for i, e in enumerate(examples):
+        n = len(e["token_type_ids"])
+        assert batch["token_type_ids"][i, :n].tolist() == e["token_type_ids"]
+
+
+def test_entity_scheme_uses_block_annotations(tok, examples):
+    cfg = MaskingConfig(annotation_prob=1.0, mask_ratio=0.4)
+    batch = MaskingCollator(tok, "entity", cfg)(examples[:6])
+    hits = sum(
+        bool((batch["labels"][i, s:e] != -100).all())
+        for i, e_ in enumerate(examples[:6])
+        for s, e in e_["entities"]
+    )
+    assert hits >= 0.7 * sum(len(e["entities"]) for e in examples[:6])
+
+
+def test_epoch_callback_sets_epoch(tok):
+    collator = MaskingCollator(tok)
+    callback = epoch_callback(collator)
+
+    class State:
+        epoch = 3.0
+
+    callback.on_epoch_begin(None, State(), None)
+    assert collator.epoch == 3
+
+
+def test_missing_index_numbers_examples(tok, examples):
+    bare = [{"input_ids": e["input_ids"]} for e in examples[:4]]
+    first = MaskingCollator(tok, seed=2)(bare)
+    indexed = MaskingCollator(tok, seed=2)(examples[:4])
+    assert torch.equal(first["labels"], indexed["labels"]), "missing index should count from 0"
