@@ -66,11 +66,19 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
             page.keyboard.press("Escape")
             page.locator(".jp-Notebook").click()
-            page.evaluate("window.jupyterapp && window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='busy']").wait_for(timeout=30_000)
+            page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
+            time.sleep(3)  # let the kernel connect
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            time.sleep(5)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=args.timeout * 1000)
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.screenshot.with_suffix(".run.png")), full_page=False)
             slider = page.locator(".widget-slider .noUi-handle, .widget-slider input[type=range]").first
-            slider.wait_for(timeout=30_000)
+            try:
+                slider.wait_for(timeout=30_000)
+            except Exception:
+                page.screenshot(path=str(args.screenshot), full_page=False)
+                raise
             slider.scroll_into_view_if_needed()
             readout = page.locator(".widget-readout").first
             before = readout.inner_text()

@@ -22,7 +22,14 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["SpanAccuracy", "evaluate", "mlm_target_spans", "span_accuracy"]
+__all__ = [
+    "SpanAccuracy",
+    "SpanFill",
+    "evaluate",
+    "fill_spans",
+    "mlm_target_spans",
+    "span_accuracy",
+]
 
 IGNORE_INDEX = -100
 
@@ -212,3 +219,84 @@ def span_accuracy(
                 result["sbo"] = _new(max_position, max_length)
             _add(result["sbo"], sbo_hit, batch["sbo_positions"][keep], sbo_len)
     return result
+
+
+@dataclass(frozen=True)
+class SpanFill:
+    """One masked span filled in by a model: the original word pieces and the predictions."""
+
+    text: str
+    original: tuple[str, ...]
+    mlm: tuple[str, ...]
+    sbo: tuple[str, ...] | None
+
+    @property
+    def mlm_exact(self) -> bool:
+        """Whether the masked-LM head recovered every word piece of the span."""
+        return self.mlm == self.original
+
+
+def fill_spans(
+    model: nn.Module,
+    tokenizer: Any,
+    items: Sequence[tuple[str, int, int]],
+    *,
+    batch_size: int = 64,
+) -> list[SpanFill]:
+    """Replace a character span of each text by ``[MASK]`` tokens and let the heads fill it in.
+
+    Args:
+        model: a :class:`~spanbert_lab.modeling.SpanBertForPreTraining`.
+        tokenizer: its (fast) tokenizer.
+        items: ``(text, char_start, char_end)``; every word piece overlapping the span is masked.
+        batch_size: texts per forward pass.
+
+    Returns:
+        One :class:`SpanFill` per item; ``sbo`` is ``None`` when the model has no SBO head or
+        the span touches [CLS]/[SEP] (no real boundary token). Deterministic (no sampling).
+    """
+    results: list[SpanFill] = []
+    sbo_on = float(getattr(model.config, "sbo_loss_weight", 0.0)) > 0
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    for i in range(0, len(items), batch_size):
+        chunk = items[i : i + batch_size]
+        enc = tokenizer([t for t, _, _ in chunk], return_offsets_mapping=True,
+                        padding=True, return_tensors="pt")  # fmt: skip
+        ids = enc["input_ids"]
+        labels = torch.full_like(ids, IGNORE_INDEX)
+        spans = []
+        for b, (_, start, end) in enumerate(chunk):
+            offsets = enc["offset_mapping"][b].tolist()
+            inside = [t for t, (s, e) in enumerate(offsets) if e > s and s < end and e > start]
+            spans.append((inside[0], inside[-1] + 1))
+            labels[b, inside[0] : inside[-1] + 1] = ids[b, inside[0] : inside[-1] + 1]
+        masked = torch.where(labels != IGNORE_INDEX, tokenizer.mask_token_id, ids)
+        width = max(e - s for s, e in spans)
+        sbo = torch.zeros(3, len(chunk), width, dtype=torch.long)
+        for b, (s, e) in enumerate(spans):
+            sbo[0, b], sbo[1, b] = s - 1, e
+            sbo[2, b, : e - s] = torch.arange(e - s)
+        max_targets = getattr(model.config, "sbo_max_targets", width)
+        sbo[2].clamp_(max=max_targets - 1)
+        with torch.no_grad():
+            out = model(input_ids=masked.to(device), attention_mask=enc["attention_mask"].to(device),
+                        labels=labels.to(device),
+                        **({"sbo_left": sbo[0].to(device), "sbo_right": sbo[1].to(device),
+                            "sbo_positions": sbo[2].to(device)} if sbo_on else {}))  # fmt: skip
+        mlm_ids = out.mlm_logits.argmax(-1).cpu().tolist()
+        sbo_ids = out.sbo_logits.argmax(-1).cpu().view(len(chunk), width) if sbo_on else None
+        k = 0
+        for b, (s, e) in enumerate(spans):
+            n = e - s
+            original = tuple(tokenizer.convert_ids_to_tokens(ids[b, s:e].tolist()))
+            mlm = tuple(tokenizer.convert_ids_to_tokens(mlm_ids[k : k + n]))
+            k += n
+            real = enc["attention_mask"][b].sum().item()
+            has_boundaries = s - 1 >= 1 and e <= real - 2
+            sbo_fill = (tuple(tokenizer.convert_ids_to_tokens(sbo_ids[b, :n].tolist()))
+                        if sbo_ids is not None and has_boundaries else None)  # fmt: skip
+            results.append(SpanFill(chunk[b][0], original, mlm, sbo_fill))
+    model.train(was_training)
+    return results

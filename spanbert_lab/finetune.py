@@ -394,7 +394,8 @@ def load_course_split(task: Task, split: str, *, version: str = "1.1") -> Any:
 
 @dataclass
 class FinetuneResult:
-    """One run: its metrics (0–100), training history, predictions and timing."""
+    """One run: its metrics (0–100), training history, predictions, timing, and the fine-tuned
+    model with its tokenizer (not saved by :meth:`save`)."""
 
     task: str
     model: str
@@ -406,6 +407,8 @@ class FinetuneResult:
     new_keys: list[str] = field(default_factory=list, repr=False)
     train_rows: int = 0
     seconds: float = 0.0
+    trained_model: torch.nn.Module | None = field(default=None, repr=False)
+    tokenizer: Any = field(default=None, repr=False)
 
     def save(self, output_dir: str | Path) -> Path:
         """Write ``eval_results.json``, ``history.json`` and the predictions (QA: the official
@@ -458,9 +461,10 @@ def finetune(
     history = train_loop(net, rows, config, pad_id=pad_id, device=get_device(device),
                          progress=progress)  # fmt: skip
     report = evaluate(task, net, tokenizer, eval, config, labels)
-    return FinetuneResult(task, str(model), config, report["metrics"], history,
-                          report["predictions"], report.get("na_probs"), new_keys, len(rows),
-                          time.perf_counter() - start)  # fmt: skip
+    return FinetuneResult(
+        task, str(model), config, report["metrics"], history, report["predictions"],
+        report.get("na_probs"), new_keys, len(rows), time.perf_counter() - start, net, tokenizer,
+    )  # fmt: skip
 
 
 def aggregate(runs: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:

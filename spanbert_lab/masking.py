@@ -4,7 +4,9 @@ Spec: ``spanbert-facts.md`` §1 (span masking, exactly as the official implement
 §2 (which tokens get span boundary objective targets). Five schemes:
 
 * ``subword`` — BERT: ceil(ratio·n) sub-word positions, 80/10/10 decided per token;
-* ``whole_word`` — whole words (WordPiece ``##`` rule) in random order up to the budget;
+* ``whole_word`` — whole words (WordPiece ``##`` rule) in random order up to the budget, a word
+  that would overshoot it skipped (Google BERT's whole-word masking; the spec's guess for the
+  paper's ablation, geometric spans of one word, is ``span`` with ``max_span_words=1``);
 * ``span`` — SpanBERT: lengths in words from Geo(p) truncated and renormalised on 1..10, an anchor
   drawn over sub-word positions and moved to the start of its word, masked anchors rejected, spans
   merged when they overlap or touch, exactly ceil(ratio·n) tokens, 80/10/10 decided per merged span
@@ -158,7 +160,6 @@ class VocabInfo:
     pad_token_id: int
     is_continuation: torch.Tensor
     is_special: torch.Tensor
-    tokens: tuple[str, ...] = field(repr=False)
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any) -> VocabInfo:
@@ -178,7 +179,6 @@ class VocabInfo:
             -1 if pad is None else int(pad),
             is_cont,
             is_special,
-            tokens,
         )
 
 

@@ -28,6 +28,7 @@ A run writes ``<output-dir>/checkpoint-<step>/`` (model + optimiser/scheduler/RN
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -50,6 +51,7 @@ from spanbert_lab.pretrain_data import (
 )
 
 __all__ = ["command_line", "export_model", "machine_description", "main", "model_card"]
+
 
 def _parser() -> argparse.ArgumentParser:
     from spanbert_lab.modeling import PRESETS
@@ -125,6 +127,17 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> s
     return None  # unreachable (parser.error exits)
 
 
+def _recorded_run(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``run.json`` of the run being resumed (``None`` when not resuming or not found)."""
+    if args.resume is None:
+        return None
+    target = Path(args.resume) if args.resume else args.output_dir
+    for folder in (target, target.parent, args.output_dir):
+        if (folder / "run.json").is_file():
+            return json.loads((folder / "run.json").read_text())
+    return None
+
+
 def _train_config(args: argparse.Namespace) -> Any:
     from spanbert_lab.pretrain import TrainConfig
 
@@ -152,10 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from spanbert_lab import distributed as D
     from spanbert_lab.data import load_tokenizer
     from spanbert_lab.pretrain import train
+    from spanbert_lab.runtime import get_device
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args = parser.parse_args(argv)
+    recorded = _recorded_run(args)
+    if recorded is not None:  # a resumed run keeps its recorded flags unless given again
+        args = parser.parse_args(argv, namespace=parser.parse_args(recorded["argv"]))
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
@@ -164,18 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(err))
     resume_from = _check_paths(args, parser)
     objective = OBJECTIVES[args.objective]
-    if resume_from is not None:  # a resumed run continues with the recorded settings
-        recorded = json.loads((Path(resume_from).parent / "run.json").read_text())
-        if recorded["objective"] != objective.name or recorded["preset"] != args.preset:
-            parser.error(
-                f"--resume: {resume_from} was trained with --objective {recorded['objective']} "
-                f"--preset {recorded['preset']}; pass the same flags"
-            )
+    run_argv = recorded["argv"] if recorded is not None else argv
     try:
-        info = D.init_from_env(args.device)
-    except ValueError as err:
-        parser.error(str(err))
+        device = get_device(args.device) if args.device is not None else None
+    except (ValueError, RuntimeError) as err:
+        parser.error(f"--device: {err}")
+    info = D.init_from_env(device)
     try:
+        fingerprint = data_fingerprint()  # of the files this run reads, before reading them
         tokenizer = load_tokenizer()
         train_ex, eval_ex, collator, eval_collator = prepare_data(
             objective,
@@ -190,8 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if info.is_main:
             args.output_dir.mkdir(parents=True, exist_ok=True)
-            run = {"objective": objective.name, "preset": args.preset, "argv": argv}
-            (args.output_dir / "run.json").write_text(json.dumps(run, indent=2))
+            run = {"objective": objective.name, "preset": args.preset, "argv": run_argv}
+            (args.output_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
         start = time.perf_counter()
         history = train(
             model,
@@ -215,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config=config,
                 objective=objective,
                 preset=args.preset,
-                argv=argv,
+                argv=run_argv,
                 block_size=args.block_size,
                 train_examples=train_ex,
                 eval_examples=eval_ex,
@@ -225,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 device=str(info.device),
                 max_eval_blocks=args.max_eval_blocks,
                 max_train_blocks=args.max_train_blocks,
+                fingerprint=fingerprint,
             )
             last = history.train[-1]
             dev = history.eval[-1] if history.eval else {}
@@ -287,6 +301,7 @@ def export_model(
     device: str = "cpu",
     max_eval_blocks: int | None = None,
     max_train_blocks: int | None = None,
+    fingerprint: str | None = None,
 ) -> Path:
     """Write the final model, the tokenizer and its model card (``README.md`` + ``metrics.json``).
 
@@ -326,6 +341,7 @@ def export_model(
         "eval_blocks": len(eval_examples),
         "eval_mask_seed": EVAL_MASK_SEED,
         "tokens_seen": sum(r["tokens"] for r in history.train),
+        "data_fingerprint": fingerprint if fingerprint is not None else data_fingerprint(),
         "parameters": sum(p.numel() for p in model.parameters()),
         "train_config": {
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()
@@ -339,6 +355,19 @@ def export_model(
     return save_model_dir(export_dir, model, tokenizer=tokenizer, extra_files=files)
 
 
+def data_fingerprint() -> str:
+    """sha256 of the corpus and tokenizer files a run read (changes when ``make data`` does)."""
+    from spanbert_lab.runtime import data_dir
+
+    digest = hashlib.sha256()
+    corpus = [data_dir() / "corpus" / f"{split}.{kind}.gz"
+              for split in ("train", "dev") for kind in ("txt", "annotations.jsonl")]  # fmt: skip
+    for path in [*corpus, data_dir() / "tokenizer" / "tokenizer.json"]:
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def model_card(m: dict[str, Any]) -> str:
     """The README.md of an exported model, from its ``metrics.json`` content."""
 
@@ -350,16 +379,16 @@ def model_card(m: dict[str, Any]) -> str:
         f"{fmt(m[split]['sbo_loss'])} | {fmt(m[split]['sbo_accuracy'])} |"
         for split in ("train", "dev")
     ]
-    kind = (
-        "SpanBERT (span masking + span boundary objective)"
-        if m["objective"] == "span_sbo"
-        else f"`{m['objective']}` objective (masking scheme `{m['scheme']}`, SBO {'on' if m['sbo'] else 'off'}, NSP {'on' if m['nsp'] else 'off'})"
-    )
-    return f"""# {m["preset"]} model, {m["objective"]} — spanbert-lab
+    names = {"span_sbo": "SpanBERT: span masking + span boundary objective",
+             "subword": "BERT's masked LM: random sub-word tokens"}  # fmt: skip
+    what = names.get(m["objective"], f"masking scheme `{m['scheme']}`")
+    heads = f"SBO {'on' if m['sbo'] else 'off'}, NSP {'on' if m['nsp'] else 'off'}"
+    return f"""# {m["preset"]} model, objective `{m["objective"]}` — spanbert-lab
 
-A {m["preset"]}-size model pretrained with the {kind} on the course corpus
-(``data/``), by the course's own command line. {m["parameters"]:,} parameters, float32.
-For teaching: it knows the course's fictional world, nothing else.
+A {m["preset"]}-size model pretrained on the course corpus (`data/corpus`) with the
+`{m["objective"]}` objective ({what}; {heads}) by the course's own command line.
+{m["parameters"]:,} parameters, float32. For teaching: it knows the course's fictional world and
+nothing else.
 
 ## How it was made
 

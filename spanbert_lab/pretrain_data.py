@@ -71,7 +71,13 @@ OBJECTIVES: dict[str, Objective] = _objectives()
 
 
 def build_model(
-    objective: Objective, preset: str, tokenizer: Any, *, seed: int, block_size: int, **overrides: Any
+    objective: Objective,
+    preset: str,
+    tokenizer: Any,
+    *,
+    seed: int,
+    block_size: int,
+    **overrides: Any,
 ) -> Any:
     """A freshly initialised :class:`~spanbert_lab.modeling.SpanBertForPreTraining` for a run.
 
@@ -182,22 +188,28 @@ def load_blocks(
     """
     from spanbert_lab.data import load_corpus
 
-    path = _cache_path(split, tokenizer, [block_size, nsp, seed if nsp else 0, max_blocks])
-    if cache and path is not None and path.is_file():
-        try:
-            return _from_tensors(torch.load(path, weights_only=True))
-        except (OSError, RuntimeError, KeyError):
-            pass  # a damaged cache file is rebuilt below
-    docs = list(load_corpus(split))
+    settings = [block_size, nsp, seed if nsp else 0]
+    path = _cache_path(split, tokenizer, [*settings, max_blocks])
+    full = _cache_path(split, tokenizer, [*settings, None])
+    for candidate in (path, full if not nsp else None):  # a prefix of all blocks is a prefix
+        if cache and candidate is not None and candidate.is_file():
+            try:
+                examples = _from_tensors(torch.load(candidate, weights_only=True))
+                return examples if max_blocks is None else examples[:max_blocks]
+            except (OSError, RuntimeError, KeyError):
+                pass  # a damaged cache file is rebuilt below
+    corpus = load_corpus(split)
     if max_blocks is None:
-        examples = _pack(docs, tokenizer, block_size, nsp, seed)
+        examples = _pack(list(corpus), tokenizer, block_size, nsp, seed)
     else:  # pack growing prefixes of the documents until there are enough blocks
         n = 64
         while True:
-            examples = _pack(docs[:n], tokenizer, block_size, nsp, seed)
-            if len(examples) >= max_blocks or n >= len(docs):
+            n = min(len(corpus), n)
+            docs = list(corpus.select(range(n)) if hasattr(corpus, "select") else corpus[:n])
+            examples = _pack(docs, tokenizer, block_size, nsp, seed)
+            if len(examples) >= max_blocks or n >= len(corpus):
                 break
-            n = min(len(docs), 2 * n)
+            n *= 2
         examples = [{**ex, "index": i} for i, ex in enumerate(examples[:max_blocks])]
     if cache and path is not None:
         try:

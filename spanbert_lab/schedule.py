@@ -111,14 +111,8 @@ def build_optimizer(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
 ) -> torch.optim.AdamW:
-    """AdamW with decoupled weight decay on the ≥ 2-D tensors (see :func:`param_groups`).
-
-    ``foreach=False`` keeps the update a plain per-tensor loop: identical results on every run and
-    every process count on CPU.
-    """
-    return torch.optim.AdamW(
-        param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps, foreach=False
-    )
+    """AdamW with decoupled weight decay on the ≥ 2-D tensors (see :func:`param_groups`)."""
+    return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
 
 
 def build_scheduler(

@@ -99,3 +99,47 @@ def test_missing_index_numbers_examples(tok, examples):
     first = MaskingCollator(tok, seed=2)(bare)
     indexed = MaskingCollator(tok, seed=2)(examples[:4])
     assert torch.equal(first["labels"], indexed["labels"]), "missing index should count from 0"
+
+
+def test_trainer_runs_with_the_collator(tok, examples, tmp_path):
+    """transformers' Trainer feeds the collator's batch to the model; set_epoch follows epochs."""
+    pytest.importorskip("accelerate", reason="transformers' Trainer needs accelerate")
+    from transformers import Trainer, TrainingArguments
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = torch.nn.Embedding(len(tok), 8)
+            self.out = torch.nn.Linear(8, len(tok))
+            self.seen: list[set[str]] = []
+
+        def forward(self, input_ids, labels, sbo_labels, **batch):
+            self.seen.append({"input_ids", "labels", "sbo_labels", *batch})
+            logits = self.out(self.embed(input_ids))
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten())
+            return {"loss": loss}
+
+    collator = MaskingCollator(tok, "span")
+    model = Tiny()
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        num_train_epochs=2,
+        max_steps=-1,
+        report_to=[],
+        remove_unused_columns=False,
+        use_cpu=True,
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=examples[:8],
+        data_collator=collator,
+        callbacks=[epoch_callback(collator)],
+    )
+    trainer.train()
+    assert model.seen and all(set(KEYS) <= keys for keys in model.seen)
+    assert collator.epoch == 1, f"the collator ended at epoch {collator.epoch}, expected 1"

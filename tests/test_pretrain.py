@@ -83,7 +83,7 @@ FAST = dict(max_steps=8, batch_size=4, lr=3e-3, warmup_steps=2, progress=False)
 
 def test_same_seed_same_run_bit_for_bit(setup):
     _, h1 = run(setup, TrainConfig(**FAST, seed=3))
-    m2, h2 = run(setup, TrainConfig(**FAST, seed=3))
+    _, h2 = run(setup, TrainConfig(**FAST, seed=3))
     assert h1.losses == h2.losses, f"losses differ: {h1.losses} vs {h2.losses}"
     assert h1.eval == h2.eval
     _, h3 = run(setup, TrainConfig(**FAST, seed=4))

@@ -14,7 +14,7 @@ from spanbert_lab.widgets.masking import MaskExplorer, mask_explorer_figure
 @pytest.fixture(scope="module")
 def passage():
     tok = wordpiece_tokenizer()
-    block = build_blocks(synthetic_documents(4), tok, 64).blocks[0]
+    block = build_blocks(synthetic_documents(4), tok, 28).blocks[0]  # few tokens: fast redraws
     return tok, block
 
 

@@ -24,7 +24,8 @@ SENTENCES = [
 ]
 
 
-WORDS = "The cat sat on the mat . Maria won match in Paris , and team it Ald ##ov was a city".split()
+WORDS = ["The", "cat", "sat", "on", "the", "mat", ".", "Maria", "won", "match", "in", "Paris"]
+WORDS += [",", "and", "team", "it", "Ald", "##ov", "was", "a", "city"]
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,6 @@ from spanbert_lab.data import load_corpus, load_tokenizer
 from spanbert_lab.masking import (
     MaskingConfig,
     mask_batch,
-    mask_budget,
     sample_span_lengths,
     span_length_pmf,
     unigram_counts,
@@ -133,8 +132,9 @@ targets = lib.labels[0] != -100
 manual = -logits.log_softmax(-1)[targets, lib.labels[0][targets]].mean()
 assert_close(loss, manual)
 logits[~targets] += 5.0 * torch.randn(int((~targets).sum()), len(tokenizer))
-round(loss.item(), 4), bool(
-    torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)
+(
+    round(loss.item(), 4),
+    bool(torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)),
 )
 
 # %% [markdown]
@@ -148,7 +148,7 @@ round(loss.item(), 4), bool(
 word_start = ~info.is_continuation[ids]
 pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
 words, current = [], []
-for piece, start in zip(pieces[1:-1], word_start[1:-1].tolist()):
+for piece, start in zip(pieces[1:-1], word_start[1:-1].tolist(), strict=True):
     if start and current:
         words.append(current)
         current = []
@@ -171,9 +171,10 @@ whole = mask_batch(
     generator=torch.Generator().manual_seed(0),
 )
 spans_ww = whole.spans[0]
-all(
-    bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww
-), spans_ww[:6]
+(
+    all(bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww),
+    spans_ww[:6],
+)
 
 # %% [markdown]
 # ## 3 · Spans: the truncated geometric distribution
@@ -258,7 +259,10 @@ counts = unigram_counts(
     ignore_ids=tokenizer.all_special_ids,
 )
 span_out = mask_batch(
-    ids[None], tokenizer=tokenizer, unigram_counts=counts, generator=torch.Generator().manual_seed(3)
+    ids[None],
+    tokenizer=tokenizer,
+    unigram_counts=counts,
+    generator=torch.Generator().manual_seed(3),
 )
 [tuple(d) for d in span_out.drawn[0]], span_out.spans[0]
 
@@ -285,7 +289,8 @@ def merge_spans(spans):
 ex.merge_spans.check(merge_spans)
 
 # %%
-merge_spans([(d.start, d.end) for d in span_out.drawn[0]]) == span_out.spans[0]
+yours_merged = merge_spans([(d.start, d.end) for d in span_out.drawn[0]])
+yours_merged == span_out.spans[0]  # noqa: B015
 
 # %% [markdown]
 # ### Exercise 3 — 80/10/10 per span
@@ -299,7 +304,7 @@ merge_spans([(d.start, d.end) for d in span_out.drawn[0]]) == span_out.spans[0]
 def replace_per_span(input_ids, spans, u, mask_id, random_ids):
     ### BEGIN SOLUTION
     out = input_ids.clone()
-    for (start, end), draw in zip(spans, u.tolist()):
+    for (start, end), draw in zip(spans, u.tolist(), strict=True):
         if draw < 0.8:
             out[start:end] = mask_id
         elif draw < 0.9:
@@ -379,10 +384,10 @@ pieces_per_word = real.sum() / (real & ~info.is_continuation[dev_ids]).sum()
 )
 
 # %% [markdown]
-# BERT's cased vocabulary splits English Wikipedia text into more pieces per word than the course
-# tokenizer splits the course corpus, so the paper's 3.8 words are "≈ 5 sub-words" there and
-# fewer here. Drawn spans cover more sub-words than 3.8 × (pieces per word) because anchors are
-# uniform over *sub-words*: a span is more likely to start on a word with many pieces.
+# A drawn span of about 3.8 words covers about 3.8 × (pieces per word) sub-words. BERT's cased
+# vocabulary splits English Wikipedia into more pieces per word than the course tokenizer splits
+# the course corpus, so the paper's 3.8 words are "≈ 5 sub-words" there and fewer here. Anchors
+# uniform over *sub-words* favour words with many pieces; the end of a block cuts some spans short.
 # (Punctuation marks are words of their own: the official corpus was pre-split by BERT's basic
 # tokenizer, and WordPiece does the same.)
 #
@@ -423,7 +428,12 @@ fig = plot_schemes_side_by_side(views)
 # token overall).
 
 # %%
-between, after, before, overall = defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), Counter()
+between, after, before, overall = (
+    defaultdict(Counter),
+    defaultdict(Counter),
+    defaultdict(Counter),
+    Counter(),
+)
 for block in train_blocks.blocks:
     x = block.input_ids
     for i in range(1, len(x) - 1):
@@ -459,7 +469,7 @@ def accuracy(scheme):
         generator=torch.Generator().manual_seed(0),
     )
     hits = total = 0
-    for row, labels in zip(out.input_ids.tolist(), out.labels.tolist()):
+    for row, labels in zip(out.input_ids.tolist(), out.labels.tolist(), strict=True):
         for i, y in enumerate(labels):
             if y != -100:
                 hits += predict(row, i) == y
@@ -479,11 +489,11 @@ fig = plot_accuracy_by_context(
 )
 
 # %% [markdown]
-# With the same number of targets, spans roughly halve the accuracy of a predictor that leans on
-# the immediate neighbours: most span tokens have no visible neighbour at all. The model must use
-# longer-range context — the point of span masking — and SpanBERT's second idea, the **span boundary
-# objective** (notebook 03), makes it explicit: predict each span token from the two tokens just
-# outside the span, $x_{s-1}$ and $x_{e+1}$, plus its relative position.
+# With the same number of targets, spans cut the accuracy of a predictor that leans on the
+# immediate neighbours by more than half: most span tokens have no visible neighbour at all. The
+# model must use longer-range context — the point of span masking — and SpanBERT's second idea,
+# the **span boundary objective** (notebook 03), makes it explicit: predict each span token from
+# the two tokens just outside the span, $x_{s-1}$ and $x_{e+1}$, plus its relative position.
 #
 # ## 7 · Span boundary targets and the collator
 #
@@ -504,7 +514,9 @@ b0 = (batch["sbo_labels"][0] != -100).nonzero().flatten()
 left, right = batch["sbo_left"][0, b0], batch["sbo_right"][0, b0]
 first = [
     (int(lb), int(rb), int(pos), tokenizer.convert_ids_to_tokens(int(y)))
-    for lb, rb, pos, y in zip(left, right, batch["sbo_positions"][0, b0], batch["sbo_labels"][0, b0])
+    for lb, rb, pos, y in zip(
+        left, right, batch["sbo_positions"][0, b0], batch["sbo_labels"][0, b0], strict=True
+    )
 ]
 sbo_share = (batch["sbo_labels"] != -100).sum() / (batch["labels"] != -100).sum()
 first[:5], round(float(sbo_share), 3)
@@ -569,7 +581,7 @@ explorer = MaskExplorer(
 explorer
 
 # %%
-explorer.summary() == summary
+explorer.summary() == summary  # noqa: B015
 
 # %% [markdown]
 # ## Summary
@@ -581,7 +593,7 @@ explorer.summary() == summary
 # * SpanBERT's span lengths follow a **truncated, renormalised** Geo(0.2) on 1..10 words: mean 3.8
 #   words ≈ 5 sub-words. Anchors are uniform over sub-words, masked anchors are rejected, spans are
 #   merged, the budget is exact, and 80/10/10 is decided **per span** with unigram random tokens.
-# * Spans are much harder for neighbour-based guessing (you measured about half the accuracy), which
+# * Spans are much harder for neighbour-based guessing (you measured less than half the accuracy), which
 #   pushes the model to use wider context — and motivates the span boundary objective.
 # * The collator's masks depend only on (seed, epoch, index): reproducible with any batch size or
 #   worker count, and new every epoch.

@@ -8,6 +8,7 @@ written with fixed key order, fixed separators and ``mtime=0`` gzip headers.
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from spanbert_lab.data.world import World, build_world
 DEFAULT_SEED = 0
 DEFAULT_TRAIN_DOCS = 22000
 DEV_FRACTION = 0.04
+
+MANAGED = ("corpus", "tokenizer", "qa", "ner", "classification")
+"""The folders of ``data/`` that ``build`` owns (plus ``README.md``); ``checkpoints/`` etc. are not."""
 
 _PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5}
 
@@ -71,12 +75,17 @@ def build(
     """Generate everything under ``output``; returns the seconds each stage took.
 
     Args:
-        output: the data folder (``data/``); ``checkpoints/`` in it is never touched.
+        output: the data folder (``data/``); only the :data:`MANAGED` folders and ``README.md``
+            are (re)written, anything else in it (``checkpoints/``, ``results/``) is left alone.
         config: what to build (defaults: :class:`BuildConfig`).
         log: called with one progress line per stage (the CLI passes ``print``).
     """
     config = config or BuildConfig()
     out = Path(output)
+    # Start each managed folder empty, so no stale file survives; other folders are never touched.
+    for name in MANAGED if config.tasks else MANAGED[:2]:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
     say = log or (lambda _msg: None)
     times: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -6,6 +6,7 @@ card always describes the shipped bytes. Everything in it is deterministic: no t
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -113,12 +114,75 @@ def task_stats(out: Path) -> dict:
     return stats
 
 
+def baselines(out: Path) -> dict[str, float]:
+    """Simple reference points on dev: majority class, naive Bayes, NER by memorisation.
+
+    They show where "chance" and "easy" lie, so a fine-tuned model can be judged against them.
+    """
+    import math
+    import re
+
+    from spanbert_lab.data.loaders import load_classification, load_ner
+
+    tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip
+
+    def feats(text: str) -> list[str]:
+        w = re.findall(r"\w+|[^\w\s]", text.lower())
+        return w + [a + "_" + b for a, b in itertools.pairwise(w)]
+
+    counts = [Counter() for _ in range(3)]
+    prior = Counter(tr["label"])
+    for text, label in zip(tr["text"], tr["label"], strict=True):
+        counts[label].update(feats(text))
+    vocab = len(set().union(*counts))
+    totals = [sum(c.values()) for c in counts]
+
+    def nb(text: str) -> int:
+        f = feats(text)
+        return max(range(3), key=lambda k: math.log(prior[k]) + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f))  # fmt: skip
+
+    res = {"cls_majority": max(Counter(dv["label"]).values()) / len(dv)}
+    res["cls_nb"] = sum(nb(t) == y for t, y in zip(dv["text"], dv["label"], strict=True)) / len(dv)
+    ntr, ndv = load_ner("train", out / "ner"), load_ner("dev", out / "ner")
+    names = ntr.features["ner_tags"].feature.names
+    best: dict[str, Counter[int]] = {}
+    for toks, tags in zip(ntr["tokens"], ntr["ner_tags"], strict=True):
+        for tok, tag in zip(toks, tags, strict=True):
+            best.setdefault(tok, Counter())[tag] += 1
+
+    def spans(tags: list[int]) -> set[tuple[int, int, str]]:
+        found, cur = set(), None
+        for i, t in enumerate([*tags, 0]):
+            n = names[t]
+            if cur and not (n.startswith("I-") and n[2:] == cur[1]):
+                found.add((cur[0], i, cur[1]))
+                cur = None
+            if n.startswith("B-") or (n.startswith("I-") and cur is None):
+                cur = (i, n[2:])
+        return found
+
+    tp = fp = fn = unseen = n_tok = 0
+    for toks, tags in zip(ndv["tokens"], ndv["ner_tags"], strict=True):
+        guess = [best[t].most_common(1)[0][0] if t in best else 0 for t in toks]
+        unseen += sum(t not in best for t in toks)
+        n_tok += len(toks)
+        gold, pred = spans(list(tags)), spans(guess)
+        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+    res["ner_memorise_f1"] = 2 * tp / (2 * tp + fp + fn)
+    res["ner_unseen"] = unseen / n_tok
+    return res
+
+
 def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     """Compute the statistics and write ``out / "README.md"``."""
     c = corpus_stats(out, counts)
     t = task_stats(out)
     tr, dv = c["splits"]["train"], c["splits"]["dev"]
-    lines = [TEMPLATE_HEAD.format(scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0))]  # fmt: skip
+    from spanbert_lab.data.build import MANAGED
+
+    size = sum(p.stat().st_size for name in MANAGED for p in (out / name).rglob("*") if p.is_file())  # fmt: skip
+    head = TEMPLATE_HEAD.format(scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6)  # fmt: skip
+    lines = [head]
     lines.append("## Statistics\n\n### Pretraining corpus (`corpus/`)\n")
     lines.append("| | train | dev |\n|---|---|---|")
     for key in ("documents", "sentences", "unique", "words", "chars"):
@@ -158,23 +222,30 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     for split in ("train", "dev", "test"):
         n, lab = t["cls"][split]
         lines.append(f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |")  # fmt: skip
+    base = baselines(out)
+    lines.append("\n### Reference points (dev)\n")
+    lines.append(f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable.")  # fmt: skip
+    lines.append(f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context.")  # fmt: skip
+    lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
     lines.append(TEMPLATE_TAIL.format(vocab=c["vocab_size"], licence=LICENCE))
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 TEMPLATE_HEAD = """# Data card: the spanbert-lab course data
 
-Everything in this folder except `checkpoints/` is generated by `make data`
-(`python -m spanbert_lab.data build --output data`, seed {seed}, scale {scale}) and is rebuilt
-byte-identically by it (a test checks this). Nothing is downloaded.
+Everything in this folder except other parts' outputs (`checkpoints/`, `results/`) is generated by
+`make data` (`python -m spanbert_lab.data build --output data`, seed {seed}, scale {scale}) and is
+rebuilt byte-identically by it (a test checks this). Nothing is downloaded. The generated files
+take {size:.1f} MB (all gzipped).
 
 ## What it is
 
 A fictional country, **Osterhal**, with its provinces, towns, rivers, companies, colleges,
 newspapers, clubs, parties, hospitals and societies, some 16,000 people and 400 events (fairs,
 floods, treaties, strikes, regattas, expeditions). `spanbert_lab.data.world` draws the world
-(entities with attributes and relations); `docs_people` and `docs_world` write documents about
-it (biographies, places, organisations, events) and `reviews` writes customer reviews.
+(entities with attributes and relations); `docs_people`, `docs_world` and `docs_events` write
+documents about it (biographies, places, organisations, events) and `reviews` writes customer
+reviews.
 Sentences are assembled from templates, several phrasings per fact, with coreference (pronouns,
 surnames, "the company"), lists, nested noun phrases, dates in six styles (`12 March 1843`,
 `March 12, 1843`, `the 12th of March 1843`, `1843-03-12`, `March 1843`, `1843`), counts as digits,
@@ -226,10 +297,12 @@ Cased WordPiece (no lower-casing, no accent stripping, BERT's punctuation splitt
 continuations), special tokens `[PAD]`=0, `[UNK]`=1, `[CLS]`=2, `[SEP]`=3, `[MASK]`=4. The
 vocabulary has **{vocab:,}** entries. Why that size: the tiny course models must stay a few MB,
 and the embedding matrix is vocab × hidden (6,144 × 128 = 0.79M parameters, 3.1 MB in float32,
-shared with the MLM and SBO output layers); the corpus's frequent words (English function words,
-the template vocabulary, common place-name parts) all fit as whole words, so the pieces per word
-land where BERT's do on real English, while the rare personal names still split into several
-pieces — which is what makes whole-word and span masking differ from sub-word masking. 6,144 is
+shared with the MLM and SBO output layers). The corpus's frequent words (English function words,
+the template vocabulary, common place-name parts) all fit as whole words, which is why pieces per
+word sit a little below BERT's on real English, while the rare personal names still split into
+several pieces — which is what makes whole-word and span masking differ from sub-word masking.
+A smaller vocabulary would mostly split ordinary words; a larger one would start storing whole
+names. 6,144 is
 a multiple of 64 (friendly to matrix kernels). The merges are learned from word counts taken with
 `tokenizers`' BERT pre-tokeniser by a small deterministic trainer (most frequent pair first, ties
 by text), because `tokenizers`' own WordPiece trainer breaks ties differently from run to run.
@@ -244,11 +317,14 @@ by text), because `tokenizers`' own WordPiece trainer breaks ties differently fr
 - Names are syllable-built and unusually regular; there are no spelling errors, no quotes, no
   dialogue, no tables.
 - Reviews follow a simple rating model; real reviews carry sarcasm and off-topic text.
-- The corpus is small (about two million WordPieces); use `--scale` for a larger one
-  (`python -m spanbert_lab.data build --output /tmp/big --scale 4`).
+- The corpus is small (about two million WordPieces, no sentence repeated): a pretraining run that
+  reads fewer tokens than that (say 500 steps of 32 blocks of 128 tokens) never sees a sentence
+  twice. Use `--scale` for a larger one (`python -m spanbert_lab.data build --output /tmp/big
+  --scale 4`); the world, the tokenizer's procedure and the task sets stay the same.
+- NER has few `EVENT` mentions (events are rarely named outside their own documents).
 
 ## Licence
 
-{licence}. All people, places and organisations are fictional; any resemblance to real ones is
-accidental.
+{licence}. All people, places and organisations are fictional; any resemblance to real
+ones is accidental.
 """

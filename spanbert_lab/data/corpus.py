@@ -54,18 +54,6 @@ def write_document(w: Writer, kind: str, focus: str) -> Document:
     return Document(kind, focus, make(w, focus))
 
 
-def random_focus(world: World, kind: str, rng: random.Random) -> str:
-    """An entity id fit to be the subject of a ``kind`` document, drawn with ``rng``."""
-    pool = {
-        "person": world.people,
-        "place": world.places,
-        "org": world.orgs,
-        "event": world.events,
-        "review": world.orgs,
-    }[kind]
-    return rng.choice(list(pool))
-
-
 def generate_documents(
     world: World, n_docs: int, rng: random.Random, unique: bool = True, min_sentences: int = 3
 ) -> Iterator[Document]:

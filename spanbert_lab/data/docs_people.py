@@ -8,7 +8,7 @@ question about one person always has other people, places and dates nearby to ge
 from __future__ import annotations
 
 from spanbert_lab.data.names import COUNTRY, DEMONYM
-from spanbert_lab.data.text import Piece, article, concat, ent, join_list, number_words, wrap
+from spanbert_lab.data.text import article, concat, ent, join_list, number_words
 from spanbert_lab.data.world import Person
 from spanbert_lab.data.writer import Sent, Writer
 
@@ -407,8 +407,3 @@ def biography(w: Writer, pid: str) -> list[Sent]:
         out.extend(trait(w, p))
     out.extend(death(w, p))
     return out
-
-
-def np(text: str) -> Piece:
-    """A plain noun phrase piece."""
-    return wrap(Piece(text), "NP")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spanbert_lab.data.docs_people import plural
 from spanbert_lab.data.names import COUNTRY
 from spanbert_lab.data.text import Piece, article, concat, ent, join_list, wrap
-from spanbert_lab.data.writer import Sent, Writer
+from spanbert_lab.data.writer import Fact, Sent, Writer
 
 ORG_NOUN = {
     "company": "trading company",
@@ -156,7 +156,7 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
         s_slot = s.piece.slots["s"]
         for _ref_s, _ref_e, rid in s.piece.refs:
             if rid != lid and rid in world.people:
-                s.facts.append(_fact("birthplace", rid, s_slot, "LOC"))
+                s.facts.append(Fact("birthplace", rid, s_slot[0], s_slot[1], "LOC"))
         parts.append([s])
     for eid in world.events_at.get(lid, [])[:2]:
         e = world.events[eid]
@@ -183,12 +183,6 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
     for sents in parts:
         out.extend(sents)
     return out
-
-
-def _fact(relation: str, subject: str, slot: tuple[int, int], label: str):
-    from spanbert_lab.data.writer import Fact
-
-    return Fact(relation, subject, slot[0], slot[1], label)
 
 
 def org_doc(w: Writer, oid: str) -> list[Sent]:
@@ -289,6 +283,11 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             [
                 w.write(
                     [
+                        "{s} led [the relief effort] after {ev} struck {where} {prep} {d}.",
+                        "After {ev} hit {where} {prep} {d}, {s} cared for [the victims].",
+                    ]
+                    if e.kind in ("flood", "fire")
+                    else [
                         "{s} organised {ev} in {where} {prep} {d}.",
                         "{ev}, held in {where} {prep} {d}, was arranged by {s}.",
                     ],

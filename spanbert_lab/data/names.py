@@ -49,7 +49,6 @@ _TITLE_ADJ = _words("Salt Long Quiet Northern Last Drowned Silver Copper Hidden 
 
 COUNTRY = "Osterhal"
 DEMONYM = "Osterhalish"
-NEIGHBOURS = ("Vaskaria", "the Thessel Isles", "Brunmark", "Quorvania")
 
 # Free syllables (onset + vowel) for the rarer names: 22 × 8 = 176 of them.
 _SYLLABLES = [

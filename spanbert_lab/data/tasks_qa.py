@@ -40,7 +40,7 @@ QUESTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "residence": ("person", ("Where did {S} make a home?", "In which town did {S} live?", "Where was {S} living?")),
     "school": ("person", ("Which institution educated {S}?", "Where did {S} study?", "At which college was {S} a student?")),
     "employer": ("person", ("Which organisation employed {S}?", "For whom did {S} work?", "Who was {S}'s employer?")),
-    "employer_year": ("person", ("When did {S} take up a post with an employer?", "In what year did {S} begin that job?")),
+    "employer_year": ("person", ("When did {S} take up a post with an employer?", "In which year did {S} join the staff of an organisation?")),
     "spouse": ("person", ("Whom did {S} marry?", "Who was {S}'s husband or wife?", "To whom was {S} married?")),
     "children": ("person", ("How many children did {S} have?", "How many sons and daughters did {S} raise?")),
     "work": ("person", ("Which work by {S} came out in {A}?", "What did {S} publish in {A}?")),
@@ -120,8 +120,18 @@ def _split_pool(world: World, split: str, kinds: tuple[str, ...]) -> list[tuple[
     return [(k, e) for k in kinds for e in pools[k] if int(e[1:]) % 10 in bucket]
 
 
-def make_split(world: World, split: str, n_docs: int, rng: random.Random) -> tuple[dict, dict]:
-    """The v1.1 and v2.0 SQuAD dicts of one split (``n_docs`` contexts)."""
+def make_split(
+    world: World,
+    split: str,
+    n_docs: int,
+    rng: random.Random,
+    record: list[tuple[str, str, int]] | None = None,
+) -> tuple[dict, dict]:
+    """The v1.1 and v2.0 SQuAD dicts of one split (``n_docs`` contexts), drawn with ``rng``.
+
+    ``record``, when given, receives ``(question id, answer type, distinct mentions of that
+    type in the context)`` for every answerable question (the tests check the distractors).
+    """
     from spanbert_lab.data.writer import Writer
 
     w = Writer(world, rng)
@@ -156,6 +166,8 @@ def make_split(world: World, split: str, n_docs: int, rng: random.Random) -> tup
             q = {"id": f"{qid}-{j}", "question": question_text(world, fs[0], rng), "answers": answers}  # fmt: skip
             qas_v1.append(q)
             qas_v2.append({**q, "is_impossible": False})
+            if record is not None:
+                record.append((q["id"], fs[0].label, len(by_label[fs[0].label])))
         extra = _unanswerable(world, context, stated, ids, keys, groups, rng)
         for j, q in enumerate(extra):
             qas_v2.append({"id": f"{qid}-u{j}", **q})

@@ -173,11 +173,8 @@ class Writer:
                 inside = [
                     (b - a, a, b) for a, b, t in piece.spans if t == label and s <= a < b <= e
                 ]
-                if inside:
-                    _, s, e = max(inside)
+                if not inside:  # a description ("the hospital"), not a mention: no answer here
+                    continue
+                _, s, e = max(inside)
                 out.append(Fact(relation, subject, s, e, label, arg[0] if arg else ""))
         return Sent(piece, out)
-
-    def choose(self, options: list, k: int) -> list:  # type: ignore[type-arg]
-        """``k`` distinct options drawn with ``self.rng`` (fewer if there are fewer)."""
-        return self.rng.sample(options, min(k, len(options)))

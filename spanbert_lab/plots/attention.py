@@ -104,7 +104,8 @@ def attention_heatmap(
         )
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
-    ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=1.0, cmap="Blues")
+    # Colour scale from 0 to the largest weight, so that the pattern of a diffuse head shows too.
+    ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=float(weights.max()), cmap="Blues")
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
     ax.set_xlabel("key (attended to)")
@@ -127,7 +128,8 @@ def attention_grid(
     for layer in range(layers):
         for head in range(heads):
             ax = axes[layer][head]
-            ax.imshow(attentions[layer, head].detach().cpu().numpy(), vmin=0, vmax=1, cmap="Blues")
+            head_map = attentions[layer, head].detach().cpu()
+            ax.imshow(head_map.numpy(), vmin=0, vmax=float(head_map.max()), cmap="Blues")
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from spanbert_lab.masking import MaskingConfig, span_length_pmf
 
@@ -70,18 +72,14 @@ def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") 
     rows = (len(view.tokens) + width - 1) // width
     ax.set_xlim(0, width)
     ax.set_ylim(rows, -0.2 if not title else -0.6)
+    boxes, colours = [], []
     for i, (token, fate) in enumerate(zip(view.tokens, view.fates, strict=True)):
         row, col = divmod(i, width)
-        colour = FATE_COLOURS.get(fate, "white")
-        ax.text(
-            col + 0.5,
-            row + 0.5,
-            token,
-            ha="center",
-            va="center",
-            fontsize=7,
-            bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "#999999", "lw": 0.5},
-        )
+        boxes.append(Rectangle((col + 0.04, row + 0.12), 0.92, 0.76))
+        colours.append(FATE_COLOURS.get(fate, "white"))
+        ax.text(col + 0.5, row + 0.5, token, ha="center", va="center", fontsize=7, clip_on=False)
+    # one collection for all boxes: far cheaper to render than a bbox per text
+    ax.add_collection(PatchCollection(boxes, facecolors=colours, edgecolors="#999999", lw=0.5))
     if title:
         ax.set_title(title, fontsize=9, loc="left")
 
@@ -101,7 +99,7 @@ def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16
     fig, axes = plt.subplots(
         len(views),
         1,
-        figsize=(width * 0.62, 0.42 * sum(heights) + 0.6),
+        figsize=(width * 0.62, 0.36 * sum(heights) + 0.4),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )

@@ -160,7 +160,9 @@ class SboExplorer(Explorer):
         self._lengths = {s: self._n_tokens(s) for s in sentences}
         short = [s for s, n in self._lengths.items() if n < 5]
         if short:
-            raise ValueError(f"sentence too short for a span with two text boundaries: {short[0]!r}")
+            raise ValueError(
+                f"sentence too short for a span with two text boundaries: {short[0]!r}"
+            )
         n = self._lengths[sentences[0]]
         controls = {
             "sentence": w.Dropdown(

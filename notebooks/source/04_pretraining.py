@@ -1,0 +1,472 @@
+# %% [markdown]
+# # 04 · Pretraining on a laptop
+#
+# Notebooks 02 and 03 built the pieces: span masking, the span boundary objective (SBO) and the
+# model. Here they meet in a training loop. You will read the recipe of the paper (blocks,
+# dynamic masking, AdamW, warm-up and linear decay), run a small pretraining live, then study two
+# models the course ships — a BERT-style model (`subword` masking) and a SpanBERT model
+# (`span_sbo`), trained by the same command with the same compute — and finally estimate what the
+# paper's run would cost.
+#
+# **Goals**
+#
+# 1. Know every ingredient of SpanBERT's pretraining recipe, and why each is there.
+# 2. Write the learning-rate schedule and the weight-decay rule yourself.
+# 3. Train a tiny SpanBERT in about a minute and read its loss curves.
+# 4. Compare BERT and SpanBERT inside the span: accuracy by position and by span length,
+#    and filling in multi-token entities.
+# 5. Put numbers on scale: FLOPs and GPU-days of the paper vs ours.
+
+# %%
+import math
+import time
+
+import torch
+from torch.testing import assert_close
+
+from spanbert_lab.runtime import setup_notebook
+
+rt = setup_notebook()
+rt
+
+# %% [markdown]
+# ## The recipe (paper §4.2, facts sheet §3)
+#
+# | ingredient | paper | this course (`tiny`) |
+# |---|---|---|
+# | data | BooksCorpus + Wikipedia | the course corpus (`data/corpus`) |
+# | input | one segment of whole sentences, up to 512 tokens, no NSP | the same, up to 128 tokens |
+# | masking | 15 % in geometric spans, new masks every epoch | the same |
+# | objectives | MLM + SBO, weight 1 each | the same |
+# | model | BERT-large: 24 layers, 1024 wide, 340 M parameters | 2 layers, 128 wide, 1.3 M |
+# | optimiser | AdamW, β = (0.9, 0.999), ε = 1e-8, weight decay | the same; decay on matrices only |
+# | schedule | 10 k warm-up steps to 1e-4, linear decay to 0 | 10 % warm-up to 1e-3, linear decay |
+# | batch × steps | 256 sequences × 2.4 M steps | 32 blocks × 400 steps |
+#
+# ### Blocks
+#
+# The corpus is cut into **blocks**: whole consecutive sentences of one document, packed until the
+# next sentence would not fit, framed as `[CLS] … [SEP]`. Blocks never cross documents.
+# `prepare_data` builds them (and caches them on disk — tokenizing the corpus takes a while the
+# first time) together with the two collators of a run.
+
+# %%
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.pretrain_data import OBJECTIVES, prepare_data
+
+tokenizer = load_tokenizer()
+objective = OBJECTIVES["span_sbo"]
+train_blocks, dev_blocks, collator, dev_collator = prepare_data(
+    objective, tokenizer, block_size=128, max_train_blocks=1600, max_eval_blocks=64
+)
+lengths = torch.tensor([len(b["input_ids"]) for b in train_blocks], dtype=torch.float)
+len(train_blocks), len(dev_blocks), round(lengths.mean().item()), int(lengths.max())
+
+# %%
+tokenizer.decode(train_blocks[0]["input_ids"][:40])
+
+# %% [markdown]
+# Blocks are shorter than 128 on average: the documents of the course corpus are short, and a
+# block never borrows sentences from the next document.
+#
+# ### Dynamic masking
+#
+# The collator masks every block when the batch is made, with a generator seeded by
+# `(seed, epoch, index)`. The same block gets the same mask within an epoch — whatever the batch
+# size or the number of processes — and a *new* mask in the next epoch (paper: "we use different
+# masks at each epoch").
+
+# %%
+block = train_blocks[7]
+collator.set_epoch(0)
+epoch0 = collator([block])["labels"]
+epoch0_again = collator([train_blocks[3], block])["labels"][1:, : epoch0.shape[1]]
+collator.set_epoch(1)
+epoch1 = collator([block])["labels"]
+collator.set_epoch(0)
+bool(torch.equal(epoch0, epoch0_again)), bool(torch.equal(epoch0, epoch1))
+
+# %% [markdown]
+# ### The optimiser: AdamW and which tensors decay
+#
+# AdamW applies weight decay *decoupled* from the gradient: each update also shrinks the weights by
+# `lr × weight_decay × w`, outside Adam's normalisation. The course decays tensors with two or more
+# dimensions (weight matrices, the embedding table) and leaves vectors (biases, LayerNorm gains)
+# alone — nanoGPT's rule. The official SpanBERT code decays *every* parameter; at our scale the
+# difference is small, but decaying LayerNorm gains towards 0 is hard to justify.
+#
+# **Exercise 04.2.** Write `decayed_parameters(model)`: the set of parameter names that decay.
+
+# %%
+from spanbert_lab.exercises import nb04_pretraining as ex
+
+
+def decayed_parameters(model):
+    ### BEGIN SOLUTION
+    return {name for name, p in model.named_parameters() if p.dim() >= 2}
+    ### END SOLUTION
+
+
+ex.decayed_parameters.check(decayed_parameters)
+
+# %% [markdown]
+# The library's `param_groups` uses the same rule. On the tiny model:
+
+# %%
+from spanbert_lab.pretrain_data import build_model
+from spanbert_lab.schedule import param_groups
+
+model = build_model(objective, "tiny", tokenizer, seed=0, block_size=128)
+decay, no_decay = param_groups(model, weight_decay=0.01)
+n_decay = sum(p.numel() for p in decay["params"])
+n_total = sum(p.numel() for p in model.parameters())
+len(decay["params"]), len(no_decay["params"]), round(n_decay / n_total, 3)
+
+# %% [markdown]
+# ### The schedule: warm-up, then linear decay
+#
+# Adam's first updates are noisy (its moment estimates start from zero), and a randomly
+# initialised transformer diverges easily at full learning rate. So the rate **warms up**
+# linearly, then **decays** linearly to 0 at the last step. Written as a pure function of the
+# update index it can be plotted and tested.
+#
+# **Exercise 04.1.** Write `lr_schedule(step, peak_lr, warmup_steps, total_steps)` for 0-based
+# updates: update `s < warmup_steps` uses `peak · (s + 1) / warmup_steps` (the first update is not
+# wasted at 0); later updates fall linearly so that the rate would hit 0 at `s = total_steps`.
+
+
+# %%
+def lr_schedule(step, peak_lr, warmup_steps, total_steps):
+    ### BEGIN SOLUTION
+    if step < warmup_steps:
+        return peak_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return 0.0
+    return peak_lr * (total_steps - step) / (total_steps - warmup_steps)
+    ### END SOLUTION
+
+
+ex.lr_schedule.check(lr_schedule)
+
+# %%
+from spanbert_lab.plots.pretraining import plot_lr_schedule
+from spanbert_lab.schedule import build_optimizer, build_scheduler, lr_at_step
+
+ours = [lr_schedule(s, 1e-3, 40, 400) for s in range(400)]
+library = [lr_at_step(s, peak_lr=1e-3, warmup_steps=40, total_steps=400) for s in range(400)]
+optimizer = build_optimizer(model, lr=1e-3, weight_decay=0.01)
+scheduler = build_scheduler(optimizer, warmup_steps=40, total_steps=400)
+torch_lrs = []
+for _ in range(400):
+    torch_lrs.append(optimizer.param_groups[0]["lr"])
+    scheduler.step()
+assert_close(torch.tensor(ours), torch.tensor(library))
+assert_close(torch.tensor(torch_lrs), torch.tensor(library))
+fig = plot_lr_schedule(peak_lr=1e-3, warmup_steps=40, total_steps=400);
+
+# %% [markdown]
+# ## A live run: a tiny SpanBERT in about a minute
+#
+# `spanbert_lab.pretrain.train` is a plain loop: collate (fresh masks) → forward → `loss.backward()`
+# → clip the gradient norm to 1 → AdamW step → scheduler step. It evaluates on held-out blocks every
+# `eval_every` updates (with fixed masks, so evaluations are comparable), can save atomic
+# checkpoints and resume from them exactly, and returns a `History`. Dropout draws from torch's
+# generator, which `train` seeds itself — two runs with the same seed agree bit for bit on a CPU.
+#
+# 100 updates of 16 blocks — a tenth of a pass over the corpus. On a 2-core laptop this takes
+# about a minute; the loss should fall from about $2\ln V \approx 17.4$ (MLM + SBO at chance) to
+# about 12.
+
+# %% tags=["nbval-ignore-output"]
+from spanbert_lab.pretrain import TrainConfig, train
+
+config = TrainConfig(
+    max_steps=100, batch_size=16, lr=2e-3, warmup_steps=10, eval_every=25, seed=0, progress=True
+)
+live = build_model(objective, "tiny", tokenizer, seed=0, block_size=128)
+start = time.perf_counter()
+history = train(
+    live, train_blocks, dev_blocks, config, collator=collator, eval_collator=dev_collator,
+    device=rt.device,
+)  # fmt: skip
+print(f"{time.perf_counter() - start:.0f} s; last loss {history.losses[-1]:.3f}")
+[{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()} for r in history.eval]
+
+# %%
+first, last = sum(history.losses[:5]) / 5, sum(history.losses[-5:]) / 5
+(
+    len(history.train),
+    abs(first - 2 * math.log(len(tokenizer))) < 0.5,
+    last < first - 3,
+    history.eval[-1]["mlm_accuracy"] > history.eval[0]["mlm_accuracy"],
+)
+
+# %%
+from spanbert_lab.plots.pretraining import plot_history
+
+fig = plot_history(history, smooth=5);
+
+# %% [markdown]
+# Two things to notice. The SBO loss starts at the same value as the MLM loss (both predict one
+# of $V$ tokens from nothing useful) and stays a little above it: the SBO head sees only the two
+# boundary tokens and a position, never the token's own output vector. And the first updates barely
+# move the loss — the warm-up at work.
+#
+# ### Several processes: `torchrun`
+#
+# The same loop runs data-parallel: `torchrun --nproc-per-node 2 -m spanbert_lab.pretrain …`.
+# Every process draws the same global batch and keeps every second example; masks depend only on
+# `(seed, epoch, index)`, so the global batch is exactly the single-process one. One subtlety: the
+# losses are means over *tokens*, and the two halves of a batch hold different numbers of masked
+# tokens. Averaging the two processes' mean losses (what DDP's gradient averaging does by default)
+# would weight tokens unequally. `spanbert_lab.distributed.shard_loss` rescales each process's mean
+# into its share of the global sum; the test-suite checks that 2 processes reproduce 1.
+#
+# **Exercise 04.3.** Given each shard's mean loss and its number of targets, return the mean over
+# all targets of the global batch.
+
+
+# %%
+def global_mean(means, counts):
+    ### BEGIN SOLUTION
+    return (means * counts).sum() / counts.sum()
+    ### END SOLUTION
+
+
+ex.global_mean.check(global_mean)
+
+# %% [markdown]
+# ## The shipped checkpoints: BERT vs SpanBERT
+#
+# `data/checkpoints/` holds two tiny models trained by the command line with the same budget —
+# same data, steps, batch, learning rate and seed — differing only in the objective:
+# `bert-tiny` (`--objective subword`: BERT's random sub-word masking, MLM only) and
+# `spanbert-tiny` (`--objective span_sbo`). Each folder has a model card with the exact command
+# and the final numbers.
+
+# %%
+import json
+
+from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.runtime import data_dir
+
+cards = {
+    name: json.loads((data_dir() / "checkpoints" / name / "metrics.json").read_text())
+    for name in ("bert-tiny", "spanbert-tiny")
+}
+models = {
+    name: SpanBertForPreTraining.from_pretrained(data_dir() / "checkpoints" / name).eval()
+    for name in cards
+}
+print(cards["spanbert-tiny"]["command"])
+{
+    name: {
+        "steps": c["steps"],
+        "dev MLM acc": round(c["dev"]["mlm_accuracy"], 3),
+        "dev SBO acc": None if c["dev"]["sbo_accuracy"] is None else round(c["dev"]["sbo_accuracy"], 3),
+        "dev masking": c["scheme"],
+    }
+    for name, c in cards.items()
+}
+
+# %% [markdown]
+# The cards measure each model with *its own* masking, so their MLM accuracies are not comparable:
+# single random tokens are far easier to guess than whole spans. For a fair comparison, mask the
+# same dev blocks with SpanBERT's span masking and score both models on exactly the same targets.
+
+# %%
+from spanbert_lab.evaluation import evaluate, span_accuracy
+
+span_dev = dev_blocks[:48]
+same_masks = {name: evaluate(m, span_dev, dev_collator) for name, m in models.items()}
+{name: round(r["mlm_accuracy"], 3) for name, r in same_masks.items()}
+
+# %% [markdown]
+# ### Accuracy inside the span
+#
+# Split the MLM targets by their **relative position** in the masked span (0 = first token) and by
+# the **span's length**. Inside a long span a token's neighbours are masked too, so every model
+# gets worse towards the middle of long spans; SpanBERT was trained on exactly this situation.
+# The SBO head (dashed) predicts each token from the two boundary tokens and the position only.
+
+# %%
+from spanbert_lab.plots.pretraining import plot_span_accuracy
+
+acc = {name: span_accuracy(m, span_dev, dev_collator, max_position=8, max_length=8)
+       for name, m in models.items()}  # fmt: skip
+curves = {
+    "BERT (subword) MLM": acc["bert-tiny"]["mlm"],
+    "SpanBERT MLM": acc["spanbert-tiny"]["mlm"],
+    "SpanBERT SBO": acc["spanbert-tiny"]["sbo"],
+}
+fig = plot_span_accuracy(curves, by="position", title="dev accuracy by position in the span");
+
+# %%
+fig = plot_span_accuracy(curves, by="length", title="dev accuracy by span length");
+
+# %%
+{name: [round(x, 2) for x in c.by_position[:4].tolist()] for name, c in curves.items()}
+
+# %% [markdown]
+# ### Filling in multi-token entities
+#
+# Mask a whole named entity of a dev sentence and let each model fill it in (top-1 per token).
+# A name of several word pieces is exactly the kind of span SpanBERT practises on.
+
+# %%
+from spanbert_lab.data import load_corpus
+from spanbert_lab.evaluation import fill_spans
+
+items = []
+for doc in load_corpus("dev").select(range(60)):
+    for sentence, entities in zip(doc["sentences"], doc["entities"], strict=True):
+        for e in entities:
+            if e["label"] in ("PER", "ORG", "LOC"):
+                items.append((sentence, e["start"], e["end"]))
+fills = {name: fill_spans(m, tokenizer, items) for name, m in models.items()}
+multi = [i for i, f in enumerate(fills["bert-tiny"]) if len(f.original) >= 2]
+exact = {name: round(sum(f[i].mlm_exact for i in multi) / len(multi), 3) for name, f in fills.items()}
+len(multi), exact
+
+# %%
+import pandas as pd
+
+rows = []
+for i in multi[:8]:
+    b, s = fills["bert-tiny"][i], fills["spanbert-tiny"][i]
+    rows.append({"entity": " ".join(b.original), "BERT MLM": " ".join(b.mlm),
+                 "SpanBERT MLM": " ".join(s.mlm), "SpanBERT SBO": " ".join(s.sbo or ())})  # fmt: skip
+pd.DataFrame(rows)
+
+# %% [markdown]
+# ## Looking inside: attention of the trained SpanBERT
+#
+# The attention explorer of notebook 01, now on the trained model. A static view of every head for
+# one sentence first (for readers without a kernel), then the interactive explorer.
+
+# %%
+from spanbert_lab.plots.attention import attention_grid
+from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps
+
+sentences = [items[i][0] for i in multi[:5]]
+explorer = AttentionExplorer.from_pretrained(data_dir() / "checkpoints" / "spanbert-tiny", sentences)
+tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
+fig = attention_grid(maps, tokens);
+
+# %% tags=["nbval-ignore-output"]
+explorer
+
+# %% [markdown]
+# ## What would scaling up cost?
+#
+# A common rule of thumb: training costs about **6 FLOPs per parameter per token** — 2 for the
+# forward pass (a multiply and an add per weight) and 4 for the backward pass (gradients with
+# respect to the inputs and to the weights). Attention scores add a little on top.
+#
+# **Exercise 04.4.** Write `training_flops(n_params, n_tokens)`.
+
+
+# %%
+def training_flops(n_params, n_tokens):
+    ### BEGIN SOLUTION
+    return 6 * n_params * n_tokens
+    ### END SOLUTION
+
+
+ex.training_flops.check(training_flops)
+
+# %% [markdown]
+# The paper's run: BERT-large (340 M parameters), 2.4 M steps of 256 sequences of up to 512
+# tokens, on 32 V100 GPUs for 15 days. Ours: the numbers on `spanbert-tiny`'s card.
+
+# %%
+from spanbert_lab.plots.pretraining import plot_costs
+
+paper_tokens = 2.4e6 * 256 * 512
+paper_flops = training_flops(340e6, paper_tokens)
+paper_gpu_days = 32 * 15
+paper_rate = paper_flops / (paper_gpu_days * 86400)  # achieved FLOP/s per GPU
+card = cards["spanbert-tiny"]
+our_flops = training_flops(card["parameters"], card["tokens_seen"])
+our_rate = our_flops / card["wall_time_s"]  # achieved on our CPU, FLOP/s
+costs = {
+    "paper FLOPs": f"{paper_flops:.2g}",
+    "paper TFLOP/s per V100 (achieved)": round(paper_rate / 1e12, 1),
+    "ours FLOPs": f"{our_flops:.2g}",
+    "paper / ours": f"{paper_flops / our_flops:.1g}",
+    "paper on our CPU (years)": f"{paper_flops / our_rate / (365 * 86400):.1g}",
+    "ours on one V100 at the paper's rate (s)": round(our_flops / paper_rate, 2),
+}
+costs
+
+# %%
+fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our_flops]);
+
+# %% [markdown]
+# The paper's model used about 480 GPU-days at roughly 15 TFLOP/s per V100 — about an eighth of the
+# V100's fp16 tensor-core peak, a typical utilisation for 2019 mixed-precision training. Our
+# whole pretraining would take that GPU less than a second; the paper's would take our CPU
+# millennia. That gap, not the method, is why this course trains a 1.3 M-parameter model on a
+# fictional world.
+#
+# ## Summary
+#
+# * Blocks: whole sentences of one document, up to the block size; no NSP, one segment.
+# * Dynamic masking: each block's mask depends on `(seed, epoch, index)` — new every epoch,
+#   independent of batch size and process count.
+# * AdamW with decoupled weight decay on matrices; warm-up then linear decay, as a pure function
+#   of the step; gradient clipping at 1.
+# * Data parallelism must weight the per-token means by token counts to match one process.
+# * On the same span masks, SpanBERT fills spans better than BERT trained with single-token
+#   masking, most clearly inside long spans; its SBO head predicts from the boundaries alone.
+# * Compute ≈ 6 · parameters · tokens: the paper's run is about $10^8$ times ours.
+#
+# ## Quiz
+
+# %%
+from spanbert_lab.exercises.quiz import quiz
+
+quiz(
+    "Pretraining quiz",
+    (
+        "Why does the learning rate warm up instead of starting at its peak?",
+        [
+            ("Adam's early updates are unreliable and a fresh transformer diverges easily at full rate",
+             True, "Adam's moment estimates start at zero; small early steps keep training stable."),
+            ("To save compute in the first steps", False,
+             "Every update costs the same FLOPs, whatever the learning rate."),
+            ("Because the data loader is slower at the start", False,
+             "The schedule is a pure function of the step; it knows nothing about data loading."),
+        ],
+    ),
+    (
+        "Two processes each hold half of a batch: 10 and 30 masked tokens, mean losses 2.0 and "
+        "1.0. What is the loss of the whole batch?",
+        [
+            ("1.25", True, "(2.0·10 + 1.0·30) / 40 = 1.25: a mean over all 40 tokens."),
+            ("1.5", False, "That is the mean of the two means, which over-weights the shard "
+                           "with fewer tokens."),
+            ("3.0", False, "That is the sum of the two means."),
+        ],
+    ),
+    (
+        "Which parameters does the course's AdamW *not* decay?",
+        [
+            ("Biases and LayerNorm weights (1-D tensors)", True,
+             "The rule is by dimension: vectors are exempt, matrices and embeddings decay."),
+            ("The embedding table", False, "It is a 2-D tensor, so it decays."),
+            ("Nothing: every parameter decays", False,
+             "That is what the official SpanBERT code does, not this course."),
+        ],
+    ),
+    (
+        "Where does most of the paper's compute advantage over ours come from?",
+        [
+            ("Both a 260× larger model and ~10⁵× more tokens", True,
+             "Compute ≈ 6·N·D grows with both factors; together about 10⁸."),
+            ("The SBO head", False, "The SBO head adds a few percent of FLOPs at the targets only."),
+            ("Longer blocks only", False,
+             "512 vs 128 tokens per block is a factor of 4 at most."),
+        ],
+    ),
+)  # fmt: skip

@@ -1,0 +1,563 @@
+# %% [markdown]
+# # 05 · Fine-tuning for span tasks: extractive QA done properly
+#
+# Pretraining gave us two encoders that differ only in *how* they were pretrained: BERT-style
+# (random sub-word masking) and SpanBERT-style (span masking + the span boundary objective).
+# Here we put both to work on the tasks SpanBERT was made for — above all **extractive question
+# answering**: given a passage and a question, point at the answer span.
+#
+# **Goals**
+#
+# 1. See what changes between pretraining and fine-tuning (the heads), and what does not.
+# 2. Make QA preprocessing visible: question first, passage windows with a *doc stride*,
+#    character offsets, and the training labels — including answers cut by a window edge.
+# 3. Decode answers properly: n-best start/end pairs, the *max-context* rule, the answer text cut
+#    from the original passage, and SQuAD 2.0 "no answer" thresholds.
+# 4. Score with the official SQuAD definitions (EM and F1), re-implemented and tested.
+# 5. Fine-tune BERT and SpanBERT head to head — live with one seed, and over several seeds from
+#    the command line — and read the comparison honestly.
+# 6. Look at the errors (answer length, boundaries), ask your own questions in a widget, and
+#    try NER and classification briefly.
+
+# %%
+from spanbert_lab.runtime import setup_notebook
+
+rt = setup_notebook()
+rt
+
+# %% [markdown]
+# ## From pretraining to tasks
+#
+# Fine-tuning keeps the pretrained encoder (embeddings + Transformer layers) and replaces the
+# pretraining heads by a small, *new* task head (paper §4.1, facts sheet §5):
+#
+# | task | head on top of the encoder | transformers class |
+# |---|---|---|
+# | extractive QA | two linear maps $h \to 1$: a start score and an end score per token | `BertForQuestionAnswering` |
+# | NER | linear $h \to$ #tags per token | `BertForTokenClassification` |
+# | classification | pooler (dense + tanh on `[CLS]`) then linear $h \to$ #classes | `BertForSequenceClassification` |
+#
+# The MLM head and the **span boundary objective (SBO) head are dropped**: the SBO shapes the
+# encoder during pretraining and is never used afterwards (a common misconception, facts §6.7).
+# SpanBERT was pretrained without a pooler, so for classification the pooler is new as well.
+#
+# The course ships two tiny checkpoints pretrained on the course corpus with the same budget,
+# one BERT-style and one SpanBERT-style (notebook 04). Loading one into the QA class shows which
+# weights are new:
+
+# %%
+import torch
+
+from spanbert_lab.finetune import FinetuneConfig, finetune, load_task_model
+from spanbert_lab.runtime import data_dir
+
+CHECKPOINTS = {"BERT": "bert-tiny", "SpanBERT": "spanbert-tiny"}
+available = {k: (data_dir() / "checkpoints" / v / "config.json").is_file() for k, v in CHECKPOINTS.items()}
+available
+
+# %% [markdown]
+# If the shipped checkpoints are missing (for instance in a fresh clone before `make pretrain`),
+# the next cell stands in **randomly initialised** tiny encoders so that the notebook still runs
+# end to end; the numbers then say nothing about BERT versus SpanBERT.
+
+# %%
+import tempfile
+from pathlib import Path
+
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+
+paths = {}
+for name, folder in CHECKPOINTS.items():
+    if available[name]:
+        paths[name] = data_dir() / "checkpoints" / folder
+    else:  # stand-in: random weights, clearly labelled
+        tmp = Path(tempfile.mkdtemp()) / f"random-{folder}"
+        torch.manual_seed(len(paths))
+        SpanBertForPreTraining(SpanBertConfig.preset("tiny")).save_pretrained(tmp)
+        load_tokenizer().save_pretrained(tmp)
+        paths[name] = tmp
+model_kind = "shipped pretrained checkpoints" if all(available.values()) else "RANDOM stand-ins"
+model_kind
+
+# %%
+qa_model, tokenizer, new_weights = load_task_model(paths["SpanBERT"], "qa")
+new_weights, sum(p.numel() for p in qa_model.qa_outputs.parameters())
+
+# %% [markdown]
+# Only `qa_outputs` (a $h \times 2$ matrix and 2 biases) starts from scratch; everything else is
+# the pretrained encoder.
+#
+# ## The course QA set
+#
+# The course corpus comes with SQuAD-style question sets (`spanbert_lab.data.load_qa`), in the
+# official layout: a passage (`context`), a `question`, and gold `answers` given as text plus the
+# character where it starts. SQuAD 1.1 questions always have an answer; 2.0 adds unanswerable ones.
+
+# %%
+from spanbert_lab.data import load_qa
+
+qa_train, qa_dev = load_qa("train"), load_qa("dev")
+example = qa_dev[0]
+len(qa_train), len(qa_dev), example["question"], example["answers"]
+
+# %%
+start = example["answers"]["answer_start"][0]
+text = example["answers"]["text"][0]
+example["context"][start : start + len(text)] == text
+
+# %% [markdown]
+# ## QA preprocessing, made visible
+#
+# The input is **`[CLS] question [SEP] passage window [SEP]`** (segment ids 0 then 1) — the order
+# of the official code; the paper's prose says passage first (facts §5). Passages longer than the
+# budget are cut into **windows** of `max_length − |question| − 3` tokens; window *k+1* starts
+# `doc_stride` tokens after window *k*, so consecutive windows overlap. The question is cut to
+# 64 tokens first, so a long question still leaves room for the passage.
+#
+# A fast tokenizer returns, for every token, its **character offsets** in the original string.
+# They are what lets us go from a character answer to token labels — and back to exact text.
+#
+# Course passages are short (≈ 110 tokens), so to *see* windows we use a tiny budget here:
+# `max_length=48`, `doc_stride=16`.
+
+# %%
+from spanbert_lab.qa import prepare_qa_features
+
+longest = max(range(len(qa_dev)), key=lambda i: len(qa_dev[i]["context"]))
+ex = qa_dev[longest]
+feats = prepare_qa_features([ex], tokenizer, max_length=48, doc_stride=16)
+len(feats["input_ids"]), ex["answers"]["text"][0]
+
+# %%
+rows = []
+for f in range(len(feats["input_ids"])):
+    offsets = [o for o in feats["offset_mapping"][f] if o is not None]
+    s, e = feats["start_positions"][f], feats["end_positions"][f]
+    label = (
+        "[CLS]"
+        if s == 0
+        else ex["context"][feats["offset_mapping"][f][s][0] : feats["offset_mapping"][f][e][1]]
+    )
+    rows.append((f, offsets[0][0], offsets[-1][1], (s, e), label))
+rows
+
+# %% [markdown]
+# Each row: window, first and last passage character it covers, token labels, and the text the
+# labels point at. Windows that do not hold the **whole** answer are labelled `(0, 0)` — the
+# `[CLS]` token — even in SQuAD 1.1 (that is what the official code does). The figure shows the
+# same thing on the token axis:
+
+# %%
+from spanbert_lab.plots.qa import plot_qa_windows
+
+plot_qa_windows(feats, ex["id"]);
+
+# %% [markdown]
+# The first window in detail: the tokens, their offsets (`None` for the question and the special
+# tokens) and the labelled answer.
+
+# %%
+tokens = tokenizer.convert_ids_to_tokens(feats["input_ids"][1])
+list(zip(tokens, feats["offset_mapping"][1], strict=True))[:16]
+
+# %% [markdown]
+# ### Exercise 1 — training labels from character offsets
+#
+# Write `answer_labels(offsets, start_char, end_char)`: `offsets` is one window's offset list
+# (`None` for non-passage tokens), the answer covers characters `[start_char, end_char)`. Return
+# the `(start, end)` token indices (inclusive) or `(0, 0)` when the window does not hold the whole
+# answer.
+
+# %%
+from spanbert_lab.exercises import nb05_finetuning as ex05
+
+
+def answer_labels(offsets, start_char, end_char):
+    ### BEGIN SOLUTION
+    passage = [i for i, o in enumerate(offsets) if o is not None]
+    if offsets[passage[0]][0] > start_char or offsets[passage[-1]][1] < end_char:
+        return (0, 0)
+    start = next(i for i in passage if offsets[i][1] > start_char)
+    end = next(i for i in reversed(passage) if offsets[i][0] < end_char)
+    return (start, end)
+    ### END SOLUTION
+
+
+ex05.answer_labels.check(answer_labels)
+
+# %% [markdown]
+# Your function agrees with the library on every window of the example above:
+
+# %%
+a = ex["answers"]["answer_start"][0]
+b = a + len(ex["answers"]["text"][0])
+all(
+    answer_labels(feats["offset_mapping"][f], a, b)
+    == (feats["start_positions"][f], feats["end_positions"][f])
+    for f in range(len(feats["input_ids"]))
+)
+
+# %% [markdown]
+# ## Decoding: from logits back to an answer
+#
+# The QA head gives every token a start logit $s_i$ and an end logit $e_j$. The answer is the
+# span maximising $s_i + e_j$ — but not any span:
+#
+# * $i \le j$, and at most `max_answer_length` (30) tokens;
+# * both ends inside the passage (never the question or padding);
+# * only the `n_best` (20) highest starts and ends per window are paired (speed);
+# * **max context**: a token seen by several windows is only used as a start in the window where
+#   it has the most context, $\min(\text{tokens left}, \text{tokens right})$ — near a window edge
+#   a model sees half a sentence and guesses worse.
+#
+# The candidates of all windows are pooled and ranked; the text is cut from the original passage
+# with the character offsets, so case, accents and spacing come out exactly as written.
+#
+# ### Exercise 2 — the best valid span
+#
+# Write `best_span(start, end, max_len)` for one window's 1-D numpy logit arrays.
+
+# %%
+import numpy as np
+
+
+def best_span(start, end, max_len):
+    ### BEGIN SOLUTION
+    scores = start[:, None] + end[None, :]
+    n = len(start)
+    allowed = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), max_len)
+    scores = np.where(allowed, scores, -np.inf)
+    s, e = np.unravel_index(np.argmax(scores), scores.shape)
+    return (int(s), int(e))
+    ### END SOLUTION
+
+
+ex05.best_span.check(best_span)
+
+# %% [markdown]
+# **Oracle check.** If the model put a 1 exactly at the labelled start and end of each window
+# (0 elsewhere), decoding must recover every gold answer. On the whole dev set, with small
+# windows so that answers often straddle windows:
+
+# %%
+from spanbert_lab.qa import postprocess_qa_predictions, squad_evaluate, squad_json
+
+dev_feats = prepare_qa_features(qa_dev, tokenizer, max_length=64, doc_stride=24)
+one_hot_start = [np.eye(len(o))[p] for o, p in zip(dev_feats["offset_mapping"], dev_feats["start_positions"], strict=True)]
+one_hot_end = [np.eye(len(o))[p] for o, p in zip(dev_feats["offset_mapping"], dev_feats["end_positions"], strict=True)]
+oracle = postprocess_qa_predictions(qa_dev, dev_feats, one_hot_start, one_hot_end)
+len(dev_feats["input_ids"]), squad_evaluate(squad_json(qa_dev), oracle)
+
+# %% [markdown]
+# ## Scoring: the official SQuAD definitions
+#
+# Both scores compare **normalised** strings: lowercase, remove ASCII punctuation, remove the
+# words *a/an/the*, collapse whitespace.
+#
+# * **EM** = 1 if the normalised prediction equals a normalised gold answer.
+# * **F1** over the *bags* of normalised tokens: $P = \frac{\text{overlap}}{|\text{pred}|}$,
+#   $R = \frac{\text{overlap}}{|\text{gold}|}$, $F_1 = \frac{2PR}{P+R}$.
+# * Each question takes the **max over its gold answers**; the corpus score is the mean × 100.
+#
+# `spanbert_lab.squad_metric` re-implements the official v1.1 and v2.0 scripts; its tests compare
+# it with an independent re-statement on thousands of random and hand-made cases.
+
+# %%
+from spanbert_lab.squad_metric import compute_f1, normalize_answer
+
+normalize_answer("The  Eiffel-Tower!"), round(compute_f1("the Eiffel Tower", "Eiffel Tower, Paris"), 3)
+
+# %% [markdown]
+# ### Exercise 3 — token-level F1
+#
+# Write `token_f1(gold, pred)` (SQuAD 1.1: 0 when there is no overlap).
+
+# %%
+import collections
+import re
+import string
+
+
+def token_f1(gold, pred):
+    ### BEGIN SOLUTION
+    def norm(s):
+        s = "".join(c for c in s.lower() if c not in string.punctuation)
+        s = re.sub(r"\b(a|an|the)\b", " ", s)
+        return s.split()
+
+    g, p = norm(gold), norm(pred)
+    overlap = sum((collections.Counter(g) & collections.Counter(p)).values())
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / len(p), overlap / len(g)
+    return 2 * precision * recall / (precision + recall)
+    ### END SOLUTION
+
+
+ex05.token_f1.check(token_f1)
+
+# %% [markdown]
+# ## Fine-tuning BERT and SpanBERT, live
+#
+# A plain torch loop (`spanbert_lab.finetune.train_loop`): AdamW, 10% linear warm-up then linear
+# decay, gradient clipping at 1.0, shuffling with an explicit `torch.Generator(seed)`; the new
+# head's initialisation and dropout are seeded too, so a run is a function of its seed. The
+# paper fine-tunes for 4 epochs with batch 32 and LR 2e-5 on 512-token windows; our tiny models
+# need a larger learning rate, and the course passages fit in 192 tokens. In the fast profile
+# each model trains on the whole training set for one epoch — about two minutes on two CPU cores.
+
+# %%
+QA_CONFIG = FinetuneConfig(
+    learning_rate=5e-4, epochs=1.0 if rt.profile == "fast" else 3.0, batch_size=32, max_length=192, seed=0
+)
+QA_CONFIG
+
+# %% tags=["nbval-ignore-output"]
+live = {}
+for name, path in paths.items():
+    live[name] = finetune("qa", path, config=QA_CONFIG, train=qa_train, eval=qa_dev)
+    print(f"{name}: {live[name].metrics}  ({live[name].seconds:.0f} s)")
+
+# %% [markdown]
+# Training on a CPU is not bit-for-bit identical across machines, so the checked summary below
+# rounds to whole points and states the comparison.
+
+# %%
+{name: {k: round(v) for k, v in r.metrics.items()} for name, r in live.items()}
+
+# %%
+live_gap = live["SpanBERT"].metrics["f1"] - live["BERT"].metrics["f1"]
+round(live_gap)
+
+# %% [markdown]
+# One seed is one draw. Fine-tuning noise (head initialisation, data order, dropout) moves small
+# models by a point or more, so a single-seed difference is not a result.
+#
+# ## Several seeds, from the command line
+#
+# `python -m spanbert_lab.finetune qa --model … --seeds 0 1 2 --results FILE` runs one fine-tuning
+# per seed and stores every run plus mean ± standard deviation, together with the exact command.
+# The course ships those results in `data/results/`:
+
+# %%
+import json
+
+results = {}
+for name, folder in CHECKPOINTS.items():
+    file = data_dir() / "results" / f"qa-v1.1-{folder}.json"
+    results[name] = json.loads(file.read_text()) if file.is_file() else None
+{name: r["command"] if r else "missing" for name, r in results.items()}
+
+# %%
+table = {
+    name: {
+        metric: f"{s['mean']:.1f} ± {s['std']:.1f}"
+        for metric, s in r["summary"].items()
+    } | {"seeds": len(r["runs"])}
+    for name, r in results.items()
+    if r
+}
+table
+
+# %%
+from spanbert_lab.plots.qa import plot_seed_comparison
+
+if all(results.values()):
+    plot_seed_comparison({name: [run["metrics"] for run in r["runs"]] for name, r in results.items()});
+
+# %% [markdown]
+# **The paper's numbers, for context** (SQuAD test, large models, 2.4M pretraining steps;
+# facts §4, Table 1):
+#
+# | model | SQuAD 1.1 EM | 1.1 F1 | SQuAD 2.0 EM | 2.0 F1 |
+# |---|---|---|---|---|
+# | Google BERT | 84.3 | 91.3 | 80.0 | 83.3 |
+# | Our BERT (their re-trained BERT) | 86.5 | 92.6 | 82.8 | 85.9 |
+# | Our BERT-1seq (no NSP) | 87.5 | 93.3 | 83.8 | 86.6 |
+# | SpanBERT | 88.8 | 94.6 | 85.7 | 88.7 |
+#
+# Read them carefully: most of the paper's gain over Google BERT comes from better tuning and
+# from dropping NSP; span masking + SBO add the last ≈ 1.3 EM on SQuAD 1.1. Our models are
+# ~10⁴ times smaller and pretrained for minutes on a synthetic corpus, so absolute scores are
+# not comparable — only the *direction* and *size* of the BERT → SpanBERT difference relative to
+# the seed spread is worth reading.
+
+# %%
+if all(results.values()):
+    gap = {
+        metric: round(results["SpanBERT"]["summary"][metric]["mean"] - results["BERT"]["summary"][metric]["mean"], 1)
+        for metric in ("exact_match", "f1")
+    }
+    spread = {
+        metric: round(max(r["summary"][metric]["std"] for r in results.values()), 1)
+        for metric in ("exact_match", "f1")
+    }
+else:
+    gap = spread = None
+gap, spread
+
+# %% [markdown]
+# ## Error analysis
+#
+# Where do the live models go wrong? Each non-exact answer is classified against its closest gold
+# answer: **too long** / **too short** (a boundary too far out or in — span errors), **overlap**
+# (shifted), **no overlap** (wrong place). Span-level pretraining should help most with boundaries
+# and with longer answers.
+
+# %%
+from spanbert_lab.plots.qa import plot_error_analysis
+from spanbert_lab.squad_metric import error_analysis
+
+gold_json = squad_json(qa_dev)
+analyses = {name: error_analysis(gold_json, r.predictions) for name, r in live.items()}
+plot_error_analysis(analyses);
+
+# %%
+{name: a["counts"] for name, a in analyses.items()}
+
+# %%
+{name: {b: round(v["f1"]) for b, v in a["by_length"].items()} for name, a in analyses.items()}
+
+# %% [markdown]
+# ## Ask your own questions
+#
+# The explorer runs the fine-tuned models: pick a dev question or type a passage and a question.
+# The answer is highlighted in the passage; the bars show the n-best list as probabilities
+# (a softmax over the n-best scores $s_i + e_j$). First the static view, for readers without a
+# kernel:
+
+# %%
+from spanbert_lab.widgets.qa import QAExplorer, qa_static_figure
+
+models = {name: r.trained_model for name, r in live.items()}
+qa_static_figure(models["SpanBERT"], tokenizer, qa_dev[3], max_length=192);
+
+# %% tags=["nbval-ignore-output"]
+explorer = QAExplorer(models, tokenizer, [qa_dev[i] for i in range(20)], max_length=192)
+explorer
+
+# %% [markdown]
+# ## SQuAD 2.0: when to say "no answer"
+#
+# In SQuAD 2.0 some questions have no answer in the passage. The model points start and end at
+# `[CLS]` for those; the **null score** is $s_{\text{CLS}} + e_{\text{CLS}}$ (minimum over
+# windows) and $\text{na} = \text{null} - \text{best span score}$. We answer `""` when
+# na > threshold. Two thresholds are reported, **each as what it is**:
+#
+# * a **fixed** threshold (0 here) — an honest number;
+# * the **best-on-dev** threshold (`best_f1`), tuned on the very set it is scored on — optimistic,
+#   and what the official code reports as `best_f1`.
+#
+# Our live models were fine-tuned on SQuAD 1.1 only, so they never learned to point at `[CLS]`;
+# scoring them on the 2.0 dev set shows what the thresholds do (and what they cannot do).
+
+# %%
+from spanbert_lab.finetune import evaluate
+
+qa_dev2 = load_qa("dev", version="2.0")
+v2_config = FinetuneConfig(max_length=192, version="2.0", null_threshold=0.0)
+v2 = evaluate("qa", models["SpanBERT"], tokenizer, qa_dev2, v2_config)
+keys = ("exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1", "best_f1_thresh")
+{k: round(v2["metrics"][k], 1) for k in keys}
+
+# %% [markdown]
+# At the fixed threshold the model (almost) never abstains, so the unanswerable half scores
+# about 0. The best-on-dev threshold abstains on the questions with the highest na score and
+# gains several points — on the very questions it was tuned on. The multi-seed results in
+# `data/results/qa-v2.0-*.json` come from models fine-tuned on SQuAD 2.0 itself.
+
+# %%
+v2_results = {}
+for name, folder in CHECKPOINTS.items():
+    file = data_dir() / "results" / f"qa-v2.0-{folder}.json"
+    if file.is_file():
+        summary = json.loads(file.read_text())["summary"]
+        v2_results[name] = {k: f"{summary[k]['mean']:.1f} ± {summary[k]['std']:.1f}" for k in ("exact", "f1", "best_f1")}
+v2_results
+
+# %% [markdown]
+# ## NER and classification, briefly
+#
+# The same encoders, with a token classifier (NER, scored by entity-level F1: an entity counts
+# only when its type and both boundaries are right) and a sequence classifier (accuracy and
+# macro-F1). A short live run per model (60 updates each), then the multi-seed results.
+
+# %%
+from spanbert_lab.data import load_classification, load_ner
+
+TASK_CONFIG = FinetuneConfig(learning_rate=5e-4, max_steps=60, batch_size=32, max_length=96)
+tasks = {
+    "ner": (load_ner("train"), load_ner("dev")),
+    "classify": (load_classification("train"), load_classification("dev")),
+}
+
+# %% tags=["nbval-ignore-output"]
+small = {}
+for task, (train_set, dev_set) in tasks.items():
+    for name, path in paths.items():
+        small[task, name] = finetune(task, path, config=TASK_CONFIG, train=train_set, eval=dev_set)
+        print(task, name, {k: round(v, 1) for k, v in small[task, name].metrics.items() if not k.startswith(("n_", "f1_"))})
+
+# %%
+{f"{task} {name}": round(r.metrics["f1" if task == "ner" else "accuracy"]) for (task, name), r in small.items()}
+
+# %%
+task_results = {}
+for task in ("ner", "classify"):
+    for name, folder in CHECKPOINTS.items():
+        file = data_dir() / "results" / f"{task}-{folder}.json"
+        if file.is_file():
+            summary = json.loads(file.read_text())["summary"]
+            metric = "f1" if task == "ner" else "accuracy"
+            task_results[f"{task} {name}"] = f"{summary[metric]['mean']:.1f} ± {summary[metric]['std']:.1f}"
+task_results
+
+# %% [markdown]
+# ## Summary
+#
+# * Fine-tuning keeps the encoder and adds a tiny new head; the SBO head is not used.
+# * QA preprocessing: question first, passage windows with a doc stride, character offsets;
+#   windows without the whole answer are labelled `[CLS]`.
+# * Decoding: n-best pairs, length limit, passage only, max-context rule, text cut by offsets.
+# * Scores: the official normalisation, EM, bag-of-tokens F1, max over gold answers.
+# * Compare models over several seeds and report mean ± spread; a best-on-dev threshold is
+#   optimistic by construction.
+#
+# ## Quiz
+
+# %%
+from spanbert_lab.exercises.quiz import quiz
+
+quiz(
+    "Fine-tuning quiz",
+    (
+        "A window holds the start of the answer but not its end. Its training labels are…",
+        [
+            ("the start token and the last token of the window", False, "That teaches the model a wrong end; the official code labels such windows [CLS]."),
+            ("(0, 0), the [CLS] token", True, "Windows without the whole answer point at [CLS], in SQuAD 1.1 too."),
+            ("the window is dropped", False, "It is kept: it teaches the model what a window without the answer looks like."),
+        ],
+    ),
+    (
+        "Why cut the answer text from the passage with character offsets instead of decoding tokens?",
+        [
+            ("Decoding WordPieces loses case, accents and original spacing", True, "Offsets give back the exact characters of the passage."),
+            ("It is faster", False, "Speed is not the point; faithfulness to the passage is."),
+        ],
+    ),
+    (
+        "The SpanBERT SBO head during fine-tuning…",
+        [
+            ("adds a second loss to QA fine-tuning", False, "The SBO only shapes pretraining; fine-tuning uses plain BERT heads."),
+            ("is dropped", True, "Only the encoder is kept; the task head is new."),
+        ],
+    ),
+    (
+        "The best_f1 of SQuAD 2.0 is…",
+        [
+            ("an unbiased estimate of test F1", False, "Its threshold is tuned on the set being scored, so it is optimistic."),
+            ("F1 at the threshold that is best on the same set", True, "Report it as that, next to a fixed-threshold score."),
+        ],
+    ),
+)
