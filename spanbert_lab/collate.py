@@ -95,15 +95,19 @@ class MaskingCollator:
             length = (length + m - 1) // m * m
         pad = max(self.info.pad_token_id, 0)
         # one tensor construction per key from padded Python lists (faster than row writes)
-        input_ids = torch.tensor([ids + [pad] * (length - len(ids)) for ids in ids_list])
+        input_ids = torch.tensor(
+            [ids + [pad] * (length - len(ids)) for ids in ids_list], dtype=torch.long
+        )
         attention_mask = torch.tensor(
-            [[1] * len(ids) + [0] * (length - len(ids)) for ids in ids_list]
+            [[1] * len(ids) + [0] * (length - len(ids)) for ids in ids_list], dtype=torch.long
         )
         types = [
             _as_list(r["token_type_ids"]) if r.get("token_type_ids") is not None else []
             for r in rows
         ]
-        token_type_ids = torch.tensor([t + [0] * (length - len(t)) for t in types])
+        token_type_ids = torch.tensor(
+            [t + [0] * (length - len(t)) for t in types], dtype=torch.long
+        )
         generators = []
         for row in rows:
             index = row.get("index")
@@ -131,10 +135,7 @@ class MaskingCollator:
         out = masked.to_dict()
         if not self.include_sbo:
             out = {k: v for k, v in out.items() if not k.startswith("sbo_")}
-        if (
-            all(row.get("next_sentence_label") is not None for row in rows)
-            and "next_sentence_label" in rows[0]
-        ):
+        if all(row.get("next_sentence_label") is not None for row in rows):
             out["next_sentence_label"] = torch.tensor(
                 [int(row["next_sentence_label"]) for row in rows], dtype=torch.long
             )

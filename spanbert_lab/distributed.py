@@ -38,6 +38,7 @@ from torch import nn
 __all__ = [
     "DistInfo",
     "all_gather_objects",
+    "all_heads_used",
     "all_reduce_sum",
     "barrier",
     "broadcast_object",
@@ -45,6 +46,7 @@ __all__ = [
     "init_from_env",
     "shard",
     "shard_loss",
+    "target_counts",
     "wrap_model",
 ]
 
@@ -141,11 +143,14 @@ def wrap_model(
     )
 
 
-def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
-    """Sum ``tensor`` over processes (a copy; the identity without a process group)."""
+def all_reduce_sum(tensor: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+    """Sum ``tensor`` over processes; a copy, on ``tensor``'s device (the identity without a
+    process group). ``device``: where the collective runs (NCCL needs CUDA tensors)."""
     out = tensor.clone()
     if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+        moved = out.to(device) if device is not None else out
+        dist.all_reduce(moved, op=dist.ReduceOp.SUM)
+        out = moved.to(tensor.device)
     return out
 
 
@@ -171,6 +176,27 @@ def barrier() -> None:
     """Wait for every process (no-op without a process group)."""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+
+
+def target_counts(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(4,) float64 on CPU: MLM targets, SBO targets, examples and real tokens of a batch."""
+    mlm = int((batch["labels"] != -100).sum()) if "labels" in batch else 0
+    sbo = int((batch["sbo_labels"] != -100).sum()) if "sbo_labels" in batch else 0
+    tokens = int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
+    return torch.tensor([mlm, sbo, batch["input_ids"].shape[0], tokens], dtype=torch.float64)
+
+
+def all_heads_used(model: nn.Module, example: dict[str, Any], collator: Any) -> bool:
+    """Whether every head of ``model`` gets a loss; if not, DDP must look for parameters that
+    receive no gradient (``find_unused_parameters``), e.g. the SBO head of a plain-MLM run."""
+    cfg = getattr(model, "config", None)
+    if cfg is None:
+        return False
+    sbo_used = float(getattr(cfg, "sbo_loss_weight", 1.0)) > 0 and bool(
+        getattr(collator, "include_sbo", True)
+    )
+    nsp_used = not getattr(cfg, "use_nsp", False) or "next_sentence_label" in example
+    return sbo_used and nsp_used
 
 
 def shard_loss(

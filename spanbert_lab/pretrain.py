@@ -247,26 +247,13 @@ def train(
             rngs = state["rng_states"]
             if len(rngs) == info.world_size:  # same layout: continue every stream exactly
                 restore_rng_state(rngs[info.rank])
-        ddp_model = D.wrap_model(
-            model, info, find_unused_parameters=not _all_heads_used(model, train_data, collator)
-        )
+        unused = not D.all_heads_used(model, train_data[0], collator)
+        ddp_model = D.wrap_model(model, info, find_unused_parameters=unused)
         loop = _Loop(model, ddp_model, optimizer, scheduler, config, info, collator, callback)
         history = loop.run(
             train_data, eval_data, eval_collator, history, step, epoch, batch_in_epoch, tokenizer
         )
     return history
-
-
-def _all_heads_used(model: nn.Module, data: Sequence[dict[str, Any]], collator: Any) -> bool:
-    """Whether every head gets a loss (else DDP must look for parameters without gradient)."""
-    cfg = getattr(model, "config", None)
-    if cfg is None:
-        return False
-    sbo_used = float(getattr(cfg, "sbo_loss_weight", 1.0)) > 0 and getattr(
-        collator, "include_sbo", True
-    )
-    nsp_used = not getattr(cfg, "use_nsp", False) or "next_sentence_label" in data[0]
-    return bool(sbo_used and nsp_used)
 
 
 class _Loop:
@@ -343,8 +330,8 @@ class _Loop:
     def _update(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
         info, cfg = self.info, self.config
         batch = {k: v.to(info.device) for k, v in batch.items()}
-        local = _target_counts(batch)  # (4,) float64: MLM targets, SBO targets, examples, tokens
-        counts = _sum_over_processes(local, info)
+        local = D.target_counts(batch)  # (4,) float64: MLM targets, SBO targets, examples, tokens
+        counts = D.all_reduce_sum(local, info.device)
         with self.autocast():
             out = self.ddp_model(**batch)
         means = [
@@ -371,10 +358,13 @@ class _Loop:
         # What one process would report for the global batch: Σ_r mean_r · n_r / N per term.
         if info.distributed:
             shares = torch.tensor(
-                [0.0 if m is None else float(m.detach()) * float(local[k]) for k, m in enumerate(means)],
+                [
+                    0.0 if m is None else float(m.detach()) * float(local[k])
+                    for k, m in enumerate(means)
+                ],
                 dtype=torch.float64,
             )
-            shares = _sum_over_processes(shares, info)
+            shares = D.all_reduce_sum(shares, info.device)
             values = [
                 None if m is None else float(shares[k] / max(float(counts[k]), 1.0))
                 for k, m in enumerate(means)
@@ -442,20 +432,6 @@ class _Loop:
     def _emit(self, record: dict[str, Any]) -> None:
         if self.callback is not None and self.info.is_main:
             self.callback(record)
-
-
-def _target_counts(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """(4,) float64 on CPU: MLM targets, SBO targets, examples and real tokens of a batch."""
-    mlm = int((batch["labels"] != -100).sum()) if "labels" in batch else 0
-    sbo = int((batch["sbo_labels"] != -100).sum()) if "sbo_labels" in batch else 0
-    tokens = int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
-    return torch.tensor([mlm, sbo, batch["input_ids"].shape[0], tokens], dtype=torch.float64)
-
-
-def _sum_over_processes(values: torch.Tensor, info: D.DistInfo) -> torch.Tensor:
-    if not info.distributed:
-        return values
-    return D.all_reduce_sum(values.to(info.device)).cpu()
 
 
 def _plain(value: Any) -> Any:

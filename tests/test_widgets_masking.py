@@ -51,3 +51,36 @@ def test_invalid_settings_reported(passage):
         mask_explorer_figure(tok, block.input_ids, scheme="entity")
     with pytest.raises(ValueError, match="geometric_p"):
         mask_explorer_figure(tok, block.input_ids, p=0.0)
+
+
+def test_plots_return_figures(passage):
+    import torch
+
+    from spanbert_lab.masking import mask_batch, sample_span_lengths
+    from spanbert_lab.plots.masking import (
+        plot_accuracy_by_context,
+        plot_masked_tokens,
+        plot_schemes_side_by_side,
+        plot_span_length_distributions,
+        token_view,
+    )
+
+    tok, block = passage
+    ids = torch.tensor(block.input_ids)
+    out = mask_batch(
+        ids[None], tokenizer=tok, config=None, generator=torch.Generator().manual_seed(0)
+    )
+    view = token_view(tok, ids, out.input_ids[0], out.labels[0], out.spans[0])
+    targets = [i for i, f in enumerate(view.fates) if f in ("[MASK]", "random", "kept")]
+    assert targets == (out.labels[0] != -100).nonzero().flatten().tolist()
+    assert view.fates[0] == view.fates[-1] == "special"
+    lengths = sample_span_lengths(500, generator=torch.Generator().manual_seed(0))
+    figures = [
+        plot_masked_tokens(view),
+        plot_schemes_side_by_side({"span": view, "again": view}),
+        plot_span_length_distributions(samples=lengths),
+        plot_accuracy_by_context({"a": 0.5, "b": 0.2}),
+    ]
+    assert [len(f.axes) for f in figures] == [1, 2, 1, 1]
+    for figure in figures:
+        plt.close(figure)

@@ -23,10 +23,13 @@ import time
 
 import torch
 from torch.testing import assert_close
+from transformers.utils import logging as hf_logging
 
 from spanbert_lab.runtime import setup_notebook
 
 rt = setup_notebook()
+hf_logging.set_verbosity_error()  # no load reports (BERT classes ignore the SBO head on purpose)
+hf_logging.disable_progress_bar()  # no "Loading weights" bars
 rt
 
 # %% [markdown]
@@ -159,11 +162,11 @@ scheduler = build_scheduler(optimizer, warmup_steps=40, total_steps=400)
 torch_lrs = []
 for _ in range(400):
     torch_lrs.append(optimizer.param_groups[0]["lr"])
+    optimizer.step()  # no gradients yet: changes nothing, but keeps PyTorch's order of calls
     scheduler.step()
 assert_close(torch.tensor(ours), torch.tensor(library))
 assert_close(torch.tensor(torch_lrs), torch.tensor(library))
-fig = plot_lr_schedule(peak_lr=1e-3, warmup_steps=40, total_steps=400);
-
+fig = plot_lr_schedule(peak_lr=1e-3, warmup_steps=40, total_steps=400)
 # %% [markdown]
 # ## A live run: a tiny SpanBERT in about a minute
 #
@@ -204,7 +207,7 @@ first, last = sum(history.losses[:5]) / 5, sum(history.losses[-5:]) / 5
 # %%
 from spanbert_lab.plots.pretraining import plot_history
 
-fig = plot_history(history, smooth=5);
+fig = plot_history(history, smooth=5)
 
 # %% [markdown]
 # Two things to notice. The SBO loss starts at the same value as the MLM loss (both predict one
@@ -263,7 +266,9 @@ print(cards["spanbert-tiny"]["command"])
     name: {
         "steps": c["steps"],
         "dev MLM acc": round(c["dev"]["mlm_accuracy"], 3),
-        "dev SBO acc": None if c["dev"]["sbo_accuracy"] is None else round(c["dev"]["sbo_accuracy"], 3),
+        "dev SBO acc": None
+        if c["dev"]["sbo_accuracy"] is None
+        else round(c["dev"]["sbo_accuracy"], 3),
         "dev masking": c["scheme"],
     }
     for name, c in cards.items()
@@ -299,11 +304,9 @@ curves = {
     "SpanBERT MLM": acc["spanbert-tiny"]["mlm"],
     "SpanBERT SBO": acc["spanbert-tiny"]["sbo"],
 }
-fig = plot_span_accuracy(curves, by="position", title="dev accuracy by position in the span");
-
+fig = plot_span_accuracy(curves, by="position", title="dev accuracy by position in the span")
 # %%
-fig = plot_span_accuracy(curves, by="length", title="dev accuracy by span length");
-
+fig = plot_span_accuracy(curves, by="length", title="dev accuracy by span length")
 # %%
 {name: [round(x, 2) for x in c.by_position[:4].tolist()] for name, c in curves.items()}
 
@@ -325,7 +328,9 @@ for doc in load_corpus("dev").select(range(60)):
                 items.append((sentence, e["start"], e["end"]))
 fills = {name: fill_spans(m, tokenizer, items) for name, m in models.items()}
 multi = [i for i, f in enumerate(fills["bert-tiny"]) if len(f.original) >= 2]
-exact = {name: round(sum(f[i].mlm_exact for i in multi) / len(multi), 3) for name, f in fills.items()}
+exact = {
+    name: round(sum(f[i].mlm_exact for i in multi) / len(multi), 3) for name, f in fills.items()
+}
 len(multi), exact
 
 # %%
@@ -349,10 +354,11 @@ from spanbert_lab.plots.attention import attention_grid
 from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps
 
 sentences = [items[i][0] for i in multi[:5]]
-explorer = AttentionExplorer.from_pretrained(data_dir() / "checkpoints" / "spanbert-tiny", sentences)
+explorer = AttentionExplorer.from_pretrained(
+    data_dir() / "checkpoints" / "spanbert-tiny", sentences
+)
 tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
-fig = attention_grid(maps, tokens);
-
+fig = attention_grid(maps, tokens)
 # %% tags=["nbval-ignore-output"]
 explorer
 
@@ -400,8 +406,7 @@ costs = {
 costs
 
 # %%
-fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our_flops]);
-
+fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our_flops])
 # %% [markdown]
 # The paper's model used about 480 GPU-days at roughly 15 TFLOP/s per V100 — about an eighth of the
 # V100's fp16 tensor-core peak, a typical utilisation for 2019 mixed-precision training. Our

@@ -89,7 +89,7 @@ def plot_masked_tokens(view: TokenView, *, width: int = 16, title: str = "") -> 
     rows = (len(view.tokens) + width - 1) // width
     fig, ax = plt.subplots(figsize=(width * 0.62, 0.42 * rows + 0.8))
     draw_tokens(ax, view, width=width, title=title)
-    _legend(fig)
+    add_fate_legend(fig)
     return fig
 
 
@@ -99,7 +99,7 @@ def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16
     fig, axes = plt.subplots(
         len(views),
         1,
-        figsize=(width * 0.62, 0.36 * sum(heights) + 0.4),
+        figsize=(width * 0.62, 0.4 * sum(heights) + 0.4),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
@@ -108,11 +108,12 @@ def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16
         draw_tokens(
             ax, view, width=width, title=f"{name}: {n_targets} targets in {len(view.spans)} spans"
         )
-    _legend(fig)
+    add_fate_legend(fig)
     return fig
 
 
-def _legend(fig: Figure) -> None:
+def add_fate_legend(fig: Figure) -> None:
+    """The colour legend of token fates, centred under the figure."""
     handles = [plt.Rectangle((0, 0), 1, 1, fc=c, ec="#999999") for c in FATE_COLOURS.values()]
     fig.legend(handles, list(FATE_COLOURS), loc="lower center", ncol=4, fontsize=8, frameon=False)
 
@@ -133,27 +134,32 @@ def plot_span_length_distributions(
     if samples is not None:
         counts = torch.bincount(samples - cfg.min_span_words, minlength=len(lengths)).double()
         ax.bar(
-            lengths - w,
-            counts / counts.sum(),
+            (lengths - w).tolist(),
+            (counts / counts.sum()).tolist(),
             w,
             color="#9ecae1",
             label=f"sampled ({samples.numel():,} draws)",
         )
     ax.bar(
-        lengths,
-        truncated,
+        lengths.tolist(),
+        truncated.tolist(),
         w,
         color="#3182bd",
         label=f"truncated + renormalised (mean {float((truncated * lengths).sum()):.2f})",
     )
     ax.plot(
-        lengths + w,
-        clipped,
+        (lengths + w).tolist(),
+        clipped.tolist(),
         "v",
         color="#e6550d",
         label=f"clipped min(L, {cfg.max_span_words}) (mean {float((clipped * lengths).sum()):.2f})",
     )
-    ax.plot(lengths, geometric, "k:", label=f"Geo({cfg.geometric_p:g}) before truncation")
+    ax.plot(
+        lengths.tolist(),
+        geometric.tolist(),
+        "k:",
+        label=f"Geo({cfg.geometric_p:g}) before truncation",
+    )
     ax.set(
         xlabel="span length (words)",
         ylabel="probability",

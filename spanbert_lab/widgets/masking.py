@@ -17,7 +17,7 @@ import torch
 from matplotlib.figure import Figure
 
 from spanbert_lab.masking import SCHEMES, MaskingConfig, mask_batch, mask_example
-from spanbert_lab.plots.masking import _legend, draw_tokens, token_view
+from spanbert_lab.plots.masking import add_fate_legend, draw_tokens, token_view
 from spanbert_lab.widgets.base import Explorer
 
 _ANNOTATION_KEY = {"entity": "entities", "noun_phrase": "noun_phrases"}
@@ -98,7 +98,7 @@ def mask_explorer_figure(
         ylabel="spans",
         title=f"{n_masks} masks: mean {mean_len:.2f}",
     )
-    _legend(fig)
+    add_fate_legend(fig)
     fig.subplots_adjust(
         left=0.01, right=0.98, bottom=0.3, top=0.85, wspace=0.12
     )  # no tight_layout: too slow
