@@ -41,9 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
     server = subprocess.Popen(
-        [str(jupyter), "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True", "--notebook-dir", str(ROOT / "notebooks")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(jupyter),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.expose_app_in_browser=True",
+            "--notebook-dir",
+            str(ROOT / "notebooks"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -57,23 +68,35 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("JupyterLab did not start")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
-                executable_path=shutil.which("chromium"), headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+                executable_path=shutil.which("chromium"),
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/{args.notebook}?token={token}")
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
+            )
             page.keyboard.press("Escape")
             page.locator(".jp-Notebook").click()
             page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
             time.sleep(3)  # let the kernel connect
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             time.sleep(5)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=args.timeout * 1000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=args.timeout * 1000
+            )
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.screenshot.with_suffix(".run.png")), full_page=False)
-            slider = page.locator(".widget-slider .noUi-handle, .widget-slider input[type=range]").first
+            slider = page.locator(
+                ".widget-slider .noUi-handle, .widget-slider input[type=range]"
+            ).first
             try:
                 slider.wait_for(timeout=30_000)
             except Exception:
@@ -88,9 +111,13 @@ def main(argv: list[str] | None = None) -> int:
             after = readout.inner_text()
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.screenshot), full_page=False)
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            ).count()
             browser.close()
-        print(f"slider readout {before!r} -> {after!r}; stderr outputs: {errors}; screenshot: {args.screenshot}")
+        print(
+            f"slider readout {before!r} -> {after!r}; stderr outputs: {errors}; screenshot: {args.screenshot}"
+        )
         return 0 if before != after else 1
     finally:
         server.terminate()

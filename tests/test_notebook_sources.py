@@ -61,8 +61,10 @@ def test_stored_executed_in_order_without_errors_or_machine_paths(source):
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_notebook_follows_the_course_shape(source):
     text = source.read_text(encoding="utf-8")
-    assert (
-        "setup_notebook()" in text.split("# %% [markdown]")[2] if text.count("# %%") > 2 else True
+    cells = build_notebooks.parse_source(text)
+    first_code = next(c for c in cells if c.cell_type == "code")
+    assert "setup_notebook(" in first_code.source, (
+        f"{source.stem}: the first code cell must call setup_notebook()"
     )
     for part in ("Goals", "## Summary", "quiz("):
         assert part in text, f"{source.stem} lacks its {part!r} section"

@@ -4,7 +4,7 @@
 # Notebook 02 hid whole **spans** of text instead of single tokens. SpanBERT adds a second
 # training signal on top of masked-language modelling: the **span boundary objective** (SBO).
 # In this notebook you build the SBO head yourself, check it against the course library, write
-# the combined loss, train a small SpanBERT for about a minute, and look inside its predictions.
+# the combined loss, train a small SpanBERT in under a minute, and look inside its predictions.
 #
 # **Goals**
 #
@@ -260,14 +260,12 @@ tuple(out.mlm_logits.shape), tuple(out.sbo_logits.shape)
 
 # %% [markdown]
 # At initialisation the model knows nothing, so each prediction is close to uniform over the
-# $V$ tokens and each loss should be close to $\ln V$:
+# $V$ tokens and each loss should be close to $\ln V$ (within 0.5 here: with only 7 targets, and
+# the 80/10/10 rule leaving some of them visible, the average is noisy):
 
 # %%
-(
-    round(math.log(len(tokenizer)), 2),
-    abs(out.mlm_loss.item() - math.log(len(tokenizer))) < 0.1,
-    abs(out.sbo_loss.item() - math.log(len(tokenizer))) < 0.1,
-)
+ln_v = math.log(len(tokenizer))
+round(ln_v, 2), abs(out.mlm_loss.item() - ln_v) < 0.5, abs(out.sbo_loss.item() - ln_v) < 0.5
 
 # %% [markdown]
 # ## Gather first: logits only where there is a target
@@ -301,7 +299,7 @@ layer_flops = 2 * B * T * (4 * h * h + 2 * h * config.intermediate_size) + 4 * B
 # %% tags=["nbval-ignore-output"]
 x = torch.randn(B, T, h)
 labels = torch.full((B, T), -100)
-labels[:, 1:20] = 5
+labels[:, 1:20] = 5  # 19 of 128 positions are targets, about 15%
 with torch.no_grad():
     start_time = time.perf_counter()
     for _ in range(3):
@@ -314,73 +312,71 @@ with torch.no_grad():
 f"every position {every * 1e3:.0f} ms, targets only {gathered * 1e3:.0f} ms"
 
 # %% [markdown]
-# ## Training a small SpanBERT in the notebook
+# ## Training a small SpanBERT: a language where the boundaries say it all
 #
-# Time to see the SBO learn something. We pack sentences of the course corpus into blocks of at
-# most 64 tokens (whole sentences of one document, `[CLS] … [SEP]`), mask them with the course
-# collator (span masking, new masks every epoch), and train the "tiny" model for 250 steps
-# of 32 blocks with AdamW. **On a 2-core CPU this takes about a minute**, and both losses fall
-# from $\ln V \approx 8.7$ to about 4.
+# Synthetic first: a toy language where success is easy to judge. Each "sentence" counts upwards
+# from a random number with a random step of 1, 2 or 3: `n12 n14 n16 n18 …`. Inside a masked span
+# every token is fixed by the two boundaries and the position — with left boundary $a$, right
+# boundary $b$ and $L$ hidden tokens, the step is $(b - a)/(L + 1)$ and token $i$ is
+# $a + \text{step}\cdot(i - s + 1)$. So the SBO head *can* be perfect, but only if the boundary
+# vectors tell it which numbers they are, and it combines them with the position.
+#
+# The vocabulary is the 5 special tokens plus `n0 … n99`; the tokenizer is a real cased WordPiece
+# tokenizer over it, and spans are masked by the course's masking library (span masking, 80/10/10).
 
 # %%
-from spanbert_lab.collate import MaskingCollator
-from spanbert_lab.data import load_corpus
+from spanbert_lab.data.tokenizer import make_tokenizer
+
+specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+toy_tokenizer = make_tokenizer(
+    {token: i for i, token in enumerate(specials + [f"n{k}" for k in range(100)])}
+)
 
 
-def pack_blocks(documents, tokenizer, max_length=64):
-    """[CLS] + as many whole consecutive sentences of one document as fit + [SEP]."""
-    blocks = []
-    for document in documents:
-        current = []
-        for text in document["sentences"]:
-            piece = tokenizer(text, add_special_tokens=False)["input_ids"]
-            if len(piece) > max_length - 2:
-                continue  # a sentence longer than a block is dropped
-            if current and len(current) + len(piece) > max_length - 2:
-                blocks.append([tokenizer.cls_token_id, *current, tokenizer.sep_token_id])
-                current = []
-            current += piece
-        if current:
-            blocks.append([tokenizer.cls_token_id, *current, tokenizer.sep_token_id])
-    return blocks
+def counting_sentences(generator, batch=32, length=20):
+    """(B, length + 2) ids: [CLS] start, start + step, … [SEP] with step in {1, 2, 3}."""
+    first = torch.randint(0, 40, (batch, 1), generator=generator)
+    step = torch.randint(1, 4, (batch, 1), generator=generator)
+    numbers = first + step * torch.arange(length)  # (B, length), at most 39 + 3·19 = 96
+    cls = torch.full((batch, 1), toy_tokenizer.cls_token_id)
+    sep = torch.full((batch, 1), toy_tokenizer.sep_token_id)
+    return torch.cat([cls, numbers + len(specials), sep], dim=1)
 
 
-train_blocks = pack_blocks(load_corpus("train").select(range(1500)), tokenizer)
-dev_documents = load_corpus("dev").select(range(100))
-dev_blocks = pack_blocks(dev_documents, tokenizer)
-len(train_blocks) > 5000, len(dev_blocks) > 200, max(map(len, train_blocks)) <= 64
+example = counting_sentences(torch.Generator().manual_seed(0), batch=1, length=8)
+" ".join(toy_tokenizer.convert_ids_to_tokens(example[0]))
+
+# %% [markdown]
+# A small model ($h = 64$, 2 layers, a 32-d position embedding, up to 10 SBO targets per span),
+# 250 steps of 32 sentences with AdamW. **On a 2-core CPU this takes well under a minute**; both
+# losses fall from $\ln 105 \approx 4.7$ to below 2.5, SBO's fastest.
 
 # %% tags=["nbval-ignore-output"]
 from spanbert_lab.plots.sbo import plot_sbo_losses
 
-config = SpanBertConfig.preset(
-    "tiny",
-    vocab_size=len(tokenizer),
-    pad_token_id=tokenizer.pad_token_id,
-    max_position_embeddings=64,
+toy_config = SpanBertConfig(
+    vocab_size=len(toy_tokenizer),
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=128,
+    max_position_embeddings=32,
+    sbo_position_embedding_size=32,
+    sbo_max_targets=10,
 )
 torch.manual_seed(0)
-small = SpanBertForPreTraining(config).train()
-collator = MaskingCollator(tokenizer, seed=0)
-steps, batch_size = 250, 32
-optimizer = torch.optim.AdamW(small.parameters(), lr=2e-3, weight_decay=0.01)
-schedule = torch.optim.lr_scheduler.LambdaLR(
-    optimizer, lambda step: min(1.0, (step + 1) / 25) * (1 - step / steps)
-)  # linear warm-up over 10% of the steps, then linear decay (as the paper)
+small = SpanBertForPreTraining(toy_config).train()
+optimizer = torch.optim.AdamW(small.parameters(), lr=3e-3)
+generator = torch.Generator().manual_seed(0)
 history = {"mlm_loss": [], "sbo_loss": []}
+steps = 250
 start_time = time.perf_counter()
 for step in range(steps):
-    first = (step * batch_size) % (len(train_blocks) - batch_size)
-    collator.set_epoch(step * batch_size // (len(train_blocks) - batch_size))
-    batch = collator(
-        [{"input_ids": train_blocks[j], "index": j} for j in range(first, first + batch_size)]
-    )
-    out = small(**batch)
+    batch = mask_batch(counting_sentences(generator), tokenizer=toy_tokenizer, generator=generator)
+    out = small(**batch.to_dict())
     optimizer.zero_grad()
     out.loss.backward()
-    torch.nn.utils.clip_grad_norm_(small.parameters(), 1.0)
     optimizer.step()
-    schedule.step()
     history["mlm_loss"].append(out.mlm_loss.item())
     history["sbo_loss"].append(out.sbo_loss.item())
     if step % 50 == 0 or step == steps - 1:
@@ -392,58 +388,49 @@ print(f"{steps} steps in {time.perf_counter() - start_time:.0f} s")
 fig = plot_sbo_losses(history, smooth=20)
 
 # %% [markdown]
-# The two curves after training (the exact values vary a little from machine to machine, so the
-# check below is coarse): both losses fell by more than half, and SBO — which sees only two
-# boundary vectors and a position — ends above MLM, which sees the token's own vector.
+# Exact values vary a little from machine to machine, so the check is coarse: both losses fell
+# by more than 40%.
 
 # %%
 mlm_end = sum(history["mlm_loss"][-20:]) / 20
 sbo_end = sum(history["sbo_loss"][-20:]) / 20
-mlm_end < 0.5 * history["mlm_loss"][0], sbo_end < 0.5 * history["sbo_loss"][0], sbo_end > mlm_end
+mlm_end < 0.6 * history["mlm_loss"][0], sbo_end < 0.6 * history["sbo_loss"][0]
 
 # %% [markdown]
-# How good is that? On held-out dev blocks, compare top-1 accuracy of both heads with the best
-# a model could do *without* any context: always answering the most frequent training token.
+# Top-1 accuracy on 256 fresh sentences, for both heads, against guessing (1 in 100 numbers):
 
 # %% tags=["nbval-ignore-output"]
-from collections import Counter
-
-dev_collator = MaskingCollator(tokenizer, seed=1)
-counts = Counter(token for block in train_blocks for token in block[1:-1])
-most_frequent = counts.most_common(1)[0][0]
-hits = {"mlm": 0, "sbo": 0, "most frequent token": 0}
-totals = {"mlm": 0, "sbo": 0, "most frequent token": 0}
 with torch.no_grad():
-    for first in range(0, len(dev_blocks) - 32, 32):
-        batch = dev_collator(
-            [{"input_ids": dev_blocks[j], "index": j} for j in range(first, first + 32)]
-        )
-        out = small(**batch)
-        mlm_targets = batch["labels"][batch["labels"] != -100]
-        sbo_targets_ = batch["sbo_labels"][batch["sbo_labels"] != -100]
-        hits["mlm"] += int((out.mlm_logits.argmax(-1) == mlm_targets).sum())
-        hits["sbo"] += int((out.sbo_logits.argmax(-1) == sbo_targets_).sum())
-        hits["most frequent token"] += int((mlm_targets == most_frequent).sum())
-        totals["mlm"] += len(mlm_targets)
-        totals["sbo"] += len(sbo_targets_)
-        totals["most frequent token"] += len(mlm_targets)
-accuracy = {name: hits[name] / totals[name] for name in hits}
-{name: round(value, 3) for name, value in accuracy.items()}
+    held_out = mask_batch(
+        counting_sentences(torch.Generator().manual_seed(1), batch=256),
+        tokenizer=toy_tokenizer,
+        generator=torch.Generator().manual_seed(2),
+    ).to_dict()
+    out = small(**held_out)
+mlm_labels = held_out["labels"][held_out["labels"] != -100]
+sbo_labels = held_out["sbo_labels"][held_out["sbo_labels"] != -100]
+accuracy = {
+    "mlm": (out.mlm_logits.argmax(-1) == mlm_labels).float().mean().item(),
+    "sbo": (out.sbo_logits.argmax(-1) == sbo_labels).float().mean().item(),
+}
+{name: round(value, 2) for name, value in accuracy.items()}
 
 # %%
-accuracy["sbo"] > 1.5 * accuracy["most frequent token"], accuracy["mlm"] > accuracy["sbo"]
+accuracy["sbo"] > 0.3, accuracy["mlm"] > 0.1
 
 # %% [markdown]
-# After one minute the boundaries already carry real information about the span (far above the
-# frequency baseline), though less than the token's own vector does.
+# In our run SBO reached about 0.6 and MLM about 0.3 after 250 steps: in this language two
+# boundary vectors and a position are an easier route to the answer than a masked token's own
+# vector, which must first gather its neighbours through attention. On real text the order is
+# reversed (notebook 04): there the boundaries carry only part of what is inside a span.
 #
 # ## The SBO explorer
 #
-# Pick a sentence and a span: the explorer masks it, runs the model, and shows — for each position
-# inside the span — the SBO head's top guesses made from the two boundary tokens (blue) and the
-# relative position alone, with the true token in green. Each panel's title also gives the
+# Pick a sentence and a span: the explorer masks the span, runs the model, and shows — for each
+# position inside it — the SBO head's top guesses made from the two boundary tokens (blue) and
+# the relative position alone; the true token is green. Each panel's title also gives the
 # probability of the true token under the MLM head, for comparison. It takes any
-# `SpanBertForPreTraining`, or a checkpoint directory:
+# `SpanBertForPreTraining` with its tokenizer, or a checkpoint directory:
 # `SboExplorer.from_pretrained("path/to/checkpoint", sentences)`.
 #
 # A static view first, for readers without a running kernel:
@@ -451,43 +438,54 @@ accuracy["sbo"] > 1.5 * accuracy["most frequent token"], accuracy["mlm"] > accur
 # %%
 from spanbert_lab.widgets.sbo import SboExplorer, sbo_explorer_figure, sbo_predictions
 
-sentences = [s for document in dev_documents.select(range(4)) for s in document["sentences"][:2]]
-fig = sbo_explorer_figure(small, tokenizer, sentences[0], 3, 6)
+toy_sentences = [
+    " ".join(toy_tokenizer.convert_ids_to_tokens(row[1:-1]))
+    for row in counting_sentences(torch.Generator().manual_seed(5), batch=4, length=12)
+]
+fig = sbo_explorer_figure(small, toy_tokenizer, toy_sentences[0], 4, 7)
 
 # %% [markdown]
 # And the interactive explorer (*save PNG* writes the current view to `sbo.png`):
 
 # %% tags=["nbval-ignore-output"]
-explorer = SboExplorer(small, tokenizer, sentences)
+explorer = SboExplorer(small, toy_tokenizer, toy_sentences)
 explorer
 
 # %% [markdown]
 # Its text summary lists, per relative position, the target, both heads' probability of it, and
 # the SBO guesses. The probabilities depend on the training run, so the cell after it checks only
-# what the tokenizer fixes: the span and its boundaries.
+# what the data fixes: the span and its boundaries.
 
 # %% tags=["nbval-ignore-output"]
 print(explorer.summary())
 
 # %%
-view = sbo_predictions(small, tokenizer, sentences[0], 3, 6)
+view = sbo_predictions(small, toy_tokenizer, toy_sentences[0], 4, 7)
 view.boundaries, view.targets
 
 # %% [markdown]
 # ### The course's pretrained SpanBERT
 #
-# The course ships a tiny SpanBERT pretrained much longer (notebook 04 trains it:
-# `data/checkpoints/spanbert-tiny`). When it is present the cell below opens the explorer on it —
-# compare its guesses with the one-minute model's.
+# The course ships a tiny SpanBERT pretrained on the course corpus
+# (`data/checkpoints/spanbert-tiny`, made by the pretraining notebook). When it is present, the
+# cell below opens the same explorer on it with real sentences: try spans inside names and dates.
 
 # %% tags=["nbval-ignore-output"]
+from transformers.utils import logging as hf_logging
+
+from spanbert_lab.data import load_corpus
 from spanbert_lab.runtime import data_dir
 
+hf_logging.set_verbosity_error()  # load reports are read from `output_loading_info` below
+hf_logging.disable_progress_bar()
 checkpoint = data_dir() / "checkpoints" / "spanbert-tiny"
 if (checkpoint / "config.json").is_file():
+    sentences = [
+        s for document in load_corpus("dev").select(range(4)) for s in document["sentences"][:2]
+    ]
     shipped = SboExplorer.from_pretrained(checkpoint, sentences)
 else:
-    shipped = f"no checkpoint at {checkpoint} yet: notebook 04 (or `make data`) creates it"
+    shipped = f"no checkpoint at {checkpoint} yet: the pretraining notebook creates it"
 shipped
 
 # %% [markdown]
@@ -501,9 +499,7 @@ shipped
 import tempfile
 
 from transformers import BertForQuestionAnswering
-from transformers.utils import logging as hf_logging
 
-hf_logging.set_verbosity_error()  # the load report is read from `info` instead
 with tempfile.TemporaryDirectory() as folder:
     small.save_pretrained(folder)
     qa_model, info = BertForQuestionAnswering.from_pretrained(folder, output_loading_info=True)
@@ -528,8 +524,8 @@ sorted(info["missing_keys"]), sorted({key.split(".")[1] for key in info["unexpec
 #   explicit zero for a batch without SBO targets.
 # * Scoring only the target rows against the vocabulary is the paper's definition and, at the
 #   course's size, more than doubles training speed over `BertForMaskedLM`.
-# * After a minute of training the boundaries already predict the span's tokens far better than
-#   word frequency — but less well than each token's own vector.
+# * On a toy language where a span is fixed by its boundaries, a small model learns the SBO in
+#   under a minute; the explorer shows its per-position guesses, and opens any checkpoint.
 # * At fine-tuning, the SBO head is simply dropped.
 #
 # Next, notebook 04 pretrains BERT and SpanBERT side by side.
