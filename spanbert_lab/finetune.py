@@ -222,9 +222,10 @@ def train_loop(
     warmup = min(round(config.warmup_ratio * total), total - 1)
     optimizer = build_optimizer(model, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = build_scheduler(optimizer, warmup_steps=warmup, total_steps=total)
+    cuda = [device] if device.type == "cuda" else []  # dropout draws there on a GPU
     generator = torch.Generator().manual_seed(config.seed)
     history: list[dict[str, float]] = []
-    with torch.random.fork_rng(devices=[]), tqdm(total=total, disable=not progress,
+    with torch.random.fork_rng(devices=cuda), tqdm(total=total, disable=not progress,
                                                    desc="fine-tuning") as bar:  # fmt: skip
         torch.manual_seed(config.seed)
         while len(history) < total:

@@ -239,12 +239,13 @@ def test_forward_loss_matches_independent_computation():
 
 
 def test_gradcheck_heads_and_losses_in_float64():
-    model = tiny_model().double()
+    h = 8  # gradcheck perturbs every input entry: keep the hidden size small
+    model = tiny_model(hidden_size=h, num_attention_heads=2, intermediate_size=10).double()
     randomize_(model.cls)
     model.train(False)
     batch = make_batch()
     g = torch.Generator().manual_seed(3)
-    hidden = torch.randn(B, T, H, generator=g, dtype=DT, requires_grad=True)
+    hidden = torch.randn(B, T, h, generator=g, dtype=DT, requires_grad=True)
 
     def loss_from_hidden(hidden):
         gathered = gather_sbo_targets(
@@ -264,8 +265,8 @@ def test_gradcheck_heads_and_losses_in_float64():
 
     assert torch.autograd.gradcheck(loss_from_hidden, (hidden,), eps=1e-6, atol=1e-5)
     head = model.cls.span_boundary
-    left = torch.randn(4, H, generator=g, dtype=DT, requires_grad=True)
-    right = torch.randn(4, H, generator=g, dtype=DT, requires_grad=True)
+    left = torch.randn(4, h, generator=g, dtype=DT, requires_grad=True)
+    right = torch.randn(4, h, generator=g, dtype=DT, requires_grad=True)
     positions = torch.tensor([0, 2, 4, 1])
     assert torch.autograd.gradcheck(
         lambda a, b: head(a, b, positions), (left, right), eps=1e-6, atol=1e-5

@@ -135,3 +135,12 @@ def test_module_entry_point_reports_errors():
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "--objective" in done.stderr, done.stderr
+
+
+def test_linguistic_masking_with_nsp_trains_the_nsp_head(tmp_path: Path):
+    out = tmp_path / "run"
+    assert cli("--objective", "entity+nsp", "--max-steps", "2", "--warmup-steps", "0",
+               "--output-dir", str(out), *SMALL) == 0  # fmt: skip
+    metrics = json.loads((out / "final" / "metrics.json").read_text())
+    assert metrics["nsp"] and metrics["dev"]["nsp_targets"] == 16
+    assert metrics["dev"]["sbo_accuracy"] is None and metrics["dev"]["nsp_accuracy"] is not None

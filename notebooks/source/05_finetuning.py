@@ -151,7 +151,7 @@ rows
 # %%
 from spanbert_lab.plots.qa import plot_qa_windows
 
-plot_qa_windows(feats, ex["id"]);
+fig = plot_qa_windows(feats, ex["id"])
 
 # %% [markdown]
 # The first window in detail: the tokens, their offsets (`None` for the question and the special
@@ -380,7 +380,7 @@ table
 from spanbert_lab.plots.qa import plot_seed_comparison
 
 if all(results.values()):
-    plot_seed_comparison({name: [run["metrics"] for run in r["runs"]] for name, r in results.items()});
+    fig = plot_seed_comparison({name: [run["metrics"] for run in r["runs"]] for name, r in results.items()})
 
 # %% [markdown]
 # **The paper's numbers, for context** (SQuAD test, large models, 2.4M pretraining steps;
@@ -427,7 +427,7 @@ from spanbert_lab.squad_metric import error_analysis
 
 gold_json = squad_json(qa_dev)
 analyses = {name: error_analysis(gold_json, r.predictions) for name, r in live.items()}
-plot_error_analysis(analyses);
+fig = plot_error_analysis(analyses)
 
 # %% tags=["nbval-ignore-output"]
 {name: a["counts"] for name, a in analyses.items()}
@@ -451,7 +451,7 @@ plot_error_analysis(analyses);
 from spanbert_lab.widgets.qa import QAExplorer, qa_static_figure
 
 models = {name: r.trained_model for name, r in live.items()}
-qa_static_figure(models["SpanBERT"], tokenizer, qa_dev[3], max_length=192);
+fig = qa_static_figure(models["SpanBERT"], tokenizer, qa_dev[3], max_length=192)
 
 # %% tags=["nbval-ignore-output"]
 explorer = QAExplorer(models, tokenizer, [qa_dev[i] for i in range(20)], max_length=192)
