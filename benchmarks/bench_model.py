@@ -13,7 +13,9 @@ times are bursty, so the ratios use the *fastest* step of each setting (the leas
 estimate, as ``timeit`` does); the medians are printed beside them.
 Prints tokens/s and the ratios against the reference.
 
-Usage: ``python benchmarks/bench_model.py [--preset tiny] [--batch-size 32] [--seq-len 128]``.
+Usage: ``python benchmarks/bench_model.py [--preset tiny] [--batch-size 32] [--seq-len 128]
+[--threads 2]``. On a busy shared machine two torch threads per process oversubscribe the cores
+and step times swing by 5×; ``--threads 1`` gives stable numbers (best and median agree).
 """
 
 from __future__ import annotations

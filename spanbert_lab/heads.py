@@ -30,7 +30,16 @@ import torch
 from torch import nn
 from transformers.activations import ACT2FN
 
-__all__ = ["DenseActLayerNorm", "MaskedLMHead", "SpanBoundaryHead"]
+__all__ = ["DenseActLayerNorm", "MaskedLMHead", "SpanBoundaryHead", "resize_bias_"]
+
+
+def resize_bias_(head: nn.Module, vocab_size: int) -> None:
+    """Give ``head.bias`` ``vocab_size`` entries: keep the old ones, new ones start at 0."""
+    old = head.bias
+    new = torch.zeros(vocab_size, dtype=old.dtype, device=old.device)
+    keep = min(vocab_size, old.numel())
+    new[:keep] = old.detach()[:keep]
+    head.bias = nn.Parameter(new)
 
 
 class DenseActLayerNorm(nn.Module):

@@ -46,7 +46,7 @@ from transformers import initialization as init
 from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from transformers.utils import ModelOutput
 
-from spanbert_lab.heads import MaskedLMHead, SpanBoundaryHead
+from spanbert_lab.heads import MaskedLMHead, SpanBoundaryHead, resize_bias_
 from spanbert_lab.losses import gather_mlm_targets, gather_sbo_targets, mean_cross_entropy
 
 __all__ = ["PRESETS", "SpanBertConfig", "SpanBertForPreTraining", "SpanBertForPreTrainingOutput"]
@@ -243,6 +243,13 @@ class SpanBertForPreTraining(BertPreTrainedModel):
 
     def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
         self.cls.predictions.decoder = new_embeddings
+
+    def resize_token_embeddings(self, *args: Any, **kwargs: Any) -> nn.Embedding:
+        """As ``PreTrainedModel.resize_token_embeddings``, and resize both heads' own biases."""
+        embeddings = super().resize_token_embeddings(*args, **kwargs)
+        for head in (self.cls.predictions, self.cls.span_boundary):
+            resize_bias_(head, embeddings.num_embeddings)
+        return embeddings
 
     def forward(
         self,

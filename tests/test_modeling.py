@@ -21,6 +21,15 @@ MASK_ID = 4
 DT = torch.float64
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one torch thread is faster, and far faster on a busy shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def tiny_config(**overrides) -> SpanBertConfig:
     fields = dict(
         vocab_size=V, hidden_size=H, num_hidden_layers=2, num_attention_heads=HEADS,
@@ -182,6 +191,18 @@ def test_both_decoders_share_the_word_embedding_storage_and_have_own_biases():
     assert torch.all(model.cls.predictions.bias == 0) and torch.all(
         model.cls.span_boundary.bias == 0
     )
+
+
+def test_resizing_the_vocabulary_resizes_both_biases_and_keeps_the_ties():
+    model = tiny_model()
+    with torch.no_grad():
+        model.cls.span_boundary.bias[:3] = 1.5
+    model.resize_token_embeddings(V + 21, mean_resizing=False)
+    emb = model.bert.embeddings.word_embeddings.weight
+    for head in (model.cls.predictions, model.cls.span_boundary):
+        assert head.bias.shape == (V + 21,) and head.decoder.weight.data_ptr() == emb.data_ptr()
+    assert torch.all(model.cls.span_boundary.bias[:3] == 1.5), "old bias entries were lost"
+    assert model(**make_batch()).sbo_logits.shape[1] == V + 21
 
 
 # --- math against the reference -------------------------------------------------------------------

@@ -40,6 +40,15 @@ MLM_KEYS = {
 
 
 @pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one torch thread is faster, and far faster on a busy shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
 def quiet_transformers():
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # load reports are checked through output_loading_info
