@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, list[float]] = {k: [] for k in models}
     walls: dict[str, list[float]] = {k: [] for k in models}
     split = {"collate": [], "forward": [], "backward": [], "optimizer": []}
-    flops = []
+    flops, padding = [], []
     for step in range(args.steps + 2):
         idx = list(range(step * args.batch_size, (step + 1) * args.batch_size))
         for name, model in models.items():
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                     for key, dt in zip(split, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                         split[key].append(dt)
                     flops.append(step_flops(config, batch))
+                    padding.append(1 - float(batch["attention_mask"].float().mean()))
     peak = matmul_gflops()
     med = {k: statistics.median(v) for k, v in times.items()}
     tokens = args.batch_size * args.block_size
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
         f"ratio ours / BertForMaskedLM (tokens per CPU-second): {med['reference'] / med['ours']:.2f}x"
     )
     print(f"fp32 matmul rate (best torch.mm): {peak:.1f} GFLOP per CPU-second")
-    print(f"model FLOPs per step: {statistics.median(flops) / 1e9:.2f} GFLOP")
+    print(f"model FLOPs per step: {statistics.median(flops) / 1e9:.2f} GFLOP (counted over every "
+          f"position; {statistics.mean(padding):.0%} of the positions are padding)")  # fmt: skip
     print(f"achieved (model compute only): {achieved:.1f} GFLOP per CPU-second = {achieved / peak:.0%} of the "
           f"matmul rate; including the data pipeline: {achieved_all:.1f} = "
           f"{achieved_all / peak:.0%}")  # fmt: skip

@@ -101,7 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: best available)")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
-    p.add_argument("--threads", type=int, help="torch intra-op threads per process")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads per process (default: 1 for the tiny preset, whose small matrices "
+        "gain little from more threads and lose a lot on a busy machine; else torch's default)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -173,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     recorded = _recorded_run(args)
     if recorded is not None:  # a resumed run keeps its recorded flags unless given again
         args = parser.parse_args(argv, namespace=parser.parse_args(recorded["argv"]))
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    threads = args.threads if args.threads is not None else (1 if args.preset == "tiny" else None)
+    if threads is not None:
+        torch.set_num_threads(threads)
     try:
         config = _train_config(args)
     except ValueError as err:

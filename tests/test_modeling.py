@@ -444,3 +444,26 @@ def test_nsp_head_adds_its_loss():
     assert out.nsp_logits.shape == (B, 2)
     assert_close(out.nsp_loss, ce_ref(out.nsp_logits, nsp))
     assert_close(out.loss, out.mlm_loss + out.sbo_loss + out.nsp_loss)
+
+
+def test_trains_with_hf_trainer(tmp_path):
+    pytest.importorskip("accelerate")
+    from transformers import Trainer, TrainingArguments
+
+    model = tiny_model().train()
+    before = model.cls.span_boundary.layer1.dense.weight.detach().clone()
+    batch = make_batch()
+    rows = [{k: v[b] for k, v in batch.items()} for b in range(B)]
+
+    def collate(examples):
+        return {k: torch.stack([e[k] for e in examples]) for k in examples[0]}
+
+    args = TrainingArguments(
+        output_dir=str(tmp_path), max_steps=3, per_device_train_batch_size=B, learning_rate=1e-3,
+        report_to=[], save_strategy="no", use_cpu=True, remove_unused_columns=False,
+        disable_tqdm=True, logging_strategy="no",
+    )  # fmt: skip
+    result = Trainer(model=model, args=args, train_dataset=rows, data_collator=collate).train()
+    assert math.isfinite(result.training_loss) and result.global_step == 3
+    after = model.cls.span_boundary.layer1.dense.weight
+    assert not torch.equal(before, after), "the SBO head was not trained through Trainer"

@@ -186,6 +186,9 @@ config = TrainConfig(
     max_steps=80, batch_size=16, lr=2e-3, warmup_steps=8, eval_every=20, seed=0, progress=True
 )
 live = build_model(objective, "tiny", tokenizer, seed=0, block_size=128)
+torch.set_num_threads(
+    1
+)  # a 128-wide model gains little from a 2nd thread (and loses on a busy CPU)
 start = time.perf_counter()
 history = train(
     live, train_blocks, dev_blocks, config, collator=collator, eval_collator=dev_collator,
