@@ -1,18 +1,9 @@
 """``python -m spanbert_lab.pretrain``: pretrain a (Span)BERT on the course corpus from the shell.
 
-Named objectives cover the paper's comparisons (Tables 6 and 7):
-
-============== ========================================== ======== =====
-objective      masking (``spanbert_lab.masking`` scheme)   SBO head  NSP
-============== ========================================== ======== =====
-subword        BERT: random sub-word tokens                no       no
-whole_word     whole words                                 no       no
-span           geometric spans (SpanBERT masking)          no       no
-span_sbo       geometric spans — **SpanBERT**              yes      no
-entity         named entities / spans (50/50)              no       no
-noun_phrase    noun phrases / spans (50/50)                no       no
-<name>+nsp     the same on two segments with NSP           as name  yes
-============== ========================================== ======== =====
+Objectives (``--objective``): ``subword`` (BERT), ``whole_word``, ``span``, ``span_sbo``
+(SpanBERT), ``entity``, ``noun_phrase``, and each with ``+nsp`` (two segments + next-sentence
+prediction) — see :mod:`spanbert_lab.pretrain_data`. Presets (``--preset``): ``tiny`` (the course
+default), ``mini``, ``small``, ``base`` (:data:`spanbert_lab.modeling.PRESETS`).
 
 Examples::
 
