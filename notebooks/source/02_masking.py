@@ -290,7 +290,7 @@ ex.merge_spans.check(merge_spans)
 
 # %%
 yours_merged = merge_spans([(d.start, d.end) for d in span_out.drawn[0]])
-yours_merged == span_out.spans[0]  # noqa: B015
+yours_merged == span_out.spans[0]
 
 # %% [markdown]
 # ### Exercise 3 — 80/10/10 per span
@@ -581,7 +581,7 @@ explorer = MaskExplorer(
 explorer
 
 # %%
-explorer.summary() == summary  # noqa: B015
+explorer.summary() == summary
 
 # %% [markdown]
 # ## Summary
