@@ -137,6 +137,16 @@ def _set_tqdm_style() -> None:
 def _set_plot_style() -> None:
     import matplotlib as mpl
 
+    # In a notebook kernel, draw inline even when $MPLBACKEND asks for a headless backend.
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython ships with the course environment
+        shell = None
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 4.0),
