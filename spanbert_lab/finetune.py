@@ -19,14 +19,13 @@ CLI: ``python -m spanbert_lab.finetune qa|ner|classify --model DIR --seeds 0 1 2
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +42,7 @@ from spanbert_lab.qa import (
     squad_evaluate,
     squad_json,
 )
-from spanbert_lab.runtime import data_dir, get_device
+from spanbert_lab.runtime import data_dir, get_device, quiet_transformers
 from spanbert_lab.schedule import build_optimizer, build_scheduler
 
 Task = Literal["qa", "ner", "classify"]
@@ -118,29 +117,13 @@ def resolve_model_path(model: str | Path, *, allow_download: bool = False) -> st
     )
 
 
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load report and progress bars for the duration of a load."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
 def load_tokenizer_for(path: str, *, allow_download: bool = False) -> Any:
     """The checkpoint's own tokenizer when it ships one, else the course tokenizer."""
     from transformers import AutoTokenizer
 
     local = Path(path)
     if not local.is_dir() or any((local / f).is_file() for f in ("tokenizer.json", "vocab.txt")):
-        with _quiet_transformers():
+        with quiet_transformers():
             return AutoTokenizer.from_pretrained(path, local_files_only=not allow_download)
     from spanbert_lab.data import load_tokenizer  # the course's cased WordPiece
 
@@ -170,7 +153,7 @@ def load_task_model(
     if labels is not None:
         kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
                       label2id={name: i for i, name in enumerate(labels)})  # fmt: skip
-    with torch.random.fork_rng(devices=[]), _quiet_transformers():
+    with torch.random.fork_rng(devices=[]), quiet_transformers():
         torch.manual_seed(seed)
         net, info = cls.from_pretrained(path, **kwargs)
     return (

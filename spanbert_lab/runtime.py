@@ -11,8 +11,10 @@ chosen with the environment variable ``SPANBERT_LAB_PROFILE``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -126,6 +128,26 @@ def data_dir() -> Path:
     """The course's shipped data folder, overridable with ``$SPANBERT_LAB_DATA``."""
     override = os.environ.get("SPANBERT_LAB_DATA")
     return Path(override) if override else repo_root() / "data"
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report and progress bars while loading a checkpoint.
+
+    A course checkpoint loaded into another class (say ``BertModel``) legitimately leaves head
+    weights unused; the report would fill the notebook and print machine paths.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _set_tqdm_style() -> None:

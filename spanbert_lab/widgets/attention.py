@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from transformers import AutoTokenizer, BertModel, PreTrainedModel, PreTrainedTokenizerBase
 
 from spanbert_lab.plots.attention import attention_heatmap
+from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.widgets.base import Explorer
 
 
@@ -32,7 +33,10 @@ def load_encoder(path: str | Path) -> tuple[BertModel, PreTrainedTokenizerBase]:
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a folder with config.json)")
-    model = BertModel.from_pretrained(path, attn_implementation="eager", add_pooling_layer=False)
+    with quiet_transformers():  # the heads a course checkpoint also holds are unused here
+        model = BertModel.from_pretrained(
+            path, attn_implementation="eager", add_pooling_layer=False
+        )
     if (path / "tokenizer.json").is_file() or (path / "vocab.txt").is_file():
         tokenizer = AutoTokenizer.from_pretrained(path)
     else:

@@ -22,6 +22,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from spanbert_lab.modeling import SpanBertForPreTraining
 from spanbert_lab.plots.sbo import SboView, plot_sbo_predictions
+from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.widgets.base import Explorer
 
 __all__ = ["SboExplorer", "load_spanbert", "sbo_explorer_figure", "sbo_predictions"]
@@ -43,7 +44,8 @@ def load_spanbert(
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a folder with config.json)")
-    model = SpanBertForPreTraining.from_pretrained(path)
+    with quiet_transformers():
+        model = SpanBertForPreTraining.from_pretrained(path)
     if (path / "tokenizer.json").is_file() or (path / "vocab.txt").is_file():
         tokenizer = AutoTokenizer.from_pretrained(path)
     else:
