@@ -12,7 +12,9 @@ from test_qa_helpers import make_tokenizer, random_example
 from transformers import BertConfig, BertModel
 
 from spanbert_lab import finetune as ft
-from spanbert_lab.finetune import FinetuneConfig, aggregate, finetune, resolve_model_path
+from spanbert_lab import finetune_cli as cli
+from spanbert_lab.finetune import FinetuneConfig, finetune, resolve_model_path
+from spanbert_lab.finetune_cli import aggregate
 
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -59,7 +61,7 @@ def test_unknown_model_gives_a_clear_error(tmp_path, capsys) -> None:
     with pytest.raises(FileNotFoundError, match=r"config\.json.*--allow-download"):
         resolve_model_path(tmp_path / "nope")
     assert resolve_model_path("org/some-model", allow_download=True) == "org/some-model"
-    assert ft.main(["qa", "--model", str(tmp_path / "nope")]) == 2
+    assert cli.main(["qa", "--model", str(tmp_path / "nope")]) == 2
     assert "no model at" in capsys.readouterr().err
 
 
@@ -170,13 +172,13 @@ def test_cli_runs_seeds_and_writes_results(checkpoint, tmp_path, monkeypatch, ca
     import datasets
 
     splits = {"train": qa_examples(6, 7), "dev": qa_examples(4, 8)}
-    monkeypatch.setattr(ft, "load_course_split",
+    monkeypatch.setattr(cli, "load_course_split",
                         lambda task, split, version="1.1": datasets.Dataset.from_list(splits[split]))  # fmt: skip
     results = tmp_path / "res.json"
     argv = ["qa", "--model", str(checkpoint), "--seeds", "0", "1", "--max-steps", "2",
             "--max-length", "64", "--results", str(results), "--output", str(tmp_path / "out"),
             "--no-progress"]  # fmt: skip
-    assert ft.main(argv) == 0
+    assert cli.main(argv) == 0
     record = json.loads(results.read_text())
     assert record["command"].startswith("python -m spanbert_lab.finetune qa --model ")
     assert [r["seed"] for r in record["runs"]] == [0, 1]
