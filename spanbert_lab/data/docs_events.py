@@ -7,7 +7,7 @@ host town, so its facts have same-type distractors nearby.
 from __future__ import annotations
 
 from spanbert_lab.data.docs_world import a_noun
-from spanbert_lab.data.text import ent
+from spanbert_lab.data.text import ent, number_words
 from spanbert_lab.data.writer import Sent, Writer
 
 COUNT_NOUN = {
@@ -63,22 +63,7 @@ def event_doc(w: Writer, eid: str) -> list[Sent]:
     ]
     noun, *templates = COUNT_NOUN[e.kind]
     days = ent(
-        str(e.days)
-        if w.rng.random() < 0.4
-        else [
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ][e.days - 1],
+        str(e.days) if w.rng.random() < 0.4 else number_words(e.days),
         "NUM",
     )
     out.append(
