@@ -104,8 +104,7 @@ class AttentionExplorer(Explorer):
         }
         super().__init__(controls, png_name="attention.png")
         # A new sentence has new tokens: refresh the query list first (one redraw, not two).
-        controls["sentence"].unobserve(self._on_change, names="value")
-        controls["sentence"].observe(self._on_sentence, names="value")
+        self.route_control("sentence", self._on_sentence)
 
     @classmethod
     def from_pretrained(

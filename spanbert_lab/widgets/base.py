@@ -78,6 +78,15 @@ class Explorer(ABC):
         self.status.value = f"saved <code>{path.name}</code>"
         return path
 
+    def route_control(self, name: str, handler: Any) -> None:
+        """Send changes of control ``name`` to ``handler`` instead of the plain redraw.
+
+        For a control that changes the other controls' ranges (a new sentence has new tokens):
+        the handler updates them first and then calls :meth:`_on_change` once.
+        """
+        self.controls[name].unobserve(self._on_change, names="value")
+        self.controls[name].observe(handler, names="value")
+
     def _on_change(self, _change: dict[str, Any]) -> None:
         try:
             self.refresh()

@@ -175,8 +175,7 @@ class SboExplorer(Explorer):
         }
         super().__init__(controls, png_name="sbo.png")
         # a new sentence has a new number of tokens: reset the start slider first (one redraw)
-        controls["sentence"].unobserve(self._on_change, names="value")
-        controls["sentence"].observe(self._on_sentence, names="value")
+        self.route_control("sentence", self._on_sentence)
 
     @classmethod
     def from_pretrained(
