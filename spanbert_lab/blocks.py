@@ -1,8 +1,8 @@
 """Pre-training blocks: whole sentences of one document packed up to the maximum length.
 
-Spec: ``spanbert-facts.md`` §3 (``BlockDataset``, break mode "doc"): pack *whole consecutive
-sentences of one document* until adding the next would exceed ``max_length - 2`` tokens; blocks
-never cross documents; a single sentence longer than that is dropped (and counted here);
+Reference: ``docs/spanbert-reference.md#blocks`` (``BlockDataset``, break mode "doc"): pack *whole
+consecutive sentences of one document* until adding the next would exceed ``max_length - 2`` tokens;
+blocks never cross documents; a single sentence longer than that is dropped (and counted here);
 input = ``[CLS] block [SEP]``, segment ids all 0. :func:`build_nsp_blocks` makes the two-segment +
 next-sentence-prediction input of the paper's ablation (``[CLS] A [SEP] B [SEP]``, B the true
 continuation or, half of the time, sentences from another document).

@@ -1,9 +1,9 @@
 """A collator around ``mask_batch`` for ``torch.utils.data.DataLoader`` and ``Trainer``.
 
-Spec: ``spanbert-facts.md`` §1.9 (dynamic masking: a new mask every epoch) and the SBO batch format
-of ``docs/DEVELOPING.md``. Each example gets its own ``torch.Generator`` seeded from
-(seed, epoch, index) (:func:`spanbert_lab.masking.example_generator`), so the mask of example i in
-epoch e is the same whatever the batch size, the number of DataLoader workers or of processes —
+Reference: ``docs/spanbert-reference.md#targets`` (dynamic masking: a new mask every epoch) and the
+SBO batch format of ``docs/DEVELOPING.md``. Each example gets its own ``torch.Generator`` seeded
+from (seed, epoch, index) (:func:`spanbert_lab.masking.example_generator`), so the mask of example i
+in epoch e is the same whatever the batch size, the number of DataLoader workers or of processes —
 fairseq's per-index seeding, with a local generator instead of the global one.
 """
 

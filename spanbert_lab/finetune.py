@@ -1,11 +1,11 @@
 """Fine-tuning on span tasks: extractive QA, NER and classification, with a plain torch loop.
 
-The paper fine-tunes every model with the standard BERT heads (facts sheet §5, §6 item 7: the SBO
-is pretraining only): two linear start/end classifiers for QA (``BertForQuestionAnswering``), a
-per-token classifier for NER (``BertForTokenClassification``) and a classifier on the pooled
-``[CLS]`` vector (``BertForSequenceClassification`` — its pooler is *new* for SpanBERT, which was
-pretrained without one). Any BERT-family checkpoint directory works: the course's (under
-``data/checkpoints/``) or your own; a hub id only with ``allow_download=True``.
+The paper fine-tunes every model with the standard BERT heads (``docs/spanbert-reference.md#qa``;
+the SBO is pretraining only): two linear start/end classifiers for QA
+(``BertForQuestionAnswering``), a per-token classifier for NER (``BertForTokenClassification``) and
+a classifier on the pooled ``[CLS]`` vector (``BertForSequenceClassification`` — its pooler is *new*
+for SpanBERT, which was pretrained without one). Any BERT-family checkpoint directory works: the
+course's (under ``data/checkpoints/``) or your own; a hub id only with ``allow_download=True``.
 
 The loop (:func:`train_loop`) is deliberately plain: AdamW (≥ 2-D tensors decay), linear warm-up
 then linear decay (:mod:`spanbert_lab.schedule`), gradient clipping, shuffling with an explicit

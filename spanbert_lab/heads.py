@@ -1,8 +1,8 @@
 """The two SpanBERT prediction heads: BERT's masked-LM head and the span boundary objective head.
 
-Paper: Joshi et al., "SpanBERT", TACL 2020, §3.2 and §4.2 (facts sheet §2). Both heads read the
-encoder's final layer and predict a token through an output matrix that *is* the input word
-embedding matrix (tied), each with its own vocabulary bias.
+Paper: Joshi et al., "SpanBERT", TACL 2020, §3.2 and §4.2 (``docs/spanbert-reference.md#sbo``). Both
+heads read the encoder's final layer and predict a token through an output matrix that *is* the
+input word embedding matrix (tied), each with its own vocabulary bias.
 
 - :class:`MaskedLMHead` — BERT's head: ``dense h→h, GeLU, LayerNorm``, tied decoder + bias. Its
   parameter names match ``transformers.BertForMaskedLM``'s ``cls.predictions.*`` exactly, so a
@@ -83,7 +83,7 @@ class MaskedLMHead(nn.Module):
 
 
 class SpanBoundaryHead(nn.Module):
-    """The span boundary objective head (paper §3.2, facts sheet §2).
+    """The span boundary objective head (paper §3.2, ``docs/spanbert-reference.md#sbo``).
 
     Args:
         hidden_size: h, the encoder width.

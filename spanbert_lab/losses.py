@@ -1,10 +1,10 @@
 """Gathering the targets and the SpanBERT losses (MLM + span boundary objective).
 
-Paper §3.2 (facts sheet §2): the loss is the mean masked-LM cross-entropy over the masked tokens
-plus ``w ×`` the mean SBO cross-entropy over the SBO targets (``w = 1``). Vocabulary logits are
-only ever computed at the targets: the functions here *gather* the rows that have a target first,
-so the heads see ``(N, h)`` instead of ``(B, T, h)`` — the paper's definition, and several times
-cheaper than scoring every position against the whole vocabulary.
+Paper §3.2 (``docs/spanbert-reference.md#loss``): the loss is the mean masked-LM cross-entropy over
+the masked tokens plus ``w ×`` the mean SBO cross-entropy over the SBO targets (``w = 1``).
+Vocabulary logits are only ever computed at the targets: the functions here *gather* the rows that
+have a target first, so the heads see ``(N, h)`` instead of ``(B, T, h)`` — the paper's definition,
+and several times cheaper than scoring every position against the whole vocabulary.
 
 Deviation from the official code, on purpose: the official criterion divides the SBO sum by
 ``N_sbo + 1``; here both terms are plain means. A batch with no target at all (possible for SBO,

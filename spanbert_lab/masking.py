@@ -1,11 +1,12 @@
 """Masking for (Span)BERT pre-training, as pure functions over token ids.
 
-Spec: ``spanbert-facts.md`` §1 (span masking, exactly as the official implementation does it) and
-§2 (which tokens get span boundary objective targets). Five schemes:
+Reference: ``docs/spanbert-reference.md#span-masking`` (span masking, exactly as the official
+implementation does it) and ``#sbo`` (which tokens get span boundary objective targets). Five
+schemes:
 
 * ``subword`` — BERT: ceil(ratio·n) sub-word positions, 80/10/10 decided per token;
 * ``whole_word`` — whole words (WordPiece ``##`` rule) in random order up to the budget, a word
-  that would overshoot it skipped (Google BERT's whole-word masking; the spec's guess for the
+  that would overshoot it skipped (Google BERT's whole-word masking; a plausible reading of the
   paper's ablation, geometric spans of one word, is ``span`` with ``max_span_words=1``);
 * ``span`` — SpanBERT: lengths in words from Geo(p) truncated and renormalised on 1..10, an anchor
   drawn over sub-word positions and moved to the start of its word, masked anchors rejected, spans
@@ -140,8 +141,8 @@ class MaskingConfig:
 def span_length_pmf(config: MaskingConfig | None = None) -> torch.Tensor:
     """P(L = l) for l = min_span_words..max_span_words, float64 of shape (max - min + 1,).
 
-    ``truncate``: w(l) = p(1-p)^(l-min), renormalised (spec §1.2); ``clip``: the geometric mass
-    beyond the maximum is piled on the maximum.
+    ``truncate``: w(l) = p(1-p)^(l-min), renormalised (``docs/spanbert-reference.md#span-lengths``);
+    ``clip``: the geometric mass beyond the maximum is piled on the maximum.
     """
     cfg = config or MaskingConfig()
     k = torch.arange(cfg.max_span_words - cfg.min_span_words + 1, dtype=torch.float64)
@@ -398,7 +399,8 @@ def mask_batch(
                     seg_spans.append([p, p + 1])
             for s, t in seg_spans:
                 spans.append((s, t))
-                if s > a and t < e:  # SBO: both boundaries are real text tokens (spec §2)
+                # SBO: both boundaries are real text tokens (docs/spanbert-reference.md#sbo)
+                if s > a and t < e:
                     row = id_rows[b]
                     sbo.extend((s - 1, t, i - s, row[i]) for i in range(s, min(t, s + k_sbo)))
         # 80/10/10: one draw per merged span or per token, from this example's generator

@@ -1,12 +1,12 @@
 """The SpanBERT pretraining model: a ``transformers.BertModel`` trunk with MLM and SBO heads.
 
 Paper: Joshi et al., "SpanBERT", TACL 2020, §3.2 (span boundary objective) and §4.2
-(facts sheet §2). The trunk is ``transformers.BertModel`` named ``bert`` — so real BERT / SpanBERT
-encoder weights load into it, and its checkpoints open directly in ``BertModel``,
-``BertForQuestionAnswering``, ``BertForTokenClassification``, ``BertForSequenceClassification``
-and ``BertForMaskedLM`` (with the trained MLM head). The heads are the course's own
-(:mod:`spanbert_lab.heads`), the loss is ``mean MLM CE + w × mean SBO CE (+ NSP CE)``
-(:mod:`spanbert_lab.losses`), and vocabulary logits are computed at the targets only.
+(``docs/spanbert-reference.md#sbo``). The trunk is ``transformers.BertModel`` named ``bert`` — so
+real BERT / SpanBERT encoder weights load into it, and its checkpoints open directly in
+``BertModel``, ``BertForQuestionAnswering``, ``BertForTokenClassification``,
+``BertForSequenceClassification`` and ``BertForMaskedLM`` (with the trained MLM head). The heads are
+the course's own (:mod:`spanbert_lab.heads`), the loss is ``mean MLM CE + w × mean SBO CE (+ NSP
+CE)`` (:mod:`spanbert_lab.losses`), and vocabulary logits are computed at the targets only.
 
 State-dict keys (``save_pretrained`` writes safetensors; tied copies are not stored)::
 

@@ -1,6 +1,6 @@
 """Extractive question answering: windows over the passage, training labels, n-best decoding.
 
-The recipe of the paper's QA fine-tuning (``spanbert-facts.md`` §5), re-implemented:
+The recipe of the paper's QA fine-tuning (``docs/spanbert-reference.md#qa``), re-implemented:
 
 1. **Features** (:func:`prepare_qa_features`). Input order ``[CLS] question [SEP] window [SEP]``
    (segments 0 / 1). The question is cut to ``max_question_length`` WordPieces first, so a long

@@ -1,4 +1,5 @@
-"""Learning-rate schedule and optimiser set-up for pretraining (paper §4.2, facts sheet §3).
+"""Learning-rate schedule and optimiser set-up for pretraining (paper §4.2,
+``docs/spanbert-reference.md#pretraining``).
 
 SpanBERT warms the learning rate up linearly for 10k steps to a peak of 1e-4 and then decays it
 linearly to zero at the last step (fairseq's ``polynomial_decay`` with power 1). Here the schedule

@@ -1,7 +1,7 @@
 """SQuAD evaluation: the official v1.1 and v2.0 definitions, re-implemented from their description.
 
-The scores are those of the official scripts (see ``spanbert-facts.md`` §5), written out here so the
-course can read them line by line:
+The scores are those of the official scripts (see ``docs/spanbert-reference.md#squad-metric``),
+written out here so the course can read them line by line:
 
 * **normalisation** — lowercase, drop every ASCII punctuation character (``string.punctuation``),
   delete the whole words *a*, *an*, *the*, collapse runs of whitespace;

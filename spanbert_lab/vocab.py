@@ -1,5 +1,6 @@
 """What masking needs from a WordPiece vocabulary: word-start and special-token tables, unigram
-counts, and the random-replacement sampler (spec §1.1 and §1.6).
+counts, and the random-replacement sampler (``docs/spanbert-reference.md#words`` and
+``#replacement``).
 
 Word boundaries follow the WordPiece rule: a piece starting with ``##`` continues the previous
 word. Random replacement tokens are drawn from the corpus unigram distribution (the official code
@@ -76,7 +77,7 @@ def unigram_counts(
     """Token counts over a corpus token stream: long tensor (vocab_size,); ``ignore_ids`` get 0.
 
     Pass the training blocks (their special ids in ``ignore_ids``) to get the distribution the
-    official code draws random replacement tokens from (spec §1.6).
+    official code draws random replacement tokens from (``docs/spanbert-reference.md#replacement``).
     """
     counts = torch.zeros(vocab_size, dtype=torch.long)
     for seq in sequences:

@@ -1,4 +1,5 @@
-"""Pre-training blocks (spec §3): whole consecutive sentences of one document, [CLS] … [SEP]."""
+"""Pre-training blocks (docs/spanbert-reference.md#blocks): whole consecutive sentences of one
+document, [CLS] … [SEP]."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Masking invariants (spec §1, §2): budget, word starts, special tokens, labels, SBO targets,
-determinism and config validation."""
+"""Masking invariants (docs/spanbert-reference.md#span-masking, #sbo): budget, word starts, special
+tokens, labels, SBO targets, determinism and config validation."""
 
 from __future__ import annotations
 

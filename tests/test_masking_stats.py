@@ -1,4 +1,5 @@
-"""Masking statistics against the analytic distributions (spec §1), with fixed generators.
+"""Masking statistics against the analytic distributions (docs/spanbert-reference.md#span-masking),
+with fixed generators.
 
 Tolerances: chi-square at significance 1e-4 (critical values from the chi-square table), and
 binomial proportions within 4.5 standard deviations.

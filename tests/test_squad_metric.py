@@ -1,8 +1,8 @@
 """squad_evaluate against an independent re-statement of the official SQuAD v1.1 / v2.0 scoring.
 
-The reference below is written from the definitions in ``spanbert-facts.md`` §5 in a different
-style (character loops, explicit counting, a brute-force threshold search), so that a shared slip
-is unlikely. Then hand-made cases pin the edge cases with numbers worked out by hand.
+The reference below is written from the definitions in ``docs/spanbert-reference.md#squad-metric``
+in a different style (character loops, explicit counting, a brute-force threshold search), so that a
+shared slip is unlikely. Then hand-made cases pin the edge cases with numbers worked out by hand.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The pretraining corpus: documents about the world, one sentence per line.
 
-The format is the official SpanBERT pretraining input (``spanbert-facts.md`` §3): one sentence per
-line, a blank line between documents. Beside each text file lies an annotation file with one JSON
-record per sentence, ``{"doc": i, "sent": j, "spans": [[start, end, type], ...]}``, offsets
-relative to the sentence, types ``PER ORG LOC DATE NUM EVENT MISC`` for entity mentions and ``NP``
-for other noun phrases. The annotations are recorded while the sentences are written
+The format is the official SpanBERT pretraining input (``docs/spanbert-reference.md#blocks``): one
+sentence per line, a blank line between documents. Beside each text file lies an annotation file
+with one JSON record per sentence, ``{"doc": i, "sent": j, "spans": [[start, end, type], ...]}``,
+offsets relative to the sentence, types ``PER ORG LOC DATE NUM EVENT MISC`` for entity mentions and
+``NP`` for other noun phrases. The annotations are recorded while the sentences are written
 (:mod:`spanbert_lab.data.text`), never searched for afterwards.
 """
 

@@ -1,7 +1,7 @@
 """Figures for the masking lesson (notebook 02): span-length distributions and coloured masks.
 
-Spec: ``spanbert-facts.md`` §1 (truncated geometric span lengths, per-span 80/10/10). Every
-function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+Reference: ``docs/spanbert-reference.md#span-masking`` (truncated geometric span lengths, per-span
+80/10/10). Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
 """
 
 from __future__ import annotations

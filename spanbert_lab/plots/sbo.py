@@ -1,9 +1,9 @@
 """Figures for the span boundary objective (notebook 03).
 
-Paper §3.2 (facts sheet §2): each token inside a masked span is predicted from the two tokens
-just outside the span and its relative position. :func:`plot_sbo_predictions` draws one such
-prediction — the sentence with its span and boundary tokens, then the top guesses of the SBO head
-for every position of the span, next to the MLM head's probability for the same target.
+Paper §3.2 (``docs/spanbert-reference.md#sbo``): each token inside a masked span is predicted from
+the two tokens just outside the span and its relative position. :func:`plot_sbo_predictions` draws
+one such prediction — the sentence with its span and boundary tokens, then the top guesses of the
+SBO head for every position of the span, next to the MLM head's probability for the same target.
 :func:`plot_sbo_losses` draws the two loss curves of a training run. Every function returns a
 matplotlib ``Figure`` and never calls ``plt.show()``.
 """

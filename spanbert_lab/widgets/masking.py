@@ -1,9 +1,10 @@
 """Mask explorer: scheme, p, max span length, ratio, replacement mode and seed → coloured tokens,
 the span list and live statistics over many masks of the same passage.
 
-Spec: ``spanbert-facts.md`` §1. Thin over :func:`spanbert_lab.masking.mask_batch` and
-:mod:`spanbert_lab.plots.masking`; :func:`mask_explorer_figure` draws the same view without a
-kernel (the static figure shown beside the widget).
+Reference: ``docs/spanbert-reference.md#span-masking``. Thin over
+:func:`spanbert_lab.masking.mask_batch` and :mod:`spanbert_lab.plots.masking`;
+:func:`mask_explorer_figure` draws the same view without a kernel (the static figure shown beside
+the widget).
 """
 
 from __future__ import annotations

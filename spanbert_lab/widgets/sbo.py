@@ -1,12 +1,13 @@
 """SBO explorer: pick a span in a sentence → its boundary tokens, relative positions and the
 span boundary objective head's per-position predictions, with probabilities.
 
-Paper §3.2 (facts sheet §2). The span is replaced by ``[MASK]`` tokens, the sentence is encoded,
-and the SBO head predicts every span token from the two boundary vectors and its relative
-position only; the MLM head's probability of the same token is shown beside it. Works with any
-:class:`~spanbert_lab.modeling.SpanBertForPreTraining` — an in-memory model, or a checkpoint
-directory through :meth:`SboExplorer.from_pretrained` (e.g. ``data/checkpoints/spanbert-tiny``).
-Pure ipywidgets + matplotlib: offline, plain JupyterLab; "save PNG" writes the current view.
+Paper §3.2 (``docs/spanbert-reference.md#sbo``). The span is replaced by ``[MASK]`` tokens, the
+sentence is encoded, and the SBO head predicts every span token from the two boundary vectors and
+its relative position only; the MLM head's probability of the same token is shown beside it. Works
+with any :class:`~spanbert_lab.modeling.SpanBertForPreTraining` — an in-memory model, or a
+checkpoint directory through :meth:`SboExplorer.from_pretrained` (e.g.
+``data/checkpoints/spanbert-tiny``). Pure ipywidgets + matplotlib: offline, plain JupyterLab; "save
+PNG" writes the current view.
 """
 
 from __future__ import annotations
