@@ -1,16 +1,20 @@
 """Loaders: the course data as ``datasets`` objects — or your own data, in the same shape.
 
 Every loader reads the shipped files under ``data_dir()`` by default and works offline. Each also
-accepts ``path``: a local file or folder in the same format (a SQuAD JSON file, a folder of
-one-sentence-per-line ``.txt`` files, a JSONL file), or — opt-in, needs the network — the name
-of a Hugging Face hub dataset (``"squad"``, ``"conll2003"``, ``"imdb"`` …), returned as the hub
-provides it. Splits are ``"train"``, ``"dev"`` and ``"test"`` (``"dev"`` maps to the hub's
-``"validation"``).
+accepts ``path``: a local file, or a folder holding one file per split, in the formats people
+already have — SQuAD 1.1/2.0 JSON (any file name); CoNLL column files or JSONL for NER (any tag
+set, IOB1 or IOB2, read as BIO); TSV, CSV or JSONL for classification (any columns, any labels);
+plain text or JSONL for pretraining — or, opt-in and online, the name of a Hugging Face hub
+dataset (``"squad"``, ``"conll2003"``, ``"imdb"`` …), returned as the hub provides it. Splits are
+``"train"``, ``"dev"`` and ``"test"`` (``"dev"`` also finds ``validation``/``valid``/``val`` files
+and maps to the hub's ``"validation"``). The readers themselves live in
+:mod:`spanbert_lab.data.formats` and :mod:`spanbert_lab.data.conll`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,13 @@ import datasets
 import pyarrow as pa
 
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
+from spanbert_lab.data.formats import find_split_file, read_jsonl, read_text_jsonl
+from spanbert_lab.data.task_files import (
+    NER_SUFFIXES,
+    TABLE_SUFFIXES,
+    classification_dataset,
+    ner_dataset,
+)
 from spanbert_lab.data.tasks_classification import CLASS_NAMES
 from spanbert_lab.data.tasks_ner import NER_TAGS
 from spanbert_lab.data.text import NP
@@ -84,9 +95,12 @@ def _existing(path: Path, what: str) -> Path:
     return path
 
 
+_LOCAL_SUFFIXES = (".json", ".txt", ".gz", ".jsonl", ".tsv", ".csv", ".conll", ".iob", ".bio")
+
+
 def _is_local(path: str | Path) -> bool:
     p = str(path)
-    return Path(p).exists() or p.startswith((".", "/", "~")) or p.endswith((".json", ".txt", ".gz", ".jsonl"))  # fmt: skip
+    return Path(p).exists() or p.startswith((".", "/", "~")) or p.endswith(_LOCAL_SUFFIXES)
 
 
 def _hub(name: str, split: str) -> datasets.Dataset:
@@ -104,7 +118,9 @@ def _first(folder: Path, names: list[str], what: str) -> Path:
 # ------------------------------------------------------------------------------------ corpus
 
 
-def load_corpus(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
+def load_corpus(
+    split: str = "train", path: str | Path | None = None, *, text_field: str = "text"
+) -> datasets.Dataset:
     """The pretraining corpus, one row per document.
 
     Columns: ``id`` (str), ``sentences`` (list of str), ``entities`` and ``noun_phrases`` (per
@@ -113,10 +129,13 @@ def load_corpus(split: str = "train", path: str | Path | None = None) -> dataset
     Args:
         split: ``"train"`` or ``"dev"``.
         path: ``None`` (the course corpus); a folder with ``<split>.txt[.gz]`` (annotations read
-            from ``<split>.annotations.jsonl[.gz]`` when present); a folder of ``.txt`` files or
-            one ``.txt`` file (one sentence per line, a blank line between documents; no
-            annotations, so empty span lists); or a hub dataset name with a ``text`` column
-            (opt-in, online; each row becomes a document, one line per sentence).
+            from ``<split>.annotations.jsonl[.gz]`` when present); a folder of ``.txt`` and
+            ``.jsonl`` files or one such file (``.txt``: one sentence per line, a blank line
+            between documents; ``.jsonl``: one document per record, its ``text_field`` cut into
+            sentences by :func:`spanbert_lab.data.formats.split_sentences`; no annotations, so
+            empty span lists); or a hub dataset name with a ``text`` column (opt-in, online;
+            each row becomes a document, one line per sentence).
+        text_field: the JSONL field that holds a document's text.
 
     Raises:
         FileNotFoundError: the file or folder does not exist (the message gives the path).
@@ -132,19 +151,27 @@ def load_corpus(split: str = "train", path: str | Path | None = None) -> dataset
         return _read_course_corpus(folder, split)
     p = _existing(Path(path).expanduser(), "corpus path")
     if p.is_file():
-        return _corpus_dataset(split, parse_corpus_text(read_text(p), str(p)), None, str(p))
+        return _corpus_dataset(split, _read_documents(p, text_field), None, str(p))
     if any((p / f"{split}.txt{gz}").is_file() for gz in ("", ".gz")):
         return _read_course_corpus(p, split)
-    files = sorted(p.glob("*.txt")) or sorted((p / split).glob("*.txt"))
+
+    def texts(folder: Path) -> list[Path]:
+        return sorted(f for pattern in ("*.txt", "*.jsonl", "*.jsonl.gz") for f in folder.glob(pattern))  # fmt: skip
+
+    files = texts(p) or texts(p / split)
     if not files:
-        raise FileNotFoundError(f"no .txt files (or {split}.txt) in {p}")
-    docs: list[list[str]] = []
-    for f in files:
-        text = read_text(f)
-        if not text.strip():
-            raise ValueError(f"{f}: empty document (the file holds no sentence)")
-        docs += parse_corpus_text(text, str(f))
+        raise FileNotFoundError(f"no .txt or .jsonl files (or {split}.txt) in {p}")
+    docs = [d for f in files for d in _read_documents(f, text_field)]
     return _corpus_dataset(split, docs, None, str(p))
+
+
+def _read_documents(file: Path, text_field: str) -> list[list[str]]:
+    if file.name.endswith((".jsonl", ".jsonl.gz")):
+        return read_text_jsonl(file, text_field)
+    text = read_text(file)
+    if not text.strip():
+        raise ValueError(f"{file}: empty document (the file holds no sentence)")
+    return parse_corpus_text(text, str(file))
 
 
 _CORPUS_CACHE: dict[tuple[str, int, int], datasets.Dataset] = {}  # at most 4 entries
@@ -237,13 +264,28 @@ def load_squad_json(
         file = _first(_existing(_data_dir() / "qa", "course QA folder"), names, "SQuAD file")
     else:
         p = _existing(Path(path).expanduser(), "SQuAD path")
-        file = _first(p, names, "SQuAD file") if p.is_dir() else p
+        file = _squad_in_folder(p, split, names) if p.is_dir() else p
     try:
         data = json.loads(read_text(file))
     except json.JSONDecodeError as err:
         raise ValueError(f"{file}: not valid JSON ({err})") from err
     validate_squad(data, str(file))
     return data
+
+
+def _squad_in_folder(folder: Path, split: str, names: list[str]) -> Path:
+    """The course or official name, else the one ``*.json[.gz]`` whose name holds the split."""
+    try:
+        return _first(folder, names, "SQuAD file")
+    except FileNotFoundError:
+        keys = ("dev", "valid", "val") if split == "dev" else (split,)
+        found = sorted(f for f in folder.glob("*.json*") if f.name.endswith((".json", ".json.gz"))
+                       and any(k in f.name.lower() for k in keys))  # fmt: skip
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise FileNotFoundError(f"several {split} SQuAD files in {folder} ({', '.join(f.name for f in found)}): pass the file itself") from None  # fmt: skip
+        raise
 
 
 def flatten_squad(data: dict) -> datasets.Dataset:
@@ -282,35 +324,60 @@ def load_qa(
 # --------------------------------------------------------------------- NER and classification
 
 
-def _read_jsonl(split: str, path: str | Path | None, sub: str) -> tuple[list[Any], str]:
+def _read_course_jsonl(split: str, sub: str) -> tuple[list[Any], str]:
     _check_split(split)
     names = [f"{split}.jsonl.gz", f"{split}.jsonl"]
-    if path is None:
-        file = _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
-    else:
-        p = _existing(Path(path).expanduser(), f"{sub} path")
-        file = _first(p, names, f"{sub} file") if p.is_dir() else p
-    rows = []
-    for n, line in enumerate(read_text(file).splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{file}: line {n}: not valid JSON ({err})") from err
-    if not rows:
-        raise ValueError(f"{file}: no records")
-    return rows, str(file)
+    file = _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
+    return [record for _, record, _ in read_jsonl(file)], str(file)
 
 
-def load_ner(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
+def _local_file(path: str | Path, split: str, suffixes: tuple[str, ...], what: str) -> Path:
+    _check_split(split)
+    p = _existing(Path(path).expanduser(), what)
+    return find_split_file(p, split, suffixes) if p.is_dir() else p
+
+
+def load_ner(
+    split: str = "train",
+    path: str | Path | None = None,
+    *,
+    format: str | None = None,
+    tag_column: int = -1,
+    scheme: str = "auto",
+    labels: Sequence[str] | None = None,
+    label_source: str | None = None,
+) -> datasets.Dataset:
     """NER as token classification: ``id``, ``tokens``, ``ner_tags`` (ClassLabel, BIO).
 
-    ``path``: a JSONL file (or folder with ``<split>.jsonl[.gz]``) of ``{"id", "tokens",
-    "ner_tags"}`` records with tag *names*; a hub name (e.g. ``"conll2003"``) is loaded online.
+    Args:
+        split: ``"train"``, ``"dev"`` or ``"test"`` (picks the file in a folder).
+        path: ``None`` (the course data); a file or a folder with one file per split
+            (``<split>.conll``/``.jsonl``/``.txt``…, ``validation.*``, CoNLL-2003's ``eng.train``
+            / ``eng.testa`` / ``eng.testb``); a hub name (e.g. ``"conll2003"``) is loaded online.
+        format: ``"conll"`` (see :func:`spanbert_lab.data.conll.read_conll`) or ``"jsonl"``
+            (``{"tokens", "ner_tags"}`` records, tag names or — with ``labels`` — ids); by
+            default JSONL when the file starts with ``{``.
+        tag_column: the CoNLL column holding the tag (0-based; default the last).
+        scheme: ``"auto"`` (IOB1 or IOB2), ``"iob1"``, ``"iob2"``/``"bio"``; read as BIO.
+        labels: the tag names in id order. By default they come from the data: ``O``, then
+            ``B-X``/``I-X`` per type (a JSONL file within the course's tag set keeps its ids).
+        label_source: what ``labels`` are, for the unseen-label error (``"the training data"``).
+
+    Raises:
+        ValueError: an empty or malformed file (line number and content), mixed delimiters, an
+            unknown tag scheme, tags outside ``labels`` (listed).
     """
     if path is not None and not _is_local(path):
         return _hub(str(path), split)
-    rows, source = _read_jsonl(split, path, "ner")
+    if path is None:
+        return _load_course_ner(split)
+    file = _local_file(path, split, NER_SUFFIXES, "NER path")
+    return ner_dataset(file, format=format, tag_column=tag_column, scheme=scheme, labels=labels,
+                       label_source=label_source)  # fmt: skip
+
+
+def _load_course_ner(split: str) -> datasets.Dataset:
+    rows, source = _read_course_jsonl(split, "ner")
     for n, row in enumerate(rows, 1):
         validate_ner_row(row, NER_TAGS, source, n)
     data = {
@@ -321,15 +388,50 @@ def load_ner(split: str = "train", path: str | Path | None = None) -> datasets.D
     return datasets.Dataset.from_dict(data, features=NER_FEATURES)
 
 
-def load_classification(split: str = "train", path: str | Path | None = None) -> datasets.Dataset:
-    """Review sentiment: ``id``, ``text``, ``label`` (ClassLabel: negative, mixed, positive).
+def load_classification(
+    split: str = "train",
+    path: str | Path | None = None,
+    *,
+    format: str | None = None,
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    header: bool | None = None,
+    labels: Sequence[str] | None = None,
+    label_source: str | None = None,
+) -> datasets.Dataset:
+    """Text classification: ``id``, ``text``, ``label`` (ClassLabel).
 
-    ``path``: a JSONL file (or folder with ``<split>.jsonl[.gz]``) of ``{"id", "text",
-    "label"}`` records with label *names*; a hub name (e.g. ``"imdb"``) is loaded online.
+    The course data: review sentiment (negative, mixed, positive). Your own: any classes.
+
+    Args:
+        split: ``"train"``, ``"dev"`` or ``"test"`` (picks the file in a folder).
+        path: ``None`` (the course data); a TSV, CSV or JSONL file, or a folder with one per
+            split (``train.tsv``, ``dev.tsv`` as GLUE ships them, ``validation.csv`` …); a hub
+            name (e.g. ``"imdb"``) is loaded online.
+        format, text_column, label_column, header: see
+            :func:`spanbert_lab.data.formats.read_table` (defaults: ``sentence``/``text``/
+            ``content``… and ``label``…, header detected).
+        labels: the class names in id order. By default they come from the data (integers in
+            numeric order, else sorted; a file within the course's classes keeps their ids).
+            Integer labels with ``labels`` given are read as ids (GLUE's 0/1).
+        label_source: what ``labels`` are, for the unseen-label error (``"the training data"``).
+
+    Raises:
+        ValueError: an empty or malformed file (line number and content), mixed delimiters, a
+            missing column (listing the columns), labels outside ``labels`` (listed).
     """
     if path is not None and not _is_local(path):
         return _hub(str(path), split)
-    rows, source = _read_jsonl(split, path, "classification")
+    if path is None:
+        return _load_course_classification(split)
+    file = _local_file(path, split, TABLE_SUFFIXES, "classification path")
+    return classification_dataset(file, format=format, text_column=text_column,
+                                  label_column=label_column, header=header, labels=labels,
+                                  label_source=label_source)  # fmt: skip
+
+
+def _load_course_classification(split: str) -> datasets.Dataset:
+    rows, source = _read_course_jsonl(split, "classification")
     for n, row in enumerate(rows, 1):
         validate_classification_row(row, CLASS_NAMES, source, n)
     data = {
