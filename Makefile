@@ -14,7 +14,9 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 LINT_PATHS := spanbert_lab tests benchmarks scripts notebooks
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# nbval's options, set on purpose (conftest.py explains them and the one wait that has no option)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+         --nbval-cell-timeout=300 --nbval-kernel-startup-timeout=120
 JUPYTER_FLAGS := --notebook-dir=notebooks --ip=127.0.0.1 --port=$${PORT:-8888}
 ifeq ($(shell id -u),0)
 JUPYTER_FLAGS += --allow-root
@@ -23,7 +25,7 @@ ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 JUPYTER_FLAGS += --no-browser
 endif
 
-.PHONY: lab test venv lint format unit nbval data notebooks student bench lock clean help
+.PHONY: lab test test-stress venv lint format unit nbval data notebooks student bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -54,6 +56,9 @@ unit: venv  ## the pytest suite (library, data, widgets, exercises, CLI)
 
 nbval: venv  ## strict nbval over every stored notebook
 	$(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+
+test-stress: venv  ## strict nbval on every notebook 3 times, once with a core kept busy; slowest cells
+	NBVAL_OPTIONS="$(NBVAL)" $(BIN)/python scripts/stress_nbval.py
 
 data: venv  ## regenerate data/ (corpus, tokenizer, task sets) byte-identically
 	$(BIN)/python -m spanbert_lab.data build --output data

@@ -15,6 +15,11 @@ with ruff, executes it top to bottom in a fresh kernel from ``notebooks/`` (the 
 offline) and stores it with its outputs. ``tests/test_notebook_sources.py`` checks that the stored
 notebooks still match their sources.
 
+It is also the one source of the course's runtimes: each build records the notebook's execution
+time and its slowest cell in ``notebooks/runtimes.json`` and rewrites the runtime column of the
+README's course map from that file (``spanbert_lab.runtimes`` reads it for notebook 00 and the
+tests). Build on a quiet machine: the numbers are what learners are told to expect.
+
 Usage: ``python scripts/build_notebooks.py [NN_name ...]`` (all notebooks when none is given).
 """
 
@@ -31,6 +36,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from spanbert_lab.runtimes import cell_seconds, record_runtime, update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -116,6 +123,7 @@ def build(name: str, *, timeout: int = 900) -> float:
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None) if not _has_widgets(nb) else None
     nbformat.write(nb, target)
+    record_runtime(name, elapsed, cell_seconds(nb))
     return elapsed
 
 
@@ -138,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (SOURCES / f"{name}.py").exists():
             parser.exit(2, f"error: no source notebooks/source/{name}.py\n")
         seconds = build(name)
-        print(f"{name}: executed in {seconds:.0f} s")
+        slowest = max(cell_seconds(nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)))
+        print(f"{name}: executed in {seconds:.0f} s (slowest cell {slowest:.0f} s)")
+    update_readme()
     return 0
 
 

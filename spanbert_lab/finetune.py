@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from spanbert_lab.ner_metric import classification_scores, entity_scores
+from spanbert_lab.progress import ProgressLog
 from spanbert_lab.qa import (
     QAPrediction,
     decode_qa,
@@ -204,10 +204,11 @@ def train_loop(
     cuda = [device] if device.type == "cuda" else []  # dropout draws there on a GPU
     generator = torch.Generator().manual_seed(config.seed)
     history: list[dict[str, float]] = []
-    with torch.random.fork_rng(devices=cuda), tqdm(total=total, disable=not progress,
-                                                   desc="fine-tuning") as bar:  # fmt: skip
+    log = ProgressLog("fine-tuning", total, enabled=progress)
+    with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(config.seed)
         while len(history) < total:
+            epoch_losses: list[float] = []
             order = torch.randperm(len(rows), generator=generator).tolist()
             for i in range(0, len(order), config.batch_size):
                 batch = pad_batch([rows[j] for j in order[i : i + config.batch_size]], pad_id)
@@ -220,12 +221,14 @@ def train_loop(
                 optimizer.zero_grad(set_to_none=True)
                 record = {"step": float(len(history)), "loss": loss.item(), "lr": lr}
                 history.append(record)
-                bar.update(1)
-                bar.set_postfix(loss=f"{record['loss']:.3f}")
+                epoch_losses.append(record["loss"])
                 if callback is not None:
                     callback(record)
                 if len(history) == total:
                     break
+            # one line per epoch (or for the last, partial one): never a bar (see progress.py)
+            log.line(len(history), epoch=math.ceil(len(history) / steps_per_epoch),
+                     loss=sum(epoch_losses) / len(epoch_losses))  # fmt: skip
     model.eval()
     return history
 

@@ -9,8 +9,8 @@ One update (pytorch/examples, nanoGPT style)::
 
 around which :func:`train` adds: the data order (a permutation per epoch seeded by
 ``(seed, epoch)``), warm-up + linear decay (:mod:`spanbert_lab.schedule`), periodic evaluation on
-held-out blocks (:func:`spanbert_lab.evaluation.evaluate`), a metrics callback, a ``tqdm``
-progress bar, a wall-clock budget, atomic checkpoints and exact resume
+held-out blocks (:func:`spanbert_lab.evaluation.evaluate`), a metrics callback, one
+progress line per evaluation, a wall-clock budget, atomic checkpoints and exact resume
 (:mod:`spanbert_lab.checkpoint`), ``torchrun`` data parallelism (:mod:`spanbert_lab.distributed`)
 and bf16 autocast on CUDA. It never plots; it returns a :class:`History`.
 
@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from spanbert_lab import distributed as D
 from spanbert_lab.checkpoint import (
@@ -45,6 +44,7 @@ from spanbert_lab.checkpoint import (
 )
 from spanbert_lab.evaluation import evaluate
 from spanbert_lab.masking import example_seed
+from spanbert_lab.progress import ProgressLog
 from spanbert_lab.schedule import build_optimizer, build_scheduler
 
 __all__ = ["History", "TrainConfig", "epoch_order", "global_batches", "train"]
@@ -74,7 +74,7 @@ class TrainConfig:
         keep_checkpoints: how many ``checkpoint-*`` folders to keep (``None`` = all).
         precision: ``"auto"`` (bf16 autocast on CUDA when supported, else fp32), ``"fp32"``,
             ``"bf16"`` (CUDA only).
-        progress: show a ``tqdm`` bar (rank 0 only).
+        progress: write one line per evaluation (rank 0 only; :mod:`spanbert_lab.progress`).
     """
 
     max_steps: int = 200
@@ -281,14 +281,10 @@ class _Loop:
     ):
         cfg, info = self.config, self.info
         start = time.perf_counter()
-        bar = tqdm(
-            total=cfg.max_steps,
-            initial=step,
-            desc="pretraining",
-            unit="step",
-            disable=not (cfg.progress and info.is_main),
-            dynamic_ncols=True,
-        )
+        log = ProgressLog("pretraining", cfg.max_steps, enabled=cfg.progress and info.is_main)
+        log.restart(step)
+        every_line = cfg.eval_every if eval_data is not None else max(1, cfg.max_steps // 10)
+        window: list[dict[str, Any]] = []  # train records since the last line
         batches = global_batches(len(train_data), cfg.batch_size, seed=cfg.seed, epoch=epoch)
         self.model.train()
         while step < cfg.max_steps:
@@ -307,15 +303,18 @@ class _Loop:
             )
             history.train.append(record)
             self._emit(record)
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.3f}", refresh=False)
+            window.append(record)
             out_of_time = self._out_of_time(start)
             last = step == cfg.max_steps or out_of_time
+            metrics = None
             if eval_data is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or last):
                 metrics = self._evaluate(eval_data, eval_collator)
                 metrics.update(kind="eval", step=step)
                 history.eval.append(metrics)
                 self._emit(metrics)
+            if last or metrics is not None or (every_line and step % every_line == 0):
+                log.line(step, **_line_values(window, metrics))
+                window = []
             if cfg.output_dir is not None and (
                 last or (cfg.save_every and step % cfg.save_every == 0)
             ):
@@ -323,7 +322,6 @@ class _Loop:
             if out_of_time:
                 history.stopped_by = "time_budget"
                 break
-        bar.close()
         history.wall_time_s = time.perf_counter() - start
         return history
 
@@ -432,6 +430,25 @@ class _Loop:
     def _emit(self, record: dict[str, Any]) -> None:
         if self.callback is not None and self.info.is_main:
             self.callback(record)
+
+
+def _line_values(window: list[dict[str, Any]], metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """What one progress line shows: mean training losses since the last line, tokens per
+    second over that window, and the evaluation's losses and accuracies."""
+    values: dict[str, Any] = {}
+    if window:
+        for key in ("loss", "mlm_loss", "sbo_loss", "nsp_loss"):
+            seen = [r[key] for r in window if r.get(key) is not None]
+            if seen:
+                values[key] = sum(seen) / len(seen)
+        seconds = window[-1]["elapsed_s"] - (window[0]["elapsed_s"] if len(window) > 1 else 0.0)
+        tokens = sum(r["tokens"] for r in (window[1:] if len(window) > 1 else window))
+        if seconds > 0:
+            values["tokens/s"] = f"{tokens / seconds:,.0f}"
+    for key, value in (metrics or {}).items():
+        if isinstance(value, float) and key.endswith(("_loss", "_accuracy")):
+            values[f"dev_{key}"] = value
+    return values
 
 
 def _plain(value: Any) -> Any:

@@ -88,19 +88,24 @@ def seed_everything(seed: int) -> None:
 def setup_notebook(
     seed: int = 0,
     *,
-    threads: int | None = 2,
+    threads: int | None = 1,
     deterministic: bool = True,
     device: str | None = None,
 ) -> Runtime:
     """The one call at the top of every notebook.
 
-    Seeds the global generators, caps torch's thread count (2 by default, the course's reference
-    machine), turns on deterministic algorithms, selects notebook-friendly ``tqdm`` bars and the
-    course's plot style. Prints nothing.
+    Seeds the global generators, sets torch's thread count (one by default), turns on
+    deterministic algorithms, turns widget progress bars off and sets the course's plot style.
+    Prints nothing.
+
+    One thread is the default on purpose. The course's models are tiny, so a second thread saves
+    little on an idle machine; on a busy one it is ruinous: OpenMP's threads wait for each other
+    at every operation, and a step of notebook 03's toy model measured 16 ms with one thread and
+    978 ms with two while another process kept one of the two cores busy.
 
     Args:
         seed: seed for the global generators.
-        threads: torch intra-op threads; ``None`` leaves torch's default.
+        threads: torch intra-op threads (1 by default, see above); ``None`` leaves torch's default.
         deterministic: call ``torch.use_deterministic_algorithms(True, warn_only=True)``.
         device: force a device (see :func:`get_device`).
 
@@ -114,7 +119,7 @@ def setup_notebook(
         torch.use_deterministic_algorithms(True, warn_only=True)
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    _set_tqdm_style()
+    _quiet_progress_bars()
     _set_plot_style()
     return Runtime(device=get_device(device), profile=get_profile(), seed=seed)
 
@@ -150,10 +155,18 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _set_tqdm_style() -> None:
-    # tqdm.auto picks widget bars in Jupyter; keep them narrow and quiet about refresh rate.
-    os.environ.setdefault("TQDM_MININTERVAL", "0.5")
-    os.environ.setdefault("TQDM_NCOLS", "100")
+def _quiet_progress_bars() -> None:
+    # The course's loops print one line per epoch (spanbert_lab.progress). A third-party bar
+    # (datasets, transformers) in a notebook would be a widget updated several times a second,
+    # flooding the kernel's IOPub channel (see progress.py): switch those off.
+    with contextlib.suppress(ImportError):
+        import datasets
+
+        datasets.disable_progress_bars()
+    with contextlib.suppress(ImportError):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
 
 def _set_plot_style() -> None:
