@@ -3,6 +3,18 @@
 Fine-tunes once per seed with :func:`spanbert_lab.finetune.finetune`, prints the metrics, and writes
 the per-seed predictions (official ``{id: text}`` format for QA) and a multi-seed summary JSON that
 records the exact command.
+
+Your own data: ``--data PATH`` is a file, or a folder with one file per split (``train.tsv`` and
+``dev.tsv``, ``train.txt`` and ``valid.txt`` …): CoNLL or JSONL for ``ner``, TSV / CSV / JSONL for
+``classify`` (``--text-column``, ``--label-column``), SQuAD JSON for ``qa``. The label names come
+from the training data (or ``--labels``); an evaluation file with other labels is an error that
+lists them. Without a dev file, a seeded 10% of the training file is held out (``--eval-fraction``).
+``--save-model`` writes each fine-tuned model, its label maps (``id2label``/``label2id``) in its
+``config.json``, under ``--output``.
+
+    python -m spanbert_lab.finetune ner --model bert-tiny --data conll2003/ --max-steps 30
+    python -m spanbert_lab.finetune classify --model bert-tiny --data sst2/train.tsv \\
+        --eval-data sst2/dev.tsv --text-column sentence --label-column label
 """
 
 from __future__ import annotations
@@ -22,9 +34,11 @@ from spanbert_lab.finetune import (
     TASKS,
     FinetuneConfig,
     finetune,
+    label_names,
     load_course_split,
     resolve_model_path,
 )
+from spanbert_lab.runtime import quiet_transformers
 
 
 def aggregate(runs: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -66,7 +80,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-download", action="store_true", help="let a hub id download")
     p.add_argument("--threads", type=int, help="torch CPU threads (1 is fastest for tiny models)")
     p.add_argument("--no-progress", action="store_true")
+    own = p.add_argument_group("your own data (default: the course's)")
+    own.add_argument("--data", type=Path, help="a file, or a folder with <split>.<ext> files")
+    own.add_argument("--eval-data", type=Path, help="the evaluation file (or folder)")
+    own.add_argument("--eval-fraction", type=float, default=0.1,
+                     help="held out of a single --data file when there is no --eval-data")  # fmt: skip
+    own.add_argument("--format", help="ner: conll, jsonl; classify: tsv, csv, jsonl")
+    own.add_argument("--text-column", help="classify: column name or 0-based position")
+    own.add_argument("--label-column", help="classify: column name or 0-based position")
+    own.add_argument("--header", action=argparse.BooleanOptionalAction,
+                     help="classify: the first line names the columns (default: detected)")  # fmt: skip
+    own.add_argument("--tag-column", type=int, default=-1, help="ner: CoNLL tag column (-1 = last)")
+    own.add_argument("--scheme", default="auto", help="ner: auto, iob1, iob2 (read as BIO)")
+    own.add_argument("--labels", nargs="+", help="label names in id order (default: from data)")
+    own.add_argument("--save-model", action="store_true",
+                     help="write each fine-tuned model to <output>/seed<N>/model")  # fmt: skip
     return p
+
+
+def _column(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.lstrip("-").isdigit() else value
+
+
+def load_own_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The ``(train, eval)`` datasets of ``--data`` (and ``--eval-data``) for ``args.task``.
+
+    The evaluation split must use the training labels. Without an evaluation file, a fraction
+    ``--eval-fraction`` of the training file is held out by ``torch.Generator().manual_seed(0)``.
+
+    Raises:
+        ValueError, FileNotFoundError: from the readers (file, line, content), or a bad split.
+    """
+    from spanbert_lab import data
+
+    def load(path: Path, split: str, labels: Any = None, known_as: str | None = None) -> Any:
+        if args.task == "qa":
+            return data.load_qa(split, version=args.version, path=path)
+        if args.task == "ner":
+            return data.load_ner(split, path, format=args.format, tag_column=args.tag_column,
+                                 scheme=args.scheme, labels=labels, label_source=known_as)  # fmt: skip
+        return data.load_classification(
+            split, path, format=args.format, text_column=_column(args.text_column),
+            label_column=_column(args.label_column), header=args.header, labels=labels,
+            label_source=known_as,
+        )  # fmt: skip
+
+    train = load(args.data, args.train_split, args.labels)
+    names = label_names(args.task, train)
+    if args.eval_data is not None or args.data.is_dir():
+        eval_path = args.eval_data if args.eval_data is not None else args.data
+        return train, load(eval_path, args.eval_split, names, "the training data")
+    if not 0 < args.eval_fraction < 1:
+        raise ValueError(f"--eval-fraction must be in (0, 1), got {args.eval_fraction}")
+    n_eval = max(1, round(args.eval_fraction * len(train)))
+    if len(train) - n_eval < 1:
+        raise ValueError(f"{args.data}: {len(train)} example(s): too few to hold any out; pass --eval-data")  # fmt: skip
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(0)).tolist()
+    print(f"no --eval-data: evaluating on {n_eval} of the {len(train)} examples of {args.data} "
+          f"(held out, seed 0); training on the other {len(train) - n_eval}")  # fmt: skip
+    return train.select(sorted(order[n_eval:])), train.select(sorted(order[:n_eval]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,14 +153,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
-    def split(name: str, limit: int | None) -> Any:
-        ds = load_course_split(args.task, name, version=args.version)
+    if args.save_model and args.output is None:
+        print("error: --save-model needs --output", file=sys.stderr)
+        return 2
+
+    def first(ds: Any, limit: int | None) -> Any:
         return ds.select(range(min(limit, len(ds)))) if limit is not None else ds
 
-    train, evaluation = (
-        split(args.train_split, args.max_train),
-        split(args.eval_split, args.max_eval),
-    )
+    if args.data is None:
+        train = load_course_split(args.task, args.train_split, version=args.version)
+        evaluation = load_course_split(args.task, args.eval_split, version=args.version)
+    else:
+        try:
+            train, evaluation = load_own_data(args)
+        except (ValueError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    train, evaluation = first(train, args.max_train), first(evaluation, args.max_eval)
+    labels = args.labels or label_names(args.task, train)
+    if labels is not None:
+        print(f"{args.task}: {len(train)} training, {len(evaluation)} evaluation examples; "
+              f"{len(labels)} labels: {' '.join(labels)}")  # fmt: skip
     runs = []
     for seed in args.seeds:
         config = FinetuneConfig(
@@ -97,12 +182,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             version=args.version, null_threshold=args.null_threshold,
         )  # fmt: skip
         result = finetune(args.task, args.model, config=config, train=train, eval=evaluation,
-                          device=args.device, allow_download=args.allow_download,
+                          labels=labels, device=args.device, allow_download=args.allow_download,
                           progress=not args.no_progress)  # fmt: skip
         print(f"seed {seed}: " + ", ".join(f"{k}={v:.2f}" for k, v in result.metrics.items())
               + f" ({result.seconds:.0f} s)")  # fmt: skip
         if args.output is not None:
             result.save(args.output / f"seed{seed}")
+        if args.save_model:  # config.json carries the label maps (id2label / label2id)
+            with quiet_transformers():
+                result.trained_model.save_pretrained(args.output / f"seed{seed}" / "model")
+                result.tokenizer.save_pretrained(args.output / f"seed{seed}" / "model")
         runs.append({"seed": seed, "metrics": result.metrics, "seconds": round(result.seconds, 1)})
     summary = aggregate([r["metrics"] for r in runs])
     for key, s in summary.items():
@@ -110,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.results is not None:
         args.results.parent.mkdir(parents=True, exist_ok=True)
         record = {"command": "python -m spanbert_lab.finetune " + shlex.join(argv),
-                  "task": args.task, "model": args.model, "seeds": args.seeds,
+                  "task": args.task, "model": args.model, "seeds": args.seeds, "labels": labels,
                   "summary": summary, "runs": runs, "torch": torch.__version__}  # fmt: skip
         args.results.write_text(json.dumps(record, indent=2) + "\n")
     return 0

@@ -131,7 +131,7 @@ def encode_labels(
     ``0..len(names)-1`` is read as an id (integer labels with names given, as in GLUE's 0/1).
 
     Args:
-        where: per value, where it came from (``"line 7"``), for the error message.
+        where: per value, where it came from (``"on line 7"``), for the error message.
         known_as: what ``names`` are, for the error message (``"the training data"``).
 
     Raises:
@@ -150,7 +150,7 @@ def encode_labels(
         else:
             unseen.setdefault(key, []).append(place)
     if unseen:
-        listed = ", ".join(f"{k!r} ({len(v)}×, first at {v[0]})" for k, v in unseen.items())
+        listed = ", ".join(f"{k!r} ({len(v)}×, first {v[0]})" for k, v in unseen.items())
         raise ValueError(
             f"{source}: labels not in {known_as}: {listed}; {known_as} has {list(names)}"
         )

@@ -71,7 +71,7 @@ def ner_dataset(
         names = list(NER_TAGS)
     else:
         names = ner_label_names(tags)
-    where = [f"the sentence at line {r['line']}" for r in records for _ in r["ner_tags"]]
+    where = [f"in the sentence on line {r['line']}" for r in records for _ in r["ner_tags"]]
     ids = iter(encode_labels(flat, names, where, file, _known_as(labels, label_source)))
     features = datasets.Features(
         {
@@ -116,7 +116,7 @@ def classification_dataset(
         names = list(CLASS_NAMES)
     else:
         names = label_names_from(values)
-    where = [f"line {r['line']}" for r in records]
+    where = [f"on line {r['line']}" for r in records]
     ids = encode_labels(values, names, where, file, _known_as(labels, label_source))
     features = datasets.Features(
         {
