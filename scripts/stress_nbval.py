@@ -39,13 +39,8 @@ def cell_durations(junit: Path) -> list[tuple[float, str, str]]:
     for case in ET.parse(junit).getroot().iter("testcase"):
         failed = any(child.tag in ("failure", "error") for child in case)
         name = case.get("name", "?") + (" [FAILED]" if failed else "")
-        out.append(
-            (
-                float(case.get("time", 0.0)),
-                Path(case.get("file") or case.get("classname", "?")).stem,
-                name,
-            )
-        )
+        notebook = case.get("classname", "?").removeprefix("notebooks.")  # notebooks.05_finetuning
+        out.append((float(case.get("time", 0.0)), notebook, name))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -72,3 +73,20 @@ def test_notebook_follows_the_course_shape(source):
         assert ".check(" in text and "### BEGIN SOLUTION" in text, (
             f"{source.stem} has no checked exercise"
         )
+
+
+_PROGRESS_BAR = re.compile(r"\d+%\|[^|]*\|\s*\d+/\d+|it/s\]|(Int|Float)Progress\(")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_no_progress_bar_is_stored(source):
+    """A bar in a stored output is frozen for the learner, and in a live kernel it floods IOPub
+    (see spanbert_lab/progress.py): progress is one printed line per epoch or evaluation."""
+    nb = nbformat.read(ROOT / "notebooks" / f"{source.stem}.ipynb", as_version=4)
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = json.dumps(out.get("data", {}).get("text/plain", "")) + json.dumps(
+                out.get("text", "")
+            )
+            match = _PROGRESS_BAR.search(text)
+            assert match is None, f"{source.stem} cell {index} stores a progress bar: {match[0]!r}"
