@@ -12,22 +12,37 @@ from spanbert_lab.exercises.core import CheckFailed, Exercise, expect, expect_te
 _NS = {"torch": torch, "math": math}
 
 
-def _inputs(seed: int, t_q: int = 4, t_k: int = 6, d_k: int = 8, d_v: int = 5):
+def _inputs(
+    seed: int, t_q: int = 4, t_k: int = 6, d_k: int = 8, d_v: int = 5, heads: int | None = None
+):
+    """Random q, k, v and a boolean mask: (B, T, d) or, with ``heads``, (B, H, T, d) — the shape
+    multi-head attention uses later in the notebook."""
     g = torch.Generator().manual_seed(seed)
-    q = torch.randn(2, t_q, d_k, generator=g, dtype=torch.float64)
-    k = torch.randn(2, t_k, d_k, generator=g, dtype=torch.float64)
-    v = torch.randn(2, t_k, d_v, generator=g, dtype=torch.float64)
-    mask = torch.rand(2, t_q, t_k, generator=g) > 0.3
+    lead = (2,) if heads is None else (2, heads)
+    q = torch.randn(*lead, t_q, d_k, generator=g, dtype=torch.float64)
+    k = torch.randn(*lead, t_k, d_k, generator=g, dtype=torch.float64)
+    v = torch.randn(*lead, t_k, d_v, generator=g, dtype=torch.float64)
+    mask = torch.rand(*lead, t_q, t_k, generator=g) > 0.3
     mask[..., 0] = True
     return q, k, v, mask
 
 
+def _shape_note(q: torch.Tensor) -> str:
+    return f"for inputs of shape {tuple(q.shape)}"
+
+
 def _check_scores(fn) -> None:
-    for seed, d_k in [(0, 8), (1, 3)]:
-        q, k, _, _ = _inputs(seed, d_k=d_k)
-        got = fn(q, k)
+    for seed, d_k, heads in [(0, 8, None), (1, 3, None), (2, 8, 3)]:
+        q, k, _, _ = _inputs(seed, d_k=d_k, heads=heads)
+        try:
+            got = fn(q, k)
+        except RuntimeError as err:
+            raise CheckFailed(
+                f"your function fails {_shape_note(q)} ({str(err).splitlines()[0]}); "
+                "it must work for any number of leading dimensions, e.g. (B, H, T, d_k)"
+            ) from None
         want = q @ k.transpose(-2, -1) / math.sqrt(d_k)
-        expect_tensor_close("the score matrix", got, want, atol=1e-9)
+        expect_tensor_close(f"the score matrix {_shape_note(q)}", got, want, atol=1e-9)
 
 
 scaled_scores = Exercise(
@@ -48,6 +63,10 @@ def scaled_scores(q, k):
         "def scaled_scores(q, k):\n    return q @ k.transpose(-2, -1)",
         "def scaled_scores(q, k):\n    return q @ k.transpose(-2, -1) / q.shape[-1]",
         "def scaled_scores(q, k):\n    return (q * q).sum(-1, keepdim=True) / math.sqrt(q.shape[-1])",
+        # batched matrix product that only accepts 3-D inputs
+        "def scaled_scores(q, k):\n    return torch.bmm(q, k.transpose(1, 2)) / math.sqrt(q.shape[-1])",
+        # transposes dimensions 1 and 2: right for (B, T, d_k), wrong for (B, H, T, d_k)
+        "def scaled_scores(q, k):\n    return q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])",
     ),
     namespace=_NS,
 )
@@ -105,11 +124,19 @@ def masked_softmax(scores, mask):
 
 
 def _check_attention(fn) -> None:
-    for seed in (3, 4):
-        q, k, v, mask = _inputs(seed)
-        got = fn(q, k, v, mask)
+    for seed, heads in [(3, None), (4, None), (5, 3)]:
+        q, k, v, mask = _inputs(seed, heads=heads)
+        if heads is not None:
+            mask[1, :, 2] = False  # one query with no allowed key, in every head
+        try:
+            got = fn(q, k, v, mask)
+        except RuntimeError as err:
+            raise CheckFailed(
+                f"your function fails {_shape_note(q)} ({str(err).splitlines()[0]}); "
+                "multi-head attention calls it with (B, H, T, d) tensors"
+            ) from None
         want, _ = scaled_dot_product_attention(q, k, v, mask)
-        expect_tensor_close("the attention output", got, want, atol=1e-9)
+        expect_tensor_close(f"the attention output {_shape_note(q)}", got, want, atol=1e-9)
 
 
 attention = Exercise(
@@ -132,38 +159,11 @@ def attention(q, k, v, mask):
         "def attention(q, k, v, mask):\n"
         "    s = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(~mask, -1e9)\n"
         "    return s.softmax(-2) @ v",
-    ),
-    namespace=_NS,
-)
-
-
-def _check_parameter_count(fn) -> None:
-    for hidden, heads in [(768, 12), (128, 2), (96, 3)]:
-        got = fn(hidden, heads)
-        expect(isinstance(got, int), f"return an int, not {type(got).__name__}")
-        expect(
-            got == 4 * (hidden * hidden + hidden),
-            f"wrong count for hidden={hidden}, heads={heads}: {got}",
-        )
-
-
-parameter_count = Exercise(
-    key="01.4",
-    title="parameters of one multi-head self-attention block",
-    answer_name="parameter_count",
-    checker=_check_parameter_count,
-    hints=(
-        "Count the linear maps: query, key, value and output. Each is hidden → hidden, with a bias.",
-        "Does splitting into heads add parameters, or only reshape the same ones?",
-    ),
-    solution_code="""
-def parameter_count(hidden_size, num_heads):
-    return 4 * (hidden_size * hidden_size + hidden_size)
-""",
-    wrong_solutions=(
-        "def parameter_count(hidden_size, num_heads):\n    return 3 * (hidden_size * hidden_size + hidden_size)",
-        "def parameter_count(hidden_size, num_heads):\n    return 4 * num_heads * (hidden_size * hidden_size + hidden_size)",
-        "def parameter_count(hidden_size, num_heads):\n    return 4 * hidden_size * hidden_size",
+        # torch.bmm: right on (B, T, d), crashes on (B, H, T, d)
+        "def attention(q, k, v, mask):\n"
+        "    s = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(q.shape[-1])\n"
+        "    w = s.masked_fill(~mask, torch.finfo(s.dtype).min).softmax(-1) * mask.any(-1, keepdim=True)\n"
+        "    return torch.bmm(w, v)",
     ),
     namespace=_NS,
 )

@@ -1,7 +1,8 @@
 """Exercises of notebook 03 (the span boundary objective).
 
 1. ``sbo_targets`` — which tokens of a span get an SBO target, with which boundaries and positions.
-2. ``sbo_head_input`` — the SBO head's input ``h0 = [x_{s-1}; x_{e+1}; p_{i-s}]``.
+2. ``SBOHead`` — the whole SBO head as an ``nn.Module``: ``[x_{s-1}; x_{e+1}; p_{i-s}]`` → two
+   dense + GeLU + LayerNorm layers → logits through the tied word embeddings.
 3. ``spanbert_loss`` — mean MLM cross-entropy + weight × mean SBO cross-entropy, empty-safe.
 """
 
@@ -12,7 +13,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-from spanbert_lab.exercises.core import CheckFailed, Exercise, expect, expect_tensor_close
+from spanbert_lab.exercises.core import (
+    NOT_ATTEMPTED_MESSAGE,
+    CheckFailed,
+    Exercise,
+    NotAttempted,
+    expect,
+    expect_tensor_close,
+)
 
 _NS = {"torch": torch, "math": math, "F": F}
 
@@ -93,56 +101,159 @@ def sbo_targets(start, end, n, max_targets):
 )
 
 
-# --- 2. the head's input ---------------------------------------------------------------------------
+# --- 2. the head as a module ---------------------------------------------------------------------
+
+_HEAD_PARTS = ("position_embeddings", "dense1", "norm1", "dense2", "norm2", "bias")
 
 
-def _input_case(seed: int, t: int = 9, h: int = 6, p: int = 4, k: int = 5):
-    g = torch.Generator().manual_seed(seed)
-    hidden = torch.randn(t, h, generator=g, dtype=torch.float64)
-    table = torch.randn(k, p, generator=g, dtype=torch.float64)
-    left = torch.tensor([1, 1, 1, 4, 4])
-    right = torch.tensor([5, 5, 5, 7, 7])
-    positions = torch.tensor([0, 1, 2, 0, 1])
-    return hidden, left, right, positions, table
+def _reference_head(hidden: int, position: int, k: int, word_embeddings: torch.Tensor, eps: float):
+    """The library's head with random weights and the given (tied) word embeddings."""
+    from spanbert_lab.heads import SpanBoundaryHead
+
+    head = SpanBoundaryHead(hidden, word_embeddings.shape[0], position, k, "gelu", eps).double()
+    g = torch.Generator().manual_seed(hidden * 1000 + position)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.3)
+        head.decoder.weight = word_embeddings
+    return head
 
 
-def _check_input(fn) -> None:
-    for seed in (0, 1):
-        hidden, left, right, positions, table = _input_case(seed)
-        got = fn(hidden, left, right, positions, table)
-        want = torch.cat([hidden[left], hidden[right], table[positions]], dim=-1)
-        expect(isinstance(got, torch.Tensor), f"h0 should be a tensor, got {type(got).__name__}")
-        expect(
-            tuple(got.shape) == tuple(want.shape),
-            f"h0 has shape {tuple(got.shape)}; one row per target, 2h + P columns",
+def _check_head(cls) -> None:
+    for hidden, position, k, vocab in [(8, 5, 4, 13), (6, 7, 3, 11)]:
+        g = torch.Generator().manual_seed(vocab)
+        word_embeddings = torch.nn.Parameter(
+            torch.randn(vocab, hidden, generator=g, dtype=torch.float64)
         )
-        if torch.allclose(got, torch.cat([hidden[right], hidden[left], table[positions]], -1)):
-            raise CheckFailed("h0 has the right pieces in the wrong order: [left; right; position]")
-        expect_tensor_close("h0", got, want, atol=1e-12)
+        try:
+            mine = cls(hidden, position, k, word_embeddings)
+        except TypeError as err:
+            raise CheckFailed(
+                "construct it as SBOHead(hidden_size, position_size, max_targets, "
+                f"word_embeddings): {err}"
+            ) from None
+        expect(isinstance(mine, torch.nn.Module), "SBOHead must be a torch.nn.Module subclass")
+        mine = mine.double()
+        n = 5
+        left = torch.randn(n, hidden, generator=g, dtype=torch.float64)
+        right = torch.randn(n, hidden, generator=g, dtype=torch.float64)
+        positions = torch.randint(0, k, (n,), generator=g)
+        try:
+            first = mine(left, right, positions)
+        except (RuntimeError, AttributeError) as err:
+            raise CheckFailed(
+                f"forward fails ({type(err).__name__}: {str(err).splitlines()[0]}); "
+                "check the sizes of your layers"
+            ) from None
+        if first is None or first is Ellipsis:
+            raise NotAttempted(f"Exercise 03.2: {NOT_ATTEMPTED_MESSAGE}")
+        missing = [name for name in _HEAD_PARTS if not hasattr(mine, name)]
+        expect(not missing, f"your module has no attribute(s) {missing}; use the names given")
+        ref = _reference_head(hidden, position, k, word_embeddings, 1e-12)
+        shapes = {
+            "position_embeddings.weight": (k, position),
+            "dense1.weight": (hidden, 2 * hidden + position),
+            "dense2.weight": (hidden, hidden),
+            "norm1.weight": (hidden,),
+            "bias": (vocab,),
+        }
+        params = dict(mine.named_parameters())
+        for name, shape in shapes.items():
+            got = tuple(params[name].shape) if name in params else None
+            expect(got == shape, f"{name} has shape {got}; think about what goes in and out")
+        big = [
+            name
+            for name, p in params.items()
+            if tuple(p.shape) == (vocab, hidden) and p is not word_embeddings
+        ]
+        expect(
+            not big,
+            f"{big[0] if big else ''} is a new (V, h) matrix: the output projection must be the "
+            "word_embeddings you were given (tied), not a copy",
+        )
+        with torch.no_grad():
+            mine.position_embeddings.weight.copy_(ref.position_embeddings.weight)
+            for i, layer in ((1, ref.layer1), (2, ref.layer2)):
+                getattr(mine, f"dense{i}").weight.copy_(layer.dense.weight)
+                getattr(mine, f"dense{i}").bias.copy_(layer.dense.bias)
+                getattr(mine, f"norm{i}").weight.copy_(layer.LayerNorm.weight)
+                getattr(mine, f"norm{i}").bias.copy_(layer.LayerNorm.bias)
+            mine.bias.copy_(ref.bias)
+            got, want = mine(left, right, positions), ref(left, right, positions)
+        expect_tensor_close(f"the logits (h = {hidden}, P = {position})", got, want, atol=1e-8)
 
 
-sbo_head_input = Exercise(
+_HEAD_SOLUTION = """
+class SBOHead(torch.nn.Module):
+    def __init__(self, hidden_size, position_size, max_targets, word_embeddings, eps=1e-12):
+        super().__init__()
+        h = hidden_size
+        self.position_embeddings = torch.nn.Embedding(max_targets, position_size)  # (K, P)
+        self.dense1 = torch.nn.Linear(2 * h + position_size, h)  # [left; right; position] -> h
+        self.norm1 = torch.nn.LayerNorm(h, eps=eps)
+        self.dense2 = torch.nn.Linear(h, h)
+        self.norm2 = torch.nn.LayerNorm(h, eps=eps)
+        self.word_embeddings = word_embeddings  # (V, h): the tied output projection
+        self.bias = torch.nn.Parameter(torch.zeros(word_embeddings.shape[0]))  # SBO's own bias
+
+    def forward(self, left, right, positions):
+        h0 = torch.cat([left, right, self.position_embeddings(positions)], dim=-1)  # (N, 2h+P)
+        h1 = self.norm1(F.gelu(self.dense1(h0)))  # (N, h)
+        y = self.norm2(F.gelu(self.dense2(h1)))  # (N, h)
+        return y @ self.word_embeddings.T + self.bias  # (N, V)
+"""
+
+_HEAD_MUTATIONS = (
+    # an untied output layer: a new (V, h) matrix
+    (
+        "        return y @ self.word_embeddings.T + self.bias  # (N, V)",
+        "        return self.out(y)",
+    ),
+    # LayerNorm before the activation
+    (
+        "        h1 = self.norm1(F.gelu(self.dense1(h0)))  # (N, h)",
+        "        h1 = F.gelu(self.norm1(self.dense1(h0)))",
+    ),
+    # only one layer
+    (
+        "        y = self.norm2(F.gelu(self.dense2(h1)))  # (N, h)",
+        "        y = h1",
+    ),
+    # position vector as wide as the hidden state (3h -> h), not the paper's P
+    (
+        "        self.dense1 = torch.nn.Linear(2 * h + position_size, h)  # [left; right; position] -> h",
+        "        self.dense1 = torch.nn.Linear(3 * h, h)",
+    ),
+)
+
+
+def _head_wrong(old: str, new: str) -> str:
+    if _HEAD_SOLUTION.count(old) != 1:
+        raise ValueError(f"wrong-head substitution does not match exactly once: {old!r}")
+    code = _HEAD_SOLUTION.replace(old, new)
+    if "self.out(" in code:
+        code = code.replace(
+            "        self.bias = torch.nn.Parameter",
+            "        self.out = torch.nn.Linear(h, word_embeddings.shape[0])\n"
+            "        self.bias = torch.nn.Parameter",
+        )
+    return code
+
+
+sbo_head = Exercise(
     key="03.2",
-    title="the SBO head's input",
-    answer_name="sbo_head_input",
-    checker=_check_input,
+    title="the span boundary objective head as a module",
+    answer_name="SBOHead",
+    checker=_check_head,
     hints=(
-        "Index the hidden states with the boundary indices: `hidden[left]` is (N, h).",
-        "Look up the relative positions in the position table: `table[positions]` is (N, P).",
-        "Concatenate along the last dimension, left boundary first: `torch.cat([...], dim=-1)`.",
+        "Parts: `position_embeddings` (K × P), `dense1` (2h + P → h), `norm1`, `dense2` (h → h), "
+        "`norm2`, and `bias` (V). The output matrix is `word_embeddings`: store it, do not copy.",
+        "forward: concatenate [left; right; position vector], then dense → GeLU → LayerNorm, "
+        "twice (activation first, then LayerNorm).",
+        "Logits: `y @ self.word_embeddings.T + self.bias`.",
     ),
-    solution_code="""
-def sbo_head_input(hidden, left, right, positions, table):
-    return torch.cat([hidden[left], hidden[right], table[positions]], dim=-1)
-""",
-    wrong_solutions=(
-        "def sbo_head_input(hidden, left, right, positions, table):\n"
-        "    return torch.cat([hidden[left], hidden[right]], dim=-1)",
-        "def sbo_head_input(hidden, left, right, positions, table):\n"
-        "    return torch.cat([hidden[right], hidden[left], table[positions]], dim=-1)",
-        "def sbo_head_input(hidden, left, right, positions, table):\n"
-        "    return torch.cat([hidden[left + 1], hidden[right - 1], table[positions]], dim=-1)",
-    ),
+    solution_code=_HEAD_SOLUTION,
+    wrong_solutions=tuple(_head_wrong(old, new) for old, new in _HEAD_MUTATIONS),
     namespace=_NS,
 )
 

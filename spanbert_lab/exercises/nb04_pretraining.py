@@ -1,16 +1,22 @@
-"""Exercises of notebook 04 (pretraining on a laptop)."""
+"""Exercises of notebook 04 (pretraining on a laptop, and what fine-tuning will need).
+
+1. ``lr_schedule`` — warm-up then linear decay, as a pure function of the update index.
+2. ``max_context_windows`` — BERT's max-context rule for overlapping QA windows
+   (``docs/spanbert-reference.md#max-context``).
+3. ``choose_null_threshold`` — the SQuAD 2.0 "no answer" threshold, chosen on dev
+   (``docs/spanbert-reference.md#null-threshold``).
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
-from torch import nn
 
-from spanbert_lab.exercises.core import CheckFailed, Exercise, expect, expect_close
+from spanbert_lab.exercises.core import CheckFailed, Exercise, expect
 from spanbert_lab.schedule import lr_at_step
 
-_NS = {"torch": torch, "math": math, "nn": nn}
+_NS = {"torch": torch, "math": math}
 
 
 def _check_schedule(fn) -> None:
@@ -67,110 +73,217 @@ def lr_schedule(step, peak_lr, warmup_steps, total_steps):
 )
 
 
-def _toy() -> nn.Module:
-    return nn.Sequential(nn.Embedding(11, 6), nn.Linear(6, 5), nn.LayerNorm(5), nn.Linear(5, 3))
+# --- 2. the max-context rule -----------------------------------------------------------------------
 
 
-def _check_decay(fn) -> None:
-    model = _toy()
-    got = fn(model)
-    expect(isinstance(got, (set, list, tuple, frozenset)),
-           f"return the names of the decayed parameters (a set), got {type(got).__name__}")  # fmt: skip
-    got = set(got)
-    names = {n for n, _ in model.named_parameters()}
-    expect(got <= names, "return names from `model.named_parameters()`")
-    want = {n for n, p in model.named_parameters() if p.dim() >= 2}
-    expect(not (want - got), "some weight matrices (or the embedding table) do not decay")
-    expect(not (got - want), "some vectors decay: biases and LayerNorm gains should not")
+def _max_context_reference(windows: list[tuple[int, int]], n_tokens: int) -> list[int]:
+    best: list[tuple[float, int]] = [(-1.0, -1)] * n_tokens
+    for w, (start, length) in enumerate(windows):
+        for j in range(start, start + length):
+            score = min(j - start, start + length - 1 - j) + 0.01 * length
+            if score > best[j][0]:
+                best[j] = (score, w)
+    return [w for _, w in best]
 
 
-decayed_parameters = Exercise(
-    key="04.2",
-    title="which tensors get weight decay",
-    answer_name="decayed_parameters",
-    checker=_check_decay,
-    hints=(
-        "Look at each tensor's number of dimensions, `p.dim()`, not at its name.",
-        "Matrices and embedding tables have 2 dimensions; biases and LayerNorm weights have 1.",
-    ),
-    solution_code="""
-def decayed_parameters(model):
-    return {name for name, p in model.named_parameters() if p.dim() >= 2}
-""",
-    wrong_solutions=(
-        "def decayed_parameters(model):\n"
-        "    return {n for n, p in model.named_parameters() if not n.endswith('bias')}",
-        "def decayed_parameters(model):\n    return {n for n, p in model.named_parameters()}",
-        "def decayed_parameters(model):\n"
-        "    return {n for n, p in model.named_parameters() if 'weight' in n and '0' not in n}",
-    ),
-    namespace=_NS,
-)
+_CONTEXT_CASES = [
+    ([(0, 8), (4, 8), (8, 5)], 13),  # the last window is shorter
+    ([(0, 6), (3, 6), (6, 6), (9, 3)], 12),
+    ([(0, 10)], 10),
+    ([(0, 7), (2, 7), (4, 7), (6, 7)], 13),  # a stride of 2: every token is in several windows
+    ([(0, 5), (5, 5)], 10),  # no overlap at all
+]
 
 
-def _check_global_mean(fn) -> None:
-    cases = [([2.0, 4.0], [1, 3]), ([1.5, 0.5, 3.0], [10, 0, 5]), ([7.0], [4])]
-    for means, counts in cases:
-        want = sum(m * n for m, n in zip(means, counts, strict=True)) / sum(counts)
-        got = fn(torch.tensor(means), torch.tensor(counts))
-        if isinstance(got, torch.Tensor) and got.numel() != 1:
-            raise CheckFailed(f"return one number (a scalar), got shape {tuple(got.shape)}")
-        expect_close("the global mean loss", got, want, tol=1e-6)
-
-
-global_mean = Exercise(
-    key="04.3",
-    title="the global loss of a sharded batch",
-    answer_name="global_mean",
-    checker=_check_global_mean,
-    hints=(
-        "A shard's mean times its number of targets is that shard's *sum* of token losses.",
-        "Add the sums of all shards, then divide by the total number of targets.",
-        "A shard with 0 targets contributes nothing — and must not cause a division by zero.",
-    ),
-    solution_code="""
-def global_mean(means, counts):
-    return (means * counts).sum() / counts.sum()
-""",
-    wrong_solutions=(
-        "def global_mean(means, counts):\n    return means.mean()",
-        "def global_mean(means, counts):\n    return (means * counts).sum() / len(counts)",
-        "def global_mean(means, counts):\n    return (means / counts.clamp(min=1)).sum()",
-    ),
-    namespace=_NS,
-)
-
-
-def _check_flops(fn) -> None:
-    for n_params, n_tokens in [(1.3e6, 1.3e7), (3.4e8, 2.4e6 * 256 * 512)]:
-        got = fn(n_params, n_tokens)
+def _check_max_context(fn) -> None:
+    for windows, n in _CONTEXT_CASES:
+        want = _max_context_reference(windows, n)
+        got = fn(list(windows), n)
         try:
-            ratio = float(got) / (6 * n_params * n_tokens)
+            got = [int(w) for w in got]
         except (TypeError, ValueError):
-            raise CheckFailed(f"return a number, got {type(got).__name__}") from None
+            raise CheckFailed("return a list with one window index per passage token") from None
+        expect(len(got) == n, f"for {n} passage tokens you return {len(got)} window indices")
+        wrong = [j for j in range(n) if got[j] != want[j]]
+        if wrong:
+            j = wrong[0]
+            inside = [w for w, (s, length) in enumerate(windows) if s <= j < s + length]
+            raise CheckFailed(
+                f"for windows (start, length) {windows}: token {j} lies in windows {inside}, "
+                f"and you chose window {got[j]}; the winner has the most tokens on the token's "
+                "*shorter* side (+ 0.01 × window length; the first window wins a tie)"
+            )
+
+
+max_context_windows = Exercise(
+    key="04.2",
+    title="the max-context rule for overlapping windows",
+    answer_name="max_context_windows",
+    checker=_check_max_context,
+    hints=(
+        "For token j in the window (start, length): j - start tokens on its left, "
+        "start + length - 1 - j on its right.",
+        "Its context score is min(left, right) + 0.01 × length: the shorter side is what limits "
+        "what the model sees; the small bonus prefers longer windows on a tie.",
+        "Keep, for every token, the best score so far and its window; replace only on a strictly "
+        "higher score, so the first window wins a tie.",
+    ),
+    solution_code="""
+def max_context_windows(windows, n_tokens):
+    best_score = [-1.0] * n_tokens
+    best_window = [-1] * n_tokens
+    for w, (start, length) in enumerate(windows):
+        for j in range(start, start + length):
+            score = min(j - start, start + length - 1 - j) + 0.01 * length
+            if score > best_score[j]:
+                best_score[j], best_window[j] = score, w
+    return best_window
+""",
+    wrong_solutions=(
+        # the first window that holds the token
+        "def max_context_windows(windows, n_tokens):\n"
+        "    best = [-1] * n_tokens\n"
+        "    for w, (start, length) in enumerate(windows):\n"
+        "        for j in range(start, start + length):\n"
+        "            if best[j] < 0:\n"
+        "                best[j] = w\n"
+        "    return best",
+        # total context (left + right) instead of the shorter side
+        "def max_context_windows(windows, n_tokens):\n"
+        "    score, best = [-1.0] * n_tokens, [-1] * n_tokens\n"
+        "    for w, (start, length) in enumerate(windows):\n"
+        "        for j in range(start, start + length):\n"
+        "            s = (j - start) + (start + length - 1 - j) + 0.01 * length\n"
+        "            if s > score[j]:\n"
+        "                score[j], best[j] = s, w\n"
+        "    return best",
+        # ties go to the last window
+        "def max_context_windows(windows, n_tokens):\n"
+        "    score, best = [-1.0] * n_tokens, [-1] * n_tokens\n"
+        "    for w, (start, length) in enumerate(windows):\n"
+        "        for j in range(start, start + length):\n"
+        "            s = min(j - start, start + length - 1 - j) + 0.01 * length\n"
+        "            if s >= score[j]:\n"
+        "                score[j], best[j] = s, w\n"
+        "    return best",
+    ),
+    namespace=_NS,
+)
+
+
+# --- 3. the SQuAD 2.0 null threshold ---------------------------------------------------------------
+
+
+def dev_f1(threshold: float, na_scores, is_impossible, answer_f1) -> float:
+    """Mean F1 (0..1) when a question is answered "" exactly when its na score > ``threshold``.
+
+    ``answer_f1[i]`` is the F1 of question i's best non-null answer (0 for an unanswerable one).
+    """
+    total = 0.0
+    for na, impossible, f1 in zip(na_scores, is_impossible, answer_f1, strict=True):
+        total += float(impossible) if na > threshold else float(f1)
+    return total / len(na_scores)
+
+
+def _threshold_reference(na_scores, is_impossible, answer_f1) -> float:
+    candidates = [-math.inf, *sorted(float(x) for x in na_scores)]
+    scores = [dev_f1(t, na_scores, is_impossible, answer_f1) for t in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def _threshold_case(seed: int, n: int, separation: float) -> tuple[list, list, list]:
+    g = torch.Generator().manual_seed(seed)
+    impossible = (torch.rand(n, generator=g) < 0.5).tolist()
+    na = (
+        torch.randn(n, generator=g) + separation * (torch.tensor(impossible).double() - 0.5)
+    ).tolist()
+    f1 = [
+        0.0 if imp else float(x)
+        for imp, x in zip(impossible, torch.rand(n, generator=g).tolist(), strict=True)
+    ]
+    return na, impossible, f1
+
+
+_THRESHOLD_CASES = [
+    (_threshold_case(0, 40, 2.0), "a model that separates the two kinds of question well"),
+    (_threshold_case(1, 25, 0.5), "a model that barely separates them"),
+    (
+        ([3.0, 2.0, 1.0, -1.0], [True, True, True, True], [0.0] * 4),
+        "a set where no question has an answer",
+    ),
+    (
+        ([0.5, -0.5, 1.5, -2.0], [False, False, False, False], [1.0, 0.6, 0.9, 0.2]),
+        "a set where every question has an answer",
+    ),
+    (
+        ([1.0, 2.0, 3.0, 3.5, 0.5], [True, False, False, False, True], [0.0] * 5),
+        "a model whose answers are all wrong (F1 0): deciding 'answerable' right earns nothing",
+    ),
+]
+
+
+def _check_threshold(fn) -> None:
+    for (na, impossible, f1), what in _THRESHOLD_CASES:
+        got = fn(list(na), list(impossible), list(f1))
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise CheckFailed(
+                f"return the threshold as a number, not {type(got).__name__}"
+            ) from None
+        want = _threshold_reference(na, impossible, f1)
+        got_f1, best = dev_f1(got, na, impossible, f1), dev_f1(want, na, impossible, f1)
+        if got_f1 < best - 1e-12:
+            raise CheckFailed(
+                f"for {what}, your threshold gives dev F1 {100 * got_f1:.1f} and a better one "
+                'exists; remember: the answer is "" when na_score > threshold'
+            )
         expect(
-            math.isclose(ratio, 1.0, rel_tol=1e-9),
-            f"the estimate for N={n_params:.2g} parameters and D={n_tokens:.2g} tokens is wrong: "
-            "count the FLOPs per parameter per token of the forward *and* the backward pass",
+            got == want,
+            f"for {what}, your threshold reaches the best F1 but is not the smallest candidate "
+            "that does (candidates: -inf and the na scores themselves)",
         )
 
 
-training_flops = Exercise(
-    key="04.4",
-    title="training compute ≈ 6 · parameters · tokens",
-    answer_name="training_flops",
-    checker=_check_flops,
+choose_null_threshold = Exercise(
+    key="04.3",
+    title="the SQuAD 2.0 null threshold, chosen on dev",
+    answer_name="choose_null_threshold",
+    checker=_check_threshold,
     hints=(
-        "A forward pass costs about 2 FLOPs (one multiply, one add) per parameter per token.",
-        "The backward pass costs about twice the forward pass (gradients for inputs and weights).",
+        'A question gets "" when its na score is above the threshold: its F1 is then 1 if it is '
+        "unanswerable, else 0; otherwise its F1 is answer_f1[i].",
+        "F1 only changes when the threshold crosses an na score, so the candidates are -inf "
+        '(every question "") and the na scores themselves. `ex.dev_f1(t, ...)` scores one.',
+        "Return the smallest candidate with the highest dev F1.",
     ),
     solution_code="""
-def training_flops(n_params, n_tokens):
-    return 6 * n_params * n_tokens
+def choose_null_threshold(na_scores, is_impossible, answer_f1):
+    candidates = [-math.inf] + sorted(na_scores)
+    def f1_at(t):
+        return sum(
+            float(imp) if na > t else f1
+            for na, imp, f1 in zip(na_scores, is_impossible, answer_f1)
+        ) / len(na_scores)
+    scores = [f1_at(t) for t in candidates]
+    return candidates[scores.index(max(scores))]
 """,
     wrong_solutions=(
-        "def training_flops(n_params, n_tokens):\n    return 2 * n_params * n_tokens",
-        "def training_flops(n_params, n_tokens):\n    return 3 * n_params * n_tokens",
+        # the sign flipped: "" when na < threshold
+        "def choose_null_threshold(na_scores, is_impossible, answer_f1):\n"
+        "    candidates = [-math.inf] + sorted(na_scores)\n"
+        "    def f1_at(t):\n"
+        "        return sum(float(imp) if na < t else f1\n"
+        "                   for na, imp, f1 in zip(na_scores, is_impossible, answer_f1))\n"
+        "    scores = [f1_at(t) for t in candidates]\n"
+        "    return candidates[scores.index(max(scores))]",
+        # the fixed default 0 instead of a choice
+        "def choose_null_threshold(na_scores, is_impossible, answer_f1):\n    return 0.0",
+        # maximises the accuracy of the yes/no "answerable?" decision instead of F1
+        "def choose_null_threshold(na_scores, is_impossible, answer_f1):\n"
+        "    candidates = [-math.inf] + sorted(na_scores)\n"
+        "    acc = [sum((na > t) == imp for na, imp in zip(na_scores, is_impossible)) for t in candidates]\n"
+        "    return candidates[acc.index(max(acc))]",
     ),
     namespace=_NS,
 )

@@ -73,14 +73,32 @@ def plot_score_statistics(stats: ScoreStatistics) -> Figure:
     return fig
 
 
-def plot_attention_cost(lengths: Sequence[int], seconds: Sequence[float]) -> Figure:
-    """Measured attention time against sequence length, with a fitted T² reference curve."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.loglog(lengths, seconds, "o-", label="measured")
+def score_matrix_bytes(length: int, *, heads: int, batch: int = 1, bytes_per_value: int = 4) -> int:
+    """Memory of one attention score matrix ``(batch, heads, T, T)`` (float32 by default)."""
+    return batch * heads * length * length * bytes_per_value
+
+
+def plot_attention_cost(
+    lengths: Sequence[int], seconds: Sequence[float], score_bytes: Sequence[int] | None = None
+) -> Figure:
+    """Measured attention time against sequence length, with a T² reference through the last
+    point; with ``score_bytes``, a second panel shows the memory of the score matrix."""
+    panels = 2 if score_bytes is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6), squeeze=False)
+    ax = axes[0][0]
+    ax.loglog(lengths, seconds, "o-", label="measured (after a warm-up call)")
     ref = [seconds[-1] * (t / lengths[-1]) ** 2 for t in lengths]
-    ax.loglog(lengths, ref, "--", color="grey", label="∝ T²")
-    ax.set(xlabel="sequence length T", ylabel="seconds per call", title="Attention cost")
-    ax.legend()
+    ax.loglog(lengths, ref, "--", color="grey", label="∝ T² (through the last point)")
+    ax.set(xlabel="sequence length T", ylabel="seconds per call", title="Attention time")
+    ax.legend(fontsize=8)
+    if score_bytes is not None:
+        mem = axes[0][1]
+        mem.loglog(lengths, [b / 2**20 for b in score_bytes], "s-", color="tab:orange")
+        mem.set(
+            xlabel="sequence length T",
+            ylabel="MiB",
+            title="Memory of the score matrix (exactly ∝ T²)",
+        )
     fig.tight_layout()
     return fig
 
@@ -104,8 +122,9 @@ def attention_heatmap(
         )
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
-    # Colour scale from 0 to the largest weight, so that the pattern of a diffuse head shows too.
-    ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=float(weights.max()), cmap="Blues")
+    # Colour scale from 0 to 1 — a weight is a probability — with a colour bar to read it by.
+    image = ax.imshow(weights.detach().cpu().numpy(), vmin=0.0, vmax=1.0, cmap="Blues")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
     ax.set_xlabel("key (attended to)")
@@ -122,18 +141,31 @@ def attention_heatmap(
 def attention_grid(
     attentions: torch.Tensor, tokens: Sequence[str], *, max_layers: int = 4
 ) -> Figure:
-    """Every head of the first ``max_layers`` layers: ``attentions`` is ``(L, H, T, T)``."""
+    """Every head of the first ``max_layers`` layers: ``attentions`` is ``(L, H, T, T)``.
+
+    All panels share one colour scale (0 to the largest weight shown) and one colour bar, so heads
+    can be compared; rows are queries, columns keys, both labelled with the tokens.
+    """
     layers, heads = min(attentions.shape[0], max_layers), attentions.shape[1]
-    fig, axes = plt.subplots(layers, heads, figsize=(2.2 * heads, 2.2 * layers), squeeze=False)
+    shown = attentions[:layers].detach().cpu()
+    vmax = float(shown.max())
+    size = max(2.6, 0.2 * len(tokens))
+    fig, axes = plt.subplots(
+        layers, heads, figsize=(size * heads + 1.0, size * layers + 0.8), squeeze=False
+    )
+    image = None
     for layer in range(layers):
         for head in range(heads):
             ax = axes[layer][head]
-            head_map = attentions[layer, head].detach().cpu()
-            ax.imshow(head_map.numpy(), vmin=0, vmax=float(head_map.max()), cmap="Blues")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            image = ax.imshow(shown[layer, head].numpy(), vmin=0.0, vmax=vmax, cmap="Blues")
+            ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(tokens)), tokens if head == 0 else [], fontsize=6)
             ax.grid(False)
             ax.set_title(f"layer {layer} · head {head}", fontsize=8)
-    fig.suptitle(f"Attention of every head on: {' '.join(tokens[1:-1])[:60]}", fontsize=9)
-    fig.tight_layout()
+    fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight (query row → key column)")
+    text = " ".join(tokens[1:-1])
+    fig.suptitle(
+        "Attention of every head on: " + (text if len(text) <= 70 else text[:67] + "…"),
+        fontsize=9,
+    )
     return fig
