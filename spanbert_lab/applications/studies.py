@@ -1,0 +1,197 @@
+"""The four application studies, each a function of its settings that returns plain JSON data.
+
+``python -m spanbert_lab.applications`` runs them (several seeds, every encoder) and stores the
+results in ``data/results/applications-<study>.json``; notebook 06 reads those files and re-runs a
+short slice live. Every number carries a 95% interval: a t interval over fine-tuning seeds
+(relation extraction) or a percentile bootstrap over held-out examples (generator seeded with
+:data:`BOOTSTRAP_SEED`) for the studies without training.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from spanbert_lab.applications import probe, relations, search, summarise
+from spanbert_lab.applications.encoders import load_encoder
+from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
+from spanbert_lab.applications.stats import bootstrap_interval, t_interval
+from spanbert_lab.data.build import make_world
+from spanbert_lab.finetune import FinetuneConfig
+
+BOOTSTRAP_SEED = 0
+# Each study writes its own documents from its own generator (never the corpus files' draws).
+DATA_SEEDS = {"relations": 14, "search": 15, "summarise": 16, "probe": 17}
+RE_SETTINGS = {"n_docs": 1500, "train_per_class": 60, "test_per_class": 60,
+               "learning_rate": 5e-4, "epochs": 8, "batch_size": 16}  # fmt: skip
+SEARCH_SETTINGS = {"n_docs": 200, "max_sentences": 6, "fact_queries_per_doc": 2}
+SUMMARY_SETTINGS = {"n_docs": 150, "k": 3}
+PROBE_SETTINGS = {"sentiment_train": 600, "mention_docs": 800, "mention_per_type": 80}
+
+
+def _ci(values: torch.Tensor | Sequence[float], generator: torch.Generator) -> list[float]:
+    value, low, high = bootstrap_interval(values, generator=generator)
+    return [round(value, 4), round(low, 4), round(high, 4)]
+
+
+def relation_data(settings: dict[str, Any] = RE_SETTINGS) -> tuple[list, list]:
+    """The balanced train and test examples of the relation study."""
+    rng = random.Random(DATA_SEEDS["relations"])
+    train, test = relations.relation_examples(make_world(), settings["n_docs"], rng)
+    return (relations.balance(train, settings["train_per_class"], rng),
+            relations.balance(test, settings["test_per_class"], rng))  # fmt: skip
+
+
+def relation_study(
+    encoders: Sequence[str], seeds: Sequence[int], settings: dict[str, Any] = RE_SETTINGS,
+    log: Any = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Fine-tune every encoder with every seed; macro-F1 per run, t intervals, paired differences."""
+    train, test = relation_data(settings)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for name in encoders:
+        for seed in seeds:
+            config = FinetuneConfig(learning_rate=settings["learning_rate"],
+                                    epochs=settings["epochs"],
+                                    batch_size=settings["batch_size"], seed=seed)  # fmt: skip
+            run, _, _ = relations.run_relation_extraction(name, train, test, seed=seed,
+                                                          config=config)  # fmt: skip
+            runs.setdefault(name, []).append(
+                {"seed": seed, "seconds": round(run.seconds, 1),
+                 **{k: round(v, 4) for k, v in run.scores.items() if k != "per_class_f1"},
+                 "per_class_f1": {k: round(v, 4) for k, v in run.scores["per_class_f1"].items()}}
+            )  # fmt: skip
+            if log:
+                log(f"relations {name} seed {seed}: macro-F1 {run.scores['macro_f1']:.3f}")
+    summary = {}
+    for name, rs in runs.items():
+        summary[name] = {m: [round(x, 4) for x in t_interval([r[m] for r in rs])]
+                         for m in ("macro_f1", "micro_f1")}  # fmt: skip
+    diffs = {}
+    pairs = [(a, "random-tiny") for a in encoders if a != "random-tiny" and "random-tiny" in runs]
+    if "spanbert-tiny" in runs and "bert-tiny" in runs:
+        pairs.append(("spanbert-tiny", "bert-tiny"))
+    for a, b in pairs:
+        d = [x["macro_f1"] - y["macro_f1"] for x, y in zip(runs[a], runs[b], strict=True)]
+        diffs[f"{a} - {b}"] = [round(x, 4) for x in t_interval(d)]
+    return {"settings": settings, "n_train": len(train), "n_test": len(test),
+            "train_counts": relations.label_counts(train), "test_counts": relations.label_counts(test),
+            "runs": runs, "macro_f1_ci": summary, "differences": diffs}  # fmt: skip
+
+
+def search_data(settings: dict[str, Any] = SEARCH_SETTINGS) -> tuple[list, list]:
+    rng = random.Random(DATA_SEEDS["search"])
+    return search.search_collection(make_world(), settings["n_docs"], rng,
+                                    max_sentences=settings["max_sentences"],
+                                    fact_queries_per_doc=settings["fact_queries_per_doc"])  # fmt: skip
+
+
+def search_methods(
+    encoders: Sequence[str], passages: Sequence[search.Passage], queries: Sequence[search.Query]
+) -> dict[str, torch.Tensor]:
+    """(Q, P) scores of every retriever: ``tfidf``, ``bm25`` and ``<encoder>/<pooling>``."""
+    texts, qtexts = [p.text for p in passages], [q.text for q in queries]
+    scores = {"tfidf": TfidfIndex(texts).scores(qtexts), "bm25": BM25Index(texts).scores(qtexts)}
+    for name in encoders:
+        enc = load_encoder(name)
+        for pooling in ("mean", "cls"):
+            scores[f"{name}/{pooling}"] = search.dense_scores(enc, texts, qtexts, pooling=pooling)
+        scores[f"{name}/span"] = search.span_scores(enc, passages, qtexts)
+    return scores
+
+
+def search_study(
+    encoders: Sequence[str], settings: dict[str, Any] = SEARCH_SETTINGS
+) -> dict[str, Any]:
+    """Recall@k and MRR of every retriever on the fact and the entity queries."""
+    passages, queries = search_data(settings)
+    scores = search_methods(encoders, passages, queries)
+    out: dict[str, Any] = {"settings": settings, "n_passages": len(passages)}
+    for kind in ("fact", "entity"):
+        idx = [i for i, q in enumerate(queries) if q.kind == kind]
+        sub = [queries[i] for i in idx]
+        out[f"n_{kind}_queries"] = len(sub)
+        table = {}
+        for method, s in scores.items():
+            if method.endswith("/span") and kind != "entity":
+                continue
+            m = search.rank_metrics(s[idx], sub)
+            g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
+            table[method] = {
+                "mrr": _ci(m["rr"], g),
+                **{k: _ci(v, g) for k, v in m.items() if k != "rr"},
+            }
+        out[kind] = table
+    return out
+
+
+def summary_data(settings: dict[str, Any] = SUMMARY_SETTINGS) -> list[summarise.SummaryDoc]:
+    rng = random.Random(DATA_SEEDS["summarise"])
+    return summarise.summary_documents(make_world(), settings["n_docs"], rng)
+
+
+def summary_study(
+    encoders: Sequence[str], settings: dict[str, Any] = SUMMARY_SETTINGS
+) -> dict[str, Any]:
+    """Key-fact recall of the top-k sentences for lead-k, random, TF-IDF and each encoder."""
+    docs, k = summary_data(settings), settings["k"]
+    per_doc = {
+        "lead": summarise.evaluate_summaries(docs, summarise.lead_scorer, k),
+        "random": torch.stack([summarise.evaluate_summaries(
+            docs, None, k, generator=torch.Generator().manual_seed(s)) for s in range(10)]).mean(0),
+        "tfidf": summarise.evaluate_summaries(docs, summarise.tfidf_scorer, k),
+    }  # fmt: skip
+    for name in encoders:
+        enc = load_encoder(name)
+        for pooling in ("mean", "cls"):
+            per_doc[f"{name}/{pooling}"] = summarise.evaluate_summaries(
+                docs, summarise.encoder_scorer(enc, pooling), k
+            )
+    g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
+    return {"settings": settings, "n_docs": len(docs),
+            "mean_sentences": round(sum(len(d.sentences) for d in docs) / len(docs), 2),
+            "mean_key_facts": round(sum(len(d.all_key_facts) for d in docs) / len(docs), 2),
+            "key_fact_recall": {m: _ci(v, g) for m, v in per_doc.items()}}  # fmt: skip
+
+
+def probe_data(settings: dict[str, Any] = PROBE_SETTINGS) -> dict[str, Any]:
+    """Texts, spans and labels of the two probes (sentiment; entity type)."""
+    from spanbert_lab.data import load_classification
+
+    rng = random.Random(DATA_SEEDS["probe"])
+    train, test = load_classification("train"), load_classification("dev")
+    keep = probe.subsample(range(len(train)), settings["sentiment_train"], rng)
+    m_train, m_test = probe.mention_examples(make_world(), settings["mention_docs"], rng,
+                                             per_type=settings["mention_per_type"])  # fmt: skip
+    return {
+        "sentiment": ([train[i]["text"] for i in keep], None, [train[i]["label"] for i in keep],
+                      list(test["text"]), None, list(test["label"]), 3),
+        "entity_type": ([r[0] for r in m_train], [r[1] for r in m_train], [r[2] for r in m_train],
+                        [r[0] for r in m_test], [r[1] for r in m_test], [r[2] for r in m_test],
+                        len(probe.ENTITY_TYPES)),
+    }  # fmt: skip
+
+
+def probe_study(
+    encoders: Sequence[str], settings: dict[str, Any] = PROBE_SETTINGS
+) -> dict[str, Any]:
+    """Probe accuracy per layer (with bootstrap intervals) and the majority-class baseline."""
+    from spanbert_lab.applications.encoders import layer_features
+
+    data = probe_data(settings)
+    out: dict[str, Any] = {"settings": settings}
+    for task, (xtr, str_, ytr, xte, ste, yte, n_classes) in data.items():
+        ytr_t, yte_t = torch.tensor(ytr), torch.tensor(yte)
+        majority = int(torch.bincount(ytr_t).argmax())
+        g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
+        table: dict[str, Any] = {"majority": _ci((yte_t == majority).double(), g)}
+        for name in encoders:
+            enc = load_encoder(name)
+            correct = probe.probe_curve(layer_features(enc, xtr, str_), ytr_t,
+                                        layer_features(enc, xte, ste), yte_t, n_classes=n_classes)  # fmt: skip
+            table[name] = [_ci(row, g) for row in correct]
+        out[task] = {"n_train": len(ytr), "n_test": len(yte), "accuracy_by_layer": table}
+    return out

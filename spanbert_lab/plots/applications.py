@@ -1,0 +1,81 @@
+"""Figures for the applications lesson (notebook 06): every number drawn with its 95% interval.
+
+Each function reads the plain result dictionaries of :mod:`spanbert_lab.applications.studies`
+(``[value, low, high]`` triples) and returns a ``Figure``; none calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+__all__ = ["plot_intervals", "plot_probe_curves", "plot_search_hits", "plot_search_recall"]
+
+_COLOURS = {"random-tiny": "#9e9e9e", "bert-tiny": "#1f77b4", "spanbert-tiny": "#d62728",
+            "tfidf": "#2ca02c", "bm25": "#17becf", "lead": "#8c564b", "random": "#bcbd22"}  # fmt: skip
+
+
+def _colour(name: str) -> str:
+    return _COLOURS.get(name.split("/")[0], "#7f7f7f")
+
+
+def plot_intervals(values: Mapping[str, Sequence[float]], *, title: str, xlabel: str) -> Figure:
+    """Horizontal bars with 95% intervals: ``{label: [value, low, high]}``."""
+    if not values:
+        raise ValueError("nothing to plot")
+    labels = list(values)
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(labels) + 1.2))
+    for i, label in enumerate(labels):
+        v, lo, hi = values[label][:3]
+        ax.barh(i, v, color=_colour(label), alpha=0.8)
+        ax.errorbar(v, i, xerr=[[v - lo], [hi - v]], color="black", capsize=3, linewidth=1)
+        ax.text(hi + 0.01, i, f"{v:.2f}", va="center", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set(xlabel=xlabel, title=title, xlim=(0, 1.08))
+    fig.tight_layout()
+    return fig
+
+
+def plot_search_recall(table: Mapping[str, Mapping[str, Any]], *, title: str,
+                       metric: str = "hit@5") -> Figure:  # fmt: skip
+    """Recall@k (``hit@k``) of every retriever with its interval."""
+    return plot_intervals({m: row[metric] for m, row in table.items()}, title=title,
+                          xlabel=f"recall@{metric.split('@')[1]} (95% bootstrap interval)")  # fmt: skip
+
+
+def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
+    """Probe accuracy by layer for each encoder (shaded 95% intervals) and the majority class."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for name, rows in table.items():
+        if name == "majority":
+            ax.axhline(rows[0], color="black", linestyle=":", linewidth=1, label="majority class")
+            continue
+        layers = list(range(len(rows)))
+        ax.plot(layers, [r[0] for r in rows], marker="o", color=_colour(name), label=name)
+        ax.fill_between(layers, [r[1] for r in rows], [r[2] for r in rows],
+                        color=_colour(name), alpha=0.15)  # fmt: skip
+    ax.set_xticks(range(len(next(r for k, r in table.items() if k != "majority"))))
+    ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=(0, 1))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_search_hits(hits: Sequence[tuple[int, float, str]], *, query: str, method: str,
+                     relevant: Sequence[int] = ()) -> Figure:  # fmt: skip
+    """The top hits of one query: score bars, passage snippets, relevant ones in green."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(1, len(hits)) + 1.0))
+    for i, (idx, score, text) in enumerate(hits):
+        good = idx in relevant
+        ax.barh(i, score, color="#2ca02c" if good else "#9e9e9e")
+        ax.text(0.01 * max(1e-9, max(abs(s) for _, s, _ in hits)), i,
+                f"#{idx} {'✓ ' if good else ''}{text[:70]}", va="center", fontsize=7)  # fmt: skip
+    ax.set_yticks([])
+    ax.invert_yaxis()
+    ax.set(xlabel="score", title=f"{method}: “{query[:60]}”")
+    fig.tight_layout()
+    return fig
