@@ -125,6 +125,9 @@ def load_own_data(args: argparse.Namespace) -> tuple[Any, Any]:
             label_source=known_as,
         )  # fmt: skip
 
+    for path in (args.data, args.eval_data):  # local files only: never read as a hub name
+        if path is not None and not path.exists():
+            raise FileNotFoundError(f"no such file or folder: {path}")
     train = load(args.data, args.train_split, args.labels)
     names = label_names(args.task, train)
     if args.eval_data is not None or args.data.is_dir():

@@ -89,6 +89,7 @@ BAD_RUNS = [
      "the columns are ['sentence', 'score']"),
     (["ner", "--data", str(FIXTURES / "malformed" / "bioes.conll")], "unknown tag scheme"),
     (["classify", "--data", str(FIXTURES / "sst2"), "--save-model"], "--save-model needs --output"),
+    (["ner", "--data", "no-such-folder"], "no such file or folder: no-such-folder"),
 ]
 # fmt: on
 
@@ -97,3 +98,20 @@ BAD_RUNS = [
 def test_bad_data_is_a_clear_cli_error(model, argv, message, capsys) -> None:
     assert cli.main([*argv, "--model", model, "--max-steps", "1", "--no-progress"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_qa_on_squad_files_with_names_of_their_own(model, tmp_path) -> None:
+    from spanbert_lab.data import load_squad_json
+
+    data = load_squad_json("dev", "2.0")
+    train = {"version": "v2.0", "data": data["data"][:2]}
+    dev = {"version": "v2.0", "data": data["data"][2:3]}
+    (tmp_path / "my-train.json").write_text(json.dumps(train))
+    (tmp_path / "my-dev.json").write_text(json.dumps(dev))
+    results = tmp_path / "qa.json"
+    argv = ["qa", "--model", model, "--data", str(tmp_path / "my-train.json"), "--eval-data",
+            str(tmp_path / "my-dev.json"), "--version", "2.0", "--max-steps", "1",
+            "--max-length", "128", "--max-eval", "4", "--results", str(results), "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    summary = json.loads(results.read_text())["summary"]
+    assert {"exact", "f1", "best_f1"} <= set(summary)
