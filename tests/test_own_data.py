@@ -154,6 +154,8 @@ def test_headerless_and_positional_columns() -> None:
     assert ds[0]["text"] == "A calm, clear explanation of the rules." and ds["label"] == [1, 0, 1, 2]  # fmt: skip
     same = load_classification(path=FIXTURES / "headerless.csv", text_column=1, label_column=0)
     assert same["text"] == ds["text"] and same["label"] == ds["label"]
+    one = load_classification(path=FIXTURES / "headerless.csv", label_column=0)  # text: the other
+    assert one["text"] == ds["text"] and one["label"] == ds["label"]
     swapped = load_classification(path=FIXTURES / "headerless.csv", text_column=0, label_column=1)
     assert swapped.features["label"].num_classes == 4  # each text becomes a class: as asked
 

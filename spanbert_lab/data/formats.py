@@ -287,6 +287,10 @@ def read_table(
         if single[0] == single[1]:
             raise ValueError(f"{path}: no header line, and the text column cannot be told from the label column; pass text_column= and label_column= (0-based positions)")  # fmt: skip
         label_column, text_column = (0, 1) if single[0] else (1, 0)
+    elif not has_header and len(columns) == 2 and (text_column is None) != (label_column is None):
+        given = text_column if text_column is not None else label_column  # the other column
+        other = 1 - int(given) % 2 if isinstance(given, int) and -2 <= given < 2 else None
+        text_column, label_column = (given, other) if text_column is not None else (other, given)
     t = _pick_column(columns, text_column, TEXT_COLUMNS, "text", path, has_header)
     y = _pick_column(columns, label_column, LABEL_COLUMNS, "label", path, has_header)
     if t == y:
