@@ -22,20 +22,18 @@ import datasets
 import pyarrow as pa
 
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
-from spanbert_lab.data.formats import find_split_file, read_jsonl, read_text_jsonl
+from spanbert_lab.data.formats import find_split_file, read_text_jsonl
 from spanbert_lab.data.task_files import (
     NER_SUFFIXES,
     TABLE_SUFFIXES,
     classification_dataset,
+    course_classification_dataset,
+    course_ner_dataset,
     ner_dataset,
 )
-from spanbert_lab.data.tasks_classification import CLASS_NAMES
-from spanbert_lab.data.tasks_ner import NER_TAGS
 from spanbert_lab.data.text import NP
 from spanbert_lab.data.validate import (
-    validate_classification_row,
     validate_documents,
-    validate_ner_row,
     validate_spans,
     validate_squad,
 )
@@ -60,20 +58,6 @@ QA_FEATURES = datasets.Features(
         "answers": datasets.Sequence(
             {"text": datasets.Value("string"), "answer_start": datasets.Value("int32")}
         ),
-    }
-)
-NER_FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "tokens": datasets.List(datasets.Value("string")),
-        "ner_tags": datasets.List(datasets.ClassLabel(names=list(NER_TAGS))),
-    }
-)
-CLASSIFICATION_FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "text": datasets.Value("string"),
-        "label": datasets.ClassLabel(names=list(CLASS_NAMES)),
     }
 )
 
@@ -324,11 +308,10 @@ def load_qa(
 # --------------------------------------------------------------------- NER and classification
 
 
-def _read_course_jsonl(split: str, sub: str) -> tuple[list[Any], str]:
+def _course_file(split: str, sub: str) -> Path:
     _check_split(split)
     names = [f"{split}.jsonl.gz", f"{split}.jsonl"]
-    file = _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
-    return [record for _, record, _ in read_jsonl(file)], str(file)
+    return _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
 
 
 def _local_file(path: str | Path, split: str, suffixes: tuple[str, ...], what: str) -> Path:
@@ -370,22 +353,10 @@ def load_ner(
     if path is not None and not _is_local(path):
         return _hub(str(path), split)
     if path is None:
-        return _load_course_ner(split)
+        return course_ner_dataset(_course_file(split, "ner"))
     file = _local_file(path, split, NER_SUFFIXES, "NER path")
     return ner_dataset(file, format=format, tag_column=tag_column, scheme=scheme, labels=labels,
                        label_source=label_source)  # fmt: skip
-
-
-def _load_course_ner(split: str) -> datasets.Dataset:
-    rows, source = _read_course_jsonl(split, "ner")
-    for n, row in enumerate(rows, 1):
-        validate_ner_row(row, NER_TAGS, source, n)
-    data = {
-        "id": [r["id"] for r in rows],
-        "tokens": [r["tokens"] for r in rows],
-        "ner_tags": [[NER_TAGS.index(t) for t in r["ner_tags"]] for r in rows],
-    }
-    return datasets.Dataset.from_dict(data, features=NER_FEATURES)
 
 
 def load_classification(
@@ -423,20 +394,8 @@ def load_classification(
     if path is not None and not _is_local(path):
         return _hub(str(path), split)
     if path is None:
-        return _load_course_classification(split)
+        return course_classification_dataset(_course_file(split, "classification"))
     file = _local_file(path, split, TABLE_SUFFIXES, "classification path")
     return classification_dataset(file, format=format, text_column=text_column,
                                   label_column=label_column, header=header, labels=labels,
                                   label_source=label_source)  # fmt: skip
-
-
-def _load_course_classification(split: str) -> datasets.Dataset:
-    rows, source = _read_course_jsonl(split, "classification")
-    for n, row in enumerate(rows, 1):
-        validate_classification_row(row, CLASS_NAMES, source, n)
-    data = {
-        "id": [r["id"] for r in rows],
-        "text": [r["text"] for r in rows],
-        "label": [CLASS_NAMES.index(r["label"]) for r in rows],
-    }
-    return datasets.Dataset.from_dict(data, features=CLASSIFICATION_FEATURES)

@@ -1,6 +1,8 @@
-"""Your own NER and classification files as ``datasets`` objects with the course's columns.
+"""NER and classification files as ``datasets`` objects: the course's, and your own.
 
-:func:`ner_dataset` and :func:`classification_dataset` read one file with the readers of
+:func:`course_ner_dataset` / :func:`course_classification_dataset` read the course's JSONL files
+(the course's tag set and classes, fixed ids). :func:`ner_dataset` and
+:func:`classification_dataset` read one of your files with the readers of
 :mod:`spanbert_lab.data.conll` / :mod:`spanbert_lab.data.formats` and return the columns the
 fine-tuning code expects — ``id``, ``tokens``, ``ner_tags`` (ClassLabel, BIO) or ``id``, ``text``,
 ``label`` (ClassLabel) — with the label names taken from the data unless given. They are what
@@ -17,14 +19,67 @@ import datasets
 
 from spanbert_lab.data.conll import ner_label_names, read_conll, read_ner_jsonl
 from spanbert_lab.data.corpus import read_text
-from spanbert_lab.data.formats import encode_labels, label_names_from, read_table
+from spanbert_lab.data.formats import encode_labels, label_names_from, read_jsonl, read_table
 from spanbert_lab.data.tasks_classification import CLASS_NAMES
 from spanbert_lab.data.tasks_ner import NER_TAGS
+from spanbert_lab.data.validate import validate_classification_row, validate_ner_row
 
 NER_SUFFIXES = (".conll", ".jsonl.gz", ".jsonl", ".txt", ".iob", ".bio", ".tsv", "")
 """Suffixes tried, in order, for a split's NER file in a folder (``""``: ``eng.train``)."""
 TABLE_SUFFIXES = (".tsv", ".csv", ".jsonl.gz", ".jsonl", ".tsv.gz", ".csv.gz")
 """Suffixes tried, in order, for a split's classification file in a folder."""
+
+
+def _ner_features(names: Sequence[str]) -> datasets.Features:
+    return datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "tokens": datasets.List(datasets.Value("string")),
+            "ner_tags": datasets.List(datasets.ClassLabel(names=list(names))),
+        }
+    )
+
+
+def _classification_features(names: Sequence[str]) -> datasets.Features:
+    return datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "text": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=list(names)),
+        }
+    )
+
+
+NER_FEATURES = _ner_features(NER_TAGS)
+"""The course's NER columns: ``id``, ``tokens``, ``ner_tags`` (ClassLabel over ``NER_TAGS``)."""
+CLASSIFICATION_FEATURES = _classification_features(CLASS_NAMES)
+"""The course's classification columns: ``id``, ``text``, ``label`` (ClassLabel)."""
+
+
+def course_ner_dataset(file: Path) -> datasets.Dataset:
+    """The course's NER JSONL (``{"id", "tokens", "ner_tags"}``, tag names of ``NER_TAGS``)."""
+    rows = [record for _, record, _ in read_jsonl(file)]
+    for n, row in enumerate(rows, 1):
+        validate_ner_row(row, NER_TAGS, str(file), n)
+    data = {
+        "id": [r["id"] for r in rows],
+        "tokens": [r["tokens"] for r in rows],
+        "ner_tags": [[NER_TAGS.index(t) for t in r["ner_tags"]] for r in rows],
+    }
+    return datasets.Dataset.from_dict(data, features=NER_FEATURES)
+
+
+def course_classification_dataset(file: Path) -> datasets.Dataset:
+    """The course's classification JSONL (``{"id", "text", "label"}``, label names)."""
+    rows = [record for _, record, _ in read_jsonl(file)]
+    for n, row in enumerate(rows, 1):
+        validate_classification_row(row, CLASS_NAMES, str(file), n)
+    data = {
+        "id": [r["id"] for r in rows],
+        "text": [r["text"] for r in rows],
+        "label": [CLASS_NAMES.index(r["label"]) for r in rows],
+    }
+    return datasets.Dataset.from_dict(data, features=CLASSIFICATION_FEATURES)
 
 
 def _known_as(labels: Sequence[str] | None, label_source: str | None) -> str:
@@ -73,13 +128,7 @@ def ner_dataset(
         names = ner_label_names(tags)
     where = [f"in the sentence on line {r['line']}" for r in records for _ in r["ner_tags"]]
     ids = iter(encode_labels(flat, names, where, file, _known_as(labels, label_source)))
-    features = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "tokens": datasets.List(datasets.Value("string")),
-            "ner_tags": datasets.List(datasets.ClassLabel(names=names)),
-        }
-    )
+    features = _ner_features(names)
     data = {
         "id": [r["id"] for r in records],
         "tokens": [r["tokens"] for r in records],
@@ -118,12 +167,6 @@ def classification_dataset(
         names = label_names_from(values)
     where = [f"on line {r['line']}" for r in records]
     ids = encode_labels(values, names, where, file, _known_as(labels, label_source))
-    features = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "text": datasets.Value("string"),
-            "label": datasets.ClassLabel(names=names),
-        }
-    )
+    features = _classification_features(names)
     data = {"id": [r["id"] for r in records], "text": [r["text"] for r in records], "label": ids}
     return datasets.Dataset.from_dict(data, features=features)
