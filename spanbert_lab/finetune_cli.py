@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from spanbert_lab.data.conll import SCHEMES
 from spanbert_lab.finetune import (
     TASKS,
     FinetuneConfig,
@@ -91,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     own.add_argument("--header", action=argparse.BooleanOptionalAction,
                      help="classify: the first line names the columns (default: detected)")  # fmt: skip
     own.add_argument("--tag-column", type=int, default=-1, help="ner: CoNLL tag column (-1 = last)")
-    own.add_argument("--scheme", default="auto", help="ner: auto, iob1, iob2 (read as BIO)")
+    own.add_argument(
+        "--scheme", default="auto", choices=SCHEMES, help="ner: tag scheme (read as BIO)"
+    )
     own.add_argument("--labels", nargs="+", help="label names in id order (default: from data)")
     own.add_argument("--save-model", action="store_true",
                      help="write each fine-tuned model to <output>/seed<N>/model")  # fmt: skip
