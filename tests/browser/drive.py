@@ -1,0 +1,104 @@
+"""Drive course explorers in a real page: find them, move their controls, compare the images.
+
+An explorer renders as an ipywidgets box holding its controls and one ``img.widget-image`` (the
+view, redrawn by the kernel on every change). Moving a control must change that image.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page
+
+TEXT_FALLBACK = re.compile(r"^\s*(VBox|HBox|Box|IntSlider|Dropdown|Image)\(")
+SLIDERS = ".widget-slider .noUi-handle"
+DROPDOWNS = ".widget-dropdown select"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One control moved: its label, the value before and after, and the two screenshots."""
+
+    control: str
+    before: str
+    after: str
+    shots: tuple[Path, Path]
+
+
+def text_fallbacks(page: Page) -> list[str]:
+    """Outputs shown as a widget's text repr (``VBox(children=…)``) instead of the widget."""
+    texts = page.locator(".jp-OutputArea-output, .jp-RenderedText").all_inner_texts()
+    return [t[:80] for t in texts if TEXT_FALLBACK.match(t)]
+
+
+def _label(control: Locator, kind: str, index: int) -> str:
+    box = control.locator("xpath=ancestor::div[contains(@class,'widget-inline-hbox')][1]")
+    text = box.locator(".widget-label").first.inner_text() if box.count() else ""
+    return re.sub(r"\W+", "-", text.strip()).strip("-").lower() or f"{kind}{index}"
+
+
+def _wait_for_new_image(image: Locator, old_src: str, what: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if image.get_attribute("src") != old_src:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"moving {what} did not redraw the view within {timeout_s:.0f} s")
+
+
+def _shot(image: Locator, path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.scroll_into_view_if_needed()
+    return image.screenshot(path=str(path))
+
+
+def move_controls(
+    root: Locator, page: Page, prefix: str, shots_dir: Path, *, timeout_s: float = 60.0
+) -> list[Move]:
+    """Move every slider one step and every dropdown to another option; after each move, assert
+    that the explorer's image changed (its source and its pixels). Screenshots before and after
+    each move go to ``shots_dir`` as ``<prefix>-<control>-before.png`` / ``-after.png``."""
+    image = root.locator("img.widget-image").first
+    image.wait_for(timeout=timeout_s * 1000)
+    moves: list[Move] = []
+    handles = root.locator(SLIDERS)
+    for i in range(handles.count()):
+        handle = handles.nth(i)
+        name = _label(handle, "slider", i)
+        before_path = shots_dir / f"{prefix}-{name}-before.png"
+        after_path = shots_dir / f"{prefix}-{name}-after.png"
+        old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
+        before = handle.get_attribute("aria-valuenow") or ""
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        time.sleep(0.3)
+        if (handle.get_attribute("aria-valuenow") or "") == before:  # already at its maximum
+            page.keyboard.press("ArrowLeft")
+        after = handle.get_attribute("aria-valuenow") or ""
+        assert after != before, f"slider {name} did not move from {before}"
+        _wait_for_new_image(image, old_src, f"slider {name}", timeout_s)
+        time.sleep(0.5)  # let the new image decode
+        assert _shot(image, after_path) != old_pixels, f"slider {name}: the image did not change"
+        moves.append(Move(name, before, after, (before_path, after_path)))
+    selects = root.locator(DROPDOWNS)
+    for i in range(selects.count()):
+        select = selects.nth(i)
+        name = _label(select, "dropdown", i)
+        values = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+        before = select.input_value()
+        if len(values) < 2:
+            continue
+        target = values[(values.index(before) + 1) % len(values)]
+        before_path = shots_dir / f"{prefix}-{name}-before.png"
+        after_path = shots_dir / f"{prefix}-{name}-after.png"
+        old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
+        select.select_option(target)
+        _wait_for_new_image(image, old_src, f"dropdown {name}", timeout_s)
+        time.sleep(0.5)
+        assert _shot(image, after_path) != old_pixels, f"dropdown {name}: the image did not change"
+        moves.append(Move(name, before, target, (before_path, after_path)))
+    assert moves, f"{prefix}: the explorer has no slider or dropdown to move"
+    return moves
