@@ -24,6 +24,11 @@ endif
 ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 JUPYTER_FLAGS += --no-browser
 endif
+# Voilà over classroom/, with the course's template (no CDN) from classroom/jupyter/.
+VOILA_FLAGS := --Voila.ip=127.0.0.1 --port=$${PORT:-8866} --template=classroom
+ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
+VOILA_FLAGS += --no-browser
+endif
 
 .PHONY: lab test test-stress venv lint format unit nbval data notebooks student bench lock clean help
 
@@ -42,6 +47,13 @@ lab: venv  ## open the course in JupyterLab (prints the URL)
 	$(BIN)/jupyter lab $(JUPYTER_FLAGS)
 
 test: venv lint unit nbval  ## every check: ruff, the pytest suite, strict nbval over every notebook
+
+.PHONY: classroom test-browser
+classroom: venv  ## serve the classroom dashboards with Voilà (offline; prints the URL; PORT=8866)
+	JUPYTER_PATH=$(CURDIR)/classroom/jupyter $(BIN)/voila classroom $(VOILA_FLAGS)
+
+test-browser: venv  ## real-browser tests: widgets in JupyterLab + the dashboards, headless chromium
+	SPANBERT_LAB_BROWSER=1 $(BIN)/python -m pytest -q tests/browser
 
 lint: venv  ## ruff over library, tests, benchmarks and notebooks
 	$(BIN)/ruff check $(LINT_PATHS)
