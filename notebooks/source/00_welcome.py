@@ -139,6 +139,15 @@ ready = {
 ready
 
 # %% [markdown]
+# ## Questions and terms
+#
+# Learners' questions — why SpanBERT beats BERT and where it does not, which tasks it suits, the
+# model ids and tokenizers, fine-tuning tips, compute and data, whether there is an uncased or a
+# Chinese SpanBERT, and popular claims corrected in English and Chinese — are answered in the
+# [FAQ](../docs/faq.md). The course's terms in English and Chinese (span masking 片段掩码, span
+# boundary objective 片段边界目标 …) are in the [glossary](../docs/glossary.md).
+
+# %% [markdown]
 # ## Summary
 #
 # * SpanBERT = BERT's MLM with **span masking** (whole words, Geo(0.2) lengths truncated to 1..10,
