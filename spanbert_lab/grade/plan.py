@@ -18,8 +18,8 @@ from typing import Any
 
 from spanbert_lab.exercises import Exercise, all_exercises
 
-_IMPORT = re.compile(r"^\s*(?:from|import)\s+[^\n]*\bnb(\d{2})_\w*", re.MULTILINE)
-_FILE_PREFIX = re.compile(r"^(\d{2})_")
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+[^\n]*\bnb(\d{2}[a-z]?)_\w*", re.MULTILINE)
+_FILE_PREFIX = re.compile(r"^(\d{2}[a-z]?)_")
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
@@ -42,12 +42,13 @@ class ExercisePlan:
     defining_cells: tuple[int, ...]
 
 
-def _key_order(key: str) -> tuple[int, ...]:
-    return tuple(int(part) if part.isdigit() else 0 for part in key.split("."))
+def key_order(key: str) -> tuple[tuple[int, str], ...]:
+    """Sort key for exercise keys: ``"01.2" < "01.10" < "01b.1" < "02.1"``."""
+    return tuple((int(m.group(1)), m.group(2)) for m in re.finditer(r"(\d+)([a-z]*)", key))
 
 
 def notebook_numbers(cells: Sequence[Any], filename: str) -> list[str]:
-    """The two-digit notebook numbers whose exercise modules the notebook imports."""
+    """The notebook numbers (``"01"``, ``"01b"``) whose exercise modules the notebook imports."""
     found: list[str] = []
     for cell in cells:
         if cell.get("cell_type") == "code":
@@ -62,7 +63,7 @@ def exercises_for(numbers: Sequence[str]) -> list[Exercise]:
     chosen = [
         ex for key, ex in all_exercises().items() if any(key.startswith(f"{n}.") for n in numbers)
     ]
-    return sorted(chosen, key=lambda ex: _key_order(ex.key))
+    return sorted(chosen, key=lambda ex: key_order(ex.key))
 
 
 def defined_names(source: str) -> set[str]:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from spanbert_lab.grade.plan import key_order
 from spanbert_lab.grade.runner import STATUSES, NotebookResult
 
 CSV_COLUMNS = ("student", "notebook", "exercise", "title", "status", "message", "run")
@@ -56,7 +57,7 @@ def _keys(results: Sequence[NotebookResult]) -> list[tuple[str, str]]:
     for result in results:
         for row in result.exercises:
             keys.setdefault(row.key, row.title)
-    return sorted(keys.items(), key=lambda kv: tuple(int(p) for p in kv[0].split(".")))
+    return sorted(keys.items(), key=lambda kv: key_order(kv[0]))
 
 
 def write_html(results: Sequence[NotebookResult], path: Path) -> Path:
