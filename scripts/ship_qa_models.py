@@ -21,7 +21,7 @@ import torch
 
 from spanbert_lab.data import load_qa
 from spanbert_lab.finetune import FinetuneConfig, finetune
-from spanbert_lab.runtime import data_dir
+from spanbert_lab.runtime import data_dir, quiet_transformers
 
 # The settings of data/results/qa-v1.1-*.json (see data/results/README.md).
 CONFIG = FinetuneConfig(learning_rate=2e-3, epochs=2.0, batch_size=32, max_length=192, seed=0)
@@ -32,8 +32,9 @@ def ship(encoder: str, root: Path) -> dict[str, float]:
     result = finetune("qa", encoder, config=CONFIG, train=load_qa("train"), eval=load_qa("dev"))
     out = root / f"qa-v1.1-{encoder}-seed0"
     out.mkdir(parents=True, exist_ok=True)
-    result.trained_model.save_pretrained(out)
-    result.tokenizer.save_pretrained(out)
+    with quiet_transformers():  # no "Writing model shards" bar
+        result.trained_model.save_pretrained(out)
+        result.tokenizer.save_pretrained(out)
     card = {
         "encoder": encoder,
         "task": "qa (SQuAD 1.1 layout, course QA set)",
