@@ -92,11 +92,16 @@ class LoadReport:
     def message(self) -> str:
         missing = [k for k in self.missing_keys if k.startswith(MLM_HEAD_PREFIX)]
         return (
-            f"{self.source} has no MLM head: {len(missing)} weight(s) were initialised at random "
+            f"{_display_name(self.source)} has no MLM head: {len(missing)} weight(s) were initialised at random "
             f"({', '.join(missing)}). Fill-mask output from this model is noise. The released "
             "SpanBERT checkpoints are encoders only — fine-tune them on a span task "
             "(AutoModelForQuestionAnswering, …) instead of asking them to fill [MASK]."
         )
+
+
+def _display_name(source: str) -> str:
+    """A hub id as is; a local folder by its last component (no machine paths in messages)."""
+    return source if is_hub_id(source) else Path(source).name
 
 
 def is_hub_id(name: str | Path) -> bool:

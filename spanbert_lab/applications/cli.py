@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         help="where to write applications-<study>.json (default data/results)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    p.add_argument(
+        "--lr-grid",
+        nargs="+",
+        type=float,
+        default=None,
+        help="relations: pick each encoder's learning rate on a dev set from this grid",
+    )
+    p.add_argument(
+        "--tag", default="", help="suffix of the result file: applications-<study>-<tag>.json"
+    )
     return p  # fmt: skip
 
 
@@ -67,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     for study in STUDIES if args.study == "all" else (args.study,):
         start = time.perf_counter()
         if study == "relations":
-            result = studies.relation_study(args.encoders, args.seeds, log=print)
+            settings = dict(studies.RE_SETTINGS)
+            if args.lr_grid:
+                settings["lr_grid"] = args.lr_grid
+            result = studies.relation_study(args.encoders, args.seeds, settings, log=print)
         elif study == "search":
             result = studies.search_study(args.encoders)
         elif study == "summarise":
@@ -84,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             f"transformers {transformers.__version__}",
             **result,
         }
-        path = out_dir / f"applications-{study}.json"
+        path = out_dir / f"applications-{study}{'-' + args.tag if args.tag else ''}.json"
         path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"{study}: {record['seconds']} s -> {path}")
     return 0

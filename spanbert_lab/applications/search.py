@@ -17,7 +17,7 @@ reciprocal rank and hits@k, the per-query numbers the bootstrap intervals resamp
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -97,6 +97,19 @@ def dense_scores(
     p = F.normalize(embed(encoder, passages, pooling=pooling), dim=-1)  # type: ignore[arg-type]
     q = F.normalize(embed(encoder, queries, pooling=pooling), dim=-1)  # type: ignore[arg-type]
     return q @ p.T
+
+
+def dense_retriever(
+    encoder: Encoder, passages: Sequence[str], *, pooling: str = "mean"
+) -> Callable[[Sequence[str]], torch.Tensor]:
+    """A scoring function ``queries -> (Q, P)`` with the passage vectors computed once."""
+    p = F.normalize(embed(encoder, passages, pooling=pooling), dim=-1)  # type: ignore[arg-type]
+
+    def scores(queries: Sequence[str]) -> torch.Tensor:
+        q = F.normalize(embed(encoder, queries, pooling=pooling), dim=-1)  # type: ignore[arg-type]
+        return q @ p.T
+
+    return scores
 
 
 def span_scores(

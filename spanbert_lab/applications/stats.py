@@ -77,3 +77,14 @@ def paired_difference(
 def fmt_ci(value: float, low: float, high: float, digits: int = 3) -> str:
     """``0.512 [0.480, 0.545]``: a value and its interval, rounded."""
     return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def verdict(a: str, b: str, interval: Sequence[float], digits: int = 3) -> str:
+    """One line reading a difference ``a - b`` and its 95% interval ``[value, low, high]``."""
+    value, low, high = interval[:3]
+    text = f"{a} − {b} = {value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]: "
+    if low > 0:
+        return text + f"{a} is better (the interval excludes 0)"
+    if high < 0:
+        return text + f"{b} is better (the interval excludes 0)"
+    return text + "no difference shown (the interval includes 0)"

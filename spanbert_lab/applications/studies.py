@@ -37,12 +37,28 @@ def _ci(values: torch.Tensor | Sequence[float], generator: torch.Generator) -> l
     return [round(value, 4), round(low, 4), round(high, 4)]
 
 
-def relation_data(settings: dict[str, Any] = RE_SETTINGS) -> tuple[list, list]:
-    """The balanced train and test examples of the relation study."""
+def relation_data(
+    settings: dict[str, Any] = RE_SETTINGS, *, with_dev: bool = False
+) -> tuple[list, ...]:
+    """The balanced train and test examples of the relation study (and a dev set if asked).
+
+    The dev set (``dev_per_class`` per label, default 30) is drawn after train and test from the
+    training documents' unused examples, so asking for it leaves train and test unchanged.
+    """
     rng = random.Random(DATA_SEEDS["relations"])
-    train, test = relations.relation_examples(make_world(), settings["n_docs"], rng)
-    return (relations.balance(train, settings["train_per_class"], rng),
-            relations.balance(test, settings["test_per_class"], rng))  # fmt: skip
+    pool, test_pool = relations.relation_examples(make_world(), settings["n_docs"], rng)
+    train = relations.balance(pool, settings["train_per_class"], rng)
+    test = relations.balance(test_pool, settings["test_per_class"], rng)
+    if not with_dev:
+        return train, test
+    used = set(map(id, train))
+    rest = [ex for ex in pool if id(ex) not in used]
+    return train, test, relations.balance(rest, settings.get("dev_per_class", 30), rng)
+
+
+def _re_config(settings: dict[str, Any], seed: int, lr: float) -> FinetuneConfig:
+    return FinetuneConfig(learning_rate=lr, epochs=settings["epochs"],
+                          batch_size=settings["batch_size"], seed=seed)  # fmt: skip
 
 
 def relation_study(
@@ -50,13 +66,24 @@ def relation_study(
     log: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Fine-tune every encoder with every seed; macro-F1 per run, t intervals, paired differences."""
-    train, test = relation_data(settings)
+    train, test, dev = relation_data(settings, with_dev=True)
     runs: dict[str, list[dict[str, Any]]] = {}
+    selection: dict[str, dict[str, float]] = {}
+    chosen: dict[str, float] = {}
     for name in encoders:
+        lr = settings["learning_rate"]
+        if settings.get("lr_grid"):  # the paper's protocol: pick the LR on dev, seed 0
+            for grid_lr in settings["lr_grid"]:
+                run, _, _ = relations.run_relation_extraction(
+                    name, train, dev, seed=0, config=_re_config(settings, 0, grid_lr)
+                )
+                selection.setdefault(name, {})[str(grid_lr)] = round(run.scores["macro_f1"], 4)
+                if log:
+                    log(f"relations {name} lr {grid_lr}: dev macro-F1 {run.scores['macro_f1']:.3f}")
+            lr = float(max(selection[name], key=lambda k: selection[name][k]))
+        chosen[name] = lr
         for seed in seeds:
-            config = FinetuneConfig(learning_rate=settings["learning_rate"],
-                                    epochs=settings["epochs"],
-                                    batch_size=settings["batch_size"], seed=seed)  # fmt: skip
+            config = _re_config(settings, seed, lr)
             run, _, _ = relations.run_relation_extraction(name, train, test, seed=seed,
                                                           config=config)  # fmt: skip
             runs.setdefault(name, []).append(
@@ -79,6 +106,7 @@ def relation_study(
         diffs[f"{a} - {b}"] = [round(x, 4) for x in t_interval(d)]
     return {"settings": settings, "n_train": len(train), "n_test": len(test),
             "train_counts": relations.label_counts(train), "test_counts": relations.label_counts(test),
+            "n_dev": len(dev), "dev_selection": selection, "learning_rate_used": chosen,
             "runs": runs, "macro_f1_ci": summary, "differences": diffs}  # fmt: skip
 
 

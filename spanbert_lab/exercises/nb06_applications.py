@@ -120,7 +120,7 @@ macro_f1 = Exercise(
 def macro_f1(gold, pred):
     f1s = []
     for rel in sorted(set(gold) - {"no_relation"}):
-        tp = sum(g == p == rel for g, p in zip(gold, pred))
+        tp = sum(g == p == rel for g, p in zip(gold, pred, strict=True))
         n_pred = sum(p == rel for p in pred)
         n_gold = sum(g == rel for g in gold)
         prec = tp / n_pred if n_pred else 0.0

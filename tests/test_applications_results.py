@@ -1,0 +1,71 @@
+"""The stored application results (data/results/applications-*.json) agree with the code.
+
+The cheap, deterministic parts are recomputed here (the lexical baselines, lead-k and random
+summaries, the data sizes); the encoders' numbers are re-run live by notebook 06. A CLI smoke run
+writes a result file of the documented shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spanbert_lab.applications import search, studies, summarise
+from spanbert_lab.applications.cli import main
+from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
+from spanbert_lab.runtime import data_dir
+
+RESULTS = data_dir() / "results"
+
+
+def _load(study: str) -> dict:
+    path = RESULTS / f"applications-{study}.json"
+    if not path.is_file():
+        pytest.skip(f"{path.name} not generated yet (python -m spanbert_lab.applications all)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_stored_search_baselines_are_reproduced():
+    stored = _load("search")
+    passages, queries = studies.search_data(stored["settings"])
+    assert stored["n_passages"] == len(passages)
+    texts, qtexts = [p.text for p in passages], [q.text for q in queries]
+    for name, index in (("tfidf", TfidfIndex(texts)), ("bm25", BM25Index(texts))):
+        scores = index.scores(qtexts)
+        for kind in ("fact", "entity"):
+            idx = [i for i, q in enumerate(queries) if q.kind == kind]
+            m = search.rank_metrics(scores[idx], [queries[i] for i in idx])
+            assert stored[f"n_{kind}_queries"] == len(idx)
+            got, want = float(m["rr"].mean()), stored[kind][name]["mrr"][0]
+            assert abs(got - want) < 1e-3, f"{name} {kind} MRR {got:.4f} vs stored {want}"
+
+
+def test_stored_summary_baselines_are_reproduced():
+    stored = _load("summarise")
+    docs = studies.summary_data(stored["settings"])
+    assert stored["n_docs"] == len(docs)
+    k = stored["settings"]["k"]
+    for name, scorer in (("lead", summarise.lead_scorer), ("tfidf", summarise.tfidf_scorer)):
+        got = float(summarise.evaluate_summaries(docs, scorer, k).mean())
+        assert abs(got - stored["key_fact_recall"][name][0]) < 1e-3, (name, got)
+
+
+def test_stored_relation_study_is_complete_and_consistent():
+    stored = _load("relations")
+    assert stored["command"].startswith("python -m spanbert_lab.applications")
+    for name, runs in stored["runs"].items():
+        f1 = [r["macro_f1"] for r in runs]
+        mean, low, high = stored["macro_f1_ci"][name]["macro_f1"]
+        assert len(f1) >= 3 and abs(sum(f1) / len(f1) - mean) < 1e-3 and low <= mean <= high
+    train, test = studies.relation_data(stored["settings"])
+    assert (len(train), len(test)) == (stored["n_train"], stored["n_test"])
+
+
+def test_cli_writes_a_result_file(tmp_path):
+    code = main(["summarise", "--encoders", "random-tiny", "--output-dir", str(tmp_path)])
+    assert code == 0
+    record = json.loads((tmp_path / "applications-summarise.json").read_text())
+    assert record["command"].startswith("python -m spanbert_lab.applications summarise")
+    assert set(record["key_fact_recall"]) >= {"lead", "random", "tfidf", "random-tiny/mean"}
+    assert all(0 <= v[1] <= v[0] <= v[2] <= 1 for v in record["key_fact_recall"].values())
