@@ -50,8 +50,15 @@ class PageLog:
         ]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.when == "call":
+        item.failed_call = outcome.get_result().failed
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     log = PageLog()
     pg = context.new_page()
@@ -60,6 +67,10 @@ def page(browser):
     pg.on("request", lambda r: None if r.url.startswith(LOCAL) else log.external.append(r.url))
     pg.log = log  # type: ignore[attr-defined]
     yield pg
+    if getattr(request.node, "failed_call", False):  # what the page showed when the test failed
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() else "-" for c in request.node.name)
+        pg.screenshot(path=str(SHOTS / f"FAILED-{name}.png"), full_page=True)
     context.close()
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page
 TEXT_FALLBACK = re.compile(r"^\s*(VBox|HBox|Box|IntSlider|Dropdown|Image)\(")
 SLIDERS = ".widget-slider .noUi-handle"
 DROPDOWNS = ".widget-dropdown select"
+OPTION_WAIT_S = 8.0  # how long one dropdown option may take to redraw before the next is tried
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,22 @@ def _label(control: Locator, kind: str, index: int) -> str:
     box = control.locator("xpath=ancestor::div[contains(@class,'widget-inline-hbox')][1]")
     text = box.locator(".widget-label").first.inner_text() if box.count() else ""
     return re.sub(r"\W+", "-", text.strip()).strip("-").lower() or f"{kind}{index}"
+
+
+def _readout(handle: Locator) -> str:
+    """The value a slider shows (its readout; the handle's aria value is rounded)."""
+    box = handle.locator("xpath=ancestor::div[contains(@class,'widget-slider')][1]")
+    readout = box.locator(".widget-readout")
+    return readout.first.inner_text().strip() if readout.count() else ""
+
+
+def _readout_changes(handle: Locator, before: str, timeout_s: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _readout(handle) != before:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _wait_for_new_image(image: Locator, old_src: str, what: str, timeout_s: float) -> None:
@@ -71,13 +88,13 @@ def move_controls(
         before_path = shots_dir / f"{prefix}-{name}-before.png"
         after_path = shots_dir / f"{prefix}-{name}-after.png"
         old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
-        before = handle.get_attribute("aria-valuenow") or ""
+        before = _readout(handle)
         handle.focus()
         page.keyboard.press("ArrowRight")
-        time.sleep(0.3)
-        if (handle.get_attribute("aria-valuenow") or "") == before:  # already at its maximum
+        if not _readout_changes(handle, before):  # already at its maximum
             page.keyboard.press("ArrowLeft")
-        after = handle.get_attribute("aria-valuenow") or ""
+            _readout_changes(handle, before)
+        after = _readout(handle)
         assert after != before, f"slider {name} did not move from {before}"
         _wait_for_new_image(image, old_src, f"slider {name}", timeout_s)
         time.sleep(0.5)  # let the new image decode
@@ -91,12 +108,23 @@ def move_controls(
         before = select.input_value()
         if len(values) < 2:
             continue
-        target = values[(values.index(before) + 1) % len(values)]
         before_path = shots_dir / f"{prefix}-{name}-before.png"
         after_path = shots_dir / f"{prefix}-{name}-after.png"
         old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
-        select.select_option(target)
-        _wait_for_new_image(image, old_src, f"dropdown {name}", timeout_s)
+        # Some options draw the same view in some states (an "auto" that means "span" here):
+        # try the other options in turn; one of them must change the image.
+        others = values[values.index(before) + 1 :] + values[: values.index(before)]
+        for n, target in enumerate(others):
+            select.select_option(target)
+            last = n == len(others) - 1
+            try:
+                _wait_for_new_image(
+                    image, old_src, f"dropdown {name}", timeout_s if last else OPTION_WAIT_S
+                )
+                break
+            except AssertionError:
+                if last:
+                    raise
         time.sleep(0.5)
         assert _shot(image, after_path) != old_pixels, f"dropdown {name}: the image did not change"
         moves.append(Move(name, before, target, (before_path, after_path)))

@@ -106,7 +106,8 @@ def test_notebook_widgets_in_jupyterlab(path: Path, lab, page, shots: Path) -> N
             "its explorers are driven through the Voilà dashboards"
         )
     timeout_ms = 1000 * max(180.0, 4 * (runtime or 60.0))
-    page.goto(lab.page(f"lab/tree/{path.name}"))
+    # A workspace of its own, reset: only this notebook is open (no tab restored from another test).
+    page.goto(lab.page(f"lab/workspaces/{path.stem}/tree/{path.name}?reset"))
     page.wait_for_function(_READY, timeout=120_000)
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     start = time.monotonic()
@@ -121,6 +122,7 @@ def test_notebook_widgets_in_jupyterlab(path: Path, lab, page, shots: Path) -> N
     for i in range(explorers.count()):
         drive.move_controls(explorers.nth(i), page, f"{path.stem}-{i}", shots)
     page.screenshot(path=str(shots / f"{path.stem}-page.png"))
+    page.evaluate(f"{_PANEL}.sessionContext.shutdown()")  # free the kernel for the next notebook
     assert page.log.problems() == [], f"{path.name}: {page.log.problems()}"
 
 
