@@ -116,7 +116,7 @@ def encoder_trace(
     words = emb.word_embeddings(ids) if inputs_embeds is None else inputs_embeds
     positions = torch.arange(ids.shape[1], device=ids.device)
     x = emb.LayerNorm(
-        words + emb.position_embeddings(positions) + emb.token_type_embeddings(segments)
+        words + emb.token_type_embeddings(segments) + emb.position_embeddings(positions)
     )
     stages: list[tuple[str, torch.Tensor]] = [("embeddings (token + position + segment, LN)", x)]
     attentions = []

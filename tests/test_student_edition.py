@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import math
 import os
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 from nbclient import NotebookClient
 
-from spanbert_lab.exercises.core import NOT_ATTEMPTED_MESSAGE
+from spanbert_lab.exercises import all_exercises
+from spanbert_lab.exercises.core import NOT_ATTEMPTED_MESSAGE, NotAttempted
 from spanbert_lab.exercises.student import BEGIN, END, strip_solutions, write_student_edition
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +100,31 @@ def test_student_exercise_cells_fail_as_not_attempted(edition):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors, f"exercise cell ran without complaint:\n{cell.source}"
         assert errors[0].ename == "NotAttempted" and NOT_ATTEMPTED_MESSAGE in errors[0].evalue
+
+
+EXERCISE_IMPORT = re.compile(r"from spanbert_lab\.exercises import (nb\w+) as (\w+)")
+
+
+def test_every_exercise_cell_of_every_notebook_is_not_attempted(edition):
+    """Each stripped exercise cell, run on its own with its notebook's exercise module, stops with
+    "not attempted" — and every exercise of the library appears in some student notebook."""
+    checked: set[str] = set()
+    for path in sorted(edition.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        modules = {alias: name for name, alias in EXERCISE_IMPORT.findall("\n".join(code))}
+        namespace_base = {"torch": torch, "math": math, "F": torch.nn.functional, "nn": torch.nn}
+        for alias, name in modules.items():
+            namespace_base[alias] = importlib.import_module(f"spanbert_lab.exercises.{name}")
+        for source in code:
+            if "# YOUR CODE HERE" not in source:
+                continue
+            calls = re.findall(r"\b(\w+)\.(\w+)\.check\(", source)
+            assert calls, f"{path.name}: an exercise cell without a check() call:\n{source}"
+            with pytest.raises(NotAttempted, match="not attempted"):
+                exec(compile(source, f"{path.name}", "exec"), dict(namespace_base))
+            for alias, attribute in calls:
+                checked.add(getattr(namespace_base[alias], attribute).key)
+    built = {p.stem.split("_")[0] for p in edition.glob("*.ipynb")}
+    expected = {key for key in all_exercises() if key.split(".")[0] in built}
+    assert checked == expected, f"missing: {expected - checked}"

@@ -47,9 +47,22 @@ rt
 # first layer maps $2h + 200 \to h$; both layers use GeLU then LayerNorm; its output layer shares
 # the word-embedding matrix with the MLM head.
 #
-# **Results.** With the same data and a better-tuned BERT baseline, SpanBERT-large reaches 94.6 F1
-# on SQuAD 1.1 and 88.7 on SQuAD 2.0 (BERT-large replica: 92.6 / 85.9), and 79.6 average F1 on
-# OntoNotes coreference (Table 1 and 3 of the paper).
+# **Results, and where the gain comes from.** The paper compares four large models trained on the
+# same data ([Table 1](../docs/spanbert-reference.md#results)), F1 on the SQuAD test sets:
+#
+# | model | SQuAD 1.1 | SQuAD 2.0 |
+# |---|---|---|
+# | Google BERT | 91.3 | 83.3 |
+# | Our BERT (the authors' better-tuned replica, two segments + NSP) | 92.6 | 85.9 |
+# | Our BERT-1seq (the same, on one segment, **without NSP**) | 93.3 | 86.6 |
+# | SpanBERT (span masking + SBO, one segment, no NSP) | 94.6 | 88.7 |
+#
+# Not all of SpanBERT's gain over the replica is span masking: simply dropping NSP and training on
+# one long segment (BERT-1seq) already brings about a third of it on SQuAD 1.1 (0.7 of 2.0 points)
+# and a quarter on SQuAD 2.0 (0.7 of 2.8). The ablation on the dev sets
+# ([Table 7](../docs/spanbert-reference.md#ablations)) also shows that SBO on top of span masking
+# adds only +0.1 F1 on SQuAD 2.0 but +2.7 on coreference (OntoNotes, where SpanBERT reaches 79.6
+# average F1). The course rebuilds all of these pieces so that you can tell them apart.
 
 # %% [markdown]
 # ## What popular write-ups get wrong
@@ -64,21 +77,43 @@ rt
 # | "load it with a masked-LM class and fill `[MASK]`" | The released checkpoints contain the encoder only — no MLM head, no SBO head, no pooler — so fill-mask output is meaningless. |
 # | model id `spanbert-large-cased` | on the Hugging Face hub: `SpanBERT/spanbert-base-cased` and `SpanBERT/spanbert-large-cased` (cased BERT vocabulary, 28,996 entries). |
 # | "developed at UW and Google" | University of Washington, Princeton, Allen Institute for AI and Facebook AI Research. |
+# | "SpanBERT is a model for machine translation" | It is an **encoder**: it reads a text and produces one vector per token, with no decoder to generate a sentence in another language. The paper evaluates it on tasks that *select or classify* spans of the input — extractive QA, coreference, relation extraction — and on GLUE classification. |
+#
+# The course's own reference, with the paper's sections and the official code's file names, is
+# [`docs/spanbert-reference.md`](../docs/spanbert-reference.md); its
+# [misconceptions](../docs/spanbert-reference.md#misconceptions) section has more.
 
 # %% [markdown]
 # ## The course map
 #
-# | notebook | you build | runtime (2 CPU cores, default profile) |
-# |---|---|---|
-# | `00_welcome` | this overview | seconds |
-# | `01_attention` | scaled dot-product and multi-head attention, checked against PyTorch and BERT; attention explorer | ≈ 1 min |
-# | `02_masking` | BERT's token masking, whole words, SpanBERT's geometric spans; mask explorer | ≈ 2 min |
-# | `03_span_boundary_objective` | the SBO head, the combined loss, the pretraining model; SBO explorer | ≈ 3 min |
-# | `04_pretraining` | the training loop, a live tiny pretraining run, the shipped BERT vs SpanBERT checkpoints | ≈ 4 min |
-# | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification | ≈ 8 min |
+# | notebook | you build |
+# |---|---|
+# | `00_welcome` | this overview |
+# | `01_attention` | scaled dot-product and multi-head attention, checked against PyTorch and BERT; attention explorer |
+# | `01b_bert_encoder` | the rest of a BERT layer — embeddings, feed-forward, residual + LayerNorm, `[CLS]`/`[SEP]`, WordPiece — and a whole encoder checked against transformers' `BertModel`; layer explorer |
+# | `02_masking` | BERT's token masking, whole words, SpanBERT's geometric spans, the span sampler written by you; mask explorer |
+# | `03_span_boundary_objective` | the SBO head, the combined loss, the pretraining model; SBO explorer |
+# | `04_pretraining` | the training loop, a live tiny pretraining run, the shipped BERT vs SpanBERT checkpoints |
+# | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification |
 #
 # Everything runs offline: the course generates its own corpus and tokenizer (`data/`) and ships
 # small pretrained checkpoints (`data/checkpoints/`). Real hub models and datasets are an opt-in.
+#
+# **The course's world.** The corpus is not English Wikipedia but text about a fictional country,
+# *Osterhal* — its towns, rivers, companies, some 16,000 people and 400 events — generated from
+# templates, so every fact, entity mention and answer is known exactly. Invented names such as
+# *Ormek Cormocroft* are rare words that WordPiece splits into pieces (`Orm ##ek Corm ##ocroft`),
+# which is what span masking is about; the [data card](../data/README.md) describes it all.
+#
+# How long each notebook takes on a 2-core CPU, as measured when the course was last built (the
+# build writes [`notebooks/runtimes.json`](runtimes.json); the README shows the same numbers):
+
+# %% tags=["nbval-ignore-output"]
+from IPython.display import Markdown
+
+from spanbert_lab.runtimes import runtime_table
+
+Markdown(runtime_table())
 
 # %% [markdown]
 # ## How to use the course
@@ -94,12 +129,13 @@ rt
 # * **Widgets.** Explorers are plain ipywidgets with a static figure beside them, so the notebook
 #   still reads well without a kernel; each has a *save PNG* button.
 #
-# Here is an exercise in action: `check()` on a correct answer says so.
+# Here is the first hint of exercise 01.1 — a hint nudges without giving the answer away.
+# (`check()` then says *Correct*, or names the quantity that is wrong.)
 
 # %%
 from spanbert_lab.exercises import nb01_attention as ex01
 
-ex01.parameter_count.hint(1)
+ex01.scaled_scores.hint(1)
 
 # %% [markdown]
 # ## Environment check
@@ -152,6 +188,8 @@ ready
 #
 # * SpanBERT = BERT's MLM with **span masking** (whole words, Geo(0.2) lengths truncated to 1..10,
 #   mean 3.8 words, 80/10/10 per span) + the **span boundary objective**, on single segments, without NSP.
+# * Part of the gain over BERT comes from dropping NSP alone (BERT-1seq); SBO matters most for
+#   coreference.
 # * SBO predicts each span token from the two boundary vectors and a relative-position embedding;
 #   its loss is added to MLM's. It is not used at fine-tuning time.
 # * The course runs offline on a laptop; exercises have `check()` / `hint()` / `solution()`.

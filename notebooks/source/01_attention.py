@@ -67,30 +67,44 @@ weights.round(decimals=3), weights.sum(dim=-1)
 # %%
 from spanbert_lab.plots.attention import plot_score_statistics, score_statistics
 
-stats = score_statistics([4, 16, 64, 256, 1024], generator=torch.Generator().manual_seed(0))
-[
-    (d, round(raw, 0), round(scaled, 2), round(sat_raw, 2), round(sat_scaled, 2))
-    for d, raw, scaled, sat_raw, sat_scaled in zip(
-        stats.d_k,
-        stats.variance_raw,
-        stats.variance_scaled,
-        stats.max_weight_raw,
-        stats.max_weight_scaled,
-        strict=True,
-    )
-]
+N_KEYS = 16  # each query's softmax runs over 16 keys
+stats = score_statistics(
+    [4, 16, 64, 256, 1024], n_keys=N_KEYS, generator=torch.Generator().manual_seed(0)
+)
+print(f"{'d_k':>5} {'Var(q·k)':>9} {'Var(q·k/√d_k)':>14} {'max weight, raw':>16} {'… scaled':>9}")
+for d, raw, scaled, sat_raw, sat_scaled in zip(
+    stats.d_k,
+    stats.variance_raw,
+    stats.variance_scaled,
+    stats.max_weight_raw,
+    stats.max_weight_scaled,
+    strict=True,
+):
+    print(f"{d:>5} {raw:>9.0f} {scaled:>14.2f} {sat_raw:>16.2f} {sat_scaled:>9.2f}")
+at_64 = stats.d_k.index(64)
+{
+    "keys per query": N_KEYS,
+    "uniform weight 1/16": round(1 / N_KEYS, 4),
+    "mean largest weight at d_k=64, unscaled": round(stats.max_weight_raw[at_64], 2),
+    "… scaled": round(stats.max_weight_scaled[at_64], 2),
+}
 
 # %%
 fig = plot_score_statistics(stats)
 # %% [markdown]
-# Each row is `(d_k, Var(q·k), Var(q·k/√d_k), mean largest weight unscaled, … scaled)`. Without
-# scaling, at $d_k = 64$ (BERT-base's head size) the largest weight is already close to 1: the
-# softmax behaves like an argmax. With scaling, the weights stay spread out whatever $d_k$ is.
+# **What to look for.** Left: the variance of the raw score grows like $d_k$ (the slope-1 line on
+# log–log axes); scaled, it stays at 1. Right: each query's softmax runs over 16 keys, so
+# perfectly even weights would be $1/16 \approx 0.06$ each. Unscaled, at $d_k = 64$ (BERT-base's
+# head size) the largest of the 16 weights already takes most of the mass on average (the value in
+# the dictionary above), and by $d_k = 1024$ almost all of it: the softmax drifts towards an argmax,
+# whose gradient is almost 0 for every other key. Scaled, the largest weight stays the same
+# whatever $d_k$ is.
 #
 # ### Exercise 1 — the score matrix
 #
 # Write `scaled_scores(q, k)` returning $QK^\top / \sqrt{d_k}$ for batched inputs of shape
-# `(..., T, d_k)`.
+# `(..., T, d_k)`: `(B, T, d_k)` here, `(B, H, T, d_k)` once there are heads (the checker tries
+# both).
 
 # %%
 from spanbert_lab.exercises import nb01_attention as ex
@@ -116,7 +130,9 @@ ex.scaled_scores.check(scaled_scores)
 # weight is exactly 0.
 #
 # A subtle case: if *every* key of a query is masked, $-\infty$ everywhere gives $0/0 = $ NaN.
-# The course library (like PyTorch) returns an all-zero row instead.
+# The course library (like PyTorch) returns an all-zero row instead. (transformers' BERT adds a
+# huge negative number instead of $-\infty$, which makes such a row uniform — harmless too, as the
+# quiz at the end explains.)
 
 # %%
 g = torch.Generator().manual_seed(1)
@@ -148,7 +164,8 @@ ex.masked_softmax.check(masked_softmax)
 # %% [markdown]
 # ### Exercise 3 — attention
 #
-# Put the pieces together: `attention(q, k, v, mask)` returns the attention output.
+# Put the pieces together: `attention(q, k, v, mask)` returns the attention output, for any
+# number of leading dimensions — multi-head attention below calls it on `(B, H, T, D)` tensors.
 
 
 # %%
@@ -253,44 +270,59 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 )
 
 # %% [markdown]
-# ### Exercise 4 — counting parameters
-#
-# How many parameters does one `MultiHeadSelfAttention(hidden_size, num_heads)` have? Write
-# `parameter_count(hidden_size, num_heads)` and compare with the module.
-
+# Splitting into heads costs no parameters, as said above: one block has four $C \times C$
+# projections with their biases, whatever the number of heads.
 
 # %%
-def parameter_count(hidden_size, num_heads):
-    ### BEGIN SOLUTION
-    return 4 * (hidden_size * hidden_size + hidden_size)
-    ### END SOLUTION
-
-
-ex.parameter_count.check(parameter_count)
-
-# %%
-parameter_count(768, 12), sum(p.numel() for p in MultiHeadSelfAttention(768, 12).parameters())
+{
+    heads: sum(p.numel() for p in MultiHeadSelfAttention(768, heads).parameters())
+    for heads in (1, 12)
+}
 
 # %% [markdown]
 # ## Cost in sequence length
 #
-# The score matrix has $T^2$ entries, so time and memory grow quadratically with the sequence
-# length $T$. This is why BERT and SpanBERT stop at 512 tokens, and why the course's tiny models
-# use 128. Timings depend on your machine, so the cell below is not compared by the tests.
+# The score matrix has $T^2$ entries per head, so its memory grows exactly quadratically with the
+# sequence length $T$, and so does the time once $T$ is large enough that the matrix products
+# dominate the fixed cost of a call. This is why BERT and SpanBERT stop at 512 tokens, and why the
+# course's tiny models use 128. Each length gets one warm-up call first (the first call pays for
+# memory allocation), then the median of 5 timed calls. Timings depend on your machine, so this
+# cell is not compared by the tests; the memory is computed, and checked below.
 
 # %% tags=["nbval-ignore-output"]
-from spanbert_lab.plots.attention import plot_attention_cost
+from spanbert_lab.plots.attention import plot_attention_cost, score_matrix_bytes
 
-lengths, seconds = [64, 128, 256, 512, 1024], []
+lengths, seconds, HEADS = [128, 256, 512, 1024, 2048], [], 4
 for length in lengths:
-    q_t = torch.randn(1, 4, length, 32)
-    start = time.perf_counter()
+    q_t = torch.randn(1, HEADS, length, 32)
+    scaled_dot_product_attention(q_t, q_t, q_t)  # warm-up
+    calls = []
     for _ in range(5):
+        start = time.perf_counter()
         scaled_dot_product_attention(q_t, q_t, q_t)
-    seconds.append((time.perf_counter() - start) / 5)
-fig = plot_attention_cost(lengths, seconds)
+        calls.append(time.perf_counter() - start)
+    seconds.append(sorted(calls)[2])
+score_bytes = [score_matrix_bytes(length, heads=HEADS) for length in lengths]
+fig = plot_attention_cost(lengths, seconds, score_bytes)
+
+# %% [markdown]
+# **What to look for.** On the right, every doubling of $T$ multiplies the score matrix's memory by
+# 4: 4 heads × 512² float32 values are 4 MiB; at 2,048 tokens, 64 MiB for one layer of one
+# sequence — and training keeps such a matrix for every layer for the backward pass. On the left,
+# compare the slope of the measured line with the two grey references: it is much steeper than
+# the $T$ line and close to (or, once the matrix outgrows the CPU caches, steeper than) the $T^2$
+# line. (Timings vary between machines and runs; this cell is not checked by the tests.)
+
+# %%
+{f"T={t}": f"{b / 2**20:g} MiB" for t, b in zip(lengths, score_bytes, strict=True)}
 # %% [markdown]
 # ## Exploring the attention of a model
+#
+# The sentences below come from the course corpus. It is not English Wikipedia but text about a
+# fictional country, *Osterhal* — its towns, people, companies and events — generated from
+# templates so that every fact is known exactly; its invented names (*Ormek
+# Cormocroft*) are rare words that WordPiece splits into pieces (`Orm ##ek Corm ##ocroft`). The [data card](../data/README.md) describes
+# it.
 #
 # The explorer below shows, for a sentence from the course corpus, where each token attends in
 # each layer and head. It uses the course's pretrained tiny SpanBERT when it is present in
@@ -336,6 +368,12 @@ from spanbert_lab.plots.attention import attention_grid
 tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
 fig = attention_grid(maps, tokens)
 # %% [markdown]
+# **What to look for.** All panels share one colour scale (the bar on the right). Rows are the
+# querying tokens, columns the tokens they attend to. In this tiny model each head of layer 0
+# collects almost all of its weight on one token — a dark column: `[CLS]` for head 0, the long name
+# for head 1 — while the heads of layer 1 spread their weight thinly. (Larger models often also
+# have heads that read the previous or the next token: a stripe beside the diagonal.)
+#
 # And the interactive explorer: choose a sentence, a layer, a head and a query token. The bars list
 # the tokens it attends to most; *save PNG* writes the current view to `attention.png`.
 
@@ -346,6 +384,10 @@ explorer
 explorer.summary()
 
 # %% [markdown]
+# **What to look for in the explorer.** Pick a rare name split into pieces (`##…`): do its pieces
+# attend to each other? Step through the heads of one layer with the same query token: different
+# heads pick different partners — the point of having several.
+#
 # ## Summary
 #
 # * Attention is a softmax-weighted average of values; the weights come from query–key dot products.
@@ -354,9 +396,10 @@ explorer.summary()
 # * A boolean mask removes padded keys; a query with no allowed key gets zeros, not NaN.
 # * Multi-head attention splits the channels into subspaces at no parameter cost; with BERT's
 #   parameter layout, our attention reproduces transformers' BERT exactly.
-# * Cost grows as $T^2$ in the sequence length.
+# * The score matrix's memory grows as $T^2$, and so does the time once $T$ is a few hundred tokens.
 #
-# Next, notebook 02 hides tokens — one at a time like BERT, then in spans like SpanBERT.
+# Next, notebook 01b builds the rest of a BERT layer around this attention, then notebook 02 hides
+# tokens — one at a time like BERT, then in spans like SpanBERT.
 #
 # ## Quiz
 
@@ -401,22 +444,24 @@ quiz(
         ],
     ),
     (
-        "A query whose keys are all padding should get…",
+        "A query whose keys are all masked. Which of these results is a real problem?",
         [
             (
-                "NaN, to flag the problem",
-                False,
-                "NaN would spread through the whole batch in the next layer.",
+                "NaN weights",
+                True,
+                "NaN spreads: the next layer mixes it into every token of the sequence.",
             ),
             (
-                "Uniform weights over the padding",
+                "Uniform weights over the masked keys",
                 False,
-                "Then padding would leak into real outputs.",
+                "Harmless: transformers' BERT adds a huge negative number to masked scores, so "
+                "such a row comes out uniform — and a query loses all its keys only when its "
+                "whole sequence is padding, whose outputs no real token ever reads.",
             ),
             (
                 "An all-zero row",
-                True,
-                "That is what the library and PyTorch's fused kernel return.",
+                False,
+                "Harmless too: that is what the library and PyTorch's fused kernel return.",
             ),
         ],
     ),

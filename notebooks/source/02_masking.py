@@ -55,12 +55,12 @@ train_docs = load_corpus("train").select(range(2500))
 dev_docs = load_corpus("dev").select(range(300))
 train_blocks = build_blocks(train_docs, tokenizer, max_length=128)
 dev_blocks = build_blocks(dev_docs, tokenizer, max_length=128)
-len(tokenizer), len(train_blocks), len(dev_blocks)
+{"vocabulary": len(tokenizer), "train blocks": len(train_blocks), "dev blocks": len(dev_blocks)}
 
 # %% [markdown]
 # `build_blocks` packs **whole consecutive sentences of one document** into blocks of at most
-# `max_length` tokens, `[CLS] … [SEP]` — SpanBERT's input (spec §3; the paper uses 512, the course
-# models 128). Here is one, with its WordPiece tokens:
+# `max_length` tokens, `[CLS] … [SEP]` — SpanBERT's input ([reference: blocks](../docs/spanbert-reference.md#blocks); the paper
+# uses 512, the course models 128). Here is one, with its WordPiece tokens:
 
 # %%
 passage = dev_blocks.blocks[0]
@@ -76,8 +76,15 @@ len(passage.input_ids)
 # $$\mathcal L_{\text{MLM}} = -\frac{1}{|M|}\sum_{i \in M} \log p_\theta\!\left(x_i \mid \tilde x\right)$$
 #
 # Only the positions in $M$ count. In code, the targets live in `labels`: the original id at every
-# position of $M$, and `-100` everywhere else, which `cross_entropy` ignores. BERT chooses
-# $|M| = \lceil 0.15\,n \rceil$ of the $n$ real tokens (never `[CLS]`, `[SEP]` or padding).
+# position of $M$, and `-100` everywhere else, which `cross_entropy` ignores.
+#
+# **How many positions?** About 15% — but implementations count differently
+# ([reference: the budget](../docs/spanbert-reference.md#budget)). Google's original BERT takes
+# $\max(1, \operatorname{round}(0.15\,n))$ with `[CLS]`/`[SEP]` counted in $n$ (they are never
+# chosen) and caps it at 20 for 128-token inputs; transformers' `DataCollatorForLanguageModeling`
+# flips an independent 15% coin per token, so the count varies from block to block. SpanBERT's
+# re-implementation — and this course, for every scheme — masks **exactly**
+# $|M| = \lceil 0.15\,n \rceil$ of the $n$ real tokens, never `[CLS]`, `[SEP]` or padding.
 #
 # The corruption is the **80/10/10 rule**: of the chosen tokens, 80% become `[MASK]`, 10% become a
 # random token and 10% stay unchanged. Why not always `[MASK]`? Because `[MASK]` never occurs when
@@ -103,7 +110,7 @@ my_labels[chosen] = ids[chosen]
 my_input[chosen[u < 0.8]] = tokenizer.mask_token_id
 random_pos = chosen[(u >= 0.8) & (u < 0.9)]
 my_input[random_pos] = allowed[torch.randint(len(allowed), (len(random_pos),), generator=g)]
-n, budget
+{"real tokens n": n, "budget ⌈0.15 n⌉": budget}
 
 # %% [markdown]
 # The library's `mask_batch` does the same with `scheme="subword"` — with the same generator it
@@ -119,7 +126,10 @@ lib = mask_batch(
     generator=torch.Generator().manual_seed(0),
 )
 assert torch.equal(lib.input_ids[0], my_input) and torch.equal(lib.labels[0], my_labels)
-int((lib.labels != -100).sum()), int((lib.input_ids == tokenizer.mask_token_id).sum())
+{
+    "targets": int((lib.labels != -100).sum()),
+    "of which [MASK]": int((lib.input_ids == tokenizer.mask_token_id).sum()),
+}
 
 # %% [markdown]
 # And the loss: with any logits, `cross_entropy(..., ignore_index=-100)` is the mean negative
@@ -132,16 +142,18 @@ targets = lib.labels[0] != -100
 manual = -logits.log_softmax(-1)[targets, lib.labels[0][targets]].mean()
 assert_close(loss, manual)
 logits[~targets] += 5.0 * torch.randn(int((~targets).sum()), len(tokenizer))
-(
-    round(loss.item(), 4),
-    bool(torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)),
-)
+{
+    "loss": round(loss.item(), 4),
+    "unchanged after editing non-target logits": bool(
+        torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)
+    ),
+}
 
 # %% [markdown]
 # ## 2 · Whole words
 #
 # WordPiece splits rare words into pieces; every piece after the first starts with `##`. A **word**
-# is a run that starts with a piece *without* `##` (spec §1.1). The library keeps this as a lookup
+# is a run that starts with a piece *without* `##` ([reference: words](../docs/spanbert-reference.md#words)). The library keeps this as a lookup
 # table over the vocabulary, `is_continuation[id]`:
 
 # %%
@@ -155,7 +167,7 @@ for piece, start in zip(pieces[1:-1], word_start[1:-1].tolist(), strict=True):
     current.append(piece)
 words.append(current)
 multi = [w for w in words if len(w) > 1]
-len(words), n, multi[:4]
+{"words": len(words), "sub-word tokens": n, "words of several pieces": multi[:4]}
 
 # %% [markdown]
 # Masking sub-word tokens one by one often hides *part* of a word — `Wex ##il [MASK]` is easy to
@@ -171,10 +183,12 @@ whole = mask_batch(
     generator=torch.Generator().manual_seed(0),
 )
 spans_ww = whole.spans[0]
-(
-    all(bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww),
-    spans_ww[:6],
-)
+{
+    "every span is whole words": all(
+        bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww
+    ),
+    "first spans": spans_ww[:6],
+}
 
 # %% [markdown]
 # ## 3 · Spans: the truncated geometric distribution
@@ -216,7 +230,11 @@ pmf = span_length_pmf()
 assert_close(truncated_pmf(0.2, 10), pmf)
 lengths = torch.arange(1, 11)
 clip_mean = float((span_length_pmf(MaskingConfig(length_mode="clip")) * lengths).sum())
-[round(x, 3) for x in pmf.tolist()], round(float((pmf * lengths).sum()), 3), round(clip_mean, 3)
+{
+    "P(L = 1..10)": [round(x, 3) for x in pmf.tolist()],
+    "mean, truncated": round(float((pmf * lengths).sum()), 3),
+    "mean, clipped": round(clip_mean, 3),
+}
 
 # %% [markdown]
 # Sampling: 20,000 lengths from one generator, against the analytic pmf (the library's tests run
@@ -230,13 +248,21 @@ observed = torch.bincount(samples - 1, minlength=10).double()
 chi_square = float(((observed - 20_000 * pmf) ** 2 / (20_000 * pmf)).sum())
 fig = plot_span_length_distributions(samples=samples)
 
+# %% [markdown]
+# **What to look for.** The sampled bars sit on the truncated pmf, not on the clipped one, whose
+# last bar (length 10) is inflated by the whole tail beyond 10.
+
 # %%
-round(samples.double().mean().item(), 2), chi_square < 33.72  # 33.72: chi-square(9) at 1e-4
+{
+    "sample mean": round(samples.double().mean().item(), 2),
+    "chi-square below 33.72 (chi-square(9) at p = 1e-4)": chi_square < 33.72,
+}
 
 # %% [markdown]
 # ## 4 · The span-masking algorithm, step by step
 #
-# What the official implementation does (spec §1), for one block of $n$ real tokens:
+# What the official implementation does ([reference: span masking](../docs/spanbert-reference.md#span-masking)), for one
+# block of $n$ real tokens:
 #
 # 1. **Budget** $\lceil 0.15\,n \rceil$ sub-word tokens, counted without `[CLS]`/`[SEP]`.
 # 2. Repeat until the budget is reached: draw a length $\ell$ (words) and an **anchor** uniformly
@@ -258,13 +284,17 @@ counts = unigram_counts(
     len(tokenizer),
     ignore_ids=tokenizer.all_special_ids,
 )
+MERGE_SEED = 1  # a seed whose draws touch, so that merging shows
 span_out = mask_batch(
     ids[None],
     tokenizer=tokenizer,
     unigram_counts=counts,
-    generator=torch.Generator().manual_seed(3),
+    generator=torch.Generator().manual_seed(MERGE_SEED),
 )
-[tuple(d) for d in span_out.drawn[0]], span_out.spans[0]
+{
+    "drawn (start, end, words)": [tuple(d) for d in span_out.drawn[0]],
+    "merged spans": span_out.spans[0],
+}
 
 # %% [markdown]
 # ### Exercise 2 — merging spans
@@ -290,7 +320,11 @@ ex.merge_spans.check(merge_spans)
 
 # %%
 yours_merged = merge_spans([(d.start, d.end) for d in span_out.drawn[0]])
-yours_merged == span_out.spans[0]
+{
+    "drawn": len(span_out.drawn[0]),
+    "after merging": len(yours_merged),
+    "equal to mask_batch's spans": yours_merged == span_out.spans[0],
+}
 
 # %% [markdown]
 # ### Exercise 3 — 80/10/10 per span
@@ -342,7 +376,110 @@ def mixed_share(replacement):
     return round(mixed / total, 3)
 
 
-mixed_share("span"), mixed_share("token")
+{
+    "mixed spans, per-span draw": mixed_share("span"),
+    "mixed spans, per-token draws": mixed_share("token"),
+}
+
+# %% [markdown]
+# ### Exercise 4 — the span sampler, draw for draw
+#
+# Now the whole algorithm. Write `span_sampler(n, word_starts, budget, generator)` for one block of
+# `n` real tokens (positions `0..n-1`, no `[CLS]`/`[SEP]`; `word_starts` lists where words start).
+# Return `(spans, fate)`: the merged half-open spans, and a long tensor of shape `(n,)` with the
+# fate of every token — 0 not selected, 1 `[MASK]`, 2 random token, 3 kept.
+#
+# To draw exactly what `mask_batch` draws, read the uniforms from
+# `pairs = ex.uniform_pairs(generator, budget)`: each `next(pairs)` gives `(u_length, u_anchor)`
+# for one draw, in the library's order. Then:
+#
+# 1. **length** in words: the smallest $\ell$ with $u_{\text{length}} < \text{CDF}(\ell)$ of
+#    your truncated pmf (inverse-CDF sampling), i.e. 1 + the number of CDF values ≤ $u$;
+# 2. **anchor** `int(u_anchor * n)`, a sub-word position; if it is already masked, **reject** the
+#    draw and take the next pair;
+# 3. **snap** the anchor to the start of its word and **extend** by whole words until the span
+#    has $\ell$ words (or the block ends), masking token by token;
+# 4. stop **the moment** the count of masked tokens reaches the budget — even mid-word;
+# 5. **merge** the spans (your `merge_spans`), then draw **one** uniform per merged span,
+#    `torch.rand(len(spans), generator=generator, dtype=torch.float64)`: below 0.8 `[MASK]`, below
+#    0.9 random, else kept.
+
+
+# %%
+def span_sampler(n, word_starts, budget, generator, p=0.2, max_words=10):
+    ### BEGIN SOLUTION
+    # lengths: inverse CDF of the truncated, renormalised geometric on 1..max_words
+    weights = [p * (1 - p) ** (length - 1) for length in range(1, max_words + 1)]
+    cdf = [sum(weights[: i + 1]) / sum(weights) for i in range(max_words)]
+    word_ends = [*word_starts[1:], n]
+    word_of = [0] * n  # token -> index of its word
+    for w, (a, b) in enumerate(zip(word_starts, word_ends, strict=True)):
+        word_of[a:b] = [w] * (b - a)
+    masked = [False] * n
+    drawn, count = [], 0
+    pairs = ex.uniform_pairs(generator, budget)
+    while count < budget:
+        u_length, u_anchor = next(pairs)
+        length = min(1 + sum(c <= u_length for c in cdf), max_words)
+        anchor = min(int(u_anchor * n), n - 1)  # uniform over sub-word positions
+        if masked[anchor]:
+            continue  # reject a masked anchor: draw length and anchor again
+        w = word_of[anchor]  # snap to the start of the anchor's word ...
+        start = word_starts[w]
+        end = word_ends[min(w + length, len(word_starts)) - 1]  # ... extend by whole words
+        for t in range(start, end):
+            if not masked[t]:
+                masked[t] = True
+                count += 1
+                if count == budget:  # the budget is exact: stop, even mid-word
+                    end = t + 1
+                    break  # out of this span; the while loop ends too
+        drawn.append((start, end))
+    spans = merge_spans(drawn)
+    fate = torch.zeros(n, dtype=torch.long)  # 0 = not selected
+    u = torch.rand(len(spans), generator=generator, dtype=torch.float64)  # one draw per span
+    for (s, e), draw in zip(spans, u.tolist(), strict=True):
+        fate[s:e] = 1 if draw < 0.8 else 2 if draw < 0.9 else 3  # [MASK] / random / kept
+    return spans, fate
+    ### END SOLUTION
+
+
+ex.span_sampler.check(span_sampler)
+
+# %% [markdown]
+# The checker compared your sampler with `mask_batch(scheme="span")` on small synthetic blocks.
+# Now on the course's dev blocks, with the same generator, spans *and* fates: `[MASK]` exactly
+# where your fate is 1, the original token where it is 0 or 3, and every changed token a "random"
+# one. Each block gets its own generator seeded with its index.
+
+
+# %%
+def fates_agree(block_ids, seed):
+    ids_b = torch.tensor(block_ids)
+    n_b = len(ids_b) - 2
+    starts_b = [t for t in range(n_b) if not bool(info.is_continuation[ids_b[t + 1]])]
+    spans_b, fate_b = span_sampler(
+        n_b, starts_b, budget_of(n_b), torch.Generator().manual_seed(seed)
+    )
+    lib_b = mask_batch(
+        ids_b[None], tokenizer=tokenizer, generator=torch.Generator().manual_seed(seed)
+    )
+    got, original = lib_b.input_ids[0, 1:-1], ids_b[1:-1]
+    return (
+        spans_b == [(s - 1, e - 1) for s, e in lib_b.spans[0]]
+        and torch.equal(fate_b == 1, got == tokenizer.mask_token_id)
+        and torch.equal(fate_b == 0, lib_b.labels[0, 1:-1] == -100)
+        and bool((fate_b[(got != original) & (fate_b != 1)] == 2).all())
+    )
+
+
+def budget_of(n_tokens):
+    return math.ceil(0.15 * n_tokens - 1e-9)
+
+
+agree = [fates_agree(block.input_ids, i) for i, block in enumerate(dev_blocks.blocks[:200])]
+assert all(agree)
+{"dev blocks compared": len(agree), "identical to mask_batch": sum(agree)}
 
 # %% [markdown]
 # ### How long are the spans in sub-words?
@@ -376,20 +513,35 @@ words_per_span = sum(d.length for _, d in drawn) / len(drawn)
 pieces_per_span = sum(pieces_in_words(b, d.start, d.length) for b, d in drawn) / len(drawn)
 merged = [e - s for row in span_dev.spans for s, e in row]
 pieces_per_word = real.sum() / (real & ~info.is_continuation[dev_ids]).sum()
-(
-    round(words_per_span, 2),
-    round(pieces_per_span, 2),
-    round(sum(merged) / len(merged), 2),
-    round(float(pieces_per_word), 2),
-)
+cut_per_span = sum(d.end - d.start for _, d in drawn) / len(drawn)
+budgets = [budget_of(int(r.sum())) for r in real]
+{
+    "drawn: words per span": round(words_per_span, 2),
+    "drawn: sub-words those words cover": round(pieces_per_span, 2),
+    "drawn: sub-words after the budget cut": round(cut_per_span, 2),
+    "merged spans: sub-words": round(sum(merged) / len(merged), 2),
+    "sub-words per word (corpus)": round(float(pieces_per_word), 2),
+    "drawn spans per block": round(len(drawn) / len(span_dev.drawn), 2),
+    "merged spans per block": round(len(merged) / len(span_dev.spans), 2),
+    "budget per block (tokens)": round(sum(budgets) / len(budgets), 1),
+}
 
 # %% [markdown]
-# A drawn span of about 3.8 words covers about 3.8 × (pieces per word) sub-words. BERT's cased
-# vocabulary splits English Wikipedia into more pieces per word than the course tokenizer splits
-# the course corpus, so the paper's 3.8 words are "≈ 5 sub-words" there and fewer here. Anchors
-# uniform over *sub-words* favour words with many pieces; the end of a block cuts some spans short.
+# **Reading the numbers, from the 3.8 words to the merged spans.**
+#
+# 1. The drawn lengths average 3.77 words — the truncated geometric's 3.8.
+# 2. Those words cover 4.13 sub-words: 3.77 words × 1.1 pieces per word (anchors uniform over
+#    sub-words favour long words a little). The paper's "≈ 5 sub-words" comes from English
+#    Wikipedia, where BERT's vocabulary makes more pieces per word (≈ 1.3).
+# 3. The **budget cuts them**: a course block has on average only 12.6 tokens to mask (⌈15%⌉ of
+#    about 84 real tokens), so a span of 4 is a third of the budget, and the last span of nearly
+#    every block stops where the budget runs out. After the cut, drawn spans average 3.42
+#    sub-words. With the paper's 512-token blocks (a budget of 77) the cut matters far less.
+# 4. **Merging** joins touching or overlapping spans (3.77 drawn → 3.49 merged spans per block),
+#    which lengthens the average back to 3.62 — what the model actually sees.
+#
 # (Punctuation marks are words of their own: the official corpus was pre-split by BERT's basic
-# tokenizer, and WordPiece does the same.)
+# tokenizer, and WordPiece does the same. More in the [reference](../docs/spanbert-reference.md#span-statistics).)
 #
 # ## 5 · The same passage, five ways
 #
@@ -413,6 +565,12 @@ for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
     )
     views[scheme] = token_view(tokenizer, ids, out.input_ids[0], out.labels[0], out.spans[0])
 fig = plot_schemes_side_by_side(views)
+
+# %% [markdown]
+# **What to look for.** Every panel hides the same 12 tokens. Sub-word masking scatters them one
+# by one (and may hide only part of a word); whole-word masking hides whole words, still
+# scattered; spans hide runs of several words, and the two linguistic schemes hide whole names or
+# noun phrases. Count the masked runs:
 
 # %%
 {name: len(view.spans) for name, view in views.items()}
@@ -489,15 +647,58 @@ fig = plot_accuracy_by_context(
 )
 
 # %% [markdown]
-# With the same number of targets, spans cut the accuracy of a predictor that leans on the
-# immediate neighbours by more than half: most span tokens have no visible neighbour at all. The
-# model must use longer-range context — the point of span masking — and SpanBERT's second idea,
-# the **span boundary objective** (notebook 03), makes it explicit: predict each span token from
-# the two tokens just outside the span, $x_{s-1}$ and $x_{e+1}$, plus its relative position.
+# **What to look for.** Each bar has the same number of targets; only *which* tokens are hidden
+# changes. Spans cut the accuracy of a predictor that leans on the immediate neighbours by more
+# than half: most span tokens have no visible neighbour at all.
+#
+# A counting predictor is a crude model. The course ships two *trained* tiny models
+# (`data/checkpoints/`, notebook 04): **bert-tiny**, pretrained with BERT's sub-word masking, and
+# **spanbert-tiny**, pretrained with span masking + SBO. Score their MLM heads on the same dev
+# blocks, masked once with sub-word tokens and once with spans (every target `[MASK]`, fixed
+# masks, all 334 dev blocks, about 4,000 targets per scheme):
+
+# %%
+from spanbert_lab.evaluation import evaluate
+from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.runtime import data_dir
+
+shipped = {
+    name: SpanBertForPreTraining.from_pretrained(data_dir() / "checkpoints" / name).eval()
+    for name in ("bert-tiny", "spanbert-tiny")
+}
+all_mask = MaskingConfig(mask_prob=1.0, random_prob=0.0)
+eval_blocks = dev_blocks.examples()  # all 334 dev blocks
+trained = {
+    (name, scheme): evaluate(m, eval_blocks, MaskingCollator(tokenizer, scheme, all_mask, seed=0))
+    for name, m in shipped.items()
+    for scheme in ("subword", "span")
+}
+{
+    f"{name}, {scheme} masks": (
+        f"{r['mlm_accuracy']:.3f} ± {2 * math.sqrt(r['mlm_accuracy'] * (1 - r['mlm_accuracy']) / r['mlm_targets']):.3f}"
+        f" ({r['mlm_targets']} targets)"
+    )
+    for (name, scheme), r in trained.items()
+}
+
+# %% [markdown]
+# **What to look for.** Compare each model's two numbers (± two binomial standard errors): the
+# same number of hidden tokens, in spans instead of scattered pieces. Both trained models score
+# lower on spans, but only by about one point — the size of the ± intervals — far less than the
+# counting predictor lost. The reason is the models, not the masks: after 400 updates at 1.3 M
+# parameters their MLM accuracy is about 8–10% (their cards in `data/checkpoints/` say the same),
+# little more than guessing frequent tokens, so they barely use the neighbours that spans hide. Notebook 04 breaks the
+# same accuracy down by position inside the span.
+#
+# Spans push the model to use longer-range context — the point of span masking — and SpanBERT's
+# second idea, the **span boundary objective** (notebook 03), makes it explicit: predict each
+# span token from the two tokens just outside the span, $x_{s-1}$ and $x_{e+1}$, plus its
+# relative position.
 #
 # ## 7 · Span boundary targets and the collator
 #
-# `mask_batch` already lists those targets (spec §2): for every merged span whose two boundary
+# `mask_batch` already lists those targets ([reference: SBO](../docs/spanbert-reference.md#sbo)): for every merged span
+# whose two boundary
 # tokens are real text (not `[CLS]`/`[SEP]`), its first 15 tokens, each with the boundary
 # indices, its relative position $i - s$ and its original id. The collator wraps all of this for a
 # `DataLoader` (or transformers' `Trainer`): it pads, masks, and gives each example its own
@@ -554,6 +755,9 @@ sorted(nsp_batch), nsp_batch["next_sentence_label"].tolist()
 # | "spans never overlap" | later spans may run into masked tokens; overlapping or touching spans are **merged** and share one 80/10/10 draw |
 # | "SpanBERT is trained only on the span boundary objective" | MLM is kept; SBO is added to it (notebook 03) |
 #
+# More, with sources, in the course reference: [span masking](../docs/spanbert-reference.md#span-masking) and
+# [misconceptions](../docs/spanbert-reference.md#misconceptions).
+#
 # Each alternative is an option of `MaskingConfig` — `length_mode="clip"`, `replacement="token"`,
 # `anchor="word"`, `random_token_source="uniform"` — so you can measure what it changes.
 #
@@ -584,6 +788,11 @@ explorer
 explorer.summary() == summary
 
 # %% [markdown]
+# **What to look for in the explorer.** Raise the mask ratio: spans merge more often and the
+# mean span grows. Lower $p$: longer spans, fewer of them, the same number of targets. Switch the
+# replacement unit to "token": the `[MASK]` colour starts to mix inside spans. The statistics
+# line counts over 64 masks, so it moves little with the seed; the passage view moves a lot.
+#
 # ## Summary
 #
 # * MLM predicts the original tokens at a set of positions ($\lceil 15\% \rceil$ of the real
@@ -591,10 +800,12 @@ explorer.summary() == summary
 # * The 80/10/10 rule keeps the model from relying on `[MASK]`, which never appears at fine-tuning.
 # * Words come from the WordPiece `##` rule; whole-word masking never leaves half a word visible.
 # * SpanBERT's span lengths follow a **truncated, renormalised** Geo(0.2) on 1..10 words: mean 3.8
-#   words ≈ 5 sub-words. Anchors are uniform over sub-words, masked anchors are rejected, spans are
-#   merged, the budget is exact, and 80/10/10 is decided **per span** with unigram random tokens.
-# * Spans are much harder for neighbour-based guessing (you measured less than half the accuracy), which
-#   pushes the model to use wider context — and motivates the span boundary objective.
+#   words ≈ 5 sub-words in English. Anchors are uniform over sub-words, masked anchors are
+#   rejected, spans are merged, the budget is exact, and 80/10/10 is decided **per span** with
+#   unigram random tokens — you wrote the whole sampler and matched the library draw for draw.
+# * Spans are much harder for neighbour-based guessing (you measured less than half the accuracy)
+#   and for trained models too, which pushes the model to use wider context — and motivates the
+#   span boundary objective.
 # * The collator's masks depend only on (seed, epoch, index): reproducible with any batch size or
 #   worker count, and new every epoch.
 #

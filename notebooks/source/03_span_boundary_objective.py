@@ -59,7 +59,7 @@ rt
 # * Relative positions run $0, 1, \dots$ from the span's first token; only the first $K = 15$
 #   tokens of a span get an SBO target.
 # * Both boundaries must be real text tokens: a span that touches `[CLS]` or `[SEP]` gets MLM loss
-#   only (facts sheet §2).
+#   only ([course reference: SBO](../docs/spanbert-reference.md#sbo)).
 #
 # ### Exercise 1 — which tokens get an SBO target
 #
@@ -140,25 +140,47 @@ with torch.no_grad():
 tokens[start:end], (tokens[start - 1], tokens[end]), tuple(hidden.shape)
 
 # %% [markdown]
-# ### Exercise 2 — the head's input
+# ### Exercise 2 — the SBO head as a module
 #
-# Write `sbo_head_input(hidden, left, right, positions, table)`: `hidden` is `(T, h)`, the three
-# index tensors are `(N,)` (one row per target) and `table` is the `(K, P)` relative-position
-# table. Return $\mathbf{h}_0$, shape `(N, 2h + P)`.
+# Write the head as a `torch.nn.Module`, `SBOHead(hidden_size, position_size, max_targets,
+# word_embeddings)`. Its parts, under these names: `position_embeddings` (the $K \times P$
+# relative-position table), `dense1` ($2h + P \to h$), `norm1`, `dense2` ($h \to h$), `norm2`
+# (LayerNorms with `eps=1e-12`, as BERT's) and `bias` (one per vocabulary entry, SBO's own). The
+# output projection is `word_embeddings`, the encoder's $(V, h)$ matrix: keep a reference to it,
+# do not copy it. `forward(left, right, positions)` takes the `(N, h)` boundary vectors and the
+# `(N,)` relative positions and returns `(N, V)` logits.
 
 
 # %%
-def sbo_head_input(hidden, left, right, positions, table):
-    ### BEGIN SOLUTION
-    return torch.cat([hidden[left], hidden[right], table[positions]], dim=-1)
-    ### END SOLUTION
+class SBOHead(torch.nn.Module):
+    def __init__(self, hidden_size, position_size, max_targets, word_embeddings, eps=1e-12):
+        super().__init__()
+        ### BEGIN SOLUTION
+        h = hidden_size
+        self.position_embeddings = torch.nn.Embedding(max_targets, position_size)  # (K, P)
+        self.dense1 = torch.nn.Linear(2 * h + position_size, h)  # [left; right; pos] -> h
+        self.norm1 = torch.nn.LayerNorm(h, eps=eps)
+        self.dense2 = torch.nn.Linear(h, h)
+        self.norm2 = torch.nn.LayerNorm(h, eps=eps)
+        self.word_embeddings = word_embeddings  # (V, h): the tied output projection
+        self.bias = torch.nn.Parameter(torch.zeros(word_embeddings.shape[0]))  # SBO's own
+        ### END SOLUTION
+
+    def forward(self, left, right, positions):
+        ### BEGIN SOLUTION
+        h0 = torch.cat([left, right, self.position_embeddings(positions)], dim=-1)  # (N, 2h+P)
+        h1 = self.norm1(F.gelu(self.dense1(h0)))  # (N, h)
+        y = self.norm2(F.gelu(self.dense2(h1)))  # (N, h)
+        return y @ self.word_embeddings.T + self.bias  # (N, V)
+        ### END SOLUTION
 
 
-ex.sbo_head_input.check(sbo_head_input)
+ex.sbo_head.check(SBOHead)
 
 # %% [markdown]
 # Now the two layers and the decoder, written out with the head's own parameters
-# (`model.cls.span_boundary`), and compared with the library's head.
+# (`model.cls.span_boundary`), and compared with the library's head — then your module, given
+# the same weights.
 
 # %%
 head = model.cls.span_boundary
@@ -168,8 +190,8 @@ right = torch.full((N,), end)
 positions = torch.arange(N)
 
 with torch.no_grad():
-    h0 = sbo_head_input(
-        hidden, left, right, positions, head.position_embeddings.weight
+    h0 = torch.cat(
+        [hidden[left], hidden[right], head.position_embeddings.weight[positions]], dim=-1
     )  # (N, 2h+P)
     h1 = F.layer_norm(
         F.gelu(h0 @ head.layer1.dense.weight.T + head.layer1.dense.bias),
@@ -190,6 +212,21 @@ with torch.no_grad():
     library_logits = head(hidden[left], hidden[right], positions)
 
 assert_close(logits, library_logits)
+
+word_embeddings = model.bert.embeddings.word_embeddings.weight
+yours = SBOHead(
+    config.hidden_size, config.sbo_position_embedding_size, config.sbo_max_targets, word_embeddings
+)
+with torch.no_grad():
+    yours.position_embeddings.weight.copy_(head.position_embeddings.weight)
+    for mine_dense, mine_norm, theirs in (
+        (yours.dense1, yours.norm1, head.layer1),
+        (yours.dense2, yours.norm2, head.layer2),
+    ):
+        mine_dense.load_state_dict(theirs.dense.state_dict())
+        mine_norm.load_state_dict(theirs.LayerNorm.state_dict())
+    yours.bias.copy_(head.bias)
+    assert_close(yours(hidden[left], hidden[right], positions), library_logits)
 tuple(h0.shape), tuple(head.layer1.dense.weight.shape), tuple(logits.shape)
 
 # %% [markdown]

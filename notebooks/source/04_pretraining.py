@@ -33,7 +33,7 @@ hf_logging.disable_progress_bar()  # no "Loading weights" bars
 rt
 
 # %% [markdown]
-# ## The recipe (paper §4.2, facts sheet §3)
+# ## The recipe (paper §4.2, [course reference: pretraining](../docs/spanbert-reference.md#pretraining))
 #
 # | ingredient | paper | this course (`tiny`) |
 # |---|---|---|
@@ -98,22 +98,7 @@ bool(torch.equal(epoch0, epoch0_again)), bool(torch.equal(epoch0, epoch1))
 # alone — nanoGPT's rule. The official SpanBERT code decays *every* parameter; at our scale the
 # difference is small, but decaying LayerNorm gains towards 0 is hard to justify.
 #
-# **Exercise 04.2.** Write `decayed_parameters(model)`: the set of parameter names that decay.
-
-# %%
-from spanbert_lab.exercises import nb04_pretraining as ex
-
-
-def decayed_parameters(model):
-    ### BEGIN SOLUTION
-    return {name for name, p in model.named_parameters() if p.dim() >= 2}
-    ### END SOLUTION
-
-
-ex.decayed_parameters.check(decayed_parameters)
-
-# %% [markdown]
-# The library's `param_groups` uses the same rule. On the tiny model:
+# The library's `param_groups` applies this rule. On the tiny model:
 
 # %%
 from spanbert_lab.pretrain_data import build_model
@@ -139,6 +124,9 @@ len(decay["params"]), len(no_decay["params"]), round(n_decay / n_total, 3)
 
 
 # %%
+from spanbert_lab.exercises import nb04_pretraining as ex
+
+
 def lr_schedule(step, peak_lr, warmup_steps, total_steps):
     ### BEGIN SOLUTION
     if step < warmup_steps:
@@ -243,19 +231,6 @@ fig = plot_history(history, smooth=5)
 # tokens. Averaging the two processes' mean losses (what DDP's gradient averaging does by default)
 # would weight tokens unequally. `spanbert_lab.distributed.shard_loss` rescales each process's mean
 # into its share of the global sum; the test-suite checks that 2 processes reproduce 1.
-#
-# **Exercise 04.3.** Given each shard's mean loss and its number of targets, return the mean over
-# all targets of the global batch.
-
-
-# %%
-def global_mean(means, counts):
-    ### BEGIN SOLUTION
-    return (means * counts).sum() / counts.sum()
-    ### END SOLUTION
-
-
-ex.global_mean.check(global_mean)
 
 # %% [markdown]
 # ## The shipped checkpoints: BERT vs SpanBERT
@@ -407,24 +382,16 @@ explorer
 # forward pass (a multiply and an add per weight) and 4 for the backward pass (gradients with
 # respect to the inputs and to the weights). Attention scores add a little on top.
 #
-# **Exercise 04.4.** Write `training_flops(n_params, n_tokens)`.
-
-
-# %%
-def training_flops(n_params, n_tokens):
-    ### BEGIN SOLUTION
-    return 6 * n_params * n_tokens
-    ### END SOLUTION
-
-
-ex.training_flops.check(training_flops)
-
-# %% [markdown]
 # The paper's run: BERT-large (340 M parameters), 2.4 M steps of 256 sequences of up to 512
 # tokens, on 32 V100 GPUs for 15 days. Ours: the numbers on `spanbert-tiny`'s card.
 
 # %%
 from spanbert_lab.plots.pretraining import plot_costs
+
+
+def training_flops(n_params, n_tokens):
+    return 6 * n_params * n_tokens  # the rule of thumb above
+
 
 paper_tokens = 2.4e6 * 256 * 512
 paper_flops = training_flops(340e6, paper_tokens)
@@ -451,6 +418,121 @@ fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our
 # whole pretraining would take that GPU about a second; the paper's would keep our CPU busy for
 # centuries. That gap, not the method, is why this course trains a 1.3 M-parameter model on a
 # fictional world.
+#
+# ## Exercises for the road to fine-tuning
+#
+# A pretrained encoder is only useful once fine-tuned. Notebook 05 fine-tunes these checkpoints
+# for extractive question answering, where two decisions are easy to get subtly wrong. Build
+# them here, on small inputs, before you meet them inside a full pipeline.
+#
+# ### Exercise 04.2 — the max-context rule
+#
+# A passage longer than the model's input is cut into overlapping **windows**, so a passage token
+# can sit in several windows: near the edge of one (little context on one side) and in the middle
+# of another. An answer is only accepted from the window where its start token has its **maximum
+# context**: the window where the token has the most tokens on its *shorter* side,
+# $\min(\text{left}, \text{right})$, plus a $0.01 \times$ window-length bonus that prefers longer
+# windows; on a tie the first window wins ([course reference](../docs/spanbert-reference.md#max-context)).
+#
+# Write `max_context_windows(windows, n_tokens)`: `windows` is a list of `(start, length)` over
+# passage positions `0..n_tokens-1`; return, for every token, the index of its max-context window.
+
+
+# %%
+def max_context_windows(windows, n_tokens):
+    ### BEGIN SOLUTION
+    best_score = [-1.0] * n_tokens
+    best_window = [-1] * n_tokens
+    for w, (start, length) in enumerate(windows):
+        for j in range(start, start + length):
+            score = min(j - start, start + length - 1 - j) + 0.01 * length
+            if score > best_score[j]:
+                best_score[j], best_window[j] = score, w
+    return best_window
+    ### END SOLUTION
+
+
+ex.max_context_windows.check(max_context_windows)
+
+# %% [markdown]
+# The library's QA decoder (`spanbert_lab.qa.max_context_mask`, used in notebook 05) applies the
+# same rule to real windows, identified by character offsets. Yours agrees with it:
+
+# %%
+from spanbert_lab.qa import max_context_mask
+
+windows = [(0, 8), (4, 8), (8, 5)]  # 13 passage tokens, stride 4, a short last window
+offsets = [[(j, j + 1) for j in range(s, s + length)] for s, length in windows]
+library_choice = {}
+for w, (mask_row, (s, _length)) in enumerate(zip(max_context_mask(offsets), windows, strict=True)):
+    library_choice.update({s + i: w for i, keep in enumerate(mask_row) if keep})
+{
+    "yours": max_context_windows(windows, 13),
+    "library agrees": max_context_windows(windows, 13) == [library_choice[j] for j in range(13)],
+}
+
+# %% [markdown]
+# ### Exercise 04.3 — the SQuAD 2.0 null threshold, chosen on dev
+#
+# In SQuAD 2.0 some questions have no answer. The model scores "no answer" with the `[CLS]`
+# position; `na_score` = null score − best non-null score, and the prediction is the empty answer
+# when `na_score > threshold` ([course reference](../docs/spanbert-reference.md#null-threshold)).
+# The threshold is chosen on development data, by F1.
+#
+# Write `choose_null_threshold(na_scores, is_impossible, answer_f1)`: for each dev question its
+# na score, whether it is unanswerable, and the F1 (0..1) its best non-null answer would get.
+# Return the threshold with the highest mean F1; only the values $-\infty$ (always abstain) and the
+# na scores themselves need to be tried, and on a tie return the smallest.
+
+
+# %%
+def choose_null_threshold(na_scores, is_impossible, answer_f1):
+    ### BEGIN SOLUTION
+    candidates = [-math.inf, *sorted(na_scores)]
+
+    def f1_at(t):  # "" when na > t: F1 1 for an unanswerable question, else 0
+        rows = zip(na_scores, is_impossible, answer_f1, strict=True)
+        return sum(float(imp) if na > t else f1 for na, imp, f1 in rows) / len(na_scores)
+
+    scores = [f1_at(t) for t in candidates]
+    return candidates[scores.index(max(scores))]
+    ### END SOLUTION
+
+
+ex.choose_null_threshold.check(choose_null_threshold)
+
+# %% [markdown]
+# Why "on dev" matters: a threshold tuned on the very questions it is scored on is optimistic —
+# it adapts to their noise. The official script's `best_f1` does exactly that. Below, simulated
+# na scores for 400 questions (unanswerable ones score higher on average; answers have random
+# F1): choose the threshold on one half and score the other half, versus tuning on the half
+# that is scored.
+
+# %%
+g = torch.Generator().manual_seed(0)
+impossible = (torch.rand(400, generator=g) < 0.5).tolist()
+na = (torch.randn(400, generator=g) + 1.0 * torch.tensor(impossible, dtype=torch.float)).tolist()
+f1s = [
+    0.0 if imp else u
+    for imp, u in zip(impossible, torch.rand(400, generator=g).tolist(), strict=True)
+]
+half_a, half_b = slice(0, 200), slice(200, 400)
+chosen_on_a = choose_null_threshold(na[half_a], impossible[half_a], f1s[half_a])
+tuned_on_b = choose_null_threshold(na[half_b], impossible[half_b], f1s[half_b])
+{
+    "threshold chosen on half A": round(chosen_on_a, 3),
+    "F1 on half B, threshold from A (honest)": round(
+        100 * ex.dev_f1(chosen_on_a, na[half_b], impossible[half_b], f1s[half_b]), 1
+    ),
+    "F1 on half B, threshold tuned on B (best_f1)": round(
+        100 * ex.dev_f1(tuned_on_b, na[half_b], impossible[half_b], f1s[half_b]), 1
+    ),
+}
+
+# %% [markdown]
+# **What to look for.** The threshold tuned on half B scores higher on half B than the one chosen
+# on half A — by construction, since it is the best possible threshold for exactly those
+# questions. Only the first number is an estimate of what the model will do on new questions.
 #
 # ## Summary
 #

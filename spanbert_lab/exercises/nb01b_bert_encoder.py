@@ -83,8 +83,8 @@ def bert_embeddings(input_ids, token_type_ids, emb):
     positions = torch.arange(input_ids.shape[1])  # (T,), broadcast over the batch
     x = (
         emb.word_embeddings(input_ids)
-        + emb.position_embeddings(positions)
         + emb.token_type_embeddings(token_type_ids)
+        + emb.position_embeddings(positions)
     )  # (B, T, C)
     return emb.LayerNorm(x)
 """,

@@ -331,7 +331,7 @@ def span_sampler(n, word_starts, budget, generator, p=0.2, max_words=10):
                 count += 1
                 if count == budget:  # the budget is exact: stop, even mid-word
                     end = t + 1
-                    break
+                    break  # out of this span; the while loop ends too
         drawn.append((start, end))
     spans = []  # merge overlapping and touching spans
     for s, e in sorted(drawn):
@@ -372,7 +372,7 @@ _SAMPLER_MUTATIONS = {
     "budget overshoot (finishes the span)": (
         """                if count == budget:  # the budget is exact: stop, even mid-word
                     end = t + 1
-                    break""",
+                    break  # out of this span; the while loop ends too""",
         "                pass",
     ),
     "touching spans not merged": (

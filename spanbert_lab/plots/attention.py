@@ -87,8 +87,10 @@ def plot_attention_cost(
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6), squeeze=False)
     ax = axes[0][0]
     ax.loglog(lengths, seconds, "o-", label="measured (after a warm-up call)")
-    ref = [seconds[-1] * (t / lengths[-1]) ** 2 for t in lengths]
-    ax.loglog(lengths, ref, "--", color="grey", label="∝ T² (through the last point)")
+    for power, style in ((2, "--"), (1, ":")):
+        ref = [seconds[-1] * (t / lengths[-1]) ** power for t in lengths]
+        label = f"∝ T{'²' if power == 2 else ''} (through the last point)"
+        ax.loglog(lengths, ref, style, color="grey", label=label)
     ax.set(xlabel="sequence length T", ylabel="seconds per call", title="Attention time")
     ax.legend(fontsize=8)
     if score_bytes is not None:
@@ -99,6 +101,9 @@ def plot_attention_cost(
             ylabel="MiB",
             title="Memory of the score matrix (exactly ∝ T²)",
         )
+    for a in axes[0]:
+        a.set_xticks(list(lengths), [str(t) for t in lengths])
+        a.minorticks_off()
     fig.tight_layout()
     return fig
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 __all__ = ["plot_input_dependency", "plot_masks_side_by_side", "plot_token_trace"]
@@ -24,11 +26,15 @@ def plot_masks_side_by_side(tokens: Sequence[str]) -> Figure:
     full = torch.ones(t, t)
     causal = full.tril()
     fig, axes = plt.subplots(1, 2, figsize=(2 * max(3.2, 0.28 * t) + 1.2, max(3.2, 0.28 * t) + 1))
-    titles = ("bidirectional (BERT): every token sees every token", "causal (GPT): only the past")
+    titles = (
+        "bidirectional (BERT):\nevery token sees every token",
+        "causal (GPT):\nonly itself and the past",
+    )
     for ax, mask, title in zip(axes, (full, causal), titles, strict=True):
         image = ax.imshow(mask.numpy(), vmin=0, vmax=1, cmap="Greens")
         _label_axes(ax, tokens, rows=ax is axes[0])
-        ax.set(title=title, xlabel="key (may be read)")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("key (may be read)")
     axes[0].set_ylabel("query (reads)")
     fig.colorbar(image, ax=axes, shrink=0.6, ticks=[0, 1], label="1 = may attend")
     return fig
@@ -37,17 +43,23 @@ def plot_masks_side_by_side(tokens: Sequence[str]) -> Figure:
 def plot_input_dependency(
     bidirectional: torch.Tensor, causal: torch.Tensor, tokens: Sequence[str]
 ) -> Figure:
-    """Measured dependency of each output on each input (rows normalised to their maximum)."""
-    fig, axes = plt.subplots(1, 2, figsize=(2 * max(3.2, 0.28 * len(tokens)) + 1.2, 4.4))
+    """Measured dependency of each output on each input, each row divided by its maximum, on a
+    log colour scale (1 down to 1e-3); entries that are exactly 0 are drawn grey."""
+    fig, axes = plt.subplots(1, 2, figsize=(2 * max(3.2, 0.28 * len(tokens)) + 1.2, 4.6))
     panels = (("bidirectional encoder", bidirectional), ("same weights, causal mask", causal))
+    cmap = plt.get_cmap("Purples").copy()
+    cmap.set_bad("#bbbbbb")
     image = None
     for ax, (title, dep) in zip(axes, panels, strict=True):
-        scaled = dep / dep.amax(dim=1, keepdim=True).clamp_min(1e-30)
-        image = ax.imshow(scaled.numpy(), vmin=0, vmax=1, cmap="Purples")
+        scaled = (dep / dep.amax(dim=1, keepdim=True).clamp_min(1e-30)).numpy()
+        shown = np.ma.masked_where(scaled == 0, np.clip(scaled, 1e-3, 1.0))
+        image = ax.imshow(shown, norm=LogNorm(vmin=1e-3, vmax=1.0), cmap=cmap)
         _label_axes(ax, tokens, rows=ax is axes[0])
         ax.set(title=title, xlabel="input position nudged")
     axes[0].set_ylabel("output position")
-    fig.colorbar(image, ax=axes, shrink=0.6, label="change of the output (row max = 1)")
+    fig.colorbar(
+        image, ax=axes, shrink=0.6, label="change of the output (row max = 1; grey = exactly 0)"
+    )
     return fig
 
 
@@ -76,6 +88,5 @@ def plot_token_trace(
     fig.colorbar(image, ax=heat, shrink=0.8, label="value")
     norms.barh(range(len(stage_names)), vectors.norm(dim=1).numpy(), color="tab:purple")
     norms.set(xlabel="length ‖v‖", title="vector length")
-    norms.invert_yaxis()
     fig.tight_layout()
     return fig

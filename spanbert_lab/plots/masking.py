@@ -66,18 +66,35 @@ def token_view(
     return TokenView(tuple(tokens), tuple(fates), tuple(tuple(s) for s in spans))
 
 
+def _layout(tokens: Sequence[str], width: int) -> tuple[list[tuple[int, float, float]], int]:
+    """Flow layout: (row, x, box width) per token, in units of a short token's box; long tokens get
+    wider boxes so that their text stays inside. Returns the placements and the number of rows."""
+    placed, row, x = [], 0, 0.0
+    for token in tokens:
+        w = max(1.0, 0.095 * len(token) + 0.3)  # ≈ 7-point characters in 0.62-inch units
+        if x > 0 and x + w > width:
+            row, x = row + 1, 0.0
+        placed.append((row, x, w))
+        x += w
+    return placed, (placed[-1][0] + 1 if placed else 1)
+
+
+def token_rows(tokens: Sequence[str], width: int = 16) -> int:
+    """How many lines :func:`draw_tokens` needs for ``tokens`` at this ``width``."""
+    return _layout(tokens, width)[1]
+
+
 def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") -> None:
-    """Draw the tokens of ``view`` as coloured boxes, ``width`` tokens per line, on ``ax``."""
+    """Draw the tokens of ``view`` as coloured boxes, flowing over lines ``width`` units wide."""
     ax.set_axis_off()
-    rows = (len(view.tokens) + width - 1) // width
+    placed, rows = _layout(view.tokens, width)
     ax.set_xlim(0, width)
     ax.set_ylim(rows, -0.2 if not title else -0.6)
     boxes, colours = [], []
-    for i, (token, fate) in enumerate(zip(view.tokens, view.fates, strict=True)):
-        row, col = divmod(i, width)
-        boxes.append(Rectangle((col + 0.04, row + 0.12), 0.92, 0.76))
+    for (row, x, w), token, fate in zip(placed, view.tokens, view.fates, strict=True):
+        boxes.append(Rectangle((x + 0.04, row + 0.12), w - 0.08, 0.76))
         colours.append(FATE_COLOURS.get(fate, "white"))
-        ax.text(col + 0.5, row + 0.5, token, ha="center", va="center", fontsize=7, clip_on=False)
+        ax.text(x + w / 2, row + 0.5, token, ha="center", va="center", fontsize=7, clip_on=False)
     # one collection for all boxes: far cheaper to render than a bbox per text
     ax.add_collection(PatchCollection(boxes, facecolors=colours, edgecolors="#999999", lw=0.5))
     if title:
@@ -86,7 +103,7 @@ def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") 
 
 def plot_masked_tokens(view: TokenView, *, width: int = 16, title: str = "") -> Figure:
     """One example's tokens coloured by fate, with a legend."""
-    rows = (len(view.tokens) + width - 1) // width
+    _, rows = _layout(view.tokens, width)
     fig, ax = plt.subplots(figsize=(width * 0.62, 0.42 * rows + 0.8))
     draw_tokens(ax, view, width=width, title=title)
     add_fate_legend(fig)
@@ -95,11 +112,11 @@ def plot_masked_tokens(view: TokenView, *, width: int = 16, title: str = "") -> 
 
 def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16) -> Figure:
     """The same passage masked by several schemes, one panel per scheme (top to bottom)."""
-    heights = [(len(v.tokens) + width - 1) // width + 0.8 for v in views.values()]
+    heights = [_layout(v.tokens, width)[1] + 0.8 for v in views.values()]
     fig, axes = plt.subplots(
         len(views),
         1,
-        figsize=(width * 0.62, 0.4 * sum(heights) + 0.4),
+        figsize=(width * 0.62, 0.36 * sum(heights) + 0.5),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
@@ -108,6 +125,7 @@ def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16
         draw_tokens(
             ax, view, width=width, title=f"{name}: {n_targets} targets in {len(view.spans)} spans"
         )
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.98, bottom=0.4 / fig.get_figheight() + 0.02)
     add_fate_legend(fig)
     return fig
 

@@ -18,7 +18,7 @@ import torch
 from matplotlib.figure import Figure
 
 from spanbert_lab.masking import SCHEMES, MaskingConfig, mask_batch, mask_example
-from spanbert_lab.plots.masking import add_fate_legend, draw_tokens, token_view
+from spanbert_lab.plots.masking import add_fate_legend, draw_tokens, token_rows, token_view
 from spanbert_lab.widgets.base import Explorer
 
 _ANNOTATION_KEY = {"entity": "entities", "noun_phrase": "noun_phrases"}
@@ -86,7 +86,7 @@ def mask_explorer_figure(
     mask_share = float((many.input_ids[is_target] == tokenizer.mask_token_id).float().mean())
     mean_len = float(span_lengths.float().mean()) if span_lengths.numel() else 0.0
 
-    rows = (len(view.tokens) + width - 1) // width
+    rows = token_rows(view.tokens, width)
     fig, (ax_tokens, ax_hist) = plt.subplots(
         1, 2, figsize=(width * 0.62 + 3.5, 0.42 * rows + 1.4), gridspec_kw={"width_ratios": [4, 1]}
     )
