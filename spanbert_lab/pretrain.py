@@ -26,10 +26,12 @@ The command-line interface (``python -m spanbert_lab.pretrain``) lives in
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -313,7 +315,9 @@ class _Loop:
                 history.eval.append(metrics)
                 self._emit(metrics)
             if last or metrics is not None or (every_line and step % every_line == 0):
-                log.line(step, **_line_values(window, metrics))
+                values = _line_values(window, metrics)
+                log.line(step, **values)
+                self._append_metrics(step, values, time.perf_counter() - start)
                 window = []
             if cfg.output_dir is not None and (
                 last or (cfg.save_every and step % cfg.save_every == 0)
@@ -427,6 +431,16 @@ class _Loop:
             flag = D.all_reduce_sum(flag.to(self.info.device)).cpu()
         return bool(flag.item() > 0)
 
+    def _append_metrics(self, step: int, values: dict[str, Any], elapsed: float) -> None:
+        # The progress line, as one JSON record, in <output_dir>/metrics.jsonl (rank 0 only).
+        if self.config.output_dir is None or not self.info.is_main:
+            return
+        path = Path(self.config.output_dir) / "metrics.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"step": step, **values, "elapsed_s": round(elapsed, 2)}
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+
     def _emit(self, record: dict[str, Any]) -> None:
         if self.callback is not None and self.info.is_main:
             self.callback(record)
@@ -444,7 +458,7 @@ def _line_values(window: list[dict[str, Any]], metrics: dict[str, Any] | None) -
         seconds = window[-1]["elapsed_s"] - (window[0]["elapsed_s"] if len(window) > 1 else 0.0)
         tokens = sum(r["tokens"] for r in (window[1:] if len(window) > 1 else window))
         if seconds > 0:
-            values["tokens/s"] = f"{tokens / seconds:,.0f}"
+            values["tokens/s"] = round(tokens / seconds)
     for key, value in (metrics or {}).items():
         if isinstance(value, float) and key.endswith(("_loss", "_accuracy")):
             values[f"dev_{key}"] = value

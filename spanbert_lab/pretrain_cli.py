@@ -98,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         help="torch threads per process (default: 1 for the tiny preset, whose small matrices "
         "gain little from more threads and lose a lot on a busy machine; else torch's default)",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="accepted for old scripts; progress is one line per evaluation anyway")  # fmt: skip
     return p
 
 
@@ -152,7 +153,7 @@ def _train_config(args: argparse.Namespace) -> Any:
         save_every=args.save_every,
         keep_checkpoints=args.keep_checkpoints,
         precision=args.precision,
-        progress=not args.no_progress,
+        progress=True,  # one line per evaluation, never a bar (spanbert_lab.progress)
     )
 
 

@@ -6,6 +6,7 @@ smaller than the tiny preset, so the file takes a few seconds and needs no ``dat
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -233,3 +234,16 @@ def test_evaluation_is_independent_of_batch_size_and_training_epoch(setup):
     assert int(acc["sbo"].total_by_length.sum()) == a["sbo_targets"]
     overall = float(acc["mlm"].correct_by_position.sum()) / a["mlm_targets"]
     assert overall == pytest.approx(a["mlm_accuracy"])
+
+
+def test_one_progress_line_per_evaluation_and_metrics_jsonl(setup, tmp_path: Path, capsys):
+    config = TrainConfig(**{**FAST, "progress": True}, eval_every=4, output_dir=str(tmp_path))
+    run(setup, config)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[1] for line in lines] == ["step 4/8 (50%)", "step 8/8 (100%)"], lines
+    assert "dev_mlm_accuracy" in lines[0] and "tokens/s" in lines[0] and "left" in lines[0]
+    records = [json.loads(r) for r in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [4, 8]
+    assert {"loss", "mlm_loss", "sbo_loss", "tokens/s", "dev_mlm_accuracy", "elapsed_s"} <= set(
+        records[-1]
+    ), records[-1]
