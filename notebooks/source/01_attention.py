@@ -229,7 +229,7 @@ inline = mha.output(context.transpose(1, 2).reshape(B, T, C))  # concatenate hea
 
 library_out, library_weights = mha(x, padding)
 assert_close(inline, library_out, atol=1e-12, rtol=0)
-library_out.shape, library_weights.shape
+{"output (B, T, C)": tuple(library_out.shape), "weights (B, H, T, T)": tuple(library_weights.shape)}
 
 # %% [markdown]
 # ### Checking against 🤗 transformers' BERT
@@ -264,10 +264,12 @@ with torch.no_grad():
     got = swapped(input_ids, attention_mask=attention_mask).last_hidden_state
 real = attention_mask.bool()
 assert_close(got[real], want[real], atol=1e-9, rtol=0)
-(
-    type(swapped.encoder.layer[0].attention.attention).__name__,
-    bool(torch.allclose(got[real], want[real], atol=1e-9)),
-)
+{
+    "attention module inside the swapped BERT": type(
+        swapped.encoder.layer[0].attention.attention
+    ).__name__,
+    "same final hidden states": bool(torch.allclose(got[real], want[real], atol=1e-9)),
+}
 
 # %% [markdown]
 # Splitting into heads costs no parameters, as said above: one block has four $C \times C$

@@ -720,7 +720,10 @@ first = [
     )
 ]
 sbo_share = (batch["sbo_labels"] != -100).sum() / (batch["labels"] != -100).sum()
-first[:5], round(float(sbo_share), 3)
+{
+    "first SBO targets (left, right, position, token)": first[:5],
+    "share of MLM targets with an SBO target": round(float(sbo_share), 3),
+}
 
 # %%
 again = collator(train_blocks.examples()[4:8])  # a different batch size and composition
@@ -728,7 +731,10 @@ collator.set_epoch(1)
 next_epoch = collator(train_blocks.examples()[:8])
 collator.set_epoch(0)
 same = torch.equal(again["labels"][0], batch["labels"][4, : again["labels"].shape[1]])
-same, bool((next_epoch["labels"] != batch["labels"]).any())
+{
+    "same mask in another batch": same,
+    "new mask next epoch": bool((next_epoch["labels"] != batch["labels"]).any()),
+}
 
 # %% [markdown]
 # For the paper's NSP ablation, `build_nsp_blocks` makes `[CLS] A [SEP] B [SEP]` pairs (B is the
@@ -740,7 +746,7 @@ nsp_blocks = build_nsp_blocks(
     train_docs.select(range(200)), tokenizer, 128, generator=torch.Generator().manual_seed(0)
 )
 nsp_batch = MaskingCollator(tokenizer, "span")(nsp_blocks.examples()[:4])
-sorted(nsp_batch), nsp_batch["next_sentence_label"].tolist()
+{"keys": sorted(nsp_batch), "next_sentence_label": nsp_batch["next_sentence_label"].tolist()}
 
 # %% [markdown]
 # ## 8 · Misconceptions, set right
