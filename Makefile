@@ -24,7 +24,7 @@ endif
 ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 JUPYTER_FLAGS += --no-browser
 endif
-# Voilà over classroom/, with the course's template (no CDN) from classroom/jupyter/.
+# Voilà over classroom/, with the course's template (no CDN) from classroom/.jupyter/.
 VOILA_FLAGS := --Voila.ip=127.0.0.1 --port=$${PORT:-8866} --template=classroom
 ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 VOILA_FLAGS += --no-browser
@@ -50,7 +50,7 @@ test: venv lint unit nbval  ## every check: ruff, the pytest suite, strict nbval
 
 .PHONY: classroom test-browser
 classroom: venv  ## serve the classroom dashboards with Voilà (offline; prints the URL; PORT=8866)
-	JUPYTER_PATH=$(CURDIR)/classroom/jupyter $(BIN)/voila classroom $(VOILA_FLAGS)
+	JUPYTER_PATH=$(CURDIR)/classroom/.jupyter $(BIN)/voila classroom $(VOILA_FLAGS)
 
 test-browser: venv  ## real-browser tests: widgets in JupyterLab + the dashboards, headless chromium
 	SPANBERT_LAB_BROWSER=1 $(BIN)/python -m pytest -q tests/browser

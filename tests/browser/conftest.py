@@ -76,5 +76,7 @@ def page(browser, request):
 
 @pytest.fixture(scope="session")
 def shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    """``build/screenshots/``, emptied at the start of the session."""
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
     return SHOTS

@@ -72,61 +72,78 @@ def _shot(image: Locator, path: Path) -> bytes:
     return image.screenshot(path=str(path))
 
 
+def _move_slider(handle: Locator, page: Page, name: str) -> tuple[str, str]:
+    """One step right (left when at the maximum); returns the readout before and after."""
+    before = _readout(handle)
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    if not _readout_changes(handle, before):  # already at its maximum
+        page.keyboard.press("ArrowLeft")
+        _readout_changes(handle, before)
+    after = _readout(handle)
+    assert after != before, f"slider {name} did not move from {before}"
+    return before, after
+
+
+def _move_dropdown(
+    select: Locator, image: Locator, old_src: str, name: str, timeout_s: float
+) -> tuple[str, str]:
+    """Choose the other options in turn until the image changes (some options draw the same
+    view in some states, e.g. an "auto" that means "span" here); returns the values."""
+    values = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+    before = select.input_value()
+    others = values[values.index(before) + 1 :] + values[: values.index(before)]
+    assert others, f"dropdown {name} has a single option"
+    for n, target in enumerate(others):
+        select.select_option(target)
+        last = n == len(others) - 1
+        try:
+            _wait_for_new_image(
+                image, old_src, f"dropdown {name}", timeout_s if last else OPTION_WAIT_S
+            )
+            return before, target
+        except AssertionError:
+            if last:
+                raise
+    raise AssertionError("unreachable")
+
+
 def move_controls(
-    root: Locator, page: Page, prefix: str, shots_dir: Path, *, timeout_s: float = 60.0
+    root: Locator,
+    page: Page,
+    prefix: str,
+    shots_dir: Path,
+    *,
+    limit: int | None = None,
+    timeout_s: float = 60.0,
 ) -> list[Move]:
-    """Move every slider one step and every dropdown to another option; after each move, assert
-    that the explorer's image changed (its source and its pixels). Screenshots before and after
-    each move go to ``shots_dir`` as ``<prefix>-<control>-before.png`` / ``-after.png``."""
+    """Move the sliders (one step each), then the dropdowns (to another option) of the explorer
+    under ``root`` — the first ``limit`` of them, or all; after each move, assert that the
+    explorer's image changed (its source and its pixels). Screenshots before and after each move
+    go to ``shots_dir`` as ``<prefix>-<control>-before.png`` / ``-after.png``."""
     image = root.locator("img.widget-image").first
     image.wait_for(timeout=timeout_s * 1000)
+    sliders, selects = root.locator(SLIDERS), root.locator(DROPDOWNS)
+    controls = [("slider", sliders.nth(i)) for i in range(sliders.count())]
+    controls += [("dropdown", selects.nth(i)) for i in range(selects.count())]
+    controls = [
+        (kind, c) for kind, c in controls if kind == "slider" or c.locator("option").count() > 1
+    ]
+    assert controls, f"{prefix}: the explorer has no slider or dropdown to move"
     moves: list[Move] = []
-    handles = root.locator(SLIDERS)
-    for i in range(handles.count()):
-        handle = handles.nth(i)
-        name = _label(handle, "slider", i)
-        before_path = shots_dir / f"{prefix}-{name}-before.png"
-        after_path = shots_dir / f"{prefix}-{name}-after.png"
-        old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
-        before = _readout(handle)
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        if not _readout_changes(handle, before):  # already at its maximum
-            page.keyboard.press("ArrowLeft")
-            _readout_changes(handle, before)
-        after = _readout(handle)
-        assert after != before, f"slider {name} did not move from {before}"
-        _wait_for_new_image(image, old_src, f"slider {name}", timeout_s)
+    for i, (kind, control) in enumerate(controls[:limit]):
+        name = _label(control, kind, i)
+        shots = (
+            shots_dir / f"{prefix}-{name}-before.png",
+            shots_dir / f"{prefix}-{name}-after.png",
+        )
+        old_src, old_pixels = image.get_attribute("src") or "", _shot(image, shots[0])
+        if kind == "slider":
+            before, after = _move_slider(control, page, name)
+            _wait_for_new_image(image, old_src, f"slider {name}", timeout_s)
+        else:
+            before, after = _move_dropdown(control, image, old_src, name, timeout_s)
         time.sleep(0.5)  # let the new image decode
-        assert _shot(image, after_path) != old_pixels, f"slider {name}: the image did not change"
-        moves.append(Move(name, before, after, (before_path, after_path)))
-    selects = root.locator(DROPDOWNS)
-    for i in range(selects.count()):
-        select = selects.nth(i)
-        name = _label(select, "dropdown", i)
-        values = select.locator("option").evaluate_all("options => options.map(o => o.value)")
-        before = select.input_value()
-        if len(values) < 2:
-            continue
-        before_path = shots_dir / f"{prefix}-{name}-before.png"
-        after_path = shots_dir / f"{prefix}-{name}-after.png"
-        old_src, old_pixels = image.get_attribute("src") or "", _shot(image, before_path)
-        # Some options draw the same view in some states (an "auto" that means "span" here):
-        # try the other options in turn; one of them must change the image.
-        others = values[values.index(before) + 1 :] + values[: values.index(before)]
-        for n, target in enumerate(others):
-            select.select_option(target)
-            last = n == len(others) - 1
-            try:
-                _wait_for_new_image(
-                    image, old_src, f"dropdown {name}", timeout_s if last else OPTION_WAIT_S
-                )
-                break
-            except AssertionError:
-                if last:
-                    raise
-        time.sleep(0.5)
-        assert _shot(image, after_path) != old_pixels, f"dropdown {name}: the image did not change"
-        moves.append(Move(name, before, target, (before_path, after_path)))
-    assert moves, f"{prefix}: the explorer has no slider or dropdown to move"
+        assert _shot(image, shots[1]) != old_pixels, f"{kind} {name}: the image did not change"
+        moves.append(Move(name, before, after, shots))
     return moves

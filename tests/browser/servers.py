@@ -116,7 +116,7 @@ def voila(workdir: Path) -> Iterator[Server]:
     port = free_port()
     command = [str(BIN / "voila"), str(ROOT / "classroom"), "--no-browser", f"--port={port}"]
     command += ["--Voila.ip=127.0.0.1", "--template=classroom"]
-    env = _env(JUPYTER_PATH=str(ROOT / "classroom" / "jupyter"))
+    env = _env(JUPYTER_PATH=str(ROOT / "classroom" / ".jupyter"))
     server = Server(f"http://127.0.0.1:{port}", "")
     with _running(command, env, server.page(""), workdir / "voila.log"):
         yield server
