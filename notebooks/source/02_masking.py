@@ -19,7 +19,9 @@
 # 5. Measure how much harder spans are for a predictor that relies on neighbouring tokens.
 # 6. Pack documents into pre-training blocks and collate batches with span boundary targets.
 #
-# **What this notebook uses.** The course tokenizer and corpus, the `span` scheme with
+# **What this notebook uses.** The course tokenizer and corpus — text about *Osterhal*, a fictional
+# country generated from templates, whose invented names split into several WordPieces (the
+# [data card](../data/README.md) describes it) — and the `span` scheme with
 # `MaskingConfig()` defaults — the paper's settings: Geo(p = 0.2) truncated to 1..10 words,
 # anchors over sub-words, per-span 80/10/10, unigram random tokens, 15% budget, at most 15 span
 # boundary targets per span. Every other behaviour below is a named option of `MaskingConfig`.
