@@ -224,17 +224,7 @@ NOTEBOOK_SOURCES = sorted(SOURCES.glob("*.py"))
 
 @pytest.mark.parametrize(
     "path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                strict=True, reason="notebook 05 checks 05.2, 05.3, then 05.1: renumber there"
-            ),
-        )
-        if p.stem.startswith("05")
-        else p
-        for p in NOTEBOOK_SOURCES
-    ],
+    NOTEBOOK_SOURCES,
     ids=[p.stem for p in NOTEBOOK_SOURCES],
 )
 def test_exercises_appear_in_order(path):

@@ -13,7 +13,7 @@ from spanbert_lab.squad_metric import compute_f1
 
 _NS = {"collections": collections, "re": re, "string": string, "np": np}
 
-# --- 05.1 SQuAD token F1 ------------------------------------------------------------------------
+# --- 05.3 SQuAD token F1 ------------------------------------------------------------------------
 
 _F1_CASES = [
     ("the Eiffel Tower", "Eiffel Tower!"),
@@ -45,7 +45,7 @@ def _check_f1(fn) -> None:
 
 
 token_f1 = Exercise(
-    key="05.1",
+    key="05.3",
     title="SQuAD token-level F1",
     answer_name="token_f1",
     checker=_check_f1,
@@ -95,7 +95,7 @@ def token_f1(gold, pred):
     namespace=_NS,
 )
 
-# --- 05.2 character span → token labels ------------------------------------------------------------
+# --- 05.1 character span → token labels ------------------------------------------------------------
 
 # (offsets of one window, None = question/special token), answer [start, end) → labels
 _OFFSETS = [None, None, None, (0, 3), (4, 9), (9, 12), (13, 18), (19, 23), None]
@@ -124,7 +124,7 @@ def _check_labels(fn) -> None:
 
 
 answer_labels = Exercise(
-    key="05.2",
+    key="05.1",
     title="training labels from character offsets",
     answer_name="answer_labels",
     checker=_check_labels,
@@ -167,7 +167,7 @@ def answer_labels(offsets, start_char, end_char):
     namespace=_NS,
 )
 
-# --- 05.3 best valid span -------------------------------------------------------------------------
+# --- 05.2 best valid span -------------------------------------------------------------------------
 
 
 def _best_reference(start: np.ndarray, end: np.ndarray, max_len: int) -> tuple[int, int]:
@@ -204,7 +204,7 @@ def _check_best_span(fn) -> None:
 
 
 best_span = Exercise(
-    key="05.3",
+    key="05.2",
     title="the best valid answer span",
     answer_name="best_span",
     checker=_check_best_span,
