@@ -53,14 +53,15 @@ def test_state_belongs_to_the_explorer_not_to_globals(model, tiny_tokenizer):
     assert first.summary() != before
 
 
-def test_save_png_and_checkpoint_directory(model, tiny_tokenizer, tmp_path):
+def test_save_png_and_checkpoint_directory(model, tiny_tokenizer, tmp_path, monkeypatch):
     model.save_pretrained(tmp_path / "ckpt")
     tiny_tokenizer.save_pretrained(tmp_path / "ckpt")
     explorer = AttentionExplorer.from_pretrained(tmp_path / "ckpt", SENTENCES)
     path = explorer.save_png(tmp_path / "view.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.chdir(tmp_path)  # the button saves into the working folder: not the repository
     explorer.save_button.click()
-    assert "saved" in explorer.status.value
+    assert "saved" in explorer.status.value and (tmp_path / explorer.png_name).is_file()
 
 
 def test_bad_inputs_are_explained(model, tiny_tokenizer, tmp_path):
