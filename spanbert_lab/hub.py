@@ -42,15 +42,31 @@ TOKENIZER_IDS: dict[str, str] = {
 """Each hub checkpoint's tokenizer: BERT's cased vocabulary (the two files are identical)."""
 
 PAPER_FINETUNING: dict[str, dict[str, Any]] = {
-    "squad": {"class": "AutoModelForQuestionAnswering", "learning_rate": 2e-5, "batch_size": 32,
-              "epochs": 4, "max_seq_length": 512, "doc_stride": 128,
-              "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5]},
-    "tacred": {"class": "AutoModelForSequenceClassification", "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5],
-               "batch_size": [16, 32], "epochs": 10, "max_seq_length": 128,
-               "input": "subject/object replaced by typed markers"},
-    "glue": {"class": "AutoModelForSequenceClassification", "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5],
-             "batch_size": [16, 32], "epochs": 10, "max_seq_length": 128},
-}  # fmt: skip
+    "squad": {
+        "class": "AutoModelForQuestionAnswering",
+        "learning_rate": 2e-5,
+        "batch_size": 32,
+        "epochs": 4,
+        "max_seq_length": 512,
+        "doc_stride": 128,
+        "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5],
+    },
+    "tacred": {
+        "class": "AutoModelForSequenceClassification",
+        "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5],
+        "batch_size": [16, 32],
+        "epochs": 10,
+        "max_seq_length": 128,
+        "input": "subject/object replaced by typed markers",
+    },
+    "glue": {
+        "class": "AutoModelForSequenceClassification",
+        "lr_grid": [5e-6, 1e-5, 2e-5, 3e-5, 5e-5],
+        "batch_size": [16, 32],
+        "epochs": 10,
+        "max_seq_length": 128,
+    },
+}
 """The paper's fine-tuning settings (§4.1, appendix B). The official SQuAD command used fp16; with
 recent libraries the *large* model has been reported to overflow to NaN in fp16 and to be fine in
 fp32 or bf16 — prefer bf16 autocast where the hardware has it."""
@@ -153,8 +169,9 @@ def load_spanbert(
         model, info = cls.from_pretrained(
             source, local_files_only=not allow_download, output_loading_info=True
         )
-    report = LoadReport(source, task, tuple(sorted(info["missing_keys"])),
-                        tuple(sorted(info["unexpected_keys"])))  # fmt: skip
+    report = LoadReport(
+        source, task, tuple(sorted(info["missing_keys"])), tuple(sorted(info["unexpected_keys"]))
+    )
     if task == "masked-lm" and report.mlm_head_missing:
         warnings.warn(report.message, MissingMLMHeadWarning, stacklevel=2)
     tok = None
@@ -177,8 +194,9 @@ def save_encoder_only(source: str | Path, folder: str | Path) -> Path:
 
     folder = Path(folder)
     with quiet_transformers():
-        encoder = BertModel.from_pretrained(str(source), add_pooling_layer=False,
-                                            local_files_only=True)  # fmt: skip
+        encoder = BertModel.from_pretrained(
+            str(source), add_pooling_layer=False, local_files_only=True
+        )
         encoder.save_pretrained(folder)
         AutoTokenizer.from_pretrained(str(source), local_files_only=True).save_pretrained(folder)
     return folder
@@ -193,8 +211,10 @@ def fill_mask(model: Any, tokenizer: Any, text: str, k: int = 5) -> list[tuple[s
         raise ValueError(f"no {tokenizer.mask_token} in {text!r}")
     logits = model(**enc).logits[0, int(where[0])]
     top = logits.softmax(-1).topk(k)
-    return [(tokenizer.convert_ids_to_tokens(int(i)), round(float(p), 3))
-            for p, i in zip(top.values, top.indices, strict=True)]  # fmt: skip
+    return [
+        (tokenizer.convert_ids_to_tokens(int(i)), round(float(p), 3))
+        for p, i in zip(top.values, top.indices, strict=True)
+    ]
 
 
 def missing_head_keys(

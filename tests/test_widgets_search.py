@@ -35,6 +35,10 @@ def test_sweep_every_control(parts) -> None:
     assert len(seen["example"]) == len(queries) + 1, "each query (and the typed one) has its hits"
     assert len(seen["method"]) == 3, "each retriever ranks differently"
     assert len(seen["k"]) == 10, "top 1..10 show 10 different lists"
+    for k in (1, 4, 10):
+        explorer.controls["k"].value = k
+        assert len(explorer.summary().splitlines()) == 1 + k, f"top {k} should list {k} hits"
+        assert len(explorer.figure.axes[0].patches) == k, f"top {k} should draw {k} bars"
     assert plt.get_fignums() == [], "the explorer must not leak pyplot figures"
 
 

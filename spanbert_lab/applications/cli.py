@@ -27,8 +27,10 @@ STUDIES = ("relations", "search", "summarise", "probe")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m spanbert_lab.applications",
-                                description="Run the application studies of notebook 06.")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m spanbert_lab.applications",
+        description="Run the application studies of notebook 06.",
+    )
     p.add_argument("study", choices=[*STUDIES, "all"])
     p.add_argument(
         "--encoders",
@@ -60,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tag", default="", help="suffix of the result file: applications-<study>-<tag>.json"
     )
-    return p  # fmt: skip
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,8 +81,14 @@ def token_states(
     out: list[tuple[torch.Tensor, list[tuple[int, int]]]] = []
     for i in range(0, len(texts), batch_size):
         chunk = list(texts[i : i + batch_size])
-        enc = encoder.tokenizer(chunk, truncation=True, max_length=max_length, padding=True,
-                                return_offsets_mapping=True, return_tensors="pt")  # fmt: skip
+        enc = encoder.tokenizer(
+            chunk,
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
         offsets = enc.pop("offset_mapping")
         result = encoder.model(**enc, output_hidden_states=True)
         states = torch.stack(result.hidden_states, dim=1)  # (B, L+1, T, H)
@@ -122,9 +128,12 @@ def embed(
 
 
 def embed_spans(
-    encoder: Encoder, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-    *, layer: int = -1,
-) -> list[torch.Tensor]:  # fmt: skip
+    encoder: Encoder,
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    *,
+    layer: int = -1,
+) -> list[torch.Tensor]:
     """Span pooling: per text, (M_i, H) — the mean over the tokens of each character span.
 
     Raises:

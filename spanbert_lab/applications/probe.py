@@ -63,9 +63,14 @@ def predict_logistic(
 
 
 def probe_curve(
-    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-    *, n_classes: int, l2: float = 1e-2,
-) -> torch.Tensor:  # fmt: skip
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    *,
+    n_classes: int,
+    l2: float = 1e-2,
+) -> torch.Tensor:
     """(L+1, N_test) 0/1 correctness of a probe per layer, from (N, L+1, H) features."""
     if train_x.shape[1] != test_x.shape[1]:
         raise ValueError("train and test features have different numbers of layers")
@@ -90,7 +95,9 @@ def mention_examples(
         for sent in doc.sents:
             for s, e, t in sent.piece.spans:
                 if t in ENTITY_TYPES:
-                    pools[split].setdefault(t, []).append((sent.piece.text, (s, e), ENTITY_TYPES.index(t)))  # fmt: skip
+                    pools[split].setdefault(t, []).append(
+                        (sent.piece.text, (s, e), ENTITY_TYPES.index(t))
+                    )
     out = []
     for split in ("train", "test"):
         rows = []

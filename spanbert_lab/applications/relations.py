@@ -94,8 +94,17 @@ def related_pairs(world: World) -> set[frozenset[str]]:
             pairs.add(frozenset((a, b)))
 
     for p in world.people.values():
-        for other in (p.birthplace, p.deathplace, p.residence, p.employer, p.school, p.spouse,
-                      *p.parents, *p.siblings, *p.events):  # fmt: skip
+        for other in (
+            p.birthplace,
+            p.deathplace,
+            p.residence,
+            p.employer,
+            p.school,
+            p.spouse,
+            *p.parents,
+            *p.siblings,
+            *p.events,
+        ):
             add(p.id, other)
     for o in world.orgs.values():
         for other in (o.founder, o.leader, o.hq):
@@ -135,8 +144,15 @@ def relation_examples(
                 if subj is None or obj is None or (subj[1] > obj[0] and obj[1] > subj[0]):
                     continue
                 stated.add((subj, obj))
-                out.append(RelationExample(text, (subj[0], subj[1], entity_type(subj[2])),
-                                           (obj[0], obj[1], entity_type(obj[2])), f.relation, (subj[2], obj[2])))  # fmt: skip
+                out.append(
+                    RelationExample(
+                        text,
+                        (subj[0], subj[1], entity_type(subj[2])),
+                        (obj[0], obj[1], entity_type(obj[2])),
+                        f.relation,
+                        (subj[2], obj[2]),
+                    )
+                )
             candidates = [
                 (a, b)
                 for a in refs
@@ -147,8 +163,15 @@ def relation_examples(
                 and b[2][0] != "E"
             ]
             for a, b in rng.sample(candidates, min(negatives_per_sentence, len(candidates))):
-                out.append(RelationExample(text, (a[0], a[1], entity_type(a[2])),
-                                           (b[0], b[1], entity_type(b[2])), NO_RELATION, (a[2], b[2])))  # fmt: skip
+                out.append(
+                    RelationExample(
+                        text,
+                        (a[0], a[1], entity_type(a[2])),
+                        (b[0], b[1], entity_type(b[2])),
+                        NO_RELATION,
+                        (a[2], b[2]),
+                    )
+                )
     return train, test
 
 
@@ -220,8 +243,11 @@ def relation_model(encoder: str, *, seed: int) -> tuple[torch.nn.Module, Any]:
 
     random_init = encoder.startswith("random-")
     path = resolve_model_path("bert-" + encoder[7:] if random_init else encoder)
-    labels = {"num_labels": len(LABELS), "id2label": dict(enumerate(LABELS)),
-              "label2id": {name: i for i, name in enumerate(LABELS)}}  # fmt: skip
+    labels = {
+        "num_labels": len(LABELS),
+        "id2label": dict(enumerate(LABELS)),
+        "label2id": {name: i for i, name in enumerate(LABELS)},
+    }
     tokenizer = load_tokenizer_for(path)
     tokenizer.add_special_tokens({"additional_special_tokens": list(MARKERS)})
     with torch.random.fork_rng(devices=[]), quiet_transformers():
@@ -242,10 +268,14 @@ def encode_examples(
     """Rows for :func:`spanbert_lab.finetune.train_loop`: the marked text and the label id."""
     enc = tokenizer([ex.marked() for ex in examples], truncation=True, max_length=max_length)
     return [
-        {"input_ids": enc["input_ids"][i], "token_type_ids": enc["token_type_ids"][i],
-         "attention_mask": enc["attention_mask"][i], "labels": LABELS.index(ex.relation)}
+        {
+            "input_ids": enc["input_ids"][i],
+            "token_type_ids": enc["token_type_ids"][i],
+            "attention_mask": enc["attention_mask"][i],
+            "labels": LABELS.index(ex.relation),
+        }
         for i, ex in enumerate(examples)
-    ]  # fmt: skip
+    ]
 
 
 @dataclass

@@ -51,9 +51,13 @@ class Query:
 
 
 def search_collection(
-    world: World, n_docs: int, rng: random.Random, *, max_sentences: int = 6,
+    world: World,
+    n_docs: int,
+    rng: random.Random,
+    *,
+    max_sentences: int = 6,
     fact_queries_per_doc: int = 2,
-) -> tuple[list[Passage], list[Query]]:  # fmt: skip
+) -> tuple[list[Passage], list[Query]]:
     """Passages from ``n_docs`` new documents and their fact and entity queries (draws: ``rng``)."""
     if n_docs < 2:
         raise ValueError(f"a search collection needs at least 2 documents, got {n_docs}")
@@ -123,8 +127,11 @@ def span_scores(
     q = F.normalize(embed(encoder, queries, pooling="mean"), dim=-1)  # (Q, H)
     out = torch.full((len(queries), len(passages)), -1.0)
     for j, (states, offsets) in enumerate(token_states(encoder, [p.text for p in passages])):
-        rows = [states[-1][m].mean(0) for s, e, _ in passages[j].mentions
-                if (m := span_token_mask(offsets, s, e)).any()]  # fmt: skip
+        rows = [
+            states[-1][m].mean(0)
+            for s, e, _ in passages[j].mentions
+            if (m := span_token_mask(offsets, s, e)).any()
+        ]
         if rows:
             out[:, j] = (q @ F.normalize(torch.stack(rows), dim=-1).T).max(-1).values
     return out
@@ -160,5 +167,7 @@ def search(
 ) -> list[tuple[int, float, str]]:
     """The top ``k`` passages for one query: ``(index, score, first 80 characters)``."""
     top = scores[query_index].topk(min(k, scores.shape[1]))
-    return [(int(i), round(float(s), 3), passages[int(i)].text[:80])
-            for s, i in zip(top.values, top.indices, strict=True)]  # fmt: skip
+    return [
+        (int(i), round(float(s), 3), passages[int(i)].text[:80])
+        for s, i in zip(top.values, top.indices, strict=True)
+    ]

@@ -25,8 +25,14 @@ from spanbert_lab.finetune import FinetuneConfig
 BOOTSTRAP_SEED = 0
 # Each study writes its own documents from its own generator (never the corpus files' draws).
 DATA_SEEDS = {"relations": 14, "search": 15, "summarise": 16, "probe": 17}
-RE_SETTINGS = {"n_docs": 1500, "train_per_class": 60, "test_per_class": 60,
-               "learning_rate": 5e-4, "epochs": 8, "batch_size": 16}  # fmt: skip
+RE_SETTINGS = {
+    "n_docs": 1500,
+    "train_per_class": 60,
+    "test_per_class": 60,
+    "learning_rate": 5e-4,
+    "epochs": 8,
+    "batch_size": 16,
+}
 SEARCH_SETTINGS = {"n_docs": 200, "max_sentences": 6, "fact_queries_per_doc": 2}
 SUMMARY_SETTINGS = {"n_docs": 150, "k": 3}
 PROBE_SETTINGS = {"sentiment_train": 600, "mention_docs": 800, "mention_per_type": 80}
@@ -57,14 +63,17 @@ def relation_data(
 
 
 def _re_config(settings: dict[str, Any], seed: int, lr: float) -> FinetuneConfig:
-    return FinetuneConfig(learning_rate=lr, epochs=settings["epochs"],
-                          batch_size=settings["batch_size"], seed=seed)  # fmt: skip
+    return FinetuneConfig(
+        learning_rate=lr, epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed
+    )
 
 
 def relation_study(
-    encoders: Sequence[str], seeds: Sequence[int], settings: dict[str, Any] = RE_SETTINGS,
+    encoders: Sequence[str],
+    seeds: Sequence[int],
+    settings: dict[str, Any] = RE_SETTINGS,
     log: Any = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Fine-tune every encoder with every seed; macro-F1 per run, t intervals, paired differences."""
     train, test, dev = relation_data(settings, with_dev=True)
     runs: dict[str, list[dict[str, Any]]] = {}
@@ -84,19 +93,25 @@ def relation_study(
         chosen[name] = lr
         for seed in seeds:
             config = _re_config(settings, seed, lr)
-            run, _, _ = relations.run_relation_extraction(name, train, test, seed=seed,
-                                                          config=config)  # fmt: skip
+            run, _, _ = relations.run_relation_extraction(
+                name, train, test, seed=seed, config=config
+            )
             runs.setdefault(name, []).append(
-                {"seed": seed, "seconds": round(run.seconds, 1),
-                 **{k: round(v, 4) for k, v in run.scores.items() if k != "per_class_f1"},
-                 "per_class_f1": {k: round(v, 4) for k, v in run.scores["per_class_f1"].items()}}
-            )  # fmt: skip
+                {
+                    "seed": seed,
+                    "seconds": round(run.seconds, 1),
+                    **{k: round(v, 4) for k, v in run.scores.items() if k != "per_class_f1"},
+                    "per_class_f1": {k: round(v, 4) for k, v in run.scores["per_class_f1"].items()},
+                }
+            )
             if log:
                 log(f"relations {name} seed {seed}: macro-F1 {run.scores['macro_f1']:.3f}")
     summary = {}
     for name, rs in runs.items():
-        summary[name] = {m: [round(x, 4) for x in t_interval([r[m] for r in rs])]
-                         for m in ("macro_f1", "micro_f1")}  # fmt: skip
+        summary[name] = {
+            m: [round(x, 4) for x in t_interval([r[m] for r in rs])]
+            for m in ("macro_f1", "micro_f1")
+        }
     diffs = {}
     pairs = [(a, "random-tiny") for a in encoders if a != "random-tiny" and "random-tiny" in runs]
     if "spanbert-tiny" in runs and "bert-tiny" in runs:
@@ -104,17 +119,30 @@ def relation_study(
     for a, b in pairs:
         d = [x["macro_f1"] - y["macro_f1"] for x, y in zip(runs[a], runs[b], strict=True)]
         diffs[f"{a} - {b}"] = [round(x, 4) for x in t_interval(d)]
-    return {"settings": settings, "n_train": len(train), "n_test": len(test),
-            "train_counts": relations.label_counts(train), "test_counts": relations.label_counts(test),
-            "n_dev": len(dev), "dev_selection": selection, "learning_rate_used": chosen,
-            "runs": runs, "macro_f1_ci": summary, "differences": diffs}  # fmt: skip
+    return {
+        "settings": settings,
+        "n_train": len(train),
+        "n_test": len(test),
+        "train_counts": relations.label_counts(train),
+        "test_counts": relations.label_counts(test),
+        "n_dev": len(dev),
+        "dev_selection": selection,
+        "learning_rate_used": chosen,
+        "runs": runs,
+        "macro_f1_ci": summary,
+        "differences": diffs,
+    }
 
 
 def search_data(settings: dict[str, Any] = SEARCH_SETTINGS) -> tuple[list, list]:
     rng = random.Random(DATA_SEEDS["search"])
-    return search.search_collection(make_world(), settings["n_docs"], rng,
-                                    max_sentences=settings["max_sentences"],
-                                    fact_queries_per_doc=settings["fact_queries_per_doc"])  # fmt: skip
+    return search.search_collection(
+        make_world(),
+        settings["n_docs"],
+        rng,
+        max_sentences=settings["max_sentences"],
+        fact_queries_per_doc=settings["fact_queries_per_doc"],
+    )
 
 
 def search_methods(
@@ -168,10 +196,16 @@ def summary_study(
     docs, k = summary_data(settings), settings["k"]
     per_doc = {
         "lead": summarise.evaluate_summaries(docs, summarise.lead_scorer, k),
-        "random": torch.stack([summarise.evaluate_summaries(
-            docs, None, k, generator=torch.Generator().manual_seed(s)) for s in range(10)]).mean(0),
+        "random": torch.stack(
+            [
+                summarise.evaluate_summaries(
+                    docs, None, k, generator=torch.Generator().manual_seed(s)
+                )
+                for s in range(10)
+            ]
+        ).mean(0),
         "tfidf": summarise.evaluate_summaries(docs, summarise.tfidf_scorer, k),
-    }  # fmt: skip
+    }
     for name in encoders:
         enc = load_encoder(name)
         for pooling in ("mean", "cls"):
@@ -179,10 +213,13 @@ def summary_study(
                 docs, summarise.encoder_scorer(enc, pooling), k
             )
     g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
-    return {"settings": settings, "n_docs": len(docs),
-            "mean_sentences": round(sum(len(d.sentences) for d in docs) / len(docs), 2),
-            "mean_key_facts": round(sum(len(d.all_key_facts) for d in docs) / len(docs), 2),
-            "key_fact_recall": {m: _ci(v, g) for m, v in per_doc.items()}}  # fmt: skip
+    return {
+        "settings": settings,
+        "n_docs": len(docs),
+        "mean_sentences": round(sum(len(d.sentences) for d in docs) / len(docs), 2),
+        "mean_key_facts": round(sum(len(d.all_key_facts) for d in docs) / len(docs), 2),
+        "key_fact_recall": {m: _ci(v, g) for m, v in per_doc.items()},
+    }
 
 
 def probe_data(settings: dict[str, Any] = PROBE_SETTINGS) -> dict[str, Any]:
@@ -192,15 +229,29 @@ def probe_data(settings: dict[str, Any] = PROBE_SETTINGS) -> dict[str, Any]:
     rng = random.Random(DATA_SEEDS["probe"])
     train, test = load_classification("train"), load_classification("dev")
     keep = probe.subsample(range(len(train)), settings["sentiment_train"], rng)
-    m_train, m_test = probe.mention_examples(make_world(), settings["mention_docs"], rng,
-                                             per_type=settings["mention_per_type"])  # fmt: skip
+    m_train, m_test = probe.mention_examples(
+        make_world(), settings["mention_docs"], rng, per_type=settings["mention_per_type"]
+    )
     return {
-        "sentiment": ([train[i]["text"] for i in keep], None, [train[i]["label"] for i in keep],
-                      list(test["text"]), None, list(test["label"]), 3),
-        "entity_type": ([r[0] for r in m_train], [r[1] for r in m_train], [r[2] for r in m_train],
-                        [r[0] for r in m_test], [r[1] for r in m_test], [r[2] for r in m_test],
-                        len(probe.ENTITY_TYPES)),
-    }  # fmt: skip
+        "sentiment": (
+            [train[i]["text"] for i in keep],
+            None,
+            [train[i]["label"] for i in keep],
+            list(test["text"]),
+            None,
+            list(test["label"]),
+            3,
+        ),
+        "entity_type": (
+            [r[0] for r in m_train],
+            [r[1] for r in m_train],
+            [r[2] for r in m_train],
+            [r[0] for r in m_test],
+            [r[1] for r in m_test],
+            [r[2] for r in m_test],
+            len(probe.ENTITY_TYPES),
+        ),
+    }
 
 
 def probe_study(
@@ -218,8 +269,13 @@ def probe_study(
         table: dict[str, Any] = {"majority": _ci((yte_t == majority).double(), g)}
         for name in encoders:
             enc = load_encoder(name)
-            correct = probe.probe_curve(layer_features(enc, xtr, str_), ytr_t,
-                                        layer_features(enc, xte, ste), yte_t, n_classes=n_classes)  # fmt: skip
+            correct = probe.probe_curve(
+                layer_features(enc, xtr, str_),
+                ytr_t,
+                layer_features(enc, xte, ste),
+                yte_t,
+                n_classes=n_classes,
+            )
             table[name] = [_ci(row, g) for row in correct]
         out[task] = {"n_train": len(ytr), "n_test": len(yte), "accuracy_by_layer": table}
     return out

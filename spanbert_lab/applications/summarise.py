@@ -48,8 +48,9 @@ def summary_documents(
     for doc in generate_documents(world, 20 * n_docs, rng):
         if doc.kind != "person" or len(doc.sents) < min_sentences:
             continue
-        keys = tuple(frozenset(f.relation for f in s.facts if f.subject == doc.focus)
-                     for s in doc.sents)  # fmt: skip
+        keys = tuple(
+            frozenset(f.relation for f in s.facts if f.subject == doc.focus) for s in doc.sents
+        )
         if not any(keys):
             continue
         out.append(SummaryDoc(doc.focus, tuple(s.piece.text for s in doc.sents), keys))
@@ -98,9 +99,12 @@ def key_fact_recall(doc: SummaryDoc, chosen: Sequence[int]) -> float:
 
 
 def evaluate_summaries(
-    docs: Sequence[SummaryDoc], scorer: Scorer | None, k: int = 3, *,
+    docs: Sequence[SummaryDoc],
+    scorer: Scorer | None,
+    k: int = 3,
+    *,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:  # fmt: skip
+) -> torch.Tensor:
     """(D,) key-fact recall per document; ``scorer=None`` picks k random sentences (``generator``)."""
     out = []
     for doc in docs:

@@ -14,8 +14,15 @@ from matplotlib.figure import Figure
 
 __all__ = ["plot_intervals", "plot_probe_curves", "plot_search_hits", "plot_search_recall"]
 
-_COLOURS = {"random-tiny": "#9e9e9e", "bert-tiny": "#1f77b4", "spanbert-tiny": "#d62728",
-            "tfidf": "#2ca02c", "bm25": "#17becf", "lead": "#8c564b", "random": "#bcbd22"}  # fmt: skip
+_COLOURS = {
+    "random-tiny": "#9e9e9e",
+    "bert-tiny": "#1f77b4",
+    "spanbert-tiny": "#d62728",
+    "tfidf": "#2ca02c",
+    "bm25": "#17becf",
+    "lead": "#8c564b",
+    "random": "#bcbd22",
+}
 
 
 def _colour(name: str) -> str:
@@ -40,11 +47,15 @@ def plot_intervals(values: Mapping[str, Sequence[float]], *, title: str, xlabel:
     return fig
 
 
-def plot_search_recall(table: Mapping[str, Mapping[str, Any]], *, title: str,
-                       metric: str = "hit@5") -> Figure:  # fmt: skip
+def plot_search_recall(
+    table: Mapping[str, Mapping[str, Any]], *, title: str, metric: str = "hit@5"
+) -> Figure:
     """Recall@k (``hit@k``) of every retriever with its interval."""
-    return plot_intervals({m: row[metric] for m, row in table.items()}, title=title,
-                          xlabel=f"recall@{metric.split('@')[1]} (95% bootstrap interval)")  # fmt: skip
+    return plot_intervals(
+        {m: row[metric] for m, row in table.items()},
+        title=title,
+        xlabel=f"recall@{metric.split('@')[1]} (95% bootstrap interval)",
+    )
 
 
 def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
@@ -56,8 +67,9 @@ def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
             continue
         layers = list(range(len(rows)))
         ax.plot(layers, [r[0] for r in rows], marker="o", color=_colour(name), label=name)
-        ax.fill_between(layers, [r[1] for r in rows], [r[2] for r in rows],
-                        color=_colour(name), alpha=0.15)  # fmt: skip
+        ax.fill_between(
+            layers, [r[1] for r in rows], [r[2] for r in rows], color=_colour(name), alpha=0.15
+        )
     ax.set_xticks(range(len(next(r for k, r in table.items() if k != "majority"))))
     ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=(0, 1))
     ax.legend(fontsize=8, loc="lower right")
@@ -65,15 +77,21 @@ def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
     return fig
 
 
-def plot_search_hits(hits: Sequence[tuple[int, float, str]], *, query: str, method: str,
-                     relevant: Sequence[int] = ()) -> Figure:  # fmt: skip
+def plot_search_hits(
+    hits: Sequence[tuple[int, float, str]], *, query: str, method: str, relevant: Sequence[int] = ()
+) -> Figure:
     """The top hits of one query: score bars, passage snippets, relevant ones in green."""
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(1, len(hits)) + 1.0))
     for i, (idx, score, text) in enumerate(hits):
         good = idx in relevant
         ax.barh(i, score, color="#2ca02c" if good else "#9e9e9e")
-        ax.text(0.01 * max(1e-9, max(abs(s) for _, s, _ in hits)), i,
-                f"#{idx} {'✓ ' if good else ''}{text[:70]}", va="center", fontsize=7)  # fmt: skip
+        ax.text(
+            0.01 * max(1e-9, max(abs(s) for _, s, _ in hits)),
+            i,
+            f"#{idx} {'✓ ' if good else ''}{text[:70]}",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks([])
     ax.invert_yaxis()
     ax.set(xlabel="score", title=f"{method}: “{query[:60]}”")

@@ -24,8 +24,14 @@ TYPED = -1  # the "example" value meaning: use the typed query
 Retriever = Callable[[Sequence[str]], torch.Tensor]
 
 
-def search_static_figure(retriever: Retriever, passages: Sequence[Passage], query: Query | str,
-                         *, method: str, k: int = 5) -> Figure:  # fmt: skip
+def search_static_figure(
+    retriever: Retriever,
+    passages: Sequence[Passage],
+    query: Query | str,
+    *,
+    method: str,
+    k: int = 5,
+) -> Figure:
     """The explorer's view for one query."""
     text = query if isinstance(query, str) else query.text
     relevant = () if isinstance(query, str) else tuple(query.relevant)
@@ -43,8 +49,14 @@ class SearchExplorer(Explorer):
         typed: initial text of the typed query.
     """
 
-    def __init__(self, retrievers: Mapping[str, Retriever], passages: Sequence[Passage],
-                 queries: Sequence[Query], *, typed: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        retrievers: Mapping[str, Retriever],
+        passages: Sequence[Passage],
+        queries: Sequence[Query],
+        *,
+        typed: str = "",
+    ) -> None:
         if not retrievers:
             raise ValueError("SearchExplorer needs at least one retriever")
         self.retrievers = dict(retrievers)
@@ -52,14 +64,20 @@ class SearchExplorer(Explorer):
         self.queries = list(queries)
         options = [(f"{i}: [{q.kind}] {q.text[:50]}", i) for i, q in enumerate(self.queries)]
         controls = {
-            "example": w.Dropdown(options=[*options, ("✎ typed query", TYPED)],
-                                  value=0 if options else TYPED, description="query"),
+            "example": w.Dropdown(
+                options=[*options, ("✎ typed query", TYPED)],
+                value=0 if options else TYPED,
+                description="query",
+            ),
             "method": w.Dropdown(options=list(self.retrievers), description="retriever"),
             "k": w.IntSlider(value=5, min=1, max=10, description="top k"),
-            "typed": w.Text(value=typed or (self.queries[0].text if self.queries else ""),
-                            description="typed", continuous_update=False,
-                            layout=w.Layout(width="60%")),
-        }  # fmt: skip
+            "typed": w.Text(
+                value=typed or (self.queries[0].text if self.queries else ""),
+                description="typed",
+                continuous_update=False,
+                layout=w.Layout(width="60%"),
+            ),
+        }
         super().__init__(controls, png_name="search_hits.png")
 
     def draw(self, *, example: int, method: str, k: int, typed: str) -> tuple[Figure, str]:
