@@ -63,7 +63,8 @@ results["relations"]["command"]
 # pooler that is new for SpanBERT (it was pretrained without one). The course world records every
 # fact its sentences state, so labels are known by construction: a stated fact is a positive
 # example (born in, works for, founded by …); a pair of named entities that the world relates in
-# no way is `no_relation`. Test sentences are about other entities than training sentences.
+# no way is `no_relation`. Test sentences come from documents about other entities than the
+# training sentences' documents.
 
 # %%
 from spanbert_lab.applications import relations, studies
@@ -202,15 +203,15 @@ seed_spread
 # `random-tiny` with an interval that excludes 0; `spanbert-tiny` is *below* it and `bert-tiny`
 # level with it, and `bert-tiny` beats `spanbert-tiny` (every line of `re_claims` is `True`). The
 # pretrained runs also swing far more from seed to seed (`seed_spread`: best minus worst of the
-# five seeds). The task is easy to learn from 60 examples per class — the words between two
+# five seeds). The task is easy to learn from ~60 examples per class — the words between two
 # markers decide the relation — and the shipped checkpoints are tiny and briefly pretrained
 # (notebook 04). The paper's TACRED gain (70.8 F1 against 67.5 for its own BERT) came from real,
 # fully trained models; when a later study ships stronger checkpoints, re-run the command and
 # this section.
 #
 # One learning rate for everyone is not quite fair: the paper picks the learning rate of each
-# model on a dev set. The same study with that protocol (grid 1e-4, 2e-4, 5e-4, 1e-3; dev = 30
-# other training sentences per class; then five seeds at the chosen rate):
+# model on a dev set. The same study with that protocol (grid 1e-4, 2e-4, 5e-4, 1e-3; dev = up
+# to 30 other training examples per class; then five seeds at the chosen rate):
 
 # %%
 tuned = json.loads((data_dir() / "results" / "applications-relations-lr-tuned.json").read_text())
@@ -234,7 +235,8 @@ tuned_claims = {
 tuned_claims
 
 # %% [markdown]
-# The dev set picks the same, highest learning rate for all three encoders (`learning_rate_used`),
+# The dev set picks the same learning rate for all three encoders (`learning_rate_used`) — the
+# top of the grid, so a wider grid might do better still —
 # and at that rate the gaps close: every encoder reaches about the same macro-F1, and no
 # difference — pretrained against `random-tiny`, or `spanbert-tiny` against `bert-tiny` —
 # separates from 0 (`tuned_claims` is all `False`). So under both protocols, today's tiny
