@@ -12,7 +12,7 @@ from spanbert_lab.grade.plan import key_order
 from spanbert_lab.grade.runner import STATUSES, NotebookResult
 
 CSV_COLUMNS = ("student", "notebook", "exercise", "title", "status", "message", "run")
-_SYMBOL = {"correct": "✔", "wrong": "✘", "not attempted": "–", "crashed": "💥"}
+_SYMBOL = {"correct": "✔", "wrong": "✘", "not attempted": "–", "crashed": "!"}
 _COLOUR = {
     "correct": "#d8f3dc",
     "wrong": "#ffd6d6",
