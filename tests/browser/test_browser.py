@@ -64,7 +64,7 @@ DASHBOARDS = sorted((ROOT / "classroom").glob("*.ipynb"))
 def test_discovery_finds_the_explorers() -> None:
     names = {p.stem for p in NOTEBOOKS}
     assert {"01_attention", "02_masking"} <= names, names
-    assert {"attention", "masks", "sbo", "qa"} <= {p.stem for p in DASHBOARDS}
+    assert {"attention", "masks", "sbo", "qa", "applications"} <= {p.stem for p in DASHBOARDS}
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +104,8 @@ def test_notebook_widgets_in_jupyterlab(path: Path, lab, page, shots: Path) -> N
     runtime = recorded_runtime(path.stem)
     if runtime is not None and runtime > BUDGET_S:
         pytest.skip(
-            f"{path.stem} takes {runtime:.0f} s to run (budget {BUDGET_S:.0f} s): "
-            "its explorers are driven through the Voilà dashboards"
+            f"{path.stem} takes {runtime:.0f} s to run, over the {BUDGET_S:.0f} s budget "
+            "(SPANBERT_LAB_BROWSER_BUDGET_S); the classroom dashboards drive its explorers"
         )
     timeout_ms = 1000 * max(180.0, 4 * (runtime or 60.0))
     # A workspace of its own, reset: only this notebook is open (no tab restored from another test).
