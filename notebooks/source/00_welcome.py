@@ -186,6 +186,8 @@ ready
 # %% [markdown]
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * SpanBERT = BERT's MLM with **span masking** (whole words, Geo(0.2) lengths truncated to 1..10,
 #   mean 3.8 words, 80/10/10 per span) + the **span boundary objective**, on single segments, without NSP.
 # * Part of the gain over BERT comes from dropping NSP alone (BERT-1seq); SBO matters most for

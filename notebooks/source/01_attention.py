@@ -392,6 +392,8 @@ explorer.summary()
 #
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * Attention is a softmax-weighted average of values; the weights come from query–key dot products.
 # * Dividing by $\sqrt{d_k}$ keeps the score variance near 1; without it the softmax saturates as
 #   $d_k$ grows (you measured it).

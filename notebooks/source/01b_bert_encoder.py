@@ -362,6 +362,8 @@ explorer.summary()
 #
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * BERT reads WordPiece tokens framed by `[CLS]` … `[SEP]`; `token_type_ids` mark the segment of
 #   each token in a pair.
 # * Attention ignores order, so the input embedding is token + position + segment, then

@@ -803,6 +803,8 @@ explorer.summary() == summary
 #
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * MLM predicts the original tokens at a set of positions ($\lceil 15\% \rceil$ of the real
 #   tokens); labels are `-100` everywhere else, so only targets count in the loss.
 # * The 80/10/10 rule keeps the model from relying on `[MASK]`, which never appears at fine-tuning.

@@ -554,6 +554,8 @@ sorted(info["missing_keys"]), sorted({key.split(".")[1] for key in info["unexpec
 #
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * The SBO predicts each token of a masked span from the two **external** boundary vectors and a
 #   200-d relative-position embedding: $2h + 200 \to h \to h$ with GeLU + LayerNorm, then the tied
 #   embedding matrix and SBO's own bias.

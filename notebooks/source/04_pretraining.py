@@ -536,6 +536,8 @@ tuned_on_b = choose_null_threshold(na[half_b], impossible[half_b], f1s[half_b])
 #
 # ## Summary
 #
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
+#
 # * Blocks: whole sentences of one document, up to the block size; no NSP, one segment.
 # * Dynamic masking: each block's mask depends on `(seed, epoch, index)` — new every epoch,
 #   independent of batch size and process count.

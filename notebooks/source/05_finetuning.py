@@ -14,8 +14,8 @@
 # 3. Decode answers properly: n-best start/end pairs, the *max-context* rule, the answer text cut
 #    from the original passage, and SQuAD 2.0 "no answer" thresholds.
 # 4. Score with the official SQuAD definitions (EM and F1), re-implemented and tested.
-# 5. Fine-tune BERT and SpanBERT head to head — live with one seed, and over several seeds from
-#    the command line — and read the comparison honestly.
+# 5. Fine-tune BERT and SpanBERT head to head — a short live run, then the full runs made from
+#    the command line over several seeds — and read the comparison honestly.
 # 6. Look at the errors (answer length, boundaries), ask your own questions in a widget, and
 #    try NER and classification briefly.
 
@@ -29,7 +29,7 @@ rt
 # ## From pretraining to tasks
 #
 # Fine-tuning keeps the pretrained encoder (embeddings + Transformer layers) and replaces the
-# pretraining heads by a small, *new* task head (paper §4.1, facts sheet §5):
+# pretraining heads by a small, *new* task head (paper §4.1; [course reference §4](../docs/spanbert-reference.md#qa)):
 #
 # | task | head on top of the encoder | transformers class |
 # |---|---|---|
@@ -38,7 +38,7 @@ rt
 # | classification | pooler (dense + tanh on `[CLS]`) then linear $h \to$ #classes | `BertForSequenceClassification` |
 #
 # The MLM head and the **span boundary objective (SBO) head are dropped**: the SBO shapes the
-# encoder during pretraining and is never used afterwards (a common misconception, facts §6.7).
+# encoder during pretraining and is never used afterwards (a common misconception: [course reference §7](../docs/spanbert-reference.md#misconceptions)).
 # SpanBERT was pretrained without a pooler, so for classification the pooler is new as well.
 #
 # The course ships two tiny checkpoints pretrained on the course corpus with the same budget,
@@ -112,7 +112,7 @@ example["context"][start : start + len(text)] == text
 # ## QA preprocessing, made visible
 #
 # The input is **`[CLS] question [SEP] passage window [SEP]`** (segment ids 0 then 1) — the order
-# of the official code; the paper's prose says passage first (facts §5). Passages longer than the
+# of the official code; the paper's prose says passage first ([course reference §4](../docs/spanbert-reference.md#qa)). Passages longer than the
 # budget are cut into **windows** of `max_length − |question| − 3` tokens; window *k+1* starts
 # `doc_stride` tokens after window *k*, so consecutive windows overlap. The question is cut to
 # 64 tokens first, so a long question still leaves room for the passage.
@@ -432,7 +432,7 @@ if all(results.values()):
 
 # %% [markdown]
 # **The paper's numbers, for context** (SQuAD test, large models, 2.4M pretraining steps;
-# facts §4, Table 1):
+# Table 1; [course reference §5](../docs/spanbert-reference.md#results)):
 #
 # | model | SQuAD 1.1 EM | 1.1 F1 | SQuAD 2.0 EM | 2.0 F1 |
 # |---|---|---|---|---|
@@ -584,7 +584,7 @@ v2["metrics"]["best_f1"] >= v2["metrics"]["f1"]
 #
 # The same encoders, with a token classifier (NER, scored by entity-level F1: an entity counts
 # only when its type and both boundaries are right) and a sequence classifier (accuracy and
-# macro-F1). A short live run per model (100 updates each), then the multi-seed results of the
+# macro-F1). A short live run per model (100 updates each, one cell per task), then the multi-seed results of the
 # same command-line settings.
 
 # %%
@@ -646,10 +646,12 @@ task_results
 # ahead** (≈ 78 vs
 # ≈ 71 accuracy, with a wide BERT spread). Span-level pretraining is no free lunch for
 # sentence-level tasks at this scale; the paper, at full scale, saw SpanBERT gain on GLUE too
-# (facts §4, Table 5), mostly on QNLI and RTE.
+# (Table 5; [course reference §5](../docs/spanbert-reference.md#results)), mostly on QNLI and RTE.
 
 # %% [markdown]
 # ## Summary
+#
+# *(Terms in English and Chinese: the [glossary](../docs/glossary.md), 术语表.)*
 #
 # * Fine-tuning keeps the encoder and adds a tiny new head; the SBO head is not used.
 # * QA preprocessing: question first, passage windows with a doc stride, character offsets;
@@ -658,7 +660,7 @@ task_results
 # * Scores: the official normalisation, EM, bag-of-tokens F1, max over gold answers.
 # * Compare models over several seeds and report mean ± spread; a best-on-dev threshold is
 #   optimistic by construction.
-# * On the course data, the tiny SpanBERT beat the tiny BERT on QA (≈ +3 EM / +4 F1 over three
+# * On the course data, the tiny SpanBERT beat the tiny BERT on QA (≈ +3.5 EM / +4.3 F1 over three
 #   fine-tuning seeds, spread ≈ 1–3) and on NER (≈ +2 F1), and lost on classification — with one
 #   pretraining run per objective, so read these as suggestive.
 #
