@@ -377,9 +377,11 @@ full_eval = {
 }
 {name: {k: round(v, 1) for k, v in r["metrics"].items()} for name, r in full_eval.items()}
 
-# %%
-# both fine-tuned models answer far better than the live 40-update runs
-{name: full_eval[name]["metrics"]["f1"] > live[name].metrics["f1"] for name in full}
+# %% [markdown]
+# Compare these with the live 40-update scores above: more fine-tuning is not always much better.
+# In the stored run, BERT's 40 updates already scored about what its full two epochs score, and
+# SpanBERT's full run gains a few F1 points over its short one. With encoders this weak, most of
+# what fine-tuning can extract comes early.
 
 # %% [markdown]
 # One seed is one draw. Fine-tuning noise (head initialisation, data order, dropout) moves small
@@ -600,26 +602,27 @@ tasks = {
 small = {}
 
 
-def run_task(task):
-    """Fine-tune both encoders on one task with TASK_CONFIG; the headline metrics of each."""
+def run_task(task, name):
+    """Fine-tune one encoder on one task with TASK_CONFIG; its headline metrics."""
     train_set, dev_set = tasks[task]
-    for name, path in paths.items():
-        small[task, name] = finetune(task, path, config=TASK_CONFIG, train=train_set, eval=dev_set)
+    small[task, name] = finetune(
+        task, paths[name], config=TASK_CONFIG, train=train_set, eval=dev_set
+    )
     return {
-        name: {
-            k: round(v, 1)
-            for k, v in small[task, name].metrics.items()
-            if not k.startswith(("n_", "f1_"))  # leave out counts and per-type scores
-        }
-        for name in paths
+        k: round(v, 1)
+        for k, v in small[task, name].metrics.items()
+        if not k.startswith(("n_", "f1_"))  # leave out counts and per-type scores
     }
 
 
 # %% tags=["nbval-ignore-output"]
-run_task("ner")
+run_task("ner", "BERT"), run_task("ner", "SpanBERT")
 
 # %% tags=["nbval-ignore-output"]
-run_task("classify")
+run_task("classify", "BERT")
+
+# %% tags=["nbval-ignore-output"]
+run_task("classify", "SpanBERT")
 
 # %%
 {
