@@ -21,7 +21,14 @@ from spanbert_lab.exercises import all_exercises
 from spanbert_lab.exercises.student import student_notebook
 from spanbert_lab.grade import find_submissions, grade_submissions, write_csv, write_html
 from spanbert_lab.grade.__main__ import main as grade_main
-from spanbert_lab.grade.plan import defined_names, key_order, notebook_numbers, plan_notebook
+from spanbert_lab.grade.plan import (
+    defined_names,
+    key_order,
+    notebook_numbers,
+    plan_notebook,
+    plans_from_json,
+    plans_to_json,
+)
 
 pytestmark = pytest.mark.timeout(300)  # a broken time limit must fail, not hang the suite
 
@@ -170,6 +177,8 @@ def test_plan_finds_exercises_and_anchors() -> None:
     assert [p.key for p in plans] == KEYS
     for i, plan in enumerate(plans):
         assert plan.anchor == 2 + 2 * i, (plan.key, plan.anchor)
+        assert plan.module == "spanbert_lab.exercises.nb01_attention", plan.module
+    assert plans_from_json(plans_to_json(plans)) == plans
     assert notebook_numbers([], "02_masking.ipynb") == ["02"]
     assert notebook_numbers([], "01b_bert_encoder.ipynb") == ["01b"]
     assert sorted(["02.1", "01b.1", "01.10", "01.2"], key=key_order) == [

@@ -7,11 +7,12 @@ it looks the answer up by ``Exercise.answer_name`` in the kernel's namespace and
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from spanbert_lab.exercises import CheckFailed, NotAttempted, all_exercises
+from spanbert_lab.exercises import CheckFailed, Exercise, NotAttempted
 
 MESSAGE_LIMIT = 400  # characters of a checker's or an exception's message kept in the report
 
@@ -21,14 +22,22 @@ def _short(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
-def verdict(key: str, namespace: Mapping[str, Any]) -> dict[str, str]:
-    """Check exercise ``key`` against the answer bound in ``namespace``.
+def find_exercise(key: str, module: str) -> Exercise:
+    """Exercise ``key`` of the exercises module ``module`` (``spanbert_lab.exercises.nb01_…``)."""
+    for value in vars(importlib.import_module(module)).values():
+        if isinstance(value, Exercise) and value.key == key:
+            return value
+    raise KeyError(f"no exercise {key!r} in {module}")
+
+
+def verdict(key: str, module: str, namespace: Mapping[str, Any]) -> dict[str, str]:
+    """Check exercise ``key`` (defined in ``module``) against the answer bound in ``namespace``.
 
     Returns:
         ``{"status": s, "message": m}`` with ``s`` one of ``correct``, ``wrong``,
         ``not attempted``, ``crashed`` or ``missing`` (the answer's name is not bound at all).
     """
-    exercise = all_exercises()[key]
+    exercise = find_exercise(key, module)
     if exercise.answer_name not in namespace:
         return {"status": "missing", "message": f"`{exercise.answer_name}` is not defined"}
     try:
@@ -44,6 +53,6 @@ def verdict(key: str, namespace: Mapping[str, Any]) -> dict[str, str]:
     return {"status": "correct", "message": ""}
 
 
-def verdict_line(token: str, key: str, namespace: Mapping[str, Any]) -> str:
+def verdict_line(token: str, key: str, module: str, namespace: Mapping[str, Any]) -> str:
     """``token`` followed by the JSON verdict: the one line the worker looks for in stdout."""
-    return token + json.dumps({"key": key, **verdict(key, namespace)})
+    return token + json.dumps({"key": key, **verdict(key, module, namespace)})

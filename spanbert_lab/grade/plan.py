@@ -10,13 +10,18 @@ at the anchor grades what the learner's own check saw, even when a later cell re
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib
+import json
+import pkgutil
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spanbert_lab.exercises import Exercise, all_exercises
+import spanbert_lab.exercises as exercises_package
+from spanbert_lab.exercises import Exercise
 
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+[^\n]*\bnb(\d{2}[a-z]?)_\w*", re.MULTILINE)
 _FILE_PREFIX = re.compile(r"^(\d{2}[a-z]?)_")
@@ -33,6 +38,7 @@ class ExercisePlan:
         answer_name: the name the learner defines.
         anchor: index of the cell after which it is checked; None = at the end of the notebook.
         defining_cells: indices of the code cells that define ``answer_name``.
+        module: the ``spanbert_lab.exercises`` module holding the exercise.
     """
 
     key: str
@@ -40,6 +46,7 @@ class ExercisePlan:
     answer_name: str
     anchor: int | None
     defining_cells: tuple[int, ...]
+    module: str
 
 
 def key_order(key: str) -> tuple[tuple[int, str], ...]:
@@ -58,12 +65,21 @@ def notebook_numbers(cells: Sequence[Any], filename: str) -> list[str]:
     return sorted(set(found))
 
 
-def exercises_for(numbers: Sequence[str]) -> list[Exercise]:
-    """Every exercise whose key starts with one of ``numbers``, in key order."""
-    chosen = [
-        ex for key, ex in all_exercises().items() if any(key.startswith(f"{n}.") for n in numbers)
-    ]
-    return sorted(chosen, key=lambda ex: key_order(ex.key))
+def exercises_for(numbers: Sequence[str]) -> list[tuple[str, Exercise]]:
+    """``(module, exercise)`` for every exercise whose key starts with one of ``numbers``.
+
+    Only the matching ``nbNN_*`` modules are imported, in key order.
+    """
+    found: dict[str, tuple[str, Exercise]] = {}
+    for info in pkgutil.iter_modules(exercises_package.__path__):
+        match = re.match(r"nb(\d{2}[a-z]?)_", info.name)
+        if not match or match.group(1) not in numbers:
+            continue
+        module = f"{exercises_package.__name__}.{info.name}"
+        for value in vars(importlib.import_module(module)).values():
+            if isinstance(value, Exercise):
+                found[value.key] = (module, value)
+    return [found[key] for key in sorted(found, key=key_order)]
 
 
 def defined_names(source: str) -> set[str]:
@@ -91,7 +107,7 @@ def plan_notebook(nb: Any, filename: str) -> list[ExercisePlan]:
     """The exercises of notebook ``nb`` (an nbformat v4 node) with their anchors."""
     cells = list(nb.get("cells", []))
     plans = []
-    for ex in exercises_for(notebook_numbers(cells, filename)):
+    for module, ex in exercises_for(notebook_numbers(cells, filename)):
         check_call = re.compile(rf"\.check\(\s*{re.escape(ex.answer_name)}\s*[,)]")
         checking = [
             i
@@ -104,5 +120,18 @@ def plan_notebook(nb: Any, filename: str) -> list[ExercisePlan]:
             if c.get("cell_type") == "code" and ex.answer_name in defined_names(c.get("source", ""))
         )
         anchor = checking[0] if checking else (defining[0] if defining else None)
-        plans.append(ExercisePlan(ex.key, ex.title, ex.answer_name, anchor, defining))
+        plans.append(ExercisePlan(ex.key, ex.title, ex.answer_name, anchor, defining, module))
     return plans
+
+
+def plans_to_json(plans: Sequence[ExercisePlan]) -> str:
+    """The plans as JSON (the grader hands them to its worker)."""
+    return json.dumps([dataclasses.asdict(plan) for plan in plans])
+
+
+def plans_from_json(text: str) -> list[ExercisePlan]:
+    """Inverse of :func:`plans_to_json`."""
+    return [
+        ExercisePlan(**{**item, "defining_cells": tuple(item["defining_cells"])})
+        for item in json.loads(text)
+    ]

@@ -25,7 +25,13 @@ from typing import Any
 
 import nbformat
 
-from spanbert_lab.grade.plan import ExercisePlan, exercises_for, notebook_numbers, plan_notebook
+from spanbert_lab.grade.plan import (
+    ExercisePlan,
+    exercises_for,
+    notebook_numbers,
+    plan_notebook,
+    plans_to_json,
+)
 
 STATUSES = ("correct", "wrong", "not attempted", "crashed")
 STARTUP_LIMIT_S = 120.0  # a kernel that is not up by then counts as a crash
@@ -138,7 +144,7 @@ def _supervise(
 
 
 def _run_worker(
-    path: Path, events_path: Path, executed: Path, time_limit: float
+    path: Path, plan_path: Path, events_path: Path, executed: Path, time_limit: float
 ) -> tuple[str, str, float, list[dict[str, Any]]]:
     """Run the worker on ``path``; return ``(outcome, detail, seconds, events)``."""
     env = dict(os.environ)
@@ -151,7 +157,7 @@ def _run_worker(
         stderr_path.open("wb") as stderr_file,
     ):
         command = [sys.executable, "-m", "spanbert_lab.grade.worker"]
-        command += [str(path), str(events_path), workdir, str(executed)]
+        command += [str(path), str(plan_path), str(events_path), workdir, str(executed)]
         proc = subprocess.Popen(
             command,
             env=env,
@@ -201,7 +207,8 @@ def grade_notebook(
         message = f"the notebook cannot be read ({type(err).__name__}: {err})"[:400]
         exercises = exercises_for(notebook_numbers([], name))
         rows = tuple(
-            ExerciseResult(student, name, ex.key, ex.title, "crashed", message) for ex in exercises
+            ExerciseResult(student, name, ex.key, ex.title, "crashed", message)
+            for _, ex in exercises
         )
         return NotebookResult(student, name, "error", message, 0.0, rows)
     if not plans:
@@ -209,8 +216,12 @@ def grade_notebook(
     events_path = work_root / "events" / student / f"{path.stem}.jsonl"
     events_path.parent.mkdir(parents=True, exist_ok=True)
     events_path.unlink(missing_ok=True)
+    plan_path = events_path.with_suffix(".plan.json")
+    plan_path.write_text(plans_to_json(plans), encoding="utf-8")
     executed = work_root / "executed" / student / name
-    outcome, detail, seconds, events = _run_worker(path, events_path, executed, time_limit)
+    outcome, detail, seconds, events = _run_worker(
+        path, plan_path, events_path, executed, time_limit
+    )
     verdicts = {e["key"]: e for e in events if e["event"] == "result"}
     rows = []
     for plan in plans:

@@ -1,6 +1,7 @@
 """Execute one handed-in notebook in a fresh kernel and log what happens, event by event.
 
-Run by the grader as ``python -m spanbert_lab.grade.worker NOTEBOOK EVENTS WORKDIR EXECUTED``, in a
+Run by the grader as ``python -m spanbert_lab.grade.worker NOTEBOOK PLAN EVENTS WORKDIR EXECUTED``
+(``PLAN``: the exercises and their anchor cells as JSON, from :mod:`spanbert_lab.grade.plan`), in a
 process of its own: the grader kills it (and its kernel) when the notebook runs past its time
 limit, and reads the events written so far. Each event is one JSON object per line in ``EVENTS``:
 
@@ -27,7 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from spanbert_lab.grade.plan import ExercisePlan, plan_notebook
+from spanbert_lab.grade.plan import ExercisePlan, plans_from_json
 
 QUIET_ERRORS = ("CheckFailed", "NotAttempted")  # a failed check is a verdict, not a crash
 
@@ -56,11 +57,11 @@ def first_error(outputs: list[Any]) -> tuple[str, str] | None:
     return None
 
 
-def _snippet(token: str, key: str) -> str:
-    """Kernel code that prints ``token`` + the JSON verdict of exercise ``key``."""
+def _snippet(token: str, plan: ExercisePlan) -> str:
+    """Kernel code that prints ``token`` + the JSON verdict of the planned exercise."""
     return (
         "from spanbert_lab.grade.kernel import verdict_line as _grade_verdict_line\n"
-        f"print(_grade_verdict_line({token!r}, {key!r}, globals()))\n"
+        f"print(_grade_verdict_line({token!r}, {plan.key!r}, {plan.module!r}, globals()))\n"
         "del _grade_verdict_line\n"
     )
 
@@ -68,9 +69,9 @@ def _snippet(token: str, key: str) -> str:
 class NotebookRun:
     """One notebook executed cell by cell, with each exercise checked after its anchor cell."""
 
-    def __init__(self, path: Path, log: EventLog, workdir: Path) -> None:
+    def __init__(self, path: Path, plans: list[ExercisePlan], log: EventLog, workdir: Path) -> None:
         self.nb = nbformat.read(path, as_version=4)
-        self.plans = plan_notebook(self.nb, path.name)
+        self.plans = plans
         self.log = log
         self.token = f"@@grade-{secrets.token_hex(8)}@@"
         self.errors: dict[int, tuple[str, str]] = {}
@@ -112,7 +113,7 @@ class NotebookRun:
 
     def check(self, plan: ExercisePlan) -> None:
         self.log.write("checking", key=plan.key)
-        cell = nbformat.v4.new_code_cell(_snippet(self.token, plan.key))
+        cell = nbformat.v4.new_code_cell(_snippet(self.token, plan))
         self.nb.cells[self.scratch] = cell
         self.client.execute_cell(cell, self.scratch, store_history=False)
         verdict = self._read_verdict(cell.outputs)
@@ -151,13 +152,15 @@ class NotebookRun:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Execute one notebook for the grader.")
     parser.add_argument("notebook", type=Path)
+    parser.add_argument("plan", type=Path, help="JSON from spanbert_lab.grade.plan.plans_to_json")
     parser.add_argument("events", type=Path)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("executed", type=Path, help="where to store the executed notebook")
     args = parser.parse_args(argv)
     log = EventLog(args.events)
     try:
-        run = NotebookRun(args.notebook, log, args.workdir)
+        plans = plans_from_json(args.plan.read_text(encoding="utf-8"))
+        run = NotebookRun(args.notebook, plans, log, args.workdir)
         try:
             run.run()
         finally:
