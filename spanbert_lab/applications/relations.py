@@ -1,6 +1,6 @@
 """Relation extraction the SpanBERT / TACRED way, on sentences about the course world.
 
-The paper fine-tunes on TACRED (facts sheet §5): the subject and object mentions are *replaced*
+The paper fine-tunes on TACRED (``docs/spanbert-reference.md#qa``): the subject and object mentions are *replaced*
 by typed marker tokens such as ``[SUBJ-PER]`` and ``[OBJ-LOC]`` and the relation is classified
 from the ``[CLS]`` vector (through a pooler that is new for SpanBERT). Here the sentences come
 from the course world's writer, which records every fact a sentence states, so the labels are
