@@ -46,7 +46,7 @@ $(STAMP): $(LOCK) pyproject.toml
 lab: venv  ## open the course in JupyterLab (prints the URL)
 	$(BIN)/jupyter lab $(JUPYTER_FLAGS)
 
-test: venv lint unit nbval  ## every check: ruff, the pytest suite, strict nbval over every notebook
+test: venv lint unit nbval test-browser  ## every check: ruff, pytest, strict nbval, the widgets in a real browser
 
 .PHONY: classroom test-browser
 classroom: venv  ## serve the classroom dashboards with Voilà (offline; prints the URL; PORT=8866)
