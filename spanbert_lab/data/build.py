@@ -14,18 +14,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spanbert_lab.data.corpus import Document, generate_documents, write_corpus
+from spanbert_lab.data.corpus import (
+    Document,
+    generate_documents,
+    generate_question_documents,
+    interleave,
+    write_corpus,
+)
 from spanbert_lab.data.tokenizer import VOCAB_SIZE, count_words, save_tokenizer, train_wordpiece
 from spanbert_lab.data.world import World, build_world
 
 DEFAULT_SEED = 0
 DEFAULT_TRAIN_DOCS = 22000
 DEV_FRACTION = 0.04
+QUESTION_SHARE = 0.2
+"""Question-genre documents (interviews, letters, FAQ pages, quizzes) per statement document."""
 
 MANAGED = ("corpus", "tokenizer", "qa", "ner", "classification")
 """The folders of ``data/`` that ``build`` owns (plus ``README.md``); ``checkpoints/`` etc. are not."""
 
-_PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5}
+_PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5, "questions": 6}
 
 
 def part_rng(seed: int, part: str) -> random.Random:
@@ -63,6 +71,11 @@ class BuildConfig:
     def dev_docs(self) -> int:
         return max(2, round(self.train_docs * DEV_FRACTION))
 
+    @property
+    def question_docs(self) -> tuple[int, int]:
+        """Question-genre documents added to (train, dev)."""
+        return round(self.train_docs * QUESTION_SHARE), round(self.dev_docs * QUESTION_SHARE)
+
 
 def make_world(seed: int = DEFAULT_SEED) -> World:
     """The course world for ``seed`` (the same whatever the corpus scale)."""
@@ -91,10 +104,16 @@ def build(
     t0 = time.perf_counter()
     world = make_world(config.seed)
     rng = part_rng(config.seed, "corpus")
-    docs = list(generate_documents(world, config.train_docs + config.dev_docs, rng))
+    seen: set[str] = set()
+    docs = list(generate_documents(world, config.train_docs + config.dev_docs, rng, seen=seen))
+    # The question genres come from their own generator, after the statement genres, so that
+    # adding them left every statement document exactly as it was; they are spread through.
+    q_train, q_dev = config.question_docs
+    q_rng = part_rng(config.seed, "questions")
+    asks = list(generate_question_documents(world, q_train + q_dev, q_rng, seen=seen))
     splits: dict[str, list[Document]] = {
-        "train": docs[: config.train_docs],
-        "dev": docs[config.train_docs :],
+        "train": interleave(docs[: config.train_docs], asks[:q_train]),
+        "dev": interleave(docs[config.train_docs :], asks[q_train:]),
     }
     write_corpus(out / "corpus", splits)
     times["corpus"] = time.perf_counter() - t0

@@ -85,7 +85,29 @@ def corpus_stats(out: Path, counts: Counter[str]) -> dict:
         hit = sum(name_words[w] for w, n in zip(distinct, name_lens, strict=True) if n >= k)
         stats[f"name_split{k}"] = _pct(hit, total)
     stats["example"] = " ".join(tok.tokenize(docs["train"][1][0]))
+    train_sents = [x for d in docs["train"] for x in d]
+    stats["question_lines"] = sum("?" in x for x in train_sents)
+    stats["questions"] = sum(x.count("?") for x in train_sents)
+    ask = next(x for d in docs["train"] for x in d if "?" in x)
+    stats["question_example"] = " ".join(tok.tokenize(ask))
     return stats
+
+
+def coverage_stats(out: Path) -> dict:
+    """``[UNK]`` and WordPieces per word of every task split; how QA questions begin."""
+    from spanbert_lab.data.coverage import questions, task_coverage
+    from spanbert_lab.data.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(out / "tokenizer")
+    first = Counter(q.split()[0] for split in ("train", "dev", "test") for q in questions(out, split))  # fmt: skip
+    words = sorted(first)
+    split_words = [w for w, ids in zip(words, tok(words, add_special_tokens=False)["input_ids"], strict=True) if len(ids) > 1]  # fmt: skip
+    return {
+        "tasks": task_coverage(out, tok),
+        "first_words": first,
+        "first_split": split_words,
+        "first_share": sum(first[w] for w in split_words) / sum(first.values()),
+    }
 
 
 def task_stats(out: Path) -> dict:
@@ -173,6 +195,23 @@ def baselines(out: Path) -> dict[str, float]:
     return res
 
 
+def _coverage_lines(cov: dict) -> list[str]:
+    """The card's tokenizer-coverage section."""
+    lines = ["\n### Tokenizer coverage of the task texts\n"]
+    lines.append("What a fine-tuned model reads (QA: contexts and questions; NER: the words; classification: the reviews), in words of BERT's pre-tokenisation:\n")  # fmt: skip
+    lines.append("| task | split | words | WordPieces | WordPieces per word | [UNK] | [UNK] rate |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for (task, split), r in cov["tasks"].items():
+        lines.append(f"| {task} | {split} | {r.words:,} | {r.pieces:,} | {r.pieces_per_word:.3f} | {r.unk:,} | {r.unk_rate:.2%} |")  # fmt: skip
+    unk = sum(r.unk for r in cov["tasks"].values())
+    verdict = "No task text holds an `[UNK]`" if unk == 0 else f"**{unk:,} `[UNK]` WordPieces**: the tokenizer does not cover the tasks"  # fmt: skip
+    lines.append(f"\n- {verdict}; every character of the corpus is in the vocabulary both word-initially and as a `##` continuation.")  # fmt: skip
+    top = ", ".join(f"{w} ({n:,})" for w, n in cov["first_words"].most_common(12))
+    split = ", ".join(cov["first_split"]) or "none"
+    lines.append(f"- QA questions begin with: {top}. First words split into more than one WordPiece: {split} ({cov['first_share']:.1%} of questions).")  # fmt: skip
+    return lines
+
+
 def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     """Compute the statistics and write ``out / "README.md"``."""
     c = corpus_stats(out, counts)
@@ -193,6 +232,7 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     lines.append(f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces.")  # fmt: skip
     lines.append(f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}.")  # fmt: skip
     lines.append(f"- First sentence, tokenised: `{c['example']}`")
+    lines.append(f"- Lines holding a question (interviews, letters, FAQ pages, quizzes): {c['question_lines']:,} of {tr['sentences']:,} ({_pct(c['question_lines'], tr['sentences'])}), with {c['questions']:,} questions; the first, tokenised: `{c['question_example']}`")  # fmt: skip
     total = sum(c["types"].values())
     lines.append("\nEntity mentions in train (types, counts, share):\n")
     lines.append("| type | mentions | share |\n|---|---|---|")
@@ -222,13 +262,15 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     for split in ("train", "dev", "test"):
         n, lab = t["cls"][split]
         lines.append(f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |")  # fmt: skip
+    lines.extend(_coverage_lines(coverage_stats(out)))
     base = baselines(out)
     lines.append("\n### Reference points (dev)\n")
     lines.append(f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable.")  # fmt: skip
     lines.append(f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context.")  # fmt: skip
     lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
     lines.append(FINETUNED_FIGURES)
-    lines.append(TEMPLATE_TAIL.format(vocab=c["vocab_size"], licence=LICENCE))
+    v = c["vocab_size"]
+    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 2**20, licence=LICENCE))  # fmt: skip
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -262,7 +304,13 @@ newspapers, clubs, parties, hospitals and societies, some 16,000 people and 400 
 floods, treaties, strikes, regattas, expeditions). `spanbert_lab.data.world` draws the world
 (entities with attributes and relations); `docs_people`, `docs_world` and `docs_events` write
 documents about it (biographies, places, organisations, events) and `reviews` writes customer
-reviews.
+reviews. `docs_interviews` and `docs_faq` write the genres that ask questions: interviews,
+letters, FAQ pages and quizzes ("Where did you grow up?", "How many people live in Vellmouth?",
+"Which of these lies in Kestmark: …?"), each question on one line with its answer, so that
+pretraining sees the question words and `?` that the QA task's questions use. They are about one
+statement document in five, come from their own generator (the statement documents are the same
+with or without them), never ask a question whose subject is an entity that a QA dev or test
+document is about, and share no question template with the QA task.
 Sentences are assembled from templates, several phrasings per fact, with coreference (pronouns,
 surnames, "the company"), lists, nested noun phrases, dates in six styles (`12 March 1843`,
 `March 12, 1843`, `the 12th of March 1843`, `1843-03-12`, `March 1843`, `1843`), counts as digits,
@@ -313,13 +361,14 @@ TEMPLATE_TAIL = """
 Cased WordPiece (no lower-casing, no accent stripping, BERT's punctuation splitting, `##`
 continuations), special tokens `[PAD]`=0, `[UNK]`=1, `[CLS]`=2, `[SEP]`=3, `[MASK]`=4. The
 vocabulary has **{vocab:,}** entries. Why that size: the tiny course models must stay a few MB,
-and the embedding matrix is vocab × hidden (6,144 × 128 = 0.79M parameters, 3.1 MB in float32,
-shared with the MLM and SBO output layers). The corpus's frequent words (English function words,
+and the embedding matrix is vocab × hidden ({vocab:,} × 128 = {params:.2f}M parameters, {mb:.1f} MB in
+float32, shared with the MLM and SBO output layers); it was 6,144 before the question genres
+joined the corpus, and at that size their words took the merges that kept the review words whole. The corpus's frequent words (English function words,
 the template vocabulary, common place-name parts) all fit as whole words, which is why pieces per
 word sit a little below BERT's on real English, while the rare personal names still split into
 several pieces — which is what makes whole-word and span masking differ from sub-word masking.
 A smaller vocabulary would mostly split ordinary words; a larger one would start storing whole
-names. 6,144 is
+names. {vocab:,} is
 a multiple of 64 (friendly to matrix kernels). The merges are learned from word counts taken with
 `tokenizers`' BERT pre-tokeniser by a small deterministic trainer (most frequent pair first, ties
 by text), because `tokenizers`' own WordPiece trainer breaks ties differently from run to run.
@@ -331,8 +380,8 @@ by text), because `tokenizers`' own WordPiece trainer breaks ties differently fr
   millions) and there is almost no rare common-noun vocabulary.
 - Every fact is consistent inside the world (one birthplace per person) but documents are
   short (a few to a dozen sentences) and have no discourse beyond lists of facts.
-- Names are syllable-built and unusually regular; there are no spelling errors, no quotes, no
-  dialogue, no tables.
+- Names are syllable-built and unusually regular; there are no spelling errors, no quotes and
+  no tables; the only dialogue is the interviews' question-and-answer lines.
 - Reviews follow a simple rating model; real reviews carry sarcasm and off-topic text.
 - The corpus is small (about two million WordPieces, no sentence repeated): a pretraining run that
   reads fewer tokens than that (say 500 steps of 32 blocks of 128 tokens) never sees a sentence

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spanbert_lab.data.docs_events import event_doc
+from spanbert_lab.data.docs_faq import asked_about, org_faq, place_faq, quiz_doc
+from spanbert_lab.data.docs_interviews import interview_doc, letter_doc
 from spanbert_lab.data.docs_people import biography
 from spanbert_lab.data.docs_world import org_doc, place_doc
 from spanbert_lab.data.reviews import review_doc
@@ -27,6 +29,9 @@ from spanbert_lab.data.writer import Sent, Writer
 
 DOC_KINDS = ("person", "place", "org", "event", "review")
 DOC_WEIGHTS = (55, 13, 13, 12, 7)
+QUESTION_KINDS = ("interview", "letter", "faq", "quiz")
+"""The genres that ask questions (:mod:`~spanbert_lab.data.docs_interviews`, ``docs_faq``)."""
+QUESTION_WEIGHTS = (35, 20, 30, 15)
 
 
 @dataclass
@@ -50,20 +55,28 @@ def write_document(w: Writer, kind: str, focus: str) -> Document:
         "org": org_doc,
         "event": event_doc,
         "review": lambda w, f: review_doc(w, f)[0],
+        "interview": interview_doc,
+        "letter": letter_doc,
+        "faq": lambda w, f: place_faq(w, f) if f.startswith("L") else org_faq(w, f),
+        "quiz": quiz_doc,
     }[kind]
     return Document(kind, focus, make(w, focus))
 
 
 def generate_documents(
-    world: World, n_docs: int, rng: random.Random, unique: bool = True, min_sentences: int = 3
+    world: World,
+    n_docs: int,
+    rng: random.Random,
+    unique: bool = True,
+    min_sentences: int = 3,
+    seen: set[str] | None = None,
 ) -> Iterator[Document]:
-    """``n_docs`` documents of mixed kinds; every draw comes from ``rng``.
+    """``n_docs`` documents of the statement genres (:data:`DOC_KINDS`); every draw from ``rng``.
 
-    With ``unique``, a sentence that already occurred in an earlier document is dropped (so one
-    pass over the corpus never shows a sentence twice), and a document left with fewer than
-    ``min_sentences`` sentences is skipped.
+    With ``unique``, a sentence that already occurred in an earlier document (or is in
+    ``seen``, which is updated) is dropped, so one pass over the corpus never shows a sentence
+    twice, and a document left with fewer than ``min_sentences`` sentences is skipped.
     """
-    w = Writer(world, rng)
     pools = {
         "person": list(world.people),
         "place": list(world.places),
@@ -71,10 +84,51 @@ def generate_documents(
         "event": list(world.events),
         "review": list(world.orgs),
     }
-    seen: set[str] = set()
+    yield from _generate(world, n_docs, rng, (DOC_KINDS, DOC_WEIGHTS), pools, unique, min_sentences, seen)  # fmt: skip
+
+
+def generate_question_documents(
+    world: World,
+    n_docs: int,
+    rng: random.Random,
+    unique: bool = True,
+    min_sentences: int = 3,
+    seen: set[str] | None = None,
+) -> Iterator[Document]:
+    """``n_docs`` documents of the question genres (:data:`QUESTION_KINDS`), like
+    :func:`generate_documents`.
+
+    Interviews and letters are by people, FAQ pages about places and organisations, quizzes
+    about the province of a place; none is about an entity the QA task's dev or test documents
+    are about (:func:`~spanbert_lab.data.docs_faq.asked_about`).
+    """
+    people = [q for q in world.people if asked_about(q)]
+    places = [q for q in world.places if asked_about(q)]
+    pools = {
+        "interview": people,
+        "letter": people,
+        "faq": places + [q for q in world.orgs if asked_about(q)],
+        "quiz": places,
+    }
+    kinds = (QUESTION_KINDS, QUESTION_WEIGHTS)
+    yield from _generate(world, n_docs, rng, kinds, pools, unique, min_sentences, seen)
+
+
+def _generate(
+    world: World,
+    n_docs: int,
+    rng: random.Random,
+    kinds: tuple[tuple[str, ...], tuple[int, ...]],
+    pools: dict[str, list[str]],
+    unique: bool,
+    min_sentences: int,
+    seen: set[str] | None,
+) -> Iterator[Document]:
+    w = Writer(world, rng)
+    seen = set() if seen is None else seen
     made = 0
     while made < n_docs:
-        kind = rng.choices(DOC_KINDS, weights=DOC_WEIGHTS)[0]
+        kind = rng.choices(kinds[0], weights=kinds[1])[0]
         doc = write_document(w, kind, rng.choice(pools[kind]))
         if unique:
             doc.sents = [s for s in doc.sents if s.piece.text not in seen]
@@ -83,6 +137,13 @@ def generate_documents(
             seen.update(s.piece.text for s in doc.sents)
         made += 1
         yield doc
+
+
+def interleave(base: list[Document], extra: list[Document]) -> list[Document]:
+    """``base`` and ``extra`` merged in their own orders, ``extra`` spread evenly through it."""
+    keyed = [((i + 0.5) / len(base), 0, d) for i, d in enumerate(base)]
+    keyed += [((i + 0.5) / len(extra), 1, d) for i, d in enumerate(extra)]
+    return [d for _, _, d in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 # --------------------------------------------------------------------------------- file formats

@@ -22,7 +22,7 @@ from tokenizers import normalizers, pre_tokenizers
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-VOCAB_SIZE = 6144
+VOCAB_SIZE = 7168
 """Vocabulary size; see ``data/README.md`` for why (small embeddings, rare names split)."""
 
 
@@ -55,7 +55,8 @@ def train_wordpiece(
     adjacent pair) with one change: ties are broken by the pair's text, so the result is the same
     on every run. (``WordPieceTrainer`` numbers the ``##`` characters in hash-map order, which
     changes how ties break from one process to the next.) Ids: the special tokens 0–4 in
-    :data:`SPECIAL_TOKENS` order, then the characters (sorted), then the merges in order.
+    :data:`SPECIAL_TOKENS` order, then every character of the corpus in both forms, ``c`` and
+    ``##c`` (sorted), then the merges in order.
     """
     if vocab_size < 256:
         raise ValueError(f"vocab_size must be at least 256, got {vocab_size}")
@@ -64,7 +65,10 @@ def train_wordpiece(
     freqs = [counts[w] for w in words]
     # Each word as a list of pieces: first character as is, the others as "##c".
     pieces = [[w[0]] + ["##" + c for c in w[1:]] for w in words]
-    alphabet = sorted({p for ps in pieces for p in ps})
+    # Every character in both forms (word-initial and "##"), so that any word spelled with the
+    # corpus's characters tokenizes without [UNK], wherever in the word a character stands.
+    chars = {c for w in words for c in w}
+    alphabet = sorted(chars | {"##" + c for c in chars})
     vocab: dict[str, int] = {t: i for i, t in enumerate((*SPECIAL_TOKENS, *alphabet))}
     pair_count: Counter[tuple[str, str]] = Counter()
     where: dict[tuple[str, str], set[int]] = {}

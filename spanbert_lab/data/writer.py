@@ -178,3 +178,20 @@ class Writer:
                 _, s, e = max(inside)
                 out.append(Fact(relation, subject, s, e, label, arg[0] if arg else ""))
         return Sent(piece, out)
+
+
+def exchange(
+    question: Sent, answer: Sent, prefixes: tuple[Piece | str, Piece | str] = ("", "")
+) -> Sent:
+    """A question and its answer on one line (``"Q: … ? A: …"`` with ``prefixes``).
+
+    The pair shares a line so that a line is never a bare generic question ("Where were you
+    born?") that the corpus's no-repeated-sentence rule would keep only once; the answer makes
+    the line particular. ``prefixes`` are the speaker labels ``(before the question, before
+    the answer)``, e.g. ``("Q: ", "A: ")``; annotations and facts keep their offsets.
+    """
+    q_pre, a_pre = prefixes
+    piece = concat(q_pre, question.piece, " ", a_pre, answer.piece)
+    q_len = len(piece.text) - len(answer.piece.text)
+    facts = [Fact(f.relation, f.subject, f.start + q_len, f.end + q_len, f.label, f.arg) for f in answer.facts]  # fmt: skip
+    return Sent(piece, facts)

@@ -1,0 +1,277 @@
+"""FAQ pages and quizzes: third-person questions about places, organisations, people, events.
+
+A FAQ page answers a visitor's questions about one town or organisation ("How many people live
+in Vellmouth?", "Who runs the Bank of Ostvik today?"); a quiz asks about the people, places and
+events of one province, some questions with a choice of answers. Together with the interviews
+and letters (:mod:`spanbert_lab.data.docs_interviews`) they bring questions into the pretraining
+corpus. The phrasings are this module's own, not the QA task's question templates. Each
+question shares its line with its answer. Every draw comes from ``w.rng``.
+"""
+
+from __future__ import annotations
+
+from spanbert_lab.data.docs_people import plural
+from spanbert_lab.data.docs_world import ORG_NOUN, a_noun
+from spanbert_lab.data.names import COUNTRY
+from spanbert_lab.data.text import Date, Piece, concat, ent, join_list, number_words, wrap
+from spanbert_lab.data.writer import Sent, Writer, exchange
+
+
+def _pair(w: Writer, pairs: list[tuple[str, str]], **slots: Piece | str) -> tuple[Sent, Sent]:
+    q, a = pairs[w.rng.randrange(len(pairs))]
+    return w.write([q], {}, **slots), w.write([a], {}, **slots)
+
+
+def asked_about(eid: str) -> bool:
+    """Whether a question-bearing document may ask about entity ``eid``.
+
+    The QA task's dev and test documents are about entities whose number ends in 0 or 1
+    (``tasks_qa._split_pool``); the corpus never puts a question-and-answer pair about them.
+    """
+    return int(eid[1:]) % 10 >= 2
+
+
+def place_faq(w: Writer, lid: str) -> list[Sent]:
+    """Questions and answers about place ``lid``."""
+    world = w.world
+    pl = world.places[lid]
+    w.start_doc(lid)
+    s = w.place(lid)
+    out = [
+        w.write(
+            [
+                "Questions and answers about {s}, [{a_kind} in {reg}].",
+                "What should [a visitor to {s}] know? [Some answers] follow.",
+                "Frequently asked questions about {s}, in {reg}.",
+            ],
+            {},
+            s=s,
+            a_kind=a_noun(pl.kind),
+            reg=ent(pl.region, "LOC"),
+        )
+    ]
+    nb = world.places[pl.neighbour]
+    slots: dict[str, Piece | str] = {
+        "s": s,
+        "a_kind": a_noun(pl.kind),
+        "reg": ent(pl.region, "LOC"),
+        "country": ent(COUNTRY, "LOC"),
+        "river": ent(pl.river, "LOC"),
+        "n": w.count(pl.population),
+        "cy": ent(str(pl.census_year), "DATE"),
+        "y": ent(str(pl.founded), "DATE"),
+        "el": ent(f"{pl.elevation} metres", "NUM"),
+        "nb": w.place(nb.id),
+        "km": ent(f"{pl.distance_km} kilometres", "NUM"),
+        "items": join_list([wrap(Piece(x), "NP") for x in pl.industries]),
+    }
+    topics: list[list[tuple[str, str]]] = [
+        [
+            ("Where is {s}?", "{s} is [{a_kind}] in {reg}, on the {river}."),
+            (
+                "Where exactly is {s}?",
+                "It lies on the {river} river, in {reg}, [a province of {country}].",
+            ),
+            ("Which river runs through {s}?", "The {river}."),
+        ],
+        [
+            ("How many people live in {s}?", "[The census of {cy}] counted {n} inhabitants."),
+            ("How big is {s}?", "About {n} people lived there at [the {cy} census]."),
+        ],
+        [
+            ("How old is {s}?", "[The first settlement] dates from {y}."),
+            ("When did people first settle at {s}?", "In {y}."),
+        ],
+        [
+            ("How high does {s} lie?", "{s} lies {el} above sea level."),
+            ("Is {s} high above the sea?", "Not very: {el} above sea level."),
+        ],
+        [
+            ("How far away is {nb}?", "{nb} is {km} from {s}."),
+            ("Which town is nearest to {s}?", "{nb}, {km} away."),
+        ],
+        [
+            ("What is {s} known for?", "{s} is known for {items}."),
+            ("What do people in {s} make?", "[Its workshops] produce {items}."),
+        ],
+    ]
+    if pl.landmarks:
+        slots["marks"] = join_list([concat("the ", ent(x, "LOC")) for x in pl.landmarks])
+        topics.append([("What is there to see in {s}?", "Visitors come to see {marks}.")])
+    if pl.mayor:
+        m = world.people[pl.mayor]
+        slots |= {"m": w.answer_person(m.id), "a_occ": a_noun(m.occupation)}
+        topics.append([("Who is the mayor of {s}?", "{m}, [{a_occ}], is [the mayor].")])
+    natives = [q for q in world.natives.get(lid, []) if asked_about(q)][:3]
+    if len(natives) >= 2:
+        slots["natives"] = join_list([w.answer_person(q) for q in natives])
+        topics.append([("Which famous people were born in {s}?", "{natives} were all born there.")])  # fmt: skip
+    for eid in world.events_at.get(lid, [])[:1]:
+        d, prep = w.date(world.events[eid].date)
+        slots |= {"ev": w.event(eid), "d": d, "prep": prep}
+        topics.append(
+            [
+                ("What happened in {s} {prep} {d}?", "{ev} took place there."),
+                ("Why is {s} remembered?", "{s} hosted {ev} {prep} {d}."),
+            ]
+        )
+    return out + _answered(w, topics, slots)
+
+
+def org_faq(w: Writer, oid: str) -> list[Sent]:
+    """Questions and answers about organisation ``oid``."""
+    world = w.world
+    o = world.orgs[oid]
+    w.start_doc(oid)
+    f = world.people[o.founder]
+    lead = world.people[o.leader]
+    d, prep = w.date(o.founded)
+    slots: dict[str, Piece | str] = {
+        "s": w.org(oid),
+        "a_kind": a_noun(ORG_NOUN[o.kind]),
+        "kinds": plural(ORG_NOUN[o.kind]),
+        "hq": w.place(o.hq),
+        "f": w.answer_person(f.id),
+        "a_focc": a_noun(f.occupation),
+        "fbp": w.place(f.birthplace),
+        "d": d,
+        "prep": prep,
+        "n": w.count(o.employees),
+        "l": w.answer_person(lead.id),
+        "ly": ent(str(max(o.founded.year + 5, lead.born.year + 35)), "DATE"),
+    }
+    out = [
+        w.write(
+            [
+                "{s}: questions and answers.",
+                "Frequently asked questions about {s}, in {hq}.",
+                "What do people ask about {s}? Here are [the usual questions].",
+            ],
+            {},
+            **slots,
+        )
+    ]
+    topics: list[list[tuple[str, str]]] = [
+        [
+            ("What is {s}?", "{s} is [{a_kind}] based in {hq}."),
+            (
+                "What kind of organisation is {s}?",
+                "It is [{a_kind}], one of [the {kinds} of {hq}].",
+            ),
+        ],
+        [
+            ("Who set up {s}, and when?", "{f} founded it {prep} {d}."),
+            ("How did {s} begin?", "{f}, [{a_focc} from {fbp}], set it up {prep} {d}."),
+        ],
+        [
+            ("Where can I find {s}?", "[Its head office] is in {hq}."),
+            ("Where does {s} have its offices?", "In {hq}."),
+        ],
+        [
+            ("How many people does {s} employ?", "{n} people work there."),
+            ("How large is {s}?", "It has [a staff of {n}]."),
+        ],
+        [
+            ("Who runs {s} today?", "{l} has led it since {ly}."),
+            ("Who is the head of {s} now?", "{l}, since {ly}."),
+            ("Whom should I write to at {s}?", "To {l}, who has led it since {ly}."),
+        ],
+    ]
+    staff = [q for q in world.staff.get(oid, []) if asked_about(q)][:3]
+    if len(staff) >= 2:
+        slots["staff"] = join_list([w.answer_person(q) for q in staff])
+        topics.append([("Which well-known people have worked for {s}?", "{staff}, among others.")])  # fmt: skip
+    for eid in world.events_by.get(oid, [])[:1]:
+        e = world.events[eid]
+        ed, eprep = w.date(e.date)
+        slots |= {"ev": w.event(eid), "where": w.place(e.place), "ed": ed, "eprep": eprep}
+        topics.append([("Which events has {s} organised?", "{ev}, in {where} {eprep} {ed}.")])
+    return out + _answered(w, topics, slots)
+
+
+def _answered(
+    w: Writer, topics: list[list[tuple[str, str]]], slots: dict[str, Piece | str]
+) -> list[Sent]:
+    """A shuffled selection of ``topics``, one question-and-answer line each."""
+    w.rng.shuffle(topics)
+    style = ("", "") if w.rng.random() < 0.6 else ("Q: ", "A: ")
+    return [exchange(*_pair(w, t, **slots), style) for t in topics[: 4 + w.rng.randrange(4)]]
+
+
+def quiz_doc(w: Writer, lid: str) -> list[Sent]:
+    """A numbered quiz about the province of place ``lid``: its towns, people and events."""
+    world = w.world
+    region = world.places[lid].region
+    w.start_doc(lid)
+    places = [q for q, pl in world.places.items() if pl.region == region and asked_about(q)]
+    others = [q for q, pl in world.places.items() if pl.region != region]
+    papers = [o for o in world.orgs if world.orgs[o].kind == "newspaper"]
+    d, prep = w.date(Date(w.rng.randint(1880, 1960), w.rng.randint(1, 12), w.rng.randint(1, 28)))
+    out = [
+        w.write(
+            [
+                "How well do you know {reg}? [A quiz] from {paper}, {d}.",
+                "{paper} set [this quiz] about {reg} {prep} {d}.",
+            ],
+            {},
+            reg=ent(region, "LOC"),
+            paper=w.org(w.rng.choice(papers)),
+            d=d,
+            prep=prep,
+        )
+    ]
+    n_items = 5 + w.rng.randrange(3)
+    items: list[tuple[Sent, Sent]] = []
+    for _ in range(12):
+        if len(items) == n_items or not places:
+            break
+        pid = w.rng.choice(places)
+        pl = world.places[pid]
+        kind = w.rng.randrange(6)
+        if kind == 0:
+            items.append(_pair(w, [("Which river runs past {s}?", "The {river}."), ("On which river does {s} stand?", "On the {river}.")], s=w.place(pid), river=ent(pl.river, "LOC")))  # fmt: skip
+        elif kind == 1:
+            picks = [w.place(pid), *(w.place(q) for q in w.rng.sample(others, 2))]
+            order = w.rng.sample(picks, 3)
+            items.append(_pair(w, [("Which of these lies in {reg}: {a}, {b} or {c}?", "{s}.")], reg=ent(region, "LOC"), a=order[0], b=order[1], c=order[2], s=picks[0]))  # fmt: skip
+        elif kind == 2:
+            natives = [q for q in world.natives.get(pid, []) if asked_about(q)]
+            if not natives:
+                continue
+            p = world.people[w.rng.choice(natives)]
+            items.append(_pair(w, [("Where was {p}, [the {occ}], born?", "In {s}."), ("{p} was born in which town?", "{s}."), ("What was {p}'s profession?", "{p} was [{a_occ}] from {s}.")], p=w.answer_person(p.id), occ=p.occupation, a_occ=a_noun(p.occupation), s=w.place(pid)))  # fmt: skip
+        elif kind == 3:
+            evs = [e for e in world.events_at.get(pid, []) if asked_about(e)]
+            if not evs:
+                continue
+            e = world.events[evs[0]]
+            items.append(_pair(w, [("Which year saw {ev}?", "{y}."), ("In which town was {ev} held?", "In {s}."), ("How long did {ev} last?", "{days} days.")], ev=w.event(e.id), y=ent(str(e.date.year), "DATE"), s=w.place(pid), days=ent(number_words(e.days), "NUM")))  # fmt: skip
+        elif kind == 4:
+            dead = [
+                q for q in world.natives.get(pid, []) if asked_about(q) and world.people[q].died
+            ]
+            if not dead:
+                continue
+            p = world.people[w.rng.choice(dead)]
+            age = p.died.year - p.born.year - (1 if p.died.month < p.born.month else 0)
+            items.append(
+                _pair(
+                    w,
+                    [
+                        ("How old was {p}, [the {occ} from {s}], at [{pos} death]?", "{age}."),
+                        ("How old was {p} in {dy}, the year of [{pos} death]?", "{age}."),
+                    ],
+                    p=w.answer_person(p.id),
+                    occ=p.occupation,
+                    s=w.place(pid),
+                    age=ent(str(age), "NUM"),
+                    dy=ent(str(p.died.year), "DATE"),
+                    pos="her" if p.gender == "f" else "his",
+                )
+            )
+        else:
+            items.append(_pair(w, [("Roughly how many people lived in {s} in {cy}?", "{n}."), ("Was {s} founded before or after {y0}?", "{rel}: in {y}.")], s=w.place(pid), cy=ent(str(pl.census_year), "DATE"), n=w.count(pl.population), y0=ent(str(pl.founded // 100 * 100 + 50), "DATE"), rel="Before" if pl.founded < pl.founded // 100 * 100 + 50 else "After", y=ent(str(pl.founded), "DATE")))  # fmt: skip
+    numbered = w.rng.random() < 0.5
+    for i, (q, a) in enumerate(items, start=1):
+        out.append(exchange(q, a, (f"{i}. " if numbered else f"Question {i}: ", "Answer: ")))
+    return out
