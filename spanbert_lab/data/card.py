@@ -232,7 +232,7 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     lines.append(f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces.")  # fmt: skip
     lines.append(f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}.")  # fmt: skip
     lines.append(f"- First sentence, tokenised: `{c['example']}`")
-    lines.append(f"- Lines holding a question (interviews, letters, FAQ pages, quizzes): {c['question_lines']:,} of {tr['sentences']:,} ({_pct(c['question_lines'], tr['sentences'])}), with {c['questions']:,} questions; the first, tokenised: `{c['question_example']}`")  # fmt: skip
+    lines.append(f"- Lines holding a question (interviews, letters, FAQ pages, quizzes, customers' questions): {c['question_lines']:,} of {tr['sentences']:,} ({_pct(c['question_lines'], tr['sentences'])}), with {c['questions']:,} questions; the first, tokenised: `{c['question_example']}`")  # fmt: skip
     total = sum(c["types"].values())
     lines.append("\nEntity mentions in train (types, counts, share):\n")
     lines.append("| type | mentions | share |\n|---|---|---|")
@@ -270,7 +270,7 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
     lines.append(FINETUNED_FIGURES)
     v = c["vocab_size"]
-    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 2**20, licence=LICENCE))  # fmt: skip
+    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 1e6, licence=LICENCE))  # fmt: skip
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -304,9 +304,10 @@ newspapers, clubs, parties, hospitals and societies, some 16,000 people and 400 
 floods, treaties, strikes, regattas, expeditions). `spanbert_lab.data.world` draws the world
 (entities with attributes and relations); `docs_people`, `docs_world` and `docs_events` write
 documents about it (biographies, places, organisations, events) and `reviews` writes customer
-reviews. `docs_interviews` and `docs_faq` write the genres that ask questions: interviews,
-letters, FAQ pages and quizzes ("Where did you grow up?", "How many people live in Vellmouth?",
-"Which of these lies in Kestmark: …?"), each question on one line with its answer, so that
+reviews. `docs_interviews`, `docs_faq` and `reviews` also write the genres that ask questions:
+interviews, letters, FAQ pages, quizzes and customers' questions ("Where did you grow up?", "How
+many people live in Vellmouth?", "Which of these lies in Kestmark: …?", "What were the nurses
+like at the Royal Ostvik Hospital?"), each question on one line with its answer, so that
 pretraining sees the question words and `?` that the QA task's questions use. They are about one
 statement document in five, come from their own generator (the statement documents are the same
 with or without them), never ask a question whose subject is an entity that a QA dev or test
@@ -362,8 +363,7 @@ Cased WordPiece (no lower-casing, no accent stripping, BERT's punctuation splitt
 continuations), special tokens `[PAD]`=0, `[UNK]`=1, `[CLS]`=2, `[SEP]`=3, `[MASK]`=4. The
 vocabulary has **{vocab:,}** entries. Why that size: the tiny course models must stay a few MB,
 and the embedding matrix is vocab × hidden ({vocab:,} × 128 = {params:.2f}M parameters, {mb:.1f} MB in
-float32, shared with the MLM and SBO output layers); it was 6,144 before the question genres
-joined the corpus, and at that size their words took the merges that kept the review words whole. The corpus's frequent words (English function words,
+float32, shared with the MLM and SBO output layers). The corpus's frequent words (English function words,
 the template vocabulary, common place-name parts) all fit as whole words, which is why pieces per
 word sit a little below BERT's on real English, while the rare personal names still split into
 several pieces — which is what makes whole-word and span masking differ from sub-word masking.

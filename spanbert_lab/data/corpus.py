@@ -23,15 +23,15 @@ from spanbert_lab.data.docs_faq import asked_about, org_faq, place_faq, quiz_doc
 from spanbert_lab.data.docs_interviews import interview_doc, letter_doc
 from spanbert_lab.data.docs_people import biography
 from spanbert_lab.data.docs_world import org_doc, place_doc
-from spanbert_lab.data.reviews import review_doc
+from spanbert_lab.data.reviews import review_doc, review_questions
 from spanbert_lab.data.world import World
 from spanbert_lab.data.writer import Sent, Writer
 
 DOC_KINDS = ("person", "place", "org", "event", "review")
 DOC_WEIGHTS = (55, 13, 13, 12, 7)
-QUESTION_KINDS = ("interview", "letter", "faq", "quiz")
+QUESTION_KINDS = ("interview", "letter", "faq", "quiz", "asked-review")
 """The genres that ask questions (:mod:`~spanbert_lab.data.docs_interviews`, ``docs_faq``)."""
-QUESTION_WEIGHTS = (35, 20, 30, 15)
+QUESTION_WEIGHTS = (30, 15, 25, 12, 18)
 
 
 @dataclass
@@ -59,6 +59,7 @@ def write_document(w: Writer, kind: str, focus: str) -> Document:
         "letter": letter_doc,
         "faq": lambda w, f: place_faq(w, f) if f.startswith("L") else org_faq(w, f),
         "quiz": quiz_doc,
+        "asked-review": review_questions,
     }[kind]
     return Document(kind, focus, make(w, focus))
 
@@ -99,7 +100,7 @@ def generate_question_documents(
     :func:`generate_documents`.
 
     Interviews and letters are by people, FAQ pages about places and organisations, quizzes
-    about the province of a place; none is about an entity the QA task's dev or test documents
+    about the province of a place, customers' questions about organisations; none is about an entity the QA task's dev or test documents
     are about (:func:`~spanbert_lab.data.docs_faq.asked_about`).
     """
     people = [q for q in world.people if asked_about(q)]
@@ -109,6 +110,7 @@ def generate_question_documents(
         "letter": people,
         "faq": places + [q for q in world.orgs if asked_about(q)],
         "quiz": places,
+        "asked-review": [q for q in world.orgs if asked_about(q)],
     }
     kinds = (QUESTION_KINDS, QUESTION_WEIGHTS)
     yield from _generate(world, n_docs, rng, kinds, pools, unique, min_sentences, seen)

@@ -115,3 +115,52 @@ def review_doc(w: Writer, oid: str) -> tuple[list, str]:
     if rng.random() < 0.55:
         out.append(w.write(list(_VERDICT[label]), {}))
     return out, label
+
+
+_ASK_ASPECT = (
+    "What {be} {a} like at {org}?",
+    "How {be} {a} at {org}?",
+    "Is {org} worth it for {a}?",
+    "Would you recommend {org} for {a}?",
+)
+
+
+def review_questions(w: Writer, oid: str) -> list[Sent]:
+    """A customer's questions about organisation ``oid`` and a regular visitor's answers.
+
+    The question genre of the reviews: the same aspect phrasings as :func:`review_doc`, each
+    answering a question ("What were the nurses like at the Royal Ostvik Hospital?"). Draws the
+    rating, aspects and phrasings from ``w.rng``; no label (it is pretraining text).
+    """
+    from spanbert_lab.data.writer import exchange
+
+    rng = w.rng
+    o = w.world.orgs[oid]
+    w.start_doc(oid)
+    rating = rng.choices([1, 2, 3, 4, 5], weights=[2, 2, 3, 2, 2])[0]
+    label = LABELS[0] if rating <= 2 else LABELS[1] if rating == 3 else LABELS[2]
+    d, prep = w.date(Date(rng.randint(1890, 1960), rng.randint(1, 12), rng.randint(1, 28)))
+    org = w.org(oid)
+    out = [
+        w.write(
+            [
+                "Questions about {org} in {hq}, answered by [a regular customer] {prep} {d}.",
+                "Is {org} in {hq} any good? [A customer] answered [our questions] {prep} {d}.",
+            ],
+            {},
+            org=org,
+            hq=w.place(o.hq),
+            prep=prep,
+            d=d,
+        )
+    ]
+    aspects = list(ASPECTS[o.kind])
+    rng.shuffle(aspects)
+    for a in aspects[: rng.randint(2, 4)]:
+        pool = _POS if rng.random() < (rating - 1) / 4 else _NEG
+        slots = {"a": _np(a), "be": _be(a), "org": org}
+        question = w.write(list(_ASK_ASPECT), {}, **slots)
+        out.append(exchange(question, w.write(list(pool), {}, **slots)))
+    verdict = w.write(list(_VERDICT[label]), {})
+    out.append(exchange(w.write(["Would you go back to {org}?"], {}, org=org), verdict))
+    return out

@@ -22,7 +22,7 @@ from tokenizers import normalizers, pre_tokenizers
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-VOCAB_SIZE = 7168
+VOCAB_SIZE = 6144
 """Vocabulary size; see ``data/README.md`` for why (small embeddings, rare names split)."""
 
 
