@@ -270,7 +270,7 @@ def write_card(out: Path, config: object, counts: Counter[str]) -> None:
     lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
     lines.append(FINETUNED_FIGURES)
     v = c["vocab_size"]
-    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 1e6, licence=LICENCE))  # fmt: skip
+    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 1e6, pieces_m=c["train_pieces"] / 1e6, licence=LICENCE))  # fmt: skip
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -383,7 +383,7 @@ by text), because `tokenizers`' own WordPiece trainer breaks ties differently fr
 - Names are syllable-built and unusually regular; there are no spelling errors, no quotes and
   no tables; the only dialogue is the interviews' question-and-answer lines.
 - Reviews follow a simple rating model; real reviews carry sarcasm and off-topic text.
-- The corpus is small (about two million WordPieces, no sentence repeated): a pretraining run that
+- The corpus is small (about {pieces_m:.1f} million WordPieces, no sentence repeated): a pretraining run that
   reads fewer tokens than that (say 500 steps of 32 blocks of 128 tokens) never sees a sentence
   twice. Use `--scale` for a larger one (`python -m spanbert_lab.data build --output /tmp/big
   --scale 4`); the world, the tokenizer's procedure and the task sets stay the same.
