@@ -225,53 +225,90 @@ def quiz_doc(w: Writer, lid: str) -> list[Sent]:
     for _ in range(12):
         if len(items) == n_items or not places:
             break
-        pid = w.rng.choice(places)
-        pl = world.places[pid]
-        kind = w.rng.randrange(6)
-        if kind == 0:
-            items.append(_pair(w, [("Which river runs past {s}?", "The {river}."), ("On which river does {s} stand?", "On the {river}.")], s=w.place(pid), river=ent(pl.river, "LOC")))  # fmt: skip
-        elif kind == 1:
-            picks = [w.place(pid), *(w.place(q) for q in w.rng.sample(others, 2))]
-            order = w.rng.sample(picks, 3)
-            items.append(_pair(w, [("Which of these lies in {reg}: {a}, {b} or {c}?", "{s}.")], reg=ent(region, "LOC"), a=order[0], b=order[1], c=order[2], s=picks[0]))  # fmt: skip
-        elif kind == 2:
-            natives = [q for q in world.natives.get(pid, []) if asked_about(q)]
-            if not natives:
-                continue
-            p = world.people[w.rng.choice(natives)]
-            items.append(_pair(w, [("Where was {p}, [the {occ}], born?", "In {s}."), ("{p} was born in which town?", "{s}."), ("What was {p}'s profession?", "{p} was [{a_occ}] from {s}.")], p=w.answer_person(p.id), occ=p.occupation, a_occ=a_noun(p.occupation), s=w.place(pid)))  # fmt: skip
-        elif kind == 3:
-            evs = [e for e in world.events_at.get(pid, []) if asked_about(e)]
-            if not evs:
-                continue
-            e = world.events[evs[0]]
-            items.append(_pair(w, [("Which year saw {ev}?", "{y}."), ("In which town was {ev} held?", "In {s}."), ("How long did {ev} last?", "{days} days.")], ev=w.event(e.id), y=ent(str(e.date.year), "DATE"), s=w.place(pid), days=ent(number_words(e.days), "NUM")))  # fmt: skip
-        elif kind == 4:
-            dead = [
-                q for q in world.natives.get(pid, []) if asked_about(q) and world.people[q].died
-            ]
-            if not dead:
-                continue
-            p = world.people[w.rng.choice(dead)]
-            age = p.died.year - p.born.year - (1 if p.died.month < p.born.month else 0)
-            items.append(
-                _pair(
-                    w,
-                    [
-                        ("How old was {p}, [the {occ} from {s}], at [{pos} death]?", "{age}."),
-                        ("How old was {p} in {dy}, the year of [{pos} death]?", "{age}."),
-                    ],
-                    p=w.answer_person(p.id),
-                    occ=p.occupation,
-                    s=w.place(pid),
-                    age=ent(str(age), "NUM"),
-                    dy=ent(str(p.died.year), "DATE"),
-                    pos="her" if p.gender == "f" else "his",
-                )
-            )
-        else:
-            items.append(_pair(w, [("Roughly how many people lived in {s} in {cy}?", "{n}."), ("Was {s} founded before or after {y0}?", "{rel}: in {y}.")], s=w.place(pid), cy=ent(str(pl.census_year), "DATE"), n=w.count(pl.population), y0=ent(str(pl.founded // 100 * 100 + 50), "DATE"), rel="Before" if pl.founded < pl.founded // 100 * 100 + 50 else "After", y=ent(str(pl.founded), "DATE")))  # fmt: skip
+        item = _QUIZ[w.rng.randrange(len(_QUIZ))](w, w.rng.choice(places), others)
+        if item is not None:
+            items.append(item)
     numbered = w.rng.random() < 0.5
     for i, (q, a) in enumerate(items, start=1):
         out.append(exchange(q, a, (f"{i}. " if numbered else f"Question {i}: ", "Answer: ")))
     return out
+
+
+# One quiz question about place ``pid`` (or a person or event of it), or None when it has none.
+QuizItem = tuple[Sent, Sent] | None
+
+
+def _quiz_river(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    pairs = [("Which river runs past {s}?", "The {river}."), ("On which river does {s} stand?", "On the {river}.")]  # fmt: skip
+    return _pair(w, pairs, s=w.place(pid), river=ent(w.world.places[pid].river, "LOC"))
+
+
+def _quiz_choice(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    """Which of three places lies in the province (the other two lie elsewhere)."""
+    right = w.place(pid)
+    a, b, c = w.rng.sample([right, *(w.place(q) for q in w.rng.sample(others, 2))], 3)
+    reg = ent(w.world.places[pid].region, "LOC")
+    pairs = [("Which of these lies in {reg}: {a}, {b} or {c}?", "{s}.")]
+    return _pair(w, pairs, reg=reg, a=a, b=b, c=c, s=right)
+
+
+def _quiz_native(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    natives = [q for q in w.world.natives.get(pid, []) if asked_about(q)]
+    if not natives:
+        return None
+    p = w.world.people[w.rng.choice(natives)]
+    pairs = [
+        ("Where was {p}, [the {occ}], born?", "In {s}."),
+        ("{p} was born in which town?", "{s}."),
+        ("What was {p}'s profession?", "{p} was [{a_occ}] from {s}."),
+    ]
+    slots = {"p": w.answer_person(p.id), "occ": p.occupation, "a_occ": a_noun(p.occupation)}
+    return _pair(w, pairs, s=w.place(pid), **slots)
+
+
+def _quiz_event(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    events = [e for e in w.world.events_at.get(pid, []) if asked_about(e)]
+    if not events:
+        return None
+    e = w.world.events[events[0]]
+    pairs = [
+        ("Which year saw {ev}?", "{y}."),
+        ("In which town was {ev} held?", "In {s}."),
+        ("How long did {ev} last?", "{days} days."),
+    ]
+    slots = {"y": ent(str(e.date.year), "DATE"), "days": ent(number_words(e.days), "NUM")}
+    return _pair(w, pairs, ev=w.event(e.id), s=w.place(pid), **slots)
+
+
+def _quiz_age(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    dead = [q for q in w.world.natives.get(pid, []) if asked_about(q) and w.world.people[q].died]
+    if not dead:
+        return None
+    p = w.world.people[w.rng.choice(dead)]
+    died = p.died
+    if died is None:  # not reached: filtered above (keeps the type checker informed)
+        return None
+    age = died.year - p.born.year - (1 if died.month < p.born.month else 0)
+    pairs = [
+        ("How old was {p}, [the {occ} from {s}], at [{pos} death]?", "{age}."),
+        ("How old was {p} in {dy}, the year of [{pos} death]?", "{age}."),
+    ]
+    slots = {"occ": p.occupation, "age": ent(str(age), "NUM"), "dy": ent(str(died.year), "DATE")}
+    pos = "her" if p.gender == "f" else "his"
+    return _pair(w, pairs, p=w.answer_person(p.id), s=w.place(pid), pos=pos, **slots)
+
+
+def _quiz_size(w: Writer, pid: str, others: list[str]) -> QuizItem:
+    pl = w.world.places[pid]
+    mid = pl.founded // 100 * 100 + 50
+    rel = "Before" if pl.founded < mid else "After" if pl.founded > mid else "Neither"
+    pairs = [
+        ("Roughly how many people lived in {s} in {cy}?", "{n}."),
+        ("Was {s} founded before or after {y0}?", "{rel}: in {y}."),
+    ]
+    slots = {"cy": ent(str(pl.census_year), "DATE"), "n": w.count(pl.population)}
+    slots |= {"y0": ent(str(mid), "DATE"), "rel": rel, "y": ent(str(pl.founded), "DATE")}
+    return _pair(w, pairs, s=w.place(pid), **slots)
+
+
+_QUIZ = (_quiz_river, _quiz_choice, _quiz_native, _quiz_event, _quiz_age, _quiz_size)

@@ -292,6 +292,7 @@ def letter_doc(w: Writer, pid: str) -> list[Sent]:
     year = interview_year(p)
     home = w.place(p.residence)
     sibs = [q for q in p.siblings if q != to]
+    written = bool(p.works) and p.works[0][1] <= year
     out = [
         w.write(
             [
@@ -327,7 +328,7 @@ def letter_doc(w: Writer, pid: str) -> list[Sent]:
         else ("I have found nothing in {home} that suits me.",),
         ("Have you heard from {sib}?", "Do you ever see {sib} these days?") if sibs else (),
         ("Who told you that {leader} was leaving {remp}?",) if r.employer else (),
-        ("Did you read {t}?", "What did you think of {t}?") if p.works else (),
+        ("Did you read {t}?", "What did you think of {t}?") if written else (),
         ("[The weather] in {home} has been {weather}.", "We have had {weather} weather in {home}."),
         ("Which of [the boats from {other}] should I take?", "Where shall we meet in {other}?"),
     ]
@@ -346,7 +347,7 @@ def letter_doc(w: Writer, pid: str) -> list[Sent]:
                 mood=w.rng.choice(["hard", "dull", "better than ever", "much as before"]),
                 sib=w.answer_person(sibs[0]) if sibs else "",
                 leader=w.answer_person(remp.leader) if remp else "",
-                t=w.misc(p.works[0][0]) if p.works else "",
+                t=w.misc(p.works[0][0]) if written else "",
                 weather=w.rng.choice(["cold and wet", "dry", "stormy", "mild"]),
             )
         )
