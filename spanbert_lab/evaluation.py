@@ -22,6 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from spanbert_lab.contracts import IGNORE_INDEX
+
 __all__ = [
     "SpanAccuracy",
     "SpanFill",
@@ -30,8 +32,6 @@ __all__ = [
     "mlm_target_spans",
     "span_accuracy",
 ]
-
-IGNORE_INDEX = -100
 
 
 @contextlib.contextmanager
