@@ -32,7 +32,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.pretrain_cli import OBJECTIVES, build_model, prepare_data
+from spanbert_lab.recipes import OBJECTIVES, build_model, prepare_data
 from spanbert_lab.schedule import build_optimizer
 
 
