@@ -31,6 +31,11 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 from torch import nn
+from transformers import AutoTokenizer
+
+from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.runtime import quiet_transformers
 
 __all__ = [
     "LATEST",
@@ -40,6 +45,7 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_model_weights",
+    "load_tokenizer_for",
     "resolve_checkpoint",
     "restore_rng_state",
     "save_checkpoint",
@@ -324,3 +330,15 @@ def load_checkpoint(
         scheduler.load_state_dict(state["scheduler"])
     state["checkpoint_dir"] = str(folder)
     return state
+
+
+def load_tokenizer_for(path: str | os.PathLike, *, allow_download: bool = False) -> TokenizerLike:
+    """The tokenizer of a model folder when it ships one, else the course tokenizer.
+
+    ``path`` that is not a local folder is read as a hub id (only with ``allow_download``).
+    """
+    local = Path(path)
+    if not local.is_dir() or any((local / f).is_file() for f in ("tokenizer.json", "vocab.txt")):
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(str(path), local_files_only=not allow_download)
+    return load_tokenizer()  # the course's cased WordPiece

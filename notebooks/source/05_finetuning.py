@@ -331,12 +331,12 @@ LIVE_CONFIG = FinetuneConfig(
 LIVE_CONFIG
 
 # %% tags=["nbval-ignore-output"]
-live = {"BERT": finetune("qa", paths["BERT"], config=LIVE_CONFIG, train=qa_train, eval=qa_dev)}
+live = {"BERT": finetune("qa", paths["BERT"], config=LIVE_CONFIG, train=qa_train, dev=qa_dev)}
 live["BERT"].metrics, f"{live['BERT'].seconds:.0f} s"
 
 # %% tags=["nbval-ignore-output"]
 live["SpanBERT"] = finetune(
-    "qa", paths["SpanBERT"], config=LIVE_CONFIG, train=qa_train, eval=qa_dev
+    "qa", paths["SpanBERT"], config=LIVE_CONFIG, train=qa_train, dev=qa_dev
 )
 live["SpanBERT"].metrics, f"{live['SpanBERT'].seconds:.0f} s"
 
@@ -607,7 +607,7 @@ def run_task(task, name):
     """Fine-tune one encoder on one task with TASK_CONFIG; its headline metrics."""
     train_set, dev_set = tasks[task]
     small[task, name] = finetune(
-        task, paths[name], config=TASK_CONFIG, train=train_set, eval=dev_set
+        task, paths[name], config=TASK_CONFIG, train=train_set, dev=dev_set
     )
     return {
         k: round(v, 1)
