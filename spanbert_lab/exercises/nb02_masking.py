@@ -431,7 +431,7 @@ def _check_sampler(fn) -> None:
         lib = mask_batch(
             ids[None],
             tokenizer=vocab,
-            config=MaskingConfig(mask_ratio=ratio),
+            config=MaskingConfig(mask_ratio=ratio, random_token_source="uniform"),
             generator=torch.Generator().manual_seed(seed),
         )
         want = [(s - 1, e - 1) for s, e in lib.spans[0]]  # library positions count [CLS]
