@@ -152,10 +152,10 @@ def epoch_callback(collator: MaskingCollator) -> TrainerCallback:
     """A ``transformers.TrainerCallback`` that calls ``collator.set_epoch`` at each epoch start."""
     # imported here, not at the top: transformers' Trainer stack takes seconds to import, and only
     # Trainer users need it (the course's own loops call set_epoch themselves)
-    from transformers import TrainerCallback  # noqa: PLC0415
+    from transformers import TrainerCallback
 
     class _SetEpoch(TrainerCallback):
-        def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:  # noqa: ARG002 (the callback signature)
+        def on_epoch_begin(self, _args: Any, state: Any, _control: Any, **_kwargs: Any) -> None:
             collator.set_epoch(int(state.epoch or 0))
 
     return _SetEpoch()
