@@ -124,7 +124,7 @@ def save_model_dir(
     directory: str | os.PathLike,
     model: nn.Module,
     *,
-    tokenizer: Any | None = None,
+    tokenizer: TokenizerLike | None = None,
     extra_files: dict[str, str] | None = None,
 ) -> Path:
     """Atomically write ``model.save_pretrained`` (+ tokenizer, + text files) to ``directory``."""
@@ -142,7 +142,10 @@ def save_model_dir(
 
 
 def _write_model(
-    folder: Path, model: nn.Module, tokenizer: Any | None, extra_files: dict[str, str] | None
+    folder: Path,
+    model: nn.Module,
+    tokenizer: TokenizerLike | None,
+    extra_files: dict[str, str] | None,
 ) -> None:
     model.save_pretrained(folder)
     if tokenizer is not None:
@@ -160,7 +163,7 @@ def save_checkpoint(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     state: dict[str, Any],
     rng_states: list[dict[str, Any]] | None = None,
-    tokenizer: Any | None = None,
+    tokenizer: TokenizerLike | None = None,
     keep_last: int | None = None,
 ) -> Path:
     """Atomically write ``<output_dir>/checkpoint-<step>`` and point ``<output_dir>/latest`` at it.

@@ -22,7 +22,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from spanbert_lab.contracts import IGNORE_INDEX
+from spanbert_lab.contracts import (
+    IGNORE_INDEX,
+    CollateFn,
+    PretrainExample,
+    SpanBatch,
+    TokenizerLike,
+)
 
 __all__ = [
     "SpanAccuracy",
@@ -35,7 +41,7 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def _fixed_masks(collator: Any) -> Iterator[None]:
+def _fixed_masks(collator: CollateFn) -> Iterator[None]:
     """Use the collator's epoch-0 masks for the duration, then put its epoch back."""
     previous = getattr(collator, "epoch", None)
     if hasattr(collator, "set_epoch"):
@@ -49,11 +55,11 @@ def _fixed_masks(collator: Any) -> Iterator[None]:
 
 def _batches(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     batch_size: int,
     device: torch.device | str | None,
-) -> Iterator[tuple[dict[str, torch.Tensor], Any]]:
+) -> Iterator[tuple[SpanBatch, Any]]:
     """(batch on CPU, model output) for consecutive batches, in eval mode without gradients."""
     if device is None:
         device = next(model.parameters()).device
@@ -71,8 +77,8 @@ def _batches(
 
 def evaluate(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     *,
     batch_size: int = 32,
     device: torch.device | str | None = None,
@@ -188,8 +194,8 @@ def _add(acc: SpanAccuracy, hit: torch.Tensor, pos: torch.Tensor, length: torch.
 
 def span_accuracy(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     *,
     batch_size: int = 32,
     device: torch.device | str | None = None,
@@ -238,7 +244,7 @@ class SpanFill:
 
 def fill_spans(
     model: nn.Module,
-    tokenizer: Any,
+    tokenizer: TokenizerLike,
     items: Sequence[tuple[str, int, int]],
     *,
     batch_size: int = 64,

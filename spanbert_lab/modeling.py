@@ -33,8 +33,6 @@ V = vocabulary size, N = number of gathered targets.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -211,8 +209,9 @@ class SpanBertForPreTraining(BertPreTrainedModel):
     """SpanBERT's pretraining model: ``bert`` (a ``BertModel``) + MLM head + SBO head (+ NSP).
 
     Both decoders share the word-embedding matrix (``_tied_weights_keys``); each head has its own
-    vocabulary bias. Attention runs through PyTorch's SDPA unless attentions are requested, in
-    which case the call switches to the eager implementation (SDPA cannot return them).
+    vocabulary bias. Attention runs through PyTorch's SDPA by default; a model that must return
+    attentions is built or loaded with ``attn_implementation="eager"`` (SDPA cannot return them;
+    ``forward`` never changes the config).
     ``from_pretrained`` also opens a plain BERT / SpanBERT encoder directory (e.g.
     ``SpanBERT/spanbert-base-cased``); the heads are then newly initialised and transformers'
     load report lists them as missing.
@@ -292,13 +291,19 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         if next_sentence_label is not None and not self.config.use_nsp:
             raise ValueError("next_sentence_label given but the config has use_nsp=False")
 
-        with self._attention_for(output_attentions):
-            encoded = self.bert(
-                input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-                output_attentions=output_attentions,
+        if output_attentions and self.config._attn_implementation != "eager":
+            raise ValueError(
+                "output_attentions=True needs eager attention (SDPA returns no attention "
+                f"probabilities; this model uses {self.config._attn_implementation!r}): build or "
+                "load it with attn_implementation='eager', or call "
+                "model.set_attn_implementation('eager') once before the forward passes"
             )
+        encoded = self.bert(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            output_attentions=output_attentions,
+        )
         hidden = encoded.last_hidden_state  # (B, T, h)
         out = SpanBertForPreTrainingOutput(
             last_hidden_state=hidden,
@@ -336,16 +341,3 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         if losses:
             out.loss = torch.stack(losses).sum()
         return out
-
-    @contextlib.contextmanager
-    def _attention_for(self, output_attentions: bool) -> Iterator[None]:
-        """Use eager attention for this call when attentions are requested (SDPA returns none)."""
-        current = self.config._attn_implementation
-        if not output_attentions or current == "eager":
-            yield
-            return
-        self.set_attn_implementation("eager")
-        try:
-            yield
-        finally:
-            self.set_attn_implementation(current)

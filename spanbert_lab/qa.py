@@ -32,6 +32,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.qa_examples import examples_to_list, squad_json
 from spanbert_lab.squad_metric import squad_evaluate
 
 __all__ = [
@@ -45,36 +47,6 @@ __all__ = [
     "squad_evaluate",
     "squad_json",
 ]
-
-_REQUIRED = ("id", "question", "context")
-
-
-def examples_to_list(examples: Any) -> list[dict[str, Any]]:
-    """Examples as a list of dicts, from a ``datasets.Dataset``, a list of dicts or a dict of lists.
-
-    Raises:
-        ValueError: an example lacks ``id``, ``question`` or ``context``, or a field has the wrong
-            type.
-    """
-    if isinstance(examples, Mapping):  # a batch: dict of equal-length columns
-        columns = {k: list(v) for k, v in examples.items()}
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"columns of the examples batch differ in length: {sorted(lengths)}")
-        n = lengths.pop() if lengths else 0
-        rows = [{k: v[i] for k, v in columns.items()} for i in range(n)]
-    else:
-        rows = [dict(row) for row in examples]
-    for i, row in enumerate(rows):
-        for key in _REQUIRED:
-            if key not in row:
-                raise ValueError(f"QA example {i} has no {key!r} field (needs {_REQUIRED})")
-        for key in ("question", "context"):
-            if not isinstance(row[key], str):
-                raise ValueError(f"QA example {row['id']!r}: {key} must be a str, got {row[key]!r}")
-        if not row["context"].strip():
-            raise ValueError(f"QA example {row['id']!r} has an empty context")
-    return rows
 
 
 def _answer_span(example: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -99,7 +71,7 @@ def _answer_span(example: Mapping[str, Any]) -> tuple[int, int] | None:
 
 def prepare_qa_features(
     examples: Any,
-    tokenizer: Any,
+    tokenizer: TokenizerLike,
     *,
     max_length: int = 384,
     doc_stride: int = 128,
@@ -183,7 +155,7 @@ def prepare_qa_features(
     return columns
 
 
-def _cut_question(tokenizer: Any, question: str, limit: int) -> str:
+def _cut_question(tokenizer: TokenizerLike, question: str, limit: int) -> str:
     """The question cut after its ``limit``-th WordPiece (by character offsets)."""
     enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
     if len(enc["input_ids"]) <= limit:
@@ -305,11 +277,9 @@ def decode_qa(
         if example_id not in rows:
             raise ValueError(f"feature {f} refers to unknown example id {example_id!r}")
         by_example.setdefault(example_id, []).append(f)
-
     predictions: dict[str, QAPrediction] = {}
     for example_id, row in rows.items():
         feats = by_example.get(example_id, [])
-        context = row["context"]
         masks = max_context_mask([offset_maps[f] for f in feats])
         candidates: list[Candidate] = []
         null_score = float("inf")
@@ -317,36 +287,58 @@ def decode_qa(
             offsets = offset_maps[f]
             s_logits, e_logits = starts[f][: len(offsets)], ends[f][: len(offsets)]
             null_score = min(null_score, float(s_logits[0] + e_logits[0]))
-            top_s = np.argsort(-s_logits, kind="stable")[:n_best]
-            top_e = np.argsort(-e_logits, kind="stable")[:n_best]
-            for s in top_s:
-                if offsets[s] is None or not is_max[s]:
-                    continue
-                for e in top_e:
-                    if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
-                        continue
-                    a, b = offsets[s][0], offsets[e][1]
-                    candidates.append(
-                        Candidate(context[a:b], a, b, float(s_logits[s]), float(e_logits[e]), f)
-                    )
-        candidates.sort(key=lambda c: -c.score)  # stable: ties keep window order
-        unique: list[Candidate] = []
-        seen: set[str] = set()
-        for c in candidates:
-            if c.text not in seen:
-                seen.add(c.text)
-                unique.append(c)
-            if len(unique) == n_best:
-                break
+            window = _Window(f, row["context"], offsets, is_max, s_logits, e_logits)
+            candidates.extend(window.candidates(n_best, max_answer_length))
+        unique = _unique_texts(candidates, n_best)
         text = unique[0].text if unique else ""
         na_score = float("nan")
         if version == "2.0":
-            best_non_null = unique[0].score if unique else -1e9
-            na_score = null_score - best_non_null
-            if na_score > null_threshold:
-                text = ""
+            na_score = null_score - (unique[0].score if unique else -1e9)  # − best non-null
+            text = "" if na_score > null_threshold else text
         predictions[example_id] = QAPrediction(example_id, text, unique, null_score, na_score)
     return predictions
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One feature of an example: its passage offsets and logits."""
+
+    feature: int
+    context: str
+    offsets: Sequence[Any]
+    is_max: Sequence[bool]
+    start_logits: np.ndarray
+    end_logits: np.ndarray
+
+    def candidates(self, n_best: int, max_answer_length: int) -> list[Candidate]:
+        """Pairs of the ``n_best`` top starts and ends: ``start ≤ end``, at most
+        ``max_answer_length`` tokens, both in the passage, start at its max context."""
+        offsets, found = self.offsets, []
+        top_s = np.argsort(-self.start_logits, kind="stable")[:n_best]
+        top_e = np.argsort(-self.end_logits, kind="stable")[:n_best]
+        for s in top_s:
+            if offsets[s] is None or not self.is_max[s]:
+                continue
+            for e in top_e:
+                if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
+                    continue
+                a, b = offsets[s][0], offsets[e][1]
+                found.append(Candidate(self.context[a:b], a, b, float(self.start_logits[s]),
+                                       float(self.end_logits[e]), self.feature))  # fmt: skip
+        return found
+
+
+def _unique_texts(candidates: list[Candidate], n_best: int) -> list[Candidate]:
+    """The best ``n_best`` candidates with distinct texts, best first (ties keep window order)."""
+    unique: list[Candidate] = []
+    seen: set[str] = set()
+    for c in sorted(candidates, key=lambda c: -c.score):  # stable sort
+        if c.text not in seen:
+            seen.add(c.text)
+            unique.append(c)
+        if len(unique) == n_best:
+            break
+    return unique
 
 
 def _as_rows(logits: Any) -> list[np.ndarray]:
@@ -386,17 +378,3 @@ def postprocess_qa_predictions(
         null_threshold=null_threshold,
     )
     return {example_id: p.text for example_id, p in decoded.items()}
-
-
-def squad_json(examples: Any) -> dict[str, Any]:
-    """The official SQuAD JSON object for QA examples (one paragraph per distinct context)."""
-    articles: dict[str, dict[str, dict[str, Any]]] = {}
-    for ex in examples_to_list(examples):
-        paragraphs = articles.setdefault(str(ex.get("title", "")), {})
-        para = paragraphs.setdefault(ex["context"], {"context": ex["context"], "qas": []})
-        answers = ex.get("answers") or {"text": [], "answer_start": []}
-        para["qas"].append({"id": ex["id"], "question": ex["question"], "answers": [
-            {"text": t, "answer_start": int(s)}
-            for t, s in zip(answers["text"], answers["answer_start"], strict=True)]})  # fmt: skip
-    data = [{"title": t, "paragraphs": list(p.values())} for t, p in articles.items()]
-    return {"version": "course", "data": data}
