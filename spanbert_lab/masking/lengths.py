@@ -1,7 +1,7 @@
 """Span lengths, in words: the distribution and the one sampler.
 
 Change the distribution here (``docs/spanbert-reference.md#span-lengths``): every scheme that draws
-a length goes through :func:`length_from_uniform`, and :func:`sample_span_lengths` is the same rule
+a length goes through :func:`length_sampler`, and :func:`sample_span_lengths` is the same rule
 vectorised.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from collections.abc import Callable
 
 import torch
 
@@ -36,10 +37,17 @@ def length_cdf(config: MaskingConfig) -> list[float]:
     return torch.cumsum(span_length_pmf(config), 0).tolist()
 
 
-def length_from_uniform(u: float, config: MaskingConfig) -> int:
-    """The span length (words) that the uniform draw ``u`` in [0, 1) stands for."""
-    lower = config.min_span_words + bisect.bisect_right(length_cdf(config), u)
-    return min(lower, config.max_span_words)
+def length_sampler(config: MaskingConfig) -> Callable[[float], int]:
+    """``u`` in [0, 1) -> the span length (words) it stands for, by inverse CDF.
+
+    Build it once per segment: the returned function is what every geometric draw calls.
+    """
+    cdf, lower, upper = length_cdf(config), config.min_span_words, config.max_span_words
+
+    def length(u: float) -> int:
+        return min(lower + bisect.bisect_right(cdf, u), upper)
+
+    return length
 
 
 def sample_span_lengths(

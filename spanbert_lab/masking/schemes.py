@@ -20,7 +20,7 @@ import torch
 
 from spanbert_lab.contracts import ANNOTATION_KINDS, Span
 from spanbert_lab.masking.config import MaskingConfig
-from spanbert_lab.masking.lengths import length_from_uniform
+from spanbert_lab.masking.lengths import length_sampler
 
 
 class DrawnSpan(NamedTuple):
@@ -145,6 +145,7 @@ def _geometric_spans(
     """The official loop: draw (length, anchor, coin), reject a masked anchor, add the span's
     tokens (set semantics) and stop exactly at the budget, mid-span if need be."""
     words = _Words.of_segment(segment)
+    length_of = length_sampler(cfg)
     masked = bytearray(segment.n)
     drawn: list[DrawnSpan] = []
     high = segment.n if cfg.anchor == "subword" else len(words.starts)
@@ -157,7 +158,7 @@ def _geometric_spans(
         u_len, u_anchor, coin = u.pop(), u.pop(), u.pop()
         span = _annotated_span(annotated, masked, coin, cfg)
         if span is None:
-            length = 1 if whole_word else length_from_uniform(u_len, cfg)
+            length = 1 if whole_word else length_of(u_len)
             anchor = min(int(u_anchor * high), high - 1)
             span = _word_span(words, anchor, length, masked, cfg)
         if span is None:
