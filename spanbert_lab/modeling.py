@@ -96,10 +96,15 @@ class SpanBertConfig(BertConfig):
 
     def __post_init__(self, **kwargs: Any) -> None:
         for name in (
-            "sbo_position_embedding_size", "sbo_max_targets", "vocab_size", "hidden_size",
-            "num_hidden_layers", "num_attention_heads", "intermediate_size",
+            "sbo_position_embedding_size",
+            "sbo_max_targets",
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
             "max_position_embeddings",
-        ):  # fmt: skip
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"SpanBertConfig.{name} must be a positive int, got {value!r}")
@@ -320,9 +325,13 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         weight = float(self.config.sbo_loss_weight)
         if all(sbo_given) and weight > 0:  # span boundary objective
             gathered = gather_sbo_targets(
-                hidden, sbo_left, sbo_right, sbo_positions, sbo_labels,
+                hidden,
+                sbo_left,
+                sbo_right,
+                sbo_positions,
+                sbo_labels,
                 max_targets=self.config.sbo_max_targets,
-            )  # fmt: skip
+            )
             out.sbo_logits = self.cls.span_boundary(
                 gathered.left, gathered.right, gathered.positions
             )  # (N, V)

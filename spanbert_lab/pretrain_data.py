@@ -47,8 +47,11 @@ def _cache_path(split: str, tokenizer: TokenizerLike, settings: list[Any]) -> Pa
     """
     digest = hashlib.sha256(json.dumps([_CACHE_VERSION, split, *settings]).encode())
     for name in (f"{split}.txt", f"{split}.annotations.jsonl"):
-        found = [p for p in (data_dir() / "corpus" / name, data_dir() / "corpus" / f"{name}.gz")
-                 if p.is_file()]  # fmt: skip
+        found = [
+            p
+            for p in (data_dir() / "corpus" / name, data_dir() / "corpus" / f"{name}.gz")
+            if p.is_file()
+        ]
         if not found:
             return None
         digest.update(found[0].read_bytes())
@@ -74,8 +77,10 @@ def _from_tensors(t: dict[str, torch.Tensor]) -> list[PretrainExample]:
     lengths = t["lengths"].tolist()
     ids = torch.split(t["input_ids"].long(), lengths)
     types = torch.split(t["token_type_ids"].long(), lengths)
-    examples = [{"input_ids": i.tolist(), "token_type_ids": ty.tolist(), "index": n}
-                for n, (i, ty) in enumerate(zip(ids, types, strict=True))]  # fmt: skip
+    examples = [
+        {"input_ids": i.tolist(), "token_type_ids": ty.tolist(), "index": n}
+        for n, (i, ty) in enumerate(zip(ids, types, strict=True))
+    ]
     for kind in ANNOTATION_KINDS:
         for ex in examples:
             ex[kind] = []

@@ -323,8 +323,16 @@ class _Window:
                 if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
                     continue
                 a, b = offsets[s][0], offsets[e][1]
-                found.append(Candidate(self.context[a:b], a, b, float(self.start_logits[s]),
-                                       float(self.end_logits[e]), self.feature))  # fmt: skip
+                found.append(
+                    Candidate(
+                        self.context[a:b],
+                        a,
+                        b,
+                        float(self.start_logits[s]),
+                        float(self.end_logits[e]),
+                        self.feature,
+                    )
+                )
         return found
 
 

@@ -46,8 +46,15 @@ def squad_json(examples: Any) -> dict[str, Any]:
         paragraphs = articles.setdefault(str(ex.get("title", "")), {})
         para = paragraphs.setdefault(ex["context"], {"context": ex["context"], "qas": []})
         answers = ex.get("answers") or {"text": [], "answer_start": []}
-        para["qas"].append({"id": ex["id"], "question": ex["question"], "answers": [
-            {"text": t, "answer_start": int(s)}
-            for t, s in zip(answers["text"], answers["answer_start"], strict=True)]})  # fmt: skip
+        para["qas"].append(
+            {
+                "id": ex["id"],
+                "question": ex["question"],
+                "answers": [
+                    {"text": t, "answer_start": int(s)}
+                    for t, s in zip(answers["text"], answers["answer_start"], strict=True)
+                ],
+            }
+        )
     data = [{"title": t, "paragraphs": list(p.values())} for t, p in articles.items()]
     return {"version": "course", "data": data}

@@ -135,8 +135,15 @@ def prepare_data(
     """
 
     def blocks(split: str, limit: int | None) -> list[PretrainExample]:
-        return load_blocks(split, tokenizer, block_size=block_size, nsp=objective.nsp,
-                           seed=seed, max_blocks=limit, cache=cache)  # fmt: skip
+        return load_blocks(
+            split,
+            tokenizer,
+            block_size=block_size,
+            nsp=objective.nsp,
+            seed=seed,
+            max_blocks=limit,
+            cache=cache,
+        )
 
     train_examples = blocks("train", max_train_blocks)
     eval_examples = blocks(eval_split, max_eval_blocks)
@@ -147,7 +154,12 @@ def prepare_data(
     )
 
     def collator(mask_seed: int) -> MaskingCollator:
-        return MaskingCollator(tokenizer, objective.scheme, seed=mask_seed,
-                               unigram_counts=counts, include_sbo=objective.sbo)  # fmt: skip
+        return MaskingCollator(
+            tokenizer,
+            objective.scheme,
+            seed=mask_seed,
+            unigram_counts=counts,
+            include_sbo=objective.sbo,
+        )
 
     return PretrainData(train_examples, eval_examples, collator(seed), collator(EVAL_MASK_SEED))

@@ -50,8 +50,9 @@ _DESCRIPTION = __doc__
 
 def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.ArgumentParser:
     """The ``finetune`` command's argument parser."""
-    p = argparse.ArgumentParser(prog=prog, description=_DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog=prog, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("task", choices=task_names())
     p.add_argument("--model", required=True, help="checkpoint dir, data/checkpoints/ name, hub id")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -76,20 +77,30 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     own = p.add_argument_group("your own data (default: the course's)")
     own.add_argument("--data", type=Path, help="a file, or a folder with <split>.<ext> files")
     own.add_argument("--eval-data", type=Path, help="the evaluation file (or folder)")
-    own.add_argument("--eval-fraction", type=float, default=0.1,
-                     help="held out of a single --data file when there is no --eval-data")  # fmt: skip
+    own.add_argument(
+        "--eval-fraction",
+        type=float,
+        default=0.1,
+        help="held out of a single --data file when there is no --eval-data",
+    )
     own.add_argument("--format", help="ner: conll, jsonl; classify: tsv, csv, jsonl")
     own.add_argument("--text-column", help="classify: column name or 0-based position")
     own.add_argument("--label-column", help="classify: column name or 0-based position")
-    own.add_argument("--header", action=argparse.BooleanOptionalAction,
-                     help="classify: the first line names the columns (default: detected)")  # fmt: skip
+    own.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        help="classify: the first line names the columns (default: detected)",
+    )
     own.add_argument("--tag-column", type=int, default=-1, help="ner: CoNLL tag column (-1 = last)")
     own.add_argument(
         "--scheme", default="auto", choices=SCHEMES, help="ner: tag scheme (read as BIO)"
     )
     own.add_argument("--labels", nargs="+", help="label names in id order (default: from data)")
-    own.add_argument("--save-model", action="store_true",
-                     help="write each fine-tuned model to <output>/seed<N>/model")  # fmt: skip
+    own.add_argument(
+        "--save-model",
+        action="store_true",
+        help="write each fine-tuned model to <output>/seed<N>/model",
+    )
     return p
 
 
@@ -101,12 +112,21 @@ def load_own_data(args: argparse.Namespace) -> tuple[Any, Any]:
     """The ``(train, eval)`` datasets of ``--data`` (and ``--eval-data``) for ``args.task``
     (:func:`spanbert_lab.finetune.own_data.load_own_data`); prints what was held out."""
     own = OwnData(
-        task=args.task, data=args.data, eval_data=args.eval_data, train_split=args.train_split,
-        eval_split=args.eval_split, eval_fraction=args.eval_fraction, version=args.version,
-        format=args.format, text_column=_column(args.text_column),
-        label_column=_column(args.label_column), header=args.header,
-        tag_column=args.tag_column, scheme=args.scheme, labels=args.labels,
-    )  # fmt: skip
+        task=args.task,
+        data=args.data,
+        eval_data=args.eval_data,
+        train_split=args.train_split,
+        eval_split=args.eval_split,
+        eval_fraction=args.eval_fraction,
+        version=args.version,
+        format=args.format,
+        text_column=_column(args.text_column),
+        label_column=_column(args.label_column),
+        header=args.header,
+        tag_column=args.tag_column,
+        scheme=args.scheme,
+        labels=args.labels,
+    )
     train, evaluation, note = load_data(own)
     if note is not None:
         print(note)
@@ -129,19 +149,34 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _study(args: argparse.Namespace) -> SeedStudy:
     config = FinetuneConfig(
-        learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-        max_steps=args.max_steps, max_length=args.max_length, doc_stride=args.doc_stride,
-        version=args.version, null_threshold=args.null_threshold,
-    )  # fmt: skip
-    return SeedStudy(task=args.task, model=args.model, seeds=tuple(args.seeds), config=config,
-                     output=args.output, save_model=args.save_model, device=args.device,
-                     allow_download=args.allow_download, progress=not args.no_progress)  # fmt: skip
+        learning_rate=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        max_steps=args.max_steps,
+        max_length=args.max_length,
+        doc_stride=args.doc_stride,
+        version=args.version,
+        null_threshold=args.null_threshold,
+    )
+    return SeedStudy(
+        task=args.task,
+        model=args.model,
+        seeds=tuple(args.seeds),
+        config=config,
+        output=args.output,
+        save_model=args.save_model,
+        device=args.device,
+        allow_download=args.allow_download,
+        progress=not args.no_progress,
+    )
 
 
 def _print_result(result: FinetuneResult) -> None:
-    print(f"seed {result.config.seed}: "
-          + ", ".join(f"{k}={v:.2f}" for k, v in result.metrics.items())
-          + f" ({result.seconds:.0f} s)")  # fmt: skip
+    print(
+        f"seed {result.config.seed}: "
+        + ", ".join(f"{k}={v:.2f}" for k, v in result.metrics.items())
+        + f" ({result.seconds:.0f} s)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     labels = args.labels or label_names(args.task, train)
     if labels is not None:
-        print(f"{args.task}: {len(train)} training, {len(evaluation)} evaluation examples; "
-              f"{len(labels)} labels: {' '.join(labels)}")  # fmt: skip
+        print(
+            f"{args.task}: {len(train)} training, {len(evaluation)} evaluation examples; "
+            f"{len(labels)} labels: {' '.join(labels)}"
+        )
     runs = run_seeds(study, train, evaluation, labels, on_result=_print_result)
     summary = aggregate([r["metrics"] for r in runs])
     for key, s in summary.items():

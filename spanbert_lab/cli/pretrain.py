@@ -91,8 +91,11 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
         help="torch threads per process (default: 1 for the tiny preset, whose small matrices "
         "gain little from more threads and lose a lot on a busy machine; else torch's default)",
     )
-    p.add_argument("--no-progress", action="store_true",
-                   help="accepted for old scripts; progress is one line per evaluation anyway")  # fmt: skip
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="accepted for old scripts; progress is one line per evaluation anyway",
+    )
     return p
 
 

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-import transformers
 
 from spanbert_lab.checkpoint import load_tokenizer_for
 from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.finetune.models import load_task_model, resolve_model_path
 from spanbert_lab.padding import pad_features
 from spanbert_lab.progress import ProgressLog
 from spanbert_lab.qa import QAPrediction, decode_qa, prepare_qa_features
-from spanbert_lab.runtime import data_dir, get_device, quiet_transformers
+from spanbert_lab.runtime import get_device
 from spanbert_lab.schedule import build_optimizer, build_scheduler
 from spanbert_lab.tasks import FinetuneConfig, Report, TaskSpec, get_task, task_names
 from spanbert_lab.tasks import qa as qa_task
@@ -61,56 +61,6 @@ __all__ = [
     "task_names",
     "train_loop",
 ]
-
-
-# --- models ----------------------------------------------------------------------------------------
-
-
-def resolve_model_path(model: str | Path, *, allow_download: bool = False) -> str:
-    """A local checkpoint directory (as given, or under ``data/checkpoints/``), or a hub id.
-
-    Raises:
-        FileNotFoundError: no directory with a ``config.json`` there and downloads not allowed.
-    """
-    for candidate in (Path(model), data_dir() / "checkpoints" / str(model)):
-        if (candidate / "config.json").is_file():
-            return str(candidate)
-    if allow_download:
-        return str(model)
-    available = sorted(p.name for p in (data_dir() / "checkpoints").glob("*") if p.is_dir())
-    raise FileNotFoundError(
-        f"no model at {str(model)!r}: expected a directory holding config.json (a course "
-        f"checkpoint in data/checkpoints/ {available or '(none yet)'}, or any local BERT-family "
-        "checkpoint). To fetch a hub id such as 'SpanBERT/spanbert-base-cased', pass "
-        "--allow-download (allow_download=True)."
-    )
-
-
-def load_task_model(
-    model: str | Path,
-    task: str,
-    *,
-    labels: Sequence[str] | None = None,
-    seed: int = 0,
-    allow_download: bool = False,
-) -> tuple[torch.nn.Module, TokenizerLike, list[str]]:
-    """Load a checkpoint into the task's transformers class; the new head is seeded by ``seed``.
-
-    Returns:
-        ``(model, tokenizer, newly_initialised_keys)``.
-    """
-    spec = get_task(task)
-    path = resolve_model_path(model, allow_download=allow_download)
-    cls = getattr(transformers, spec.model_class)
-    kwargs: dict[str, Any] = {"local_files_only": not allow_download, "output_loading_info": True}
-    if labels is not None:
-        kwargs.update(num_labels=len(labels), id2label=dict(enumerate(labels)),
-                      label2id={name: i for i, name in enumerate(labels)})  # fmt: skip
-    with torch.random.fork_rng(devices=[]), quiet_transformers():
-        torch.manual_seed(seed)
-        net, info = cls.from_pretrained(path, **kwargs)
-    tokenizer = load_tokenizer_for(path, allow_download=allow_download)
-    return net, tokenizer, sorted(info["missing_keys"])
 
 
 # --- the training loop -----------------------------------------------------------------------------
@@ -155,8 +105,11 @@ def train_loop(
             order = torch.randperm(len(rows), generator=generator).tolist()
             losses = run.epoch(state, [rows[j] for j in order], total)
             # one line per epoch (or for the last, partial one): never a bar (see progress.py)
-            log.line(state.step, epoch=math.ceil(state.step / steps_per_epoch),
-                     loss=sum(losses) / len(losses))  # fmt: skip
+            log.line(
+                state.step,
+                epoch=math.ceil(state.step / steps_per_epoch),
+                loss=sum(losses) / len(losses),
+            )
             state.epoch, state.batch_in_epoch = state.epoch + 1, 0
     model.eval()
     return state.history
@@ -187,9 +140,14 @@ class _Epochs:
                 max_grad_norm=self.config.max_grad_norm,
             )
             state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
-            record: TrainRecord = {"kind": "train", "step": state.step, "epoch": state.epoch,
-                                   "loss": step.loss.item(), "lr": step.lr,
-                                   "grad_norm": step.grad_norm}  # fmt: skip
+            record: TrainRecord = {
+                "kind": "train",
+                "step": state.step,
+                "epoch": state.epoch,
+                "loss": step.loss.item(),
+                "lr": step.lr,
+                "grad_norm": step.grad_norm,
+            }
             state.history.train.append(record)
             losses.append(record["loss"])
             if self.callback is not None:
@@ -255,8 +213,13 @@ def evaluate(
     """
     spec = get_task(task)
     rows, meta = spec.encode(examples, tokenizer, config, _max_length(config, spec, model))
-    outputs = predict(model, rows, read=spec.read, pad_id=tokenizer.pad_token_id or 0,
-                      batch_size=config.eval_batch_size)  # fmt: skip
+    outputs = predict(
+        model,
+        rows,
+        read=spec.read,
+        pad_id=tokenizer.pad_token_id or 0,
+        batch_size=config.eval_batch_size,
+    )
     names = list(labels or model.config.id2label.values())
     return spec.score(examples, meta, outputs, config, names)
 
@@ -296,9 +259,14 @@ class FinetuneResult:
         ``{id: text}`` prediction file, plus ``na_probs.json`` for SQuAD 2.0)."""
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        summary = {"task": self.task, "model": self.model, "config": asdict(self.config),
-                   "metrics": self.metrics, "train_rows": self.train_rows,
-                   "seconds": round(self.seconds, 1)}  # fmt: skip
+        summary = {
+            "task": self.task,
+            "model": self.model,
+            "config": asdict(self.config),
+            "metrics": self.metrics,
+            "train_rows": self.train_rows,
+            "seconds": round(self.seconds, 1),
+        }
         (out / "eval_results.json").write_text(json.dumps(summary, indent=2) + "\n")
         (out / "history.json").write_text(json.dumps(self.history) + "\n")
         (out / "predictions.json").write_text(
@@ -336,16 +304,33 @@ def finetune(
     if spec.needs_labels and labels is None:
         raise ValueError(f"task {task!r} needs label names (pass labels=[...])")
     start = time.perf_counter()
-    net, tokenizer, new_keys = load_task_model(model, task, labels=labels, seed=config.seed,
-                                               allow_download=allow_download)  # fmt: skip
+    net, tokenizer, new_keys = load_task_model(
+        model, task, labels=labels, seed=config.seed, allow_download=allow_download
+    )
     rows, _ = spec.encode(train, tokenizer, config, _max_length(config, spec, net))
-    history = train_loop(net, rows, config, pad_id=tokenizer.pad_token_id or 0,
-                         device=get_device(device), progress=progress)  # fmt: skip
+    history = train_loop(
+        net,
+        rows,
+        config,
+        pad_id=tokenizer.pad_token_id or 0,
+        device=get_device(device),
+        progress=progress,
+    )
     report = evaluate(task, net, tokenizer, dev, config, labels)
     return FinetuneResult(
-        task, str(model), config, report["metrics"], history.train, report["predictions"],
-        report.get("na_probs"), new_keys, len(rows), time.perf_counter() - start, net, tokenizer,
-    )  # fmt: skip
+        task,
+        str(model),
+        config,
+        report["metrics"],
+        history.train,
+        report["predictions"],
+        report.get("na_probs"),
+        new_keys,
+        len(rows),
+        time.perf_counter() - start,
+        net,
+        tokenizer,
+    )
 
 
 def answer_question(
@@ -364,11 +349,20 @@ def answer_question(
     """Answer one question about one passage with a fine-tuned QA model (n-best included)."""
     example = [{"id": "q", "question": question, "context": context}]
     limit = int(getattr(model.config, "max_position_embeddings", 512))
-    features = prepare_qa_features(example, tokenizer, max_length=min(max_length, limit),
-                                   doc_stride=doc_stride)  # fmt: skip
-    rows = [{k: features[k][i] for k in qa_task.FEATURE_KEYS}
-            for i in range(len(features["input_ids"]))]  # fmt: skip
+    features = prepare_qa_features(
+        example, tokenizer, max_length=min(max_length, limit), doc_stride=doc_stride
+    )
+    rows = [
+        {k: features[k][i] for k in qa_task.FEATURE_KEYS} for i in range(len(features["input_ids"]))
+    ]
     logits = predict(model, rows, read=qa_task.read, pad_id=tokenizer.pad_token_id or 0)
-    return decode_qa(example, features, [s for s, _ in logits], [e for _, e in logits],
-                     n_best=n_best, max_answer_length=max_answer_length, version=version,
-                     null_threshold=null_threshold)["q"]  # fmt: skip
+    return decode_qa(
+        example,
+        features,
+        [s for s, _ in logits],
+        [e for _, e in logits],
+        n_best=n_best,
+        max_answer_length=max_answer_length,
+        version=version,
+        null_threshold=null_threshold,
+    )["q"]

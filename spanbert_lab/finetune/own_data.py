@@ -53,13 +53,25 @@ class OwnData:
         if self.task == "qa":
             return data.load_qa(split, version=self.version, path=path)
         if self.task == "ner":
-            return data.load_ner(split, path, format=self.format, tag_column=self.tag_column,
-                                 scheme=self.scheme, labels=labels, label_source=known_as)  # fmt: skip
+            return data.load_ner(
+                split,
+                path,
+                format=self.format,
+                tag_column=self.tag_column,
+                scheme=self.scheme,
+                labels=labels,
+                label_source=known_as,
+            )
         return data.load_classification(
-            split, path, format=self.format, text_column=self.text_column,
-            label_column=self.label_column, header=self.header, labels=labels,
+            split,
+            path,
+            format=self.format,
+            text_column=self.text_column,
+            label_column=self.label_column,
+            header=self.header,
+            labels=labels,
             label_source=known_as,
-        )  # fmt: skip
+        )
 
 
 def load_own_data(own: OwnData) -> tuple[Any, Any, str | None]:
@@ -87,6 +99,8 @@ def load_own_data(own: OwnData) -> tuple[Any, Any, str | None]:
             f"{own.data}: {len(train)} example(s): too few to hold any out; pass --eval-data"
         )
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(0)).tolist()
-    note = (f"no --eval-data: evaluating on {n_eval} of the {len(train)} examples of {own.data} "
-            f"(held out, seed 0); training on the other {len(train) - n_eval}")  # fmt: skip
+    note = (
+        f"no --eval-data: evaluating on {n_eval} of the {len(train)} examples of {own.data} "
+        f"(held out, seed 0); training on the other {len(train) - n_eval}"
+    )
     return train.select(sorted(order[n_eval:])), train.select(sorted(order[:n_eval])), note

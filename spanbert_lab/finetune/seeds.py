@@ -60,9 +60,17 @@ def run_seeds(
     ``{"seed", "metrics", "seconds"}`` per run (``on_result`` sees every full result)."""
     runs = []
     for seed in study.seeds:
-        result = finetune(study.task, study.model, config=replace(study.config, seed=seed),
-                          train=train, dev=dev, labels=labels, device=study.device,
-                          allow_download=study.allow_download, progress=study.progress)  # fmt: skip
+        result = finetune(
+            study.task,
+            study.model,
+            config=replace(study.config, seed=seed),
+            train=train,
+            dev=dev,
+            labels=labels,
+            device=study.device,
+            allow_download=study.allow_download,
+            progress=study.progress,
+        )
         if on_result is not None:
             on_result(result)
         if study.output is not None:
@@ -82,8 +90,12 @@ def aggregate(runs: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:
     for key in runs[0]:
         values = [float(r[key]) for r in runs]
         std = statistics.stdev(values) if len(values) > 1 else 0.0
-        out[key] = {"mean": statistics.fmean(values), "std": std,
-                    "min": min(values), "max": max(values)}  # fmt: skip
+        out[key] = {
+            "mean": statistics.fmean(values),
+            "std": std,
+            "min": min(values),
+            "max": max(values),
+        }
     return out
 
 
@@ -91,7 +103,13 @@ def results_record(
     study: SeedStudy, labels: Sequence[str] | None, runs: list[dict[str, Any]], command: str
 ) -> dict[str, Any]:
     """The multi-seed summary file's content (``--results``)."""
-    return {"command": command, "task": study.task, "model": study.model,
-            "seeds": list(study.seeds), "labels": labels,
-            "summary": aggregate([r["metrics"] for r in runs]), "runs": runs,
-            "torch": torch.__version__}  # fmt: skip
+    return {
+        "command": command,
+        "task": study.task,
+        "model": study.model,
+        "seeds": list(study.seeds),
+        "labels": labels,
+        "summary": aggregate([r["metrics"] for r in runs]),
+        "runs": runs,
+        "torch": torch.__version__,
+    }

@@ -216,8 +216,12 @@ class _Run:
             self.collator.set_epoch(state.epoch)
             record = self._update(self.collator([train_data[i] for i in local]))
             state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
-            record.update(kind="train", step=state.step, epoch=state.epoch,
-                          elapsed_s=time.perf_counter() - start)  # fmt: skip
+            record.update(
+                kind="train",
+                step=state.step,
+                epoch=state.epoch,
+                elapsed_s=time.perf_counter() - start,
+            )
             history.train.append(record)
             self._emit(record)  # type: ignore[arg-type]
             window.append(record)

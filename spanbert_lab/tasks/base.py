@@ -48,8 +48,15 @@ class FinetuneConfig:
     eval_batch_size: int = 64
 
     def __post_init__(self) -> None:
-        for name in ("learning_rate", "epochs", "batch_size", "doc_stride", "eval_batch_size",
-                     "n_best", "max_answer_length"):  # fmt: skip
+        for name in (
+            "learning_rate",
+            "epochs",
+            "batch_size",
+            "doc_stride",
+            "eval_batch_size",
+            "n_best",
+            "max_answer_length",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"FinetuneConfig.{name} must be > 0, got {getattr(self, name)!r}")
         if not 0 <= self.warmup_ratio < 1:

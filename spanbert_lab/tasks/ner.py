@@ -35,14 +35,20 @@ def encode(
 ) -> tuple[list[Row], Any]:
     """Word-split sentences; the tag of a word labels its first sub-word, the rest are ignored."""
     rows = examples_as_rows(examples)
-    enc = tokenizer([r["tokens"] for r in rows], is_split_into_words=True, truncation=True,
-                    max_length=max_length)  # fmt: skip
+    enc = tokenizer(
+        [r["tokens"] for r in rows],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+    )
     word_ids = [enc.word_ids(i) for i in range(len(rows))]
     enc["labels"] = [
-        [r["ner_tags"][w] if first else IGNORE_INDEX
-         for w, first in zip(ids, _first_subwords(ids), strict=True)]
+        [
+            r["ner_tags"][w] if first else IGNORE_INDEX
+            for w, first in zip(ids, _first_subwords(ids), strict=True)
+        ]
         for r, ids in zip(rows, word_ids, strict=True)
-    ]  # fmt: skip
+    ]
     return columns_to_rows(enc, KEYS), (rows, word_ids)
 
 
