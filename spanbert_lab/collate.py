@@ -23,6 +23,7 @@ from spanbert_lab.masking import (
     scheme_spec,
     vocab_info,
 )
+from spanbert_lab.padding import pad_rows, padded_length
 
 if TYPE_CHECKING:
     from transformers import TrainerCallback
@@ -90,25 +91,14 @@ class MaskingCollator:
         if not rows:
             raise ValueError("cannot collate an empty list of examples")
         ids_list = [_as_list(r["input_ids"]) for r in rows]
-        length = max(len(ids) for ids in ids_list)
-        if self.pad_to_multiple_of is not None:
-            m = self.pad_to_multiple_of
-            length = (length + m - 1) // m * m
-        pad = max(self.info.pad_token_id, 0)
-        # one tensor construction per key from padded Python lists (faster than row writes)
-        input_ids = torch.tensor(
-            [ids + [pad] * (length - len(ids)) for ids in ids_list], dtype=torch.long
-        )
-        attention_mask = torch.tensor(
-            [[1] * len(ids) + [0] * (length - len(ids)) for ids in ids_list], dtype=torch.long
-        )
+        length = padded_length([len(ids) for ids in ids_list], self.pad_to_multiple_of)
+        input_ids = pad_rows(ids_list, max(self.info.pad_token_id, 0), length)
+        attention_mask = pad_rows([[1] * len(ids) for ids in ids_list], 0, length)
         types = [
             _as_list(r["token_type_ids"]) if r.get("token_type_ids") is not None else []
             for r in rows
         ]
-        token_type_ids = torch.tensor(
-            [t + [0] * (length - len(t)) for t in types], dtype=torch.long
-        )
+        token_type_ids = pad_rows(types, 0, length)
         generators = []
         for row in rows:
             index = row.get("index")
