@@ -132,7 +132,7 @@ class StopAfter(TrainerCallback):
     def __init__(self) -> None:
         self.steps = 0
 
-    def on_step_end(self, args, state, control, **kwargs):
+    def on_step_end(self, _args, state, control, **_kwargs):
         self.steps = state.global_step
         return control
 

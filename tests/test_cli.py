@@ -70,22 +70,24 @@ def test_pretrain_flags_become_a_run_and_a_train_config(tmp_path, monkeypatch):
 def test_finetune_flags_become_a_seed_study(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_seeds(study, train, dev, labels, *, on_result=None):
-        seen.update(study=study, train=train, dev=dev, labels=labels)
+    def fake_seeds(study, train, dev, labels, *, test=None, on_result=None):
+        seen.update(study=study, train=train, dev=dev, labels=labels, test=test)
         return [{"seed": s, "metrics": {"f1": 50.0 + s}, "seconds": 0.0} for s in study.seeds]
 
     monkeypatch.setattr(finetune_cli, "run_seeds", fake_seeds)
     monkeypatch.setattr(finetune_cli, "load_course_split", lambda task, split, version: [split])
     monkeypatch.setattr(finetune_cli, "resolve_model_path", lambda model, allow_download: model)
     argv = ["finetune", "qa", "--model", "m", "--seeds", "1", "3", "--lr", "2e-3",
-            "--max-steps", "12", "--version", "2.0", "--output", str(tmp_path)]  # fmt: skip
+            "--max-steps", "12", "--version", "2.0", "--output", str(tmp_path),
+            "--test-split", "test", "--span-unit", "tokens"]  # fmt: skip
     assert main(argv) == 0
     study = seen["study"]
     assert isinstance(study, SeedStudy)
     assert (study.task, study.model, study.seeds, study.output) == ("qa", "m", (1, 3), tmp_path)
     assert (study.config.learning_rate, study.config.max_steps) == (2e-3, 12)
     assert study.config.version == "2.0"
-    assert (seen["train"], seen["dev"]) == (["train"], ["dev"])
+    assert (study.config.span_unit, study.config.version) == ("tokens", "2.0")
+    assert (seen["train"], seen["dev"], seen["test"]) == (["train"], ["dev"], ["test"])
 
 
 @pytest.mark.parametrize("spelling", [["spanbert_lab", "finetune"], ["spanbert_lab.finetune"]])

@@ -86,7 +86,7 @@ def test_qa_run_is_a_function_of_its_seed_and_leaves_global_rng_alone(checkpoint
     assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
     assert a.metrics == b.metrics and a.predictions == b.predictions
     assert [h["loss"] for h in a.history] != [h["loss"] for h in c.history], "seed has no effect"
-    assert set(a.metrics) == {"exact_match", "f1"}
+    assert set(a.metrics) == {"exact_match", "f1", "exact_match@tokens", "f1@tokens"}
     assert 0 <= a.metrics["exact_match"] <= a.metrics["f1"] <= 100
     assert set(a.predictions) == {e["id"] for e in dev}
     assert any(k.startswith("qa_outputs") for k in a.new_keys)
@@ -183,6 +183,6 @@ def test_cli_runs_seeds_and_writes_results(checkpoint, tmp_path, monkeypatch, ca
     record = json.loads(results.read_text())
     assert record["command"].startswith("python -m spanbert_lab.finetune qa --model ")
     assert [r["seed"] for r in record["runs"]] == [0, 1]
-    assert set(record["summary"]) == {"exact_match", "f1"}
+    assert set(record["summary"]) == {"exact_match", "f1", "exact_match@tokens", "f1@tokens"}
     assert (tmp_path / "out" / "seed1" / "predictions.json").is_file()
     assert "exact_match:" in capsys.readouterr().out

@@ -60,6 +60,11 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     p.add_argument("--results", type=Path, help="JSON file for the multi-seed summary")
     p.add_argument("--train-split", default="train")
     p.add_argument("--eval-split", default="dev")
+    p.add_argument(
+        "--test-split",
+        help="also evaluate every fine-tuned model on this course split (e.g. test); written to "
+        "<output>/seed<N>/test/ and as test_metrics in --results",
+    )
     p.add_argument("--max-train", type=int, help="use only the first N training examples")
     p.add_argument("--max-eval", type=int, help="use only the first N evaluation examples")
     p.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
@@ -70,6 +75,13 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     p.add_argument("--doc-stride", type=int, default=FinetuneConfig.doc_stride)
     p.add_argument("--version", choices=("1.1", "2.0"), default="1.1")
     p.add_argument("--null-threshold", type=float, default=0.0)
+    p.add_argument(
+        "--span-unit",
+        choices=("words", "tokens"),
+        default=FinetuneConfig.span_unit,
+        help="qa: answers start and end at word boundaries (words, default) or at any WordPiece "
+        "(tokens, as the official scripts); the other unit's scores are reported as f1@<unit>",
+    )
     p.add_argument("--device", help="cpu, cuda, mps (default: best available)")
     p.add_argument("--allow-download", action="store_true", help="let a hub id download")
     p.add_argument("--threads", type=int, help="torch CPU threads (1 is fastest for tiny models)")
@@ -133,18 +145,24 @@ def load_own_data(args: argparse.Namespace) -> tuple[Any, Any]:
     return train, evaluation
 
 
-def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The course splits, or ``--data``; cut to ``--max-train`` / ``--max-eval``."""
+def _datasets(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The course splits, or ``--data``; cut to ``--max-train`` / ``--max-eval`` (the test split,
+    ``--test-split``, is never cut)."""
     if args.data is None:
         train = load_course_split(args.task, args.train_split, version=args.version)
         evaluation = load_course_split(args.task, args.eval_split, version=args.version)
+    elif args.test_split is not None:
+        raise ValueError("--test-split names a course split; it cannot be used with --data")
     else:
         train, evaluation = load_own_data(args)
+    test = None
+    if args.test_split is not None:
+        test = load_course_split(args.task, args.test_split, version=args.version)
 
     def first(ds: Any, limit: int | None) -> Any:
         return ds.select(range(min(limit, len(ds)))) if limit is not None else ds
 
-    return first(train, args.max_train), first(evaluation, args.max_eval)
+    return first(train, args.max_train), first(evaluation, args.max_eval), test
 
 
 def _study(args: argparse.Namespace) -> SeedStudy:
@@ -157,6 +175,7 @@ def _study(args: argparse.Namespace) -> SeedStudy:
         doc_stride=args.doc_stride,
         version=args.version,
         null_threshold=args.null_threshold,
+        span_unit=args.span_unit,
     )
     return SeedStudy(
         task=args.task,
@@ -188,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         study = _study(args)
         if args.threads is not None:
             torch.set_num_threads(args.threads)
-        train, evaluation = _datasets(args)
+        train, evaluation, test = _datasets(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -198,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.task}: {len(train)} training, {len(evaluation)} evaluation examples; "
             f"{len(labels)} labels: {' '.join(labels)}"
         )
-    runs = run_seeds(study, train, evaluation, labels, on_result=_print_result)
+    runs = run_seeds(study, train, evaluation, labels, test=test, on_result=_print_result)
     summary = aggregate([r["metrics"] for r in runs])
     for key, s in summary.items():
         print(f"{key}: {s['mean']:.2f} ± {s['std']:.2f} (min {s['min']:.2f}, max {s['max']:.2f})")

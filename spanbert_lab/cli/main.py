@@ -1,4 +1,4 @@
-"""``python -m spanbert_lab {pretrain,finetune,data,applications,grade} …``: one entry point that
+"""``python -m spanbert_lab {pretrain,finetune,data,applications,grade,study} …``: one entry point that
 hands the rest of the command line to the command's own ``main``.
 
 The commands' modules are imported only when chosen (each pulls in a different part of the
@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("spanbert_lab.data.__main__", "build the course data (corpus, tokenizer, tasks)"),
     "applications": ("spanbert_lab.applications.cli", "notebook 06's applications"),
     "grade": ("spanbert_lab.grade.__main__", "run and grade handed-in student notebooks"),
+    "study": ("spanbert_lab.cli.study", "the controlled pretraining study (study/protocol.toml)"),
 }
 
 

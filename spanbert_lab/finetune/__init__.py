@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +37,8 @@ from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.finetune.models import load_task_model, resolve_model_path
 from spanbert_lab.padding import pad_features
 from spanbert_lab.progress import ProgressLog
-from spanbert_lab.qa import QAPrediction, decode_qa, prepare_qa_features
+from spanbert_lab.qa import prepare_qa_features
+from spanbert_lab.qa_decoding import QAPrediction, decode_qa
 from spanbert_lab.runtime import get_device
 from spanbert_lab.schedule import build_optimizer, build_scheduler
 from spanbert_lab.tasks import FinetuneConfig, Report, TaskSpec, get_task, task_names
@@ -253,10 +254,13 @@ class FinetuneResult:
     seconds: float = 0.0
     trained_model: torch.nn.Module | None = field(default=None, repr=False)
     tokenizer: TokenizerLike | None = field(default=None, repr=False)
+    example_scores: dict[str, Any] | None = field(default=None, repr=False)
+    test: Report | None = field(default=None, repr=False)
 
     def save(self, output_dir: str | Path) -> Path:
-        """Write ``eval_results.json``, ``history.json`` and the predictions (QA: the official
-        ``{id: text}`` prediction file, plus ``na_probs.json`` for SQuAD 2.0)."""
+        """Write ``eval_results.json``, ``history.json``, the predictions (QA: the official
+        ``{id: text}`` prediction file, plus ``na_probs.json`` for SQuAD 2.0) and
+        ``example_scores.json``; the test evaluation, when there is one, goes to ``test/``."""
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         summary = {
@@ -269,12 +273,24 @@ class FinetuneResult:
         }
         (out / "eval_results.json").write_text(json.dumps(summary, indent=2) + "\n")
         (out / "history.json").write_text(json.dumps(self.history) + "\n")
-        (out / "predictions.json").write_text(
-            json.dumps(self.predictions, ensure_ascii=False) + "\n"
-        )
-        if self.na_probs is not None:
-            (out / "na_probs.json").write_text(json.dumps(self.na_probs) + "\n")
+        _write_report(out, {"predictions": self.predictions, "na_probs": self.na_probs,
+                            "example_scores": self.example_scores})  # fmt: skip
+        if self.test is not None:
+            test = out / "test"
+            test.mkdir(exist_ok=True)
+            (test / "eval_results.json").write_text(
+                json.dumps({"metrics": self.test["metrics"]}, indent=2) + "\n"
+            )
+            _write_report(test, self.test)
         return out
+
+
+def _write_report(folder: Path, report: Mapping[str, Any]) -> None:
+    """A report's predictions, null scores and per-example scores, each in its own file."""
+    for key, name in (("predictions", "predictions.json"), ("na_probs", "na_probs.json"),
+                      ("example_scores", "example_scores.json")):  # fmt: skip
+        if report.get(key) is not None:
+            (folder / name).write_text(json.dumps(report[key], ensure_ascii=False) + "\n")
 
 
 def finetune(
@@ -284,12 +300,14 @@ def finetune(
     config: FinetuneConfig | None = None,
     train: Any = None,
     dev: Any = None,
+    test: Any = None,
     labels: Sequence[str] | None = None,
     device: str | None = None,
     allow_download: bool = False,
     progress: bool = True,
 ) -> FinetuneResult:
-    """Load ``model`` into the task's class, fine-tune on ``train``, evaluate on ``dev``.
+    """Load ``model`` into the task's class, fine-tune on ``train``, evaluate on ``dev`` (and on
+    ``test`` when given: :attr:`FinetuneResult.test`).
 
     ``task`` names a registered :class:`~spanbert_lab.tasks.TaskSpec` (``"qa"``, ``"ner"``,
     ``"classify"`` or your own). ``train`` / ``dev`` default to the course splits ``"train"`` /
@@ -317,6 +335,7 @@ def finetune(
         progress=progress,
     )
     report = evaluate(task, net, tokenizer, dev, config, labels)
+    test_report = None if test is None else evaluate(task, net, tokenizer, test, config, labels)
     return FinetuneResult(
         task,
         str(model),
@@ -330,6 +349,8 @@ def finetune(
         time.perf_counter() - start,
         net,
         tokenizer,
+        report.get("example_scores"),
+        test_report,
     )
 
 
@@ -345,6 +366,7 @@ def answer_question(
     max_answer_length: int = 30,
     version: Literal["1.1", "2.0"] = "1.1",
     null_threshold: float = 0.0,
+    span_unit: Literal["words", "tokens"] = "words",
 ) -> QAPrediction:
     """Answer one question about one passage with a fine-tuned QA model (n-best included)."""
     example = [{"id": "q", "question": question, "context": context}]
@@ -365,4 +387,5 @@ def answer_question(
         max_answer_length=max_answer_length,
         version=version,
         null_threshold=null_threshold,
+        span_unit=span_unit,
     )["q"]

@@ -54,10 +54,12 @@ def run_seeds(
     dev: Any,
     labels: Sequence[str] | None,
     *,
+    test: Any = None,
     on_result: Callable[[FinetuneResult], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Fine-tune once per seed; write what ``study`` asks for; return one
-    ``{"seed", "metrics", "seconds"}`` per run (``on_result`` sees every full result)."""
+    ``{"seed", "metrics", "seconds"}`` per run, plus ``"test_metrics"`` when ``test`` is given
+    (``on_result`` sees every full result)."""
     runs = []
     for seed in study.seeds:
         result = finetune(
@@ -66,6 +68,7 @@ def run_seeds(
             config=replace(study.config, seed=seed),
             train=train,
             dev=dev,
+            test=test,
             labels=labels,
             device=study.device,
             allow_download=study.allow_download,
@@ -80,7 +83,10 @@ def run_seeds(
             with quiet_transformers():  # config.json carries the label maps (id2label / label2id)
                 result.trained_model.save_pretrained(folder)
                 result.tokenizer.save_pretrained(folder)
-        runs.append({"seed": seed, "metrics": result.metrics, "seconds": round(result.seconds, 1)})
+        run = {"seed": seed, "metrics": result.metrics, "seconds": round(result.seconds, 1)}
+        if result.test is not None:
+            run["test_metrics"] = result.test["metrics"]
+        runs.append(run)
     return runs
 
 

@@ -9,17 +9,36 @@ from typing import Any, Literal, TypedDict
 
 from spanbert_lab.contracts import TokenizerLike
 
-__all__ = ["FinetuneConfig", "Report", "Row", "TaskSpec", "columns_to_rows", "examples_as_rows"]
+__all__ = [
+    "ExampleScores",
+    "FinetuneConfig",
+    "Report",
+    "Row",
+    "TaskSpec",
+    "columns_to_rows",
+    "examples_as_rows",
+]
 
 Row = dict[str, Any]
 """One encoded feature: ``input_ids``, ``token_type_ids``, ``attention_mask`` and the targets."""
 
 
+class ExampleScores(TypedDict):
+    """Per-example scores for paired comparisons: one row of ``columns`` per id (QA: ``f1``,
+    ``exact``; NER: ``tp``, ``predicted``, ``gold`` entity counts; classification: ``correct``)."""
+
+    ids: list[str]
+    columns: list[str]
+    scores: list[list[float]]
+
+
 class Report(TypedDict, total=False):
-    """What a task's scorer returns: metrics (0–100), predictions, and QA v2.0's null scores."""
+    """What a task's scorer returns: metrics (0–100), predictions, per-example scores, and QA
+    v2.0's null scores."""
 
     metrics: dict[str, float]
     predictions: Any
+    example_scores: ExampleScores
     na_probs: dict[str, float]
 
 
@@ -45,6 +64,7 @@ class FinetuneConfig:
     null_threshold: float = 0.0
     n_best: int = 20
     max_answer_length: int = 30
+    span_unit: Literal["words", "tokens"] = "words"
     eval_batch_size: int = 64
 
     def __post_init__(self) -> None:
@@ -65,6 +85,10 @@ class FinetuneConfig:
             )
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"FinetuneConfig.max_steps must be ≥ 1 or None, got {self.max_steps}")
+        if self.span_unit not in ("words", "tokens"):
+            raise ValueError(
+                f"FinetuneConfig.span_unit must be 'words' or 'tokens', got {self.span_unit!r}"
+            )
         if self.version not in ("1.1", "2.0"):
             raise ValueError(f"FinetuneConfig.version must be '1.1' or '2.0', got {self.version!r}")
 

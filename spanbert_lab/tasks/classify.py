@@ -50,8 +50,13 @@ def score(
 ) -> Report:
     """Accuracy and macro-F1 (0–100)."""
     predicted = [int(np.argmax(o)) for o in outputs]
-    scores = classification_scores([int(r["label"]) for r in meta], predicted)
-    return {"metrics": {k: 100 * v for k, v in scores.items()}, "predictions": predicted}
+    gold = [int(r["label"]) for r in meta]
+    scores = classification_scores(gold, predicted)
+    example_scores = {"ids": [str(r.get("id", i)) for i, r in enumerate(meta)],
+                      "columns": ["correct"],
+                      "scores": [[float(g == p)] for g, p in zip(gold, predicted, strict=True)]}  # fmt: skip
+    return {"metrics": {k: 100 * v for k, v in scores.items()}, "predictions": predicted,
+            "example_scores": example_scores}  # fmt: skip
 
 
 def load(split: str, _version: str) -> Any:

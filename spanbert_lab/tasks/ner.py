@@ -9,7 +9,7 @@ import numpy as np
 
 from spanbert_lab import data
 from spanbert_lab.contracts import IGNORE_INDEX, TokenizerLike
-from spanbert_lab.ner_metric import entity_scores
+from spanbert_lab.ner_metric import entity_scores, get_entities
 from spanbert_lab.tasks.base import (
     FinetuneConfig,
     Report,
@@ -76,7 +76,13 @@ def score(
         pred_tags.append(tags)
     scores = entity_scores(gold_tags, pred_tags)
     metrics = {k: 100 * v if not k.startswith("n_") else v for k, v in scores.items()}
-    return {"metrics": metrics, "predictions": pred_tags}
+    rows = []
+    for gold, pred in zip(gold_tags, pred_tags, strict=True):
+        g, p = set(get_entities(gold)), set(get_entities(pred))
+        rows.append([float(len(g & p)), float(len(p)), float(len(g))])
+    ids = [str(r.get("id", i)) for i, r in enumerate(sentences)]
+    example_scores = {"ids": ids, "columns": ["tp", "predicted", "gold"], "scores": rows}
+    return {"metrics": metrics, "predictions": pred_tags, "example_scores": example_scores}
 
 
 def load(split: str, _version: str) -> Any:
