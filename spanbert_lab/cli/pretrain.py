@@ -83,6 +83,13 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
     p.add_argument("--save-every", type=int, default=0, help="0 = checkpoint at the end only")
     p.add_argument("--keep-checkpoints", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--batching",
+        choices=["random", "bucketed"],
+        default="random",
+        help="random: shuffled blocks; bucketed: blocks of similar length share a batch (less "
+        "padding, same blocks and masks)",
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: best available)")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     p.add_argument(
@@ -145,6 +152,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         save_every=args.save_every,
         keep_checkpoints=args.keep_checkpoints,
         precision=args.precision,
+        batching=args.batching,
         progress=True,  # one line per evaluation, never a bar (spanbert_lab.progress)
     )
 

@@ -48,6 +48,7 @@ from spanbert_lab.checkpoint import (
 from spanbert_lab.contracts import PretrainExample, SpanBatch, TokenizerLike
 from spanbert_lab.evaluation import evaluate
 from spanbert_lab.masking import example_seed
+from spanbert_lab.pretrain.batches import epoch_batches, epoch_order, global_batches
 from spanbert_lab.pretrain.config import Precision, TrainConfig
 from spanbert_lab.progress import ProgressLog
 from spanbert_lab.schedule import build_optimizer, build_scheduler
@@ -70,18 +71,6 @@ class Collator(Protocol):
     def __call__(self, examples: Sequence[PretrainExample]) -> SpanBatch: ...
 
     def set_epoch(self, epoch: int) -> None: ...
-
-
-def epoch_order(n: int, *, seed: int, epoch: int) -> list[int]:
-    """The order of the ``n`` training examples in ``epoch``: a permutation seeded by (seed, epoch)."""
-    generator = torch.Generator().manual_seed(example_seed(seed, epoch, -1))
-    return torch.randperm(n, generator=generator).tolist()
-
-
-def global_batches(n: int, batch_size: int, *, seed: int, epoch: int) -> list[list[int]]:
-    """The full global batches of ``epoch`` (an incomplete last batch is dropped)."""
-    order = epoch_order(n, seed=seed, epoch=epoch)
-    return [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
 def train(
@@ -204,14 +193,17 @@ class _Run:
         log.restart(state.step)
         every_line = cfg.eval_every if eval_data is not None else max(1, cfg.max_steps // 10)
         window: list[TrainRecord] = []  # train records since the last line
-        batches = global_batches(len(train_data), cfg.batch_size, seed=cfg.seed, epoch=state.epoch)
+        lengths = [len(ex["input_ids"]) for ex in train_data]
+
+        def batches_of(epoch: int) -> list[list[int]]:
+            return epoch_batches(cfg.batching, lengths, cfg.batch_size, seed=cfg.seed, epoch=epoch)
+
+        batches = batches_of(state.epoch)
         self.model.train()
         while state.step < cfg.max_steps:
             if state.batch_in_epoch >= len(batches):
                 state.epoch, state.batch_in_epoch = state.epoch + 1, 0
-                batches = global_batches(
-                    len(train_data), cfg.batch_size, seed=cfg.seed, epoch=state.epoch
-                )
+                batches = batches_of(state.epoch)
             local = D.shard(batches[state.batch_in_epoch], self.info.rank, self.info.world_size)
             self.collator.set_epoch(state.epoch)
             record = self._update(self.collator([train_data[i] for i in local]))

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from spanbert_lab.pretrain.batches import BATCHINGS, Batching
+
 __all__ = ["Precision", "TrainConfig"]
 
 Precision = Literal["auto", "fp32", "bf16"]
@@ -35,6 +37,8 @@ class TrainConfig:
         precision: ``"auto"`` (bf16 autocast on CUDA when supported, else fp32), ``"fp32"``,
             ``"bf16"`` (CUDA only).
         progress: write one line per evaluation (rank 0 only; :mod:`spanbert_lab.progress`).
+        batching: ``"random"`` (shuffled blocks) or ``"bucketed"`` (shuffled, then blocks of
+            similar length share a batch: less padding; :mod:`spanbert_lab.pretrain.batches`).
     """
 
     max_steps: int = 200
@@ -54,6 +58,7 @@ class TrainConfig:
     keep_checkpoints: int | None = 2
     precision: Precision = "auto"
     progress: bool = True
+    batching: Batching = "random"
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -80,6 +85,8 @@ class TrainConfig:
                 raise bad(name, why)
         if self.precision not in ("auto", "fp32", "bf16"):
             raise bad("precision", "choose 'auto', 'fp32' or 'bf16'")
+        if self.batching not in BATCHINGS:
+            raise bad("batching", f"choose one of {BATCHINGS}")
 
 
 def _none_or_positive(value: float | None) -> bool:

@@ -61,7 +61,7 @@ class Recipe:
 def _pretrain_argv(objective: str, recipe: Recipe, out: Path, protocol: Protocol) -> list[str]:
     return ["pretrain", "--objective", objective, *recipe.args(), "--output-dir", str(out),
             "--seed", str(protocol.pretrain_seed), "--threads", str(protocol.threads),
-            "--no-progress"]  # fmt: skip
+            "--batching", protocol.batching, "--no-progress"]  # fmt: skip
 
 
 def pilot_configs(protocol: Protocol, best: dict[str, Any]) -> list[Recipe]:

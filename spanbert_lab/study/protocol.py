@@ -60,6 +60,7 @@ class Protocol:
     threads: int
     pilot: Pilot
     pretrain_seed: int
+    batching: str
     min_real_tokens: int
     eval_every: int
     encoders: list[Encoder]
@@ -138,6 +139,12 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
     return tasks
 
 
+def _batching(value: str) -> str:
+    if value not in ("random", "bucketed"):
+        raise ValueError(f"pretraining.batching = {value!r}: choose 'random' or 'bucketed'")
+    return value
+
+
 def load_protocol(path: str | Path) -> Protocol:
     """Read and check ``path`` (TOML).
 
@@ -165,6 +172,7 @@ def load_protocol(path: str | Path) -> Protocol:
         threads=_get(study, "threads", int, "study"),
         pilot=_pilot(_get(raw, "pilot", dict, str(path)), "pilot"),
         pretrain_seed=_get(pre, "seed", int, "pretraining"),
+        batching=_batching(_get(pre, "batching", str, "pretraining")),
         min_real_tokens=_get(pre, "min_real_tokens", int, "pretraining"),
         eval_every=_get(pre, "eval_every", int, "pretraining"),
         encoders=encoders,
