@@ -20,7 +20,8 @@ from spanbert_lab.data.tasks_classification import write_classification
 from spanbert_lab.data.tasks_ner import write_ner
 from spanbert_lab.data.tasks_qa import write_qa
 from spanbert_lab.data.tokenizer import VOCAB_SIZE, count_words, save_tokenizer, train_wordpiece
-from spanbert_lab.data.world import World, build_world
+from spanbert_lab.data.world import World
+from spanbert_lab.data.world_draw import build_world
 
 DEFAULT_SEED = 0
 DEFAULT_TRAIN_DOCS = 22000
