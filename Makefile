@@ -30,7 +30,7 @@ ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 VOILA_FLAGS += --no-browser
 endif
 
-.PHONY: lab test test-stress venv lint format unit nbval data notebooks student bench lock clean help
+.PHONY: lab test test-stress venv lint format unit nbval data notebooks study student bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -77,6 +77,10 @@ data: venv  ## regenerate data/ (corpus, tokenizer, task sets) byte-identically
 
 notebooks: venv  ## re-execute every notebook from notebooks/source and store it with outputs
 	$(BIN)/python scripts/build_notebooks.py $(NB)
+
+study: venv  ## the controlled pretraining study (resumable: re-run to continue; JOBS=2 processes)
+	$(BIN)/python -m spanbert_lab study run --jobs $(or $(JOBS),2)
+	$(BIN)/python -m spanbert_lab study report
 
 student: venv  ## write the student edition (solutions stripped) to build/student/
 	$(BIN)/python -m spanbert_lab.exercises.student notebooks build/student

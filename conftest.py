@@ -14,10 +14,12 @@ wait is raised here to 30 seconds; it is only spent when something is already wr
 
 from __future__ import annotations
 
+import pytest
+
 NBVAL_OUTPUT_TIMEOUT_S = 30
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if hasattr(item, "output_timeout"):  # nbval's NotebookCell items
             item.output_timeout = NBVAL_OUTPUT_TIMEOUT_S

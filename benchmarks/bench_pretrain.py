@@ -19,7 +19,12 @@ alike; the median step time is used. Times are *process CPU time* (``time.proces
 figures mean "per core-second actually spent" and stay meaningful on a shared, busy machine; wall
 times are printed beside them. One run, no averaging over runs.
 
-Usage: ``python benchmarks/bench_pretrain.py [--preset tiny] [--batch-size 32] [--steps 12]``.
+Throughput counts **real (non-padding) tokens** per CPU-second; ``--batching bucketed`` groups
+blocks of similar length as pretraining's ``--batching bucketed`` does (both models get the same
+batches either way).
+
+Usage: ``python benchmarks/bench_pretrain.py [--preset tiny] [--batch-size 32] [--steps 12]
+[--batching bucketed]``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.pretrain_cli import OBJECTIVES, build_model, prepare_data
+from spanbert_lab.pretrain.batches import POOL_BATCHES, epoch_batches
+from spanbert_lab.recipes import OBJECTIVES, build_model, prepare_data
 from spanbert_lab.schedule import build_optimizer
 
 
@@ -51,12 +57,13 @@ def matmul_gflops(repeats: int = 5) -> float:
     return best
 
 
-def step_flops(config, batch: dict[str, torch.Tensor]) -> float:
-    """Model FLOPs of one training step (forward + backward = 3 × forward) on ``batch``."""
+def step_flops(config, batch: dict[str, torch.Tensor], *, real_only: bool = False) -> float:
+    """Model FLOPs of one training step (forward + backward = 3 × forward) on ``batch``, over
+    every position or (``real_only``) over the real, non-padding tokens only."""
     h, f, L, V = (config.hidden_size, config.intermediate_size, config.num_hidden_layers,
                   config.vocab_size)  # fmt: skip
     B, T = batch["input_ids"].shape
-    tokens = B * T
+    tokens = int(batch["attention_mask"].sum()) if real_only else B * T
     per_token = L * (2 * 4 * h * h + 2 * 2 * h * f)  # Q, K, V, output + the two FFN matmuls
     attention = L * 2 * 2 * T * h  # scores QKᵀ and the weighted sum, per token
     n_mlm = int((batch["labels"] != -100).sum())
@@ -75,6 +82,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=12, help="measured steps per model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
+        "--batching",
+        choices=["random", "bucketed"],
+        default="random",
+        help="how blocks are grouped into batches (as pretraining's --batching)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also print torch.profiler's top operators of one of our steps",
@@ -85,9 +98,11 @@ def main(argv: list[str] | None = None) -> None:
 
     tok = load_tokenizer()
     objective = OBJECTIVES["span_sbo"]
-    n_blocks = args.batch_size * (args.steps + 2)
+    n_blocks = args.batch_size * max(args.steps + 2, POOL_BATCHES)
     train_ex, _, collator, _ = prepare_data(objective, tok, block_size=args.block_size,
                                             max_train_blocks=n_blocks, max_eval_blocks=1)  # fmt: skip
+    lengths = [len(ex["input_ids"]) for ex in train_ex]
+    batches = epoch_batches(args.batching, lengths, args.batch_size, seed=0, epoch=0)
     ours = build_model(objective, args.preset, tok, seed=0, block_size=args.block_size)
     config = ours.config
     ref = BertForMaskedLM(BertConfig(**{k: getattr(config, k) for k in (
@@ -98,9 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, list[float]] = {k: [] for k in models}
     walls: dict[str, list[float]] = {k: [] for k in models}
     split = {"collate": [], "forward": [], "backward": [], "optimizer": []}
-    flops, padding = [], []
+    flops, real_flops, padding, real_tokens = [], [], [], []
     for step in range(args.steps + 2):
-        idx = list(range(step * args.batch_size, (step + 1) * args.batch_size))
+        idx = batches[step]
         for name, model in models.items():
             w0, t0 = time.perf_counter(), time.process_time()
             batch = collator([train_ex[i] for i in idx])
@@ -123,27 +138,30 @@ def main(argv: list[str] | None = None) -> None:
                     for key, dt in zip(split, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                         split[key].append(dt)
                     flops.append(step_flops(config, batch))
+                    real_flops.append(step_flops(config, batch, real_only=True))
                     padding.append(1 - float(batch["attention_mask"].float().mean()))
+                    real_tokens.append(int(batch["attention_mask"].sum()))
     peak = matmul_gflops()
     med = {k: statistics.median(v) for k, v in times.items()}
-    tokens = args.batch_size * args.block_size
-    achieved = statistics.median(flops) / (med["ours"] - statistics.median(split["collate"])) / 1e9
-    achieved_all = statistics.median(flops) / med["ours"] / 1e9
-    print(f"preset {args.preset}, batch {args.batch_size} x {args.block_size} tokens, "
-          f"{threads} torch threads, {args.steps} measured steps each")  # fmt: skip
+    tokens = statistics.mean(real_tokens)  # real (non-padding) tokens per step
+    compute = med["ours"] - statistics.median(split["collate"])
+    achieved = statistics.median(real_flops) / compute / 1e9
+    achieved_all = statistics.median(real_flops) / med["ours"] / 1e9
+    print(f"preset {args.preset}, batch {args.batch_size} x up to {args.block_size} tokens "
+          f"({args.batching} batching), {threads} torch threads, {args.steps} measured steps each")  # fmt: skip
     for name in models:
         wall = statistics.median(walls[name])
         print(f"  {name:9s}: {med[name] * 1e3:8.1f} CPU-ms/step ({wall * 1e3:.0f} ms wall), "
-              f"{tokens / med[name]:9.0f} tokens per CPU-second")  # fmt: skip
-    print(
-        f"ratio ours / BertForMaskedLM (tokens per CPU-second): {med['reference'] / med['ours']:.2f}x"
-    )
+              f"{tokens / med[name]:9.0f} real tokens per CPU-second")  # fmt: skip
+    print(f"ratio ours / BertForMaskedLM (real tokens per CPU-second, same batches): "
+          f"{med['reference'] / med['ours']:.2f}x")  # fmt: skip
     print(f"fp32 matmul rate (best torch.mm): {peak:.1f} GFLOP per CPU-second")
-    print(f"model FLOPs per step: {statistics.median(flops) / 1e9:.2f} GFLOP (counted over every "
-          f"position; {statistics.mean(padding):.0%} of the positions are padding)")  # fmt: skip
-    print(f"achieved (model compute only): {achieved:.1f} GFLOP per CPU-second = {achieved / peak:.0%} of the "
-          f"matmul rate; including the data pipeline: {achieved_all:.1f} = "
-          f"{achieved_all / peak:.0%}")  # fmt: skip
+    print(f"model FLOPs per step over the real tokens: {statistics.median(real_flops) / 1e9:.2f} "
+          f"GFLOP ({statistics.median(flops) / 1e9:.2f} counting padding; "
+          f"{statistics.mean(padding):.0%} of the positions are padding)")  # fmt: skip
+    print(f"achieved on real tokens (model compute only): {achieved:.1f} GFLOP per CPU-second = "
+          f"{achieved / peak:.0%} of the matmul rate; including the data pipeline: "
+          f"{achieved_all:.1f} = {achieved_all / peak:.0%}")  # fmt: skip
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 

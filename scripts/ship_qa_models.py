@@ -29,7 +29,7 @@ CONFIG = FinetuneConfig(learning_rate=2e-3, epochs=2.0, batch_size=32, max_lengt
 
 def ship(encoder: str, root: Path) -> dict[str, float]:
     """Fine-tune ``encoder`` with :data:`CONFIG` and write the model folder; return the metrics."""
-    result = finetune("qa", encoder, config=CONFIG, train=load_qa("train"), eval=load_qa("dev"))
+    result = finetune("qa", encoder, config=CONFIG, train=load_qa("train"), dev=load_qa("dev"))
     out = root / f"qa-v1.1-{encoder}-seed0"
     out.mkdir(parents=True, exist_ok=True)
     with quiet_transformers():  # no "Writing model shards" bar

@@ -196,7 +196,15 @@ class BertAttentionBlock(nn.Module):
         self.LayerNorm = bert_attention.output.LayerNorm
         self.train(bert_attention.training)  # keep the replaced module's train/eval mode
 
-    def forward(self, hidden_states: Tensor, attention_mask: Tensor | None = None, *args, **kwargs):
+    def forward(
+        self,
+        hidden_states: Tensor,
+        attention_mask: Tensor | None = None,
+        *_args: object,
+        **_kwargs: object,
+    ) -> tuple[Tensor, Tensor]:
+        """``BertAttention``'s call: the extra positional and keyword arguments transformers
+        passes (cache, head mask, …) do not apply to this encoder-only, cache-free module."""
         mask = _as_boolean_mask(attention_mask)
         context, weights = self.attention(hidden_states, mask)
         return self.LayerNorm(hidden_states + self.dropout(context)), weights

@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-ANNOTATION_KINDS = ("entities", "noun_phrases")
+from spanbert_lab.contracts import ANNOTATION_KINDS
+
 # the paper's entity ablation uses "non-numerical named entity mentions" only
 NUMERIC_ENTITY_LABELS = (
     "DATE",
@@ -88,10 +89,6 @@ class BlockSet:
     def examples(self) -> list[dict[str, Any]]:
         """Every block as a collator example, ``index`` = position in the set."""
         return [block.to_example(i) for i, block in enumerate(self.blocks)]
-
-    def lengths(self) -> torch.Tensor:
-        """Block lengths including special tokens, long (N,)."""
-        return torch.tensor([len(b.input_ids) for b in self.blocks], dtype=torch.long)
 
 
 def char_spans_to_token_spans(

@@ -31,6 +31,11 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 from torch import nn
+from transformers import AutoTokenizer
+
+from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.runtime import quiet_transformers
 
 __all__ = [
     "LATEST",
@@ -40,6 +45,7 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_model_weights",
+    "load_tokenizer_for",
     "resolve_checkpoint",
     "restore_rng_state",
     "save_checkpoint",
@@ -118,7 +124,7 @@ def save_model_dir(
     directory: str | os.PathLike,
     model: nn.Module,
     *,
-    tokenizer: Any | None = None,
+    tokenizer: TokenizerLike | None = None,
     extra_files: dict[str, str] | None = None,
 ) -> Path:
     """Atomically write ``model.save_pretrained`` (+ tokenizer, + text files) to ``directory``."""
@@ -136,7 +142,10 @@ def save_model_dir(
 
 
 def _write_model(
-    folder: Path, model: nn.Module, tokenizer: Any | None, extra_files: dict[str, str] | None
+    folder: Path,
+    model: nn.Module,
+    tokenizer: TokenizerLike | None,
+    extra_files: dict[str, str] | None,
 ) -> None:
     model.save_pretrained(folder)
     if tokenizer is not None:
@@ -154,7 +163,7 @@ def save_checkpoint(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     state: dict[str, Any],
     rng_states: list[dict[str, Any]] | None = None,
-    tokenizer: Any | None = None,
+    tokenizer: TokenizerLike | None = None,
     keep_last: int | None = None,
 ) -> Path:
     """Atomically write ``<output_dir>/checkpoint-<step>`` and point ``<output_dir>/latest`` at it.
@@ -324,3 +333,15 @@ def load_checkpoint(
         scheduler.load_state_dict(state["scheduler"])
     state["checkpoint_dir"] = str(folder)
     return state
+
+
+def load_tokenizer_for(path: str | os.PathLike, *, allow_download: bool = False) -> TokenizerLike:
+    """The tokenizer of a model folder when it ships one, else the course tokenizer.
+
+    ``path`` that is not a local folder is read as a hub id (only with ``allow_download``).
+    """
+    local = Path(path)
+    if not local.is_dir() or any((local / f).is_file() for f in ("tokenizer.json", "vocab.txt")):
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(str(path), local_files_only=not allow_download)
+    return load_tokenizer()  # the course's cased WordPiece

@@ -10,21 +10,23 @@ fairseq's per-index seeding, with a local generator instead of the global one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from spanbert_lab.contracts import PretrainExample, SpanBatch, TokenizerLike
 from spanbert_lab.masking import (
-    SCHEMES,
     MaskingConfig,
     RandomTokenSampler,
-    Scheme,
     example_generator,
     mask_batch,
+    scheme_spec,
     vocab_info,
 )
+from spanbert_lab.padding import pad_rows, padded_length
 
-_ANNOTATION_KEY = {"entity": "entities", "noun_phrase": "noun_phrases"}
+if TYPE_CHECKING:
+    from transformers import TrainerCallback
 
 
 class MaskingCollator:
@@ -32,17 +34,20 @@ class MaskingCollator:
 
     Args:
         tokenizer: the WordPiece tokenizer (for [PAD], [MASK], special ids and ``##`` pieces).
-        scheme: ``"subword"``, ``"whole_word"``, ``"span"``, ``"entity"`` or ``"noun_phrase"``.
+        scheme: a registered scheme (``spanbert_lab.masking.REGISTRY``): ``"subword"``,
+            ``"whole_word"``, ``"span"``, ``"entity"``, ``"noun_phrase"``.
         config: :class:`MaskingConfig` (default: the paper's settings).
         seed: base seed; ``None`` means 0 (masks are always reproducible).
         unigram_counts: (V,) corpus token counts for unigram random replacement tokens
-            (:func:`spanbert_lab.masking.unigram_counts`); ``None`` → uniform over non-special ids.
+            (:func:`spanbert_lab.masking.unigram_counts`); required by the default
+            ``random_token_source="unigram"`` (a ValueError otherwise; choose
+            ``MaskingConfig(random_token_source="uniform")`` to do without).
         include_sbo: add the ``sbo_*`` keys (off for a plain MLM baseline).
         pad_to_multiple_of: round the padded length up to a multiple of this.
 
     Examples are dicts with ``input_ids`` (list or 1-D tensor), an ``index`` (int, fixes the
     example's mask per epoch), and optionally ``token_type_ids``, ``next_sentence_label`` (NSP
-    mode) and ``entities`` / ``noun_phrases`` (token spans, for those schemes) — what
+    mode) and the scheme's annotation kind (``entities`` / ``noun_phrases`` token spans) — what
     :meth:`spanbert_lab.blocks.Block.to_example` makes. Plain id sequences are accepted too.
     Without ``index`` the collator numbers examples in the order it sees them, which is
     reproducible in one process only. With ``Trainer`` set ``remove_unused_columns=False`` so that
@@ -51,8 +56,8 @@ class MaskingCollator:
 
     def __init__(
         self,
-        tokenizer: Any,
-        scheme: Scheme = "span",
+        tokenizer: TokenizerLike,
+        scheme: str = "span",
         config: MaskingConfig | None = None,
         *,
         seed: int | None = 0,
@@ -60,8 +65,7 @@ class MaskingCollator:
         include_sbo: bool = True,
         pad_to_multiple_of: int | None = None,
     ) -> None:
-        if scheme not in SCHEMES:
-            raise ValueError(f"scheme={scheme!r}: choose one of {SCHEMES}")
+        self.annotation_kind = scheme_spec(scheme).annotation_kind  # ValueError if unknown
         if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of={pad_to_multiple_of} must be >= 1")
         self.tokenizer = tokenizer
@@ -79,9 +83,7 @@ class MaskingCollator:
         """Use the masks of ``epoch`` from now on (each epoch sees new masks)."""
         self.epoch = int(epoch)
 
-    def __call__(
-        self, examples: Sequence[Mapping[str, Any] | Sequence[int]]
-    ) -> dict[str, torch.Tensor]:
+    def __call__(self, examples: Sequence[PretrainExample | Sequence[int]]) -> SpanBatch:
         """Collate: (B, T) ``input_ids``, ``attention_mask``, ``token_type_ids``, ``labels`` and
         (B, M) ``sbo_left``, ``sbo_right``, ``sbo_positions``, ``sbo_labels``; (B,)
         ``next_sentence_label`` when every example has one."""
@@ -89,25 +91,14 @@ class MaskingCollator:
         if not rows:
             raise ValueError("cannot collate an empty list of examples")
         ids_list = [_as_list(r["input_ids"]) for r in rows]
-        length = max(len(ids) for ids in ids_list)
-        if self.pad_to_multiple_of is not None:
-            m = self.pad_to_multiple_of
-            length = (length + m - 1) // m * m
-        pad = max(self.info.pad_token_id, 0)
-        # one tensor construction per key from padded Python lists (faster than row writes)
-        input_ids = torch.tensor(
-            [ids + [pad] * (length - len(ids)) for ids in ids_list], dtype=torch.long
-        )
-        attention_mask = torch.tensor(
-            [[1] * len(ids) + [0] * (length - len(ids)) for ids in ids_list], dtype=torch.long
-        )
+        length = padded_length([len(ids) for ids in ids_list], self.pad_to_multiple_of)
+        input_ids = pad_rows(ids_list, max(self.info.pad_token_id, 0), length)
+        attention_mask = pad_rows([[1] * len(ids) for ids in ids_list], 0, length)
         types = [
             _as_list(r["token_type_ids"]) if r.get("token_type_ids") is not None else []
             for r in rows
         ]
-        token_type_ids = torch.tensor(
-            [t + [0] * (length - len(t)) for t in types], dtype=torch.long
-        )
+        token_type_ids = pad_rows(types, 0, length)
         generators = []
         for row in rows:
             index = row.get("index")
@@ -115,8 +106,8 @@ class MaskingCollator:
                 index, self._next_index = self._next_index, self._next_index + 1
             generators.append(example_generator(self.seed, self.epoch, int(index)))
         annotations = None
-        if self.scheme in _ANNOTATION_KEY:
-            key = _ANNOTATION_KEY[self.scheme]
+        if self.annotation_kind is not None:
+            key = self.annotation_kind
             annotations = [
                 [tuple(span) for span in row.get(key, row.get("annotations", [])) or []]
                 for row in rows
@@ -128,13 +119,14 @@ class MaskingCollator:
             scheme=self.scheme,
             config=self.config,
             annotations=annotations,
-            generators=generators,
+            generator=generators,
             unigram_counts=self.sampler,
             token_type_ids=token_type_ids,
         )
         out = masked.to_dict()
         if not self.include_sbo:
-            out = {k: v for k, v in out.items() if not k.startswith("sbo_")}
+            for key in ("sbo_left", "sbo_right", "sbo_positions", "sbo_labels"):
+                del out[key]
         if all(row.get("next_sentence_label") is not None for row in rows):
             out["next_sentence_label"] = torch.tensor(
                 [int(row["next_sentence_label"]) for row in rows], dtype=torch.long
@@ -146,12 +138,14 @@ def _as_list(values: Any) -> list[int]:
     return values.tolist() if isinstance(values, torch.Tensor) else list(values)
 
 
-def epoch_callback(collator: MaskingCollator) -> Any:
+def epoch_callback(collator: MaskingCollator) -> TrainerCallback:
     """A ``transformers.TrainerCallback`` that calls ``collator.set_epoch`` at each epoch start."""
+    # imported here, not at the top: transformers' Trainer stack takes seconds to import, and only
+    # Trainer users need it (the course's own loops call set_epoch themselves)
     from transformers import TrainerCallback
 
     class _SetEpoch(TrainerCallback):
-        def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        def on_epoch_begin(self, _args: Any, state: Any, _control: Any, **_kwargs: Any) -> None:
             collator.set_epoch(int(state.epoch or 0))
 
     return _SetEpoch()

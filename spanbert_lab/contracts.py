@@ -7,7 +7,7 @@ of the package, so it can never be part of an import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypedDict, runtime_checkable
 
 import torch
@@ -81,3 +81,8 @@ class FeatureBatch(TypedDict, total=False):
     labels: torch.Tensor
     start_positions: torch.Tensor
     end_positions: torch.Tensor
+
+
+CollateFn = Callable[[list[PretrainExample]], SpanBatch]
+"""A collator: examples in, a padded and masked batch out (``collate.MaskingCollator`` is one;
+the training loop also calls its ``set_epoch``)."""

@@ -26,7 +26,7 @@ equals the single-process run in distribution, not bit for bit (the test turns d
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from spanbert_lab.contracts import IGNORE_INDEX, CollateFn, PretrainExample
 
 __all__ = [
     "DistInfo",
@@ -178,15 +180,15 @@ def barrier() -> None:
         dist.barrier()
 
 
-def target_counts(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+def target_counts(batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """(4,) float64 on CPU: MLM targets, SBO targets, examples and real tokens of a batch."""
-    mlm = int((batch["labels"] != -100).sum()) if "labels" in batch else 0
-    sbo = int((batch["sbo_labels"] != -100).sum()) if "sbo_labels" in batch else 0
+    mlm = int((batch["labels"] != IGNORE_INDEX).sum()) if "labels" in batch else 0
+    sbo = int((batch["sbo_labels"] != IGNORE_INDEX).sum()) if "sbo_labels" in batch else 0
     tokens = int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
     return torch.tensor([mlm, sbo, batch["input_ids"].shape[0], tokens], dtype=torch.float64)
 
 
-def all_heads_used(model: nn.Module, example: dict[str, Any], collator: Any) -> bool:
+def all_heads_used(model: nn.Module, example: PretrainExample, collator: CollateFn) -> bool:
     """Whether every head of ``model`` gets a loss; if not, DDP must look for parameters that
     receive no gradient (``find_unused_parameters``), e.g. the SBO head of a plain-MLM run."""
     cfg = getattr(model, "config", None)

@@ -22,6 +22,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from spanbert_lab.contracts import (
+    IGNORE_INDEX,
+    CollateFn,
+    PretrainExample,
+    SpanBatch,
+    TokenizerLike,
+)
+
 __all__ = [
     "SpanAccuracy",
     "SpanFill",
@@ -31,11 +39,9 @@ __all__ = [
     "span_accuracy",
 ]
 
-IGNORE_INDEX = -100
-
 
 @contextlib.contextmanager
-def _fixed_masks(collator: Any) -> Iterator[None]:
+def _fixed_masks(collator: CollateFn) -> Iterator[None]:
     """Use the collator's epoch-0 masks for the duration, then put its epoch back."""
     previous = getattr(collator, "epoch", None)
     if hasattr(collator, "set_epoch"):
@@ -49,11 +55,11 @@ def _fixed_masks(collator: Any) -> Iterator[None]:
 
 def _batches(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     batch_size: int,
     device: torch.device | str | None,
-) -> Iterator[tuple[dict[str, torch.Tensor], Any]]:
+) -> Iterator[tuple[SpanBatch, Any]]:
     """(batch on CPU, model output) for consecutive batches, in eval mode without gradients."""
     if device is None:
         device = next(model.parameters()).device
@@ -71,8 +77,8 @@ def _batches(
 
 def evaluate(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     *,
     batch_size: int = 32,
     device: torch.device | str | None = None,
@@ -188,8 +194,8 @@ def _add(acc: SpanAccuracy, hit: torch.Tensor, pos: torch.Tensor, length: torch.
 
 def span_accuracy(
     model: nn.Module,
-    examples: Sequence[dict[str, Any]],
-    collator: Any,
+    examples: Sequence[PretrainExample],
+    collator: CollateFn,
     *,
     batch_size: int = 32,
     device: torch.device | str | None = None,
@@ -238,7 +244,7 @@ class SpanFill:
 
 def fill_spans(
     model: nn.Module,
-    tokenizer: Any,
+    tokenizer: TokenizerLike,
     items: Sequence[tuple[str, int, int]],
     *,
     batch_size: int = 64,
@@ -262,8 +268,9 @@ def fill_spans(
     model.eval()
     for i in range(0, len(items), batch_size):
         chunk = items[i : i + batch_size]
-        enc = tokenizer([t for t, _, _ in chunk], return_offsets_mapping=True,
-                        padding=True, return_tensors="pt")  # fmt: skip
+        enc = tokenizer(
+            [t for t, _, _ in chunk], return_offsets_mapping=True, padding=True, return_tensors="pt"
+        )
         ids = enc["input_ids"]
         labels = torch.full_like(ids, IGNORE_INDEX)
         spans = []
@@ -281,10 +288,20 @@ def fill_spans(
         max_targets = getattr(model.config, "sbo_max_targets", width)
         sbo[2].clamp_(max=max_targets - 1)
         with torch.no_grad():
-            out = model(input_ids=masked.to(device), attention_mask=enc["attention_mask"].to(device),
-                        labels=labels.to(device),
-                        **({"sbo_left": sbo[0].to(device), "sbo_right": sbo[1].to(device),
-                            "sbo_positions": sbo[2].to(device)} if sbo_on else {}))  # fmt: skip
+            out = model(
+                input_ids=masked.to(device),
+                attention_mask=enc["attention_mask"].to(device),
+                labels=labels.to(device),
+                **(
+                    {
+                        "sbo_left": sbo[0].to(device),
+                        "sbo_right": sbo[1].to(device),
+                        "sbo_positions": sbo[2].to(device),
+                    }
+                    if sbo_on
+                    else {}
+                ),
+            )
         mlm_ids = out.mlm_logits.argmax(-1).cpu().tolist()
         sbo_ids = out.sbo_logits.argmax(-1).cpu().view(len(chunk), width) if sbo_on else None
         k = 0
@@ -295,8 +312,11 @@ def fill_spans(
             k += n
             real = enc["attention_mask"][b].sum().item()
             has_boundaries = s - 1 >= 1 and e <= real - 2
-            sbo_fill = (tuple(tokenizer.convert_ids_to_tokens(sbo_ids[b, :n].tolist()))
-                        if sbo_ids is not None and has_boundaries else None)  # fmt: skip
+            sbo_fill = (
+                tuple(tokenizer.convert_ids_to_tokens(sbo_ids[b, :n].tolist()))
+                if sbo_ids is not None and has_boundaries
+                else None
+            )
             results.append(SpanFill(chunk[b][0], original, mlm, sbo_fill))
     model.train(was_training)
     return results

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+import transformers
 
+from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.runtime import quiet_transformers
 
 HUB_IDS: dict[str, str] = {
@@ -151,8 +153,6 @@ def load_spanbert(
         ``(model, tokenizer or None, report)``. Warns :class:`MissingMLMHeadWarning` when a
         masked-LM model had to initialise its MLM head.
     """
-    import transformers
-
     if task not in _CLASSES:
         raise ValueError(f"unknown task {task!r}; choose one of {tuple(_CLASSES)}")
     source = resolve(name)
@@ -190,20 +190,22 @@ def save_encoder_only(source: str | Path, folder: str | Path) -> Path:
     ``source`` is a local checkpoint folder (e.g. the course's ``spanbert-tiny``); its tokenizer is
     copied beside the weights.
     """
-    from transformers import AutoTokenizer, BertModel
-
     folder = Path(folder)
     with quiet_transformers():
-        encoder = BertModel.from_pretrained(
+        encoder = transformers.BertModel.from_pretrained(
             str(source), add_pooling_layer=False, local_files_only=True
         )
         encoder.save_pretrained(folder)
-        AutoTokenizer.from_pretrained(str(source), local_files_only=True).save_pretrained(folder)
+        transformers.AutoTokenizer.from_pretrained(
+            str(source), local_files_only=True
+        ).save_pretrained(folder)
     return folder
 
 
 @torch.no_grad()
-def fill_mask(model: Any, tokenizer: Any, text: str, k: int = 5) -> list[tuple[str, float]]:
+def fill_mask(
+    model: Any, tokenizer: TokenizerLike, text: str, k: int = 5
+) -> list[tuple[str, float]]:
     """Top-``k`` tokens (and probabilities) for the first ``[MASK]`` in ``text``."""
     enc = tokenizer(text, return_tensors="pt")
     where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-IGNORE_INDEX = -100
+from spanbert_lab.contracts import IGNORE_INDEX
 
 __all__ = [
     "IGNORE_INDEX",
@@ -54,11 +54,11 @@ class BoundaryTargets(NamedTuple):
 def gather_mlm_targets(
     hidden: torch.Tensor, labels: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The hidden states at the MLM targets (``labels != -100``), in row-major order.
+    """The hidden states at the MLM targets (``labels != IGNORE_INDEX``), in row-major order.
 
     Args:
         hidden: (B, T, h) final-layer hidden states.
-        labels: (B, T) long, original id at targets, ``-100`` elsewhere.
+        labels: (B, T) long, original id at targets, ``IGNORE_INDEX`` elsewhere.
 
     Returns:
         ``(hidden_at_targets (N, h), target_ids (N,), index (N, 2))`` where ``index`` holds the
@@ -88,7 +88,7 @@ def gather_sbo_targets(
         sbo_left, sbo_right: (B, M) long, token index of the left / right boundary of the span
             that contains each target.
         sbo_positions: (B, M) long, relative position of each target inside its span.
-        sbo_labels: (B, M) long target ids, ``-100`` = padding; ``None`` keeps every slot.
+        sbo_labels: (B, M) long target ids, ``IGNORE_INDEX`` = padding; ``None`` keeps every slot.
         max_targets: if given, relative positions must lie in ``0 .. max_targets-1``.
 
     Raises:

@@ -33,8 +33,6 @@ V = vocabulary size, N = number of gathered targets.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -98,10 +96,15 @@ class SpanBertConfig(BertConfig):
 
     def __post_init__(self, **kwargs: Any) -> None:
         for name in (
-            "sbo_position_embedding_size", "sbo_max_targets", "vocab_size", "hidden_size",
-            "num_hidden_layers", "num_attention_heads", "intermediate_size",
+            "sbo_position_embedding_size",
+            "sbo_max_targets",
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
             "max_position_embeddings",
-        ):  # fmt: skip
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"SpanBertConfig.{name} must be a positive int, got {value!r}")
@@ -211,8 +214,9 @@ class SpanBertForPreTraining(BertPreTrainedModel):
     """SpanBERT's pretraining model: ``bert`` (a ``BertModel``) + MLM head + SBO head (+ NSP).
 
     Both decoders share the word-embedding matrix (``_tied_weights_keys``); each head has its own
-    vocabulary bias. Attention runs through PyTorch's SDPA unless attentions are requested, in
-    which case the call switches to the eager implementation (SDPA cannot return them).
+    vocabulary bias. Attention runs through PyTorch's SDPA by default; a model that must return
+    attentions is built or loaded with ``attn_implementation="eager"`` (SDPA cannot return them;
+    ``forward`` never changes the config).
     ``from_pretrained`` also opens a plain BERT / SpanBERT encoder directory (e.g.
     ``SpanBERT/spanbert-base-cased``); the heads are then newly initialised and transformers'
     load report lists them as missing.
@@ -292,13 +296,19 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         if next_sentence_label is not None and not self.config.use_nsp:
             raise ValueError("next_sentence_label given but the config has use_nsp=False")
 
-        with self._attention_for(output_attentions):
-            encoded = self.bert(
-                input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-                output_attentions=output_attentions,
+        if output_attentions and self.config._attn_implementation != "eager":
+            raise ValueError(
+                "output_attentions=True needs eager attention (SDPA returns no attention "
+                f"probabilities; this model uses {self.config._attn_implementation!r}): build or "
+                "load it with attn_implementation='eager', or call "
+                "model.set_attn_implementation('eager') once before the forward passes"
             )
+        encoded = self.bert(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            output_attentions=output_attentions,
+        )
         hidden = encoded.last_hidden_state  # (B, T, h)
         out = SpanBertForPreTrainingOutput(
             last_hidden_state=hidden,
@@ -315,9 +325,13 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         weight = float(self.config.sbo_loss_weight)
         if all(sbo_given) and weight > 0:  # span boundary objective
             gathered = gather_sbo_targets(
-                hidden, sbo_left, sbo_right, sbo_positions, sbo_labels,
+                hidden,
+                sbo_left,
+                sbo_right,
+                sbo_positions,
+                sbo_labels,
                 max_targets=self.config.sbo_max_targets,
-            )  # fmt: skip
+            )
             out.sbo_logits = self.cls.span_boundary(
                 gathered.left, gathered.right, gathered.positions
             )  # (N, V)
@@ -336,16 +350,3 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         if losses:
             out.loss = torch.stack(losses).sum()
         return out
-
-    @contextlib.contextmanager
-    def _attention_for(self, output_attentions: bool) -> Iterator[None]:
-        """Use eager attention for this call when attentions are requested (SDPA returns none)."""
-        current = self.config._attn_implementation
-        if not output_attentions or current == "eager":
-            yield
-            return
-        self.set_attn_implementation("eager")
-        try:
-            yield
-        finally:
-            self.set_attn_implementation(current)

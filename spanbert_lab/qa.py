@@ -11,12 +11,15 @@ The recipe of the paper's QA fine-tuning (``docs/spanbert-reference.md#qa``), re
    character offsets of its passage tokens (``None`` elsewhere) and its labels: the first and last
    token of the answer, or ``(0, 0)`` — the ``[CLS]`` token — when the window does not hold the
    whole answer (or the question has none, SQuAD 2.0).
-2. **Decoding** (:func:`postprocess_qa_predictions`, :func:`decode_qa`). For every window take the
+2. **Decoding** (:mod:`spanbert_lab.qa_decoding`: ``decode_qa``, ``postprocess_qa_predictions``). For every window take the
    ``n_best`` highest start and end logits, keep pairs with ``start ≤ end``, at most
    ``max_answer_length`` tokens, both inside the passage, and only when the start token has its
    *max context* in this window (the window where it has the most tokens on its shorter side).
    Score = start logit + end logit; the answer text is cut from the original context by character
-   offsets, so case, accents and spacing are preserved. SQuAD 2.0: the null score is
+   offsets, so case, accents and spacing are preserved. ``span_unit="words"`` (the default) keeps
+   only spans that start and end at word boundaries, so an answer is never part of a word
+   (``"ef"`` cut out of ``"Gefeiilde"``); ``"tokens"`` allows any WordPiece boundary, as the
+   official scripts do. SQuAD 2.0: the null score is
    ``start[CLS] + end[CLS]`` (minimum over windows); ``na_score = null − best non-null``; the
    answer is ``""`` when ``na_score > null_threshold``.
 
@@ -27,54 +30,19 @@ of 1-D arrays (T may exceed a feature's length: the padding positions are never 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
+from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.qa_examples import examples_to_list, squad_json
 from spanbert_lab.squad_metric import squad_evaluate
 
 __all__ = [
-    "Candidate",
-    "QAPrediction",
-    "decode_qa",
     "examples_to_list",
     "max_context_mask",
-    "postprocess_qa_predictions",
     "prepare_qa_features",
     "squad_evaluate",
     "squad_json",
 ]
-
-_REQUIRED = ("id", "question", "context")
-
-
-def examples_to_list(examples: Any) -> list[dict[str, Any]]:
-    """Examples as a list of dicts, from a ``datasets.Dataset``, a list of dicts or a dict of lists.
-
-    Raises:
-        ValueError: an example lacks ``id``, ``question`` or ``context``, or a field has the wrong
-            type.
-    """
-    if isinstance(examples, Mapping):  # a batch: dict of equal-length columns
-        columns = {k: list(v) for k, v in examples.items()}
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"columns of the examples batch differ in length: {sorted(lengths)}")
-        n = lengths.pop() if lengths else 0
-        rows = [{k: v[i] for k, v in columns.items()} for i in range(n)]
-    else:
-        rows = [dict(row) for row in examples]
-    for i, row in enumerate(rows):
-        for key in _REQUIRED:
-            if key not in row:
-                raise ValueError(f"QA example {i} has no {key!r} field (needs {_REQUIRED})")
-        for key in ("question", "context"):
-            if not isinstance(row[key], str):
-                raise ValueError(f"QA example {row['id']!r}: {key} must be a str, got {row[key]!r}")
-        if not row["context"].strip():
-            raise ValueError(f"QA example {row['id']!r} has an empty context")
-    return rows
 
 
 def _answer_span(example: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -99,7 +67,7 @@ def _answer_span(example: Mapping[str, Any]) -> tuple[int, int] | None:
 
 def prepare_qa_features(
     examples: Any,
-    tokenizer: Any,
+    tokenizer: TokenizerLike,
     *,
     max_length: int = 384,
     doc_stride: int = 128,
@@ -183,7 +151,7 @@ def prepare_qa_features(
     return columns
 
 
-def _cut_question(tokenizer: Any, question: str, limit: int) -> str:
+def _cut_question(tokenizer: TokenizerLike, question: str, limit: int) -> str:
     """The question cut after its ``limit``-th WordPiece (by character offsets)."""
     enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
     if len(enc["input_ids"]) <= limit:
@@ -229,174 +197,3 @@ def max_context_mask(
         [o is not None and best[o][1] == w for o in offsets]
         for w, offsets in enumerate(offset_mappings)
     ]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One scored answer span: text, character span in the context, logits and score."""
-
-    text: str
-    start_char: int
-    end_char: int
-    start_logit: float
-    end_logit: float
-    feature: int
-
-    @property
-    def score(self) -> float:
-        """start logit + end logit."""
-        return self.start_logit + self.end_logit
-
-
-@dataclass(frozen=True)
-class QAPrediction:
-    """The decoded answer of one example, with its n-best list and (v2.0) its null score."""
-
-    example_id: str
-    text: str
-    n_best: list[Candidate] = field(default_factory=list)
-    null_score: float = float("nan")
-    na_score: float = float("nan")
-
-    @property
-    def best(self) -> Candidate | None:
-        """The best non-null candidate (``None`` when no span was valid)."""
-        return self.n_best[0] if self.n_best else None
-
-    def probabilities(self) -> list[float]:
-        """Softmax of the n-best scores (for display)."""
-        if not self.n_best:
-            return []
-        scores = np.array([c.score for c in self.n_best], dtype=np.float64)
-        weights = np.exp(scores - scores.max())
-        return (weights / weights.sum()).tolist()
-
-
-def decode_qa(
-    examples: Any,
-    features: Mapping[str, Sequence[Any]],
-    start_logits: Any,
-    end_logits: Any,
-    *,
-    n_best: int = 20,
-    max_answer_length: int = 30,
-    version: Literal["1.1", "2.0"] = "1.1",
-    null_threshold: float = 0.0,
-) -> dict[str, QAPrediction]:
-    """Full decoding: a :class:`QAPrediction` per example id (see the module docstring).
-
-    ``features`` needs ``example_id`` and ``offset_mapping`` (as from :func:`prepare_qa_features`);
-    the ``[CLS]`` token is position 0. Raises ``ValueError`` on mismatched lengths or an unknown
-    example id.
-    """
-    if version not in ("1.1", "2.0"):
-        raise ValueError(f"version={version!r}; choose '1.1' or '2.0'")
-    if n_best < 1 or max_answer_length < 1:
-        raise ValueError(f"n_best={n_best} and max_answer_length={max_answer_length} must be ≥ 1")
-    rows = {row["id"]: row for row in examples_to_list(examples)}
-    ids, offset_maps = list(features["example_id"]), list(features["offset_mapping"])
-    starts, ends = _as_rows(start_logits), _as_rows(end_logits)
-    if not len(ids) == len(offset_maps) == len(starts) == len(ends):
-        raise ValueError(
-            f"{len(ids)} features but {len(starts)} start and {len(ends)} end logit rows"
-        )
-    by_example: dict[str, list[int]] = {}
-    for f, example_id in enumerate(ids):
-        if example_id not in rows:
-            raise ValueError(f"feature {f} refers to unknown example id {example_id!r}")
-        by_example.setdefault(example_id, []).append(f)
-
-    predictions: dict[str, QAPrediction] = {}
-    for example_id, row in rows.items():
-        feats = by_example.get(example_id, [])
-        context = row["context"]
-        masks = max_context_mask([offset_maps[f] for f in feats])
-        candidates: list[Candidate] = []
-        null_score = float("inf")
-        for f, is_max in zip(feats, masks, strict=True):
-            offsets = offset_maps[f]
-            s_logits, e_logits = starts[f][: len(offsets)], ends[f][: len(offsets)]
-            null_score = min(null_score, float(s_logits[0] + e_logits[0]))
-            top_s = np.argsort(-s_logits, kind="stable")[:n_best]
-            top_e = np.argsort(-e_logits, kind="stable")[:n_best]
-            for s in top_s:
-                if offsets[s] is None or not is_max[s]:
-                    continue
-                for e in top_e:
-                    if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
-                        continue
-                    a, b = offsets[s][0], offsets[e][1]
-                    candidates.append(
-                        Candidate(context[a:b], a, b, float(s_logits[s]), float(e_logits[e]), f)
-                    )
-        candidates.sort(key=lambda c: -c.score)  # stable: ties keep window order
-        unique: list[Candidate] = []
-        seen: set[str] = set()
-        for c in candidates:
-            if c.text not in seen:
-                seen.add(c.text)
-                unique.append(c)
-            if len(unique) == n_best:
-                break
-        text = unique[0].text if unique else ""
-        na_score = float("nan")
-        if version == "2.0":
-            best_non_null = unique[0].score if unique else -1e9
-            na_score = null_score - best_non_null
-            if na_score > null_threshold:
-                text = ""
-        predictions[example_id] = QAPrediction(example_id, text, unique, null_score, na_score)
-    return predictions
-
-
-def _as_rows(logits: Any) -> list[np.ndarray]:
-    """(num_features, T) array/tensor or a list of 1-D arrays → list of float64 arrays."""
-    if hasattr(logits, "detach"):
-        logits = logits.detach().cpu().numpy()
-    return [np.asarray(row, dtype=np.float64).reshape(-1) for row in logits]
-
-
-def postprocess_qa_predictions(
-    examples: Any,
-    features: Mapping[str, Sequence[Any]],
-    start_logits: Any,
-    end_logits: Any,
-    *,
-    n_best: int = 20,
-    max_answer_length: int = 30,
-    version: Literal["1.1", "2.0"] = "1.1",
-    null_threshold: float = 0.0,
-) -> dict[str, str]:
-    """``{example id: answer text}`` in the official prediction-file format.
-
-    Same arguments as :func:`decode_qa` (which also returns the n-best lists and, for SQuAD 2.0,
-    the ``na_score`` per example — what the official scorer calls ``na_probs``). With
-    ``version="2.0"`` the answer is ``""`` when ``na_score > null_threshold`` (a *fixed*
-    threshold); the best-on-dev threshold comes from
-    ``squad_evaluate(..., na_probs=...)["best_f1_thresh"]``.
-    """
-    decoded = decode_qa(
-        examples,
-        features,
-        start_logits,
-        end_logits,
-        n_best=n_best,
-        max_answer_length=max_answer_length,
-        version=version,
-        null_threshold=null_threshold,
-    )
-    return {example_id: p.text for example_id, p in decoded.items()}
-
-
-def squad_json(examples: Any) -> dict[str, Any]:
-    """The official SQuAD JSON object for QA examples (one paragraph per distinct context)."""
-    articles: dict[str, dict[str, dict[str, Any]]] = {}
-    for ex in examples_to_list(examples):
-        paragraphs = articles.setdefault(str(ex.get("title", "")), {})
-        para = paragraphs.setdefault(ex["context"], {"context": ex["context"], "qas": []})
-        answers = ex.get("answers") or {"text": [], "answer_start": []}
-        para["qas"].append({"id": ex["id"], "question": ex["question"], "answers": [
-            {"text": t, "answer_start": int(s)}
-            for t, s in zip(answers["text"], answers["answer_start"], strict=True)]})  # fmt: skip
-    data = [{"title": t, "paragraphs": list(p.values())} for t, p in articles.items()]
-    return {"version": "course", "data": data}

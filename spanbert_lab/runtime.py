@@ -142,6 +142,7 @@ def quiet_transformers() -> Iterator[None]:
     A course checkpoint loaded into another class (say ``BertModel``) legitimately leaves head
     weights unused; the report would fill the notebook and print machine paths.
     """
+    # imported here: `import spanbert_lab` (this module) must not pay for transformers
     from transformers.utils import logging as hf_logging
 
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
@@ -158,7 +159,8 @@ def quiet_transformers() -> Iterator[None]:
 def _quiet_progress_bars() -> None:
     # The course's loops print one line per epoch (spanbert_lab.progress). A third-party bar
     # (datasets, transformers) in a notebook would be a widget updated several times a second,
-    # flooding the kernel's IOPub channel (see progress.py): switch those off.
+    # flooding the kernel's IOPub channel (see progress.py): switch those off. Imported here:
+    # both are optional and heavy, and this module is imported by `import spanbert_lab`.
     with contextlib.suppress(ImportError):
         import datasets
 
@@ -170,7 +172,7 @@ def _quiet_progress_bars() -> None:
 
 
 def _set_plot_style() -> None:
-    import matplotlib as mpl
+    import matplotlib as mpl  # imported here: only notebooks need plots (`import spanbert_lab`)
 
     # In a notebook kernel, draw inline even when $MPLBACKEND asks for a headless backend.
     try:

@@ -42,6 +42,7 @@ __all__ = [
     "get_tokens",
     "length_bucket",
     "normalize_answer",
+    "question_scores",
     "squad_evaluate",
 ]
 
@@ -96,6 +97,29 @@ def _questions(dataset: Any) -> Iterable[Mapping[str, Any]]:
     for article in articles:
         for paragraph in article["paragraphs"]:
             yield from paragraph["qas"]
+
+
+def question_scores(
+    dataset: Any, predictions: Mapping[str, str], *, version: Version = "1.1"
+) -> dict[str, tuple[float, float]]:
+    """``{question id: (exact, f1)}`` (0–1) of each question, as :func:`squad_evaluate` counts
+    them before averaging (max over the gold answers; v2.0: an unanswerable question's gold is
+    ``""``; a question without a prediction scores 0)."""
+    if version not in ("1.1", "2.0"):
+        raise ValueError(f"version={version!r} is not a SQuAD version; choose '1.1' or '2.0'")
+    out: dict[str, tuple[float, float]] = {}
+    for qa in _questions(dataset):
+        golds = [a["text"] for a in qa["answers"]]
+        if version == "2.0":
+            golds = [g for g in golds if normalize_answer(g)] or [""]
+        prediction = predictions.get(qa["id"])
+        if prediction is None:
+            out[qa["id"]] = (0.0, 0.0)
+            continue
+        exact = max(compute_exact(gold, prediction) for gold in golds)
+        f1 = max(compute_f1(gold, prediction, version=version) for gold in golds)
+        out[qa["id"]] = (float(exact), float(f1))
+    return out
 
 
 def squad_evaluate(

@@ -1,10 +1,10 @@
-"""What masking needs from a WordPiece vocabulary: word-start and special-token tables, unigram
-counts, and the random-replacement sampler (``docs/spanbert-reference.md#words`` and
-``#replacement``).
+"""What masking needs from a WordPiece vocabulary: word-start, control- and special-token tables,
+and unigram counts (``docs/spanbert-reference.md#words`` and ``#replacement``).
 
 Word boundaries follow the WordPiece rule: a piece starting with ``##`` continues the previous
-word. Random replacement tokens are drawn from the corpus unigram distribution (the official code
-samples from the dataset's token stream), or uniformly over the non-special vocabulary.
+word. [UNK] is ordinary text (it stands for a word the vocabulary lacks, as in the official
+code): only the control tokens ([CLS], [SEP], [PAD], [MASK] and other added special tokens) are
+never masked and bound the segments that masking works in.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from spanbert_lab.masking import MaskingConfig
+from spanbert_lab.contracts import TokenizerLike
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,7 +24,9 @@ class VocabInfo:
     """What masking needs from a WordPiece tokenizer, as lookup tables over the vocabulary.
 
     ``is_continuation[id]`` is True for ``##`` pieces (not word starts); ``is_special[id]`` for
-    [CLS], [SEP], [PAD], [MASK], [UNK]-like added special tokens.
+    every special token of the tokenizer, [UNK] included (never drawn as a random replacement);
+    ``is_control[id]`` for the special tokens other than [UNK]: never masked, and they end a
+    segment. ``is_control`` defaults to ``is_special`` with ``unk_token_id`` cleared.
     """
 
     vocab_size: int
@@ -33,9 +34,19 @@ class VocabInfo:
     pad_token_id: int
     is_continuation: torch.Tensor
     is_special: torch.Tensor
+    unk_token_id: int = -1
+    is_control: torch.Tensor = None  # type: ignore[assignment]  # filled in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.is_control is None:
+            control = self.is_special.clone()
+            if 0 <= self.unk_token_id < control.numel():
+                control[self.unk_token_id] = False
+            object.__setattr__(self, "is_control", control)
 
     @classmethod
-    def from_tokenizer(cls, tokenizer: Any) -> VocabInfo:
+    def from_tokenizer(cls, tokenizer: TokenizerLike) -> VocabInfo:
+        """The tables of ``tokenizer`` (ValueError if it has no mask token)."""
         size = len(tokenizer)
         tokens = tuple(tokenizer.convert_ids_to_tokens(list(range(size))))
         is_cont = torch.tensor(
@@ -46,19 +57,21 @@ class VocabInfo:
         if tokenizer.mask_token_id is None:
             raise ValueError("the tokenizer has no mask token; masked LM needs one")
         pad = tokenizer.pad_token_id
+        unk = getattr(tokenizer, "unk_token_id", None)
         return cls(
             size,
             int(tokenizer.mask_token_id),
             -1 if pad is None else int(pad),
             is_cont,
             is_special,
+            -1 if unk is None else int(unk),
         )
 
 
 _VOCAB_CACHE: weakref.WeakKeyDictionary[Any, VocabInfo] = weakref.WeakKeyDictionary()
 
 
-def vocab_info(tokenizer: Any) -> VocabInfo:
+def vocab_info(tokenizer: TokenizerLike | VocabInfo) -> VocabInfo:
     """:class:`VocabInfo` for ``tokenizer`` (cached per tokenizer; a VocabInfo passes through)."""
     if isinstance(tokenizer, VocabInfo):
         return tokenizer
@@ -87,33 +100,3 @@ def unigram_counts(
     if ignore:
         counts[ignore] = 0
     return counts
-
-
-class RandomTokenSampler:
-    """Draws random replacement tokens: unigram (inverse CDF) or uniform over non-special ids.
-
-    Args:
-        info: the tokenizer's :class:`VocabInfo`.
-        config: uses ``random_token_source``.
-        counts: (V,) unigram counts (see :func:`unigram_counts`); ``None`` means uniform.
-    """
-
-    def __init__(self, info: VocabInfo, config: MaskingConfig, counts: torch.Tensor | None) -> None:
-        cfg = config
-        self.cdf: torch.Tensor | None = None
-        if cfg.random_token_source == "unigram" and counts is not None:
-            weights = counts.to(torch.float64)[: info.vocab_size].clone()
-            weights[info.is_special[: weights.numel()]] = 0.0
-            if weights.sum() <= 0:
-                raise ValueError("unigram_counts has no mass on non-special tokens")
-            self.cdf = torch.cumsum(weights, 0) / weights.sum()
-            last = int(torch.nonzero(weights).max())
-            self.cdf[last:] = 1.0  # float rounding must never reach a zero-count id
-        self.ids = torch.nonzero(~info.is_special).flatten()
-
-    def draw(self, k: int, generator: torch.Generator) -> torch.Tensor:
-        """``k`` token ids, long (k,), drawn with ``generator``."""
-        if self.cdf is not None:
-            u = torch.rand(k, generator=generator, dtype=torch.float64)
-            return torch.searchsorted(self.cdf, u, right=True).clamp_(max=self.cdf.numel() - 1)
-        return self.ids[torch.randint(self.ids.numel(), (k,), generator=generator)]

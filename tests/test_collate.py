@@ -8,7 +8,7 @@ from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 
 from spanbert_lab.blocks import build_blocks, build_nsp_blocks
 from spanbert_lab.collate import MaskingCollator, epoch_callback
-from spanbert_lab.masking import SCHEMES, MaskingConfig
+from spanbert_lab.masking import SCHEMES, MaskingConfig, unigram_counts
 
 KEYS = [
     "input_ids",
@@ -32,9 +32,18 @@ def examples(tok):
     return build_blocks(synthetic_documents(12), tok, 72).examples()
 
 
+def _collator(tok, *args, **kwargs) -> MaskingCollator:
+    """A collator with the synthetic corpus's unigram counts (the default replacement needs them)."""
+    blocks = build_blocks(synthetic_documents(12), tok, 72).examples()
+    counts = unigram_counts(
+        (e["input_ids"] for e in blocks), len(tok), ignore_ids=tok.all_special_ids
+    )
+    return MaskingCollator(tok, *args, unigram_counts=counts, **kwargs)
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_batch_format(tok, examples, scheme):
-    batch = MaskingCollator(tok, scheme)(examples[:5])
+    batch = _collator(tok, scheme)(examples[:5])
     assert list(batch) == KEYS
     lengths = [len(e["input_ids"]) for e in examples[:5]]
     t = max(lengths)
@@ -49,14 +58,14 @@ def test_batch_format(tok, examples, scheme):
 
 
 def test_options(tok, examples):
-    batch = MaskingCollator(tok, include_sbo=False, pad_to_multiple_of=16)(examples[:3])
+    batch = _collator(tok, include_sbo=False, pad_to_multiple_of=16)(examples[:3])
     assert list(batch) == KEYS[:4] and batch["input_ids"].shape[1] % 16 == 0
-    plain = MaskingCollator(tok)([e["input_ids"] for e in examples[:3]])
+    plain = _collator(tok)([e["input_ids"] for e in examples[:3]])
     assert plain["input_ids"].shape[0] == 3
     with pytest.raises(ValueError, match="scheme"):
-        MaskingCollator(tok, "spans")
+        _collator(tok, "spans")
     with pytest.raises(ValueError, match="empty"):
-        MaskingCollator(tok)([])
+        _collator(tok)([])
 
 
 def test_nsp_mode(tok):
@@ -64,7 +73,7 @@ def test_nsp_mode(tok):
         synthetic_documents(12), tok, 72, generator=torch.Generator().manual_seed(0)
     )
     examples = blocks.examples()[:6]
-    batch = MaskingCollator(tok, "span")(examples)
+    batch = _collator(tok, "span")(examples)
     assert list(batch) == [*KEYS, "next_sentence_label"]
     assert batch["next_sentence_label"].tolist() == [e["next_sentence_label"] for e in examples]
     for i, e in enumerate(examples):
@@ -74,7 +83,7 @@ def test_nsp_mode(tok):
 
 def test_entity_scheme_uses_block_annotations(tok, examples):
     cfg = MaskingConfig(annotation_prob=1.0, mask_ratio=0.4)
-    batch = MaskingCollator(tok, "entity", cfg)(examples[:6])
+    batch = _collator(tok, "entity", cfg)(examples[:6])
     hits = sum(
         bool((batch["labels"][i, s:e] != -100).all())
         for i, e_ in enumerate(examples[:6])
@@ -84,7 +93,7 @@ def test_entity_scheme_uses_block_annotations(tok, examples):
 
 
 def test_epoch_callback_sets_epoch(tok):
-    collator = MaskingCollator(tok)
+    collator = _collator(tok)
     callback = epoch_callback(collator)
 
     class State:
@@ -96,8 +105,8 @@ def test_epoch_callback_sets_epoch(tok):
 
 def test_missing_index_numbers_examples(tok, examples):
     bare = [{"input_ids": e["input_ids"]} for e in examples[:4]]
-    first = MaskingCollator(tok, seed=2)(bare)
-    indexed = MaskingCollator(tok, seed=2)(examples[:4])
+    first = _collator(tok, seed=2)(bare)
+    indexed = _collator(tok, seed=2)(examples[:4])
     assert torch.equal(first["labels"], indexed["labels"]), "missing index should count from 0"
 
 
@@ -119,7 +128,7 @@ def test_trainer_runs_with_the_collator(tok, examples, tmp_path):
             loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten())
             return {"loss": loss}
 
-    collator = MaskingCollator(tok, "span")
+    collator = _collator(tok, "span")
     model = Tiny()
     args = TrainingArguments(
         output_dir=str(tmp_path),

@@ -76,16 +76,18 @@ def _train(output_dir: str):
     from test_pretrain import synthetic_examples, synthetic_tokenizer, tiny_model
 
     from spanbert_lab.collate import MaskingCollator
+    from spanbert_lab.masking import MaskingConfig
     from spanbert_lab.pretrain import TrainConfig, train
 
     torch.set_num_threads(1)
     tok = synthetic_tokenizer()
     train_ex, eval_ex = synthetic_examples(tok, 20, seed=1), synthetic_examples(tok, 6, seed=2)
     model = tiny_model(tok, dropout=0.0)  # dropout would draw per process
+    uniform = MaskingConfig(random_token_source="uniform")  # synthetic data: no corpus counts
     history = train(
         model, train_ex, eval_ex, TrainConfig(**CONFIG, output_dir=output_dir),
-        collator=MaskingCollator(tok, "span", seed=5),
-        eval_collator=MaskingCollator(tok, "span", seed=9), device="cpu",
+        collator=MaskingCollator(tok, "span", uniform, seed=5),
+        eval_collator=MaskingCollator(tok, "span", uniform, seed=9), device="cpu",
     )  # fmt: skip
     return model, history
 

@@ -12,9 +12,10 @@ from test_qa_helpers import make_tokenizer, random_example
 from transformers import BertConfig, BertModel
 
 from spanbert_lab import finetune as ft
-from spanbert_lab import finetune_cli as cli
+from spanbert_lab.cli import finetune as cli
 from spanbert_lab.finetune import FinetuneConfig, finetune, resolve_model_path
-from spanbert_lab.finetune_cli import aggregate
+from spanbert_lab.finetune.seeds import aggregate
+from spanbert_lab.tasks import get_task
 
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -77,15 +78,15 @@ def test_qa_run_is_a_function_of_its_seed_and_leaves_global_rng_alone(checkpoint
     config = FinetuneConfig(max_steps=6, batch_size=4, max_length=64, doc_stride=24, seed=3,
                             warmup_ratio=0.5)  # fmt: skip
     before = torch.random.get_rng_state()
-    a = finetune("qa", checkpoint, config=config, train=train, eval=dev, progress=False)
+    a = finetune("qa", checkpoint, config=config, train=train, dev=dev, progress=False)
     assert torch.equal(before, torch.random.get_rng_state()), "global torch RNG was advanced"
-    b = finetune("qa", checkpoint, config=config, train=train, eval=dev, progress=False)
+    b = finetune("qa", checkpoint, config=config, train=train, dev=dev, progress=False)
     c = finetune("qa", checkpoint, config=FinetuneConfig(**{**config.__dict__, "seed": 4}),
-                 train=train, eval=dev, progress=False)  # fmt: skip
+                 train=train, dev=dev, progress=False)  # fmt: skip
     assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
     assert a.metrics == b.metrics and a.predictions == b.predictions
     assert [h["loss"] for h in a.history] != [h["loss"] for h in c.history], "seed has no effect"
-    assert set(a.metrics) == {"exact_match", "f1"}
+    assert set(a.metrics) == {"exact_match", "f1", "exact_match@tokens", "f1@tokens"}
     assert 0 <= a.metrics["exact_match"] <= a.metrics["f1"] <= 100
     assert set(a.predictions) == {e["id"] for e in dev}
     assert any(k.startswith("qa_outputs") for k in a.new_keys)
@@ -99,7 +100,7 @@ def test_qa_training_fits_a_small_set(checkpoint) -> None:
     train = qa_examples(8, 5)
     config = FinetuneConfig(max_steps=100, batch_size=8, max_length=96, learning_rate=3e-3,
                             warmup_ratio=0.05, seed=0)  # fmt: skip
-    result = finetune("qa", checkpoint, config=config, train=train, eval=train, progress=False)
+    result = finetune("qa", checkpoint, config=config, train=train, dev=train, progress=False)
     first, last = result.history[0]["loss"], result.history[-1]["loss"]
     assert last < 0.2 * first, f"loss only fell from {first:.3f} to {last:.3f}"
     assert result.metrics["exact_match"] >= 75.0, result.metrics
@@ -110,7 +111,7 @@ def test_squad2_evaluation_reports_fixed_and_best_thresholds(checkpoint, tmp_pat
     for ex in dev[:2]:
         ex["answers"] = {"text": [], "answer_start": []}
     config = FinetuneConfig(max_steps=2, batch_size=4, max_length=64, version="2.0")
-    result = finetune("qa", checkpoint, config=config, train=qa_examples(4, 3), eval=dev,
+    result = finetune("qa", checkpoint, config=config, train=qa_examples(4, 3), dev=dev,
                       progress=False)  # fmt: skip
     for key in ("exact", "f1", "HasAns_exact", "NoAns_exact", "best_f1", "best_f1_thresh"):
         assert key in result.metrics, key
@@ -126,7 +127,7 @@ def test_squad2_evaluation_reports_fixed_and_best_thresholds(checkpoint, tmp_pat
 def test_ner_end_to_end_learns_the_tags(checkpoint) -> None:
     data = ner_examples()
     config = FinetuneConfig(max_steps=80, batch_size=4, learning_rate=3e-3, seed=1)
-    result = finetune("ner", checkpoint, config=config, train=data, eval=data, labels=NER_LABELS,
+    result = finetune("ner", checkpoint, config=config, train=data, dev=data, labels=NER_LABELS,
                       progress=False)  # fmt: skip
     assert result.metrics["f1"] >= 80.0, result.metrics
     assert len(result.predictions) == len(data)
@@ -138,12 +139,12 @@ def test_classification_end_to_end(checkpoint) -> None:
              ("a river in Kraków", 1), ("the tower city", 0), ("river river", 1)]  # fmt: skip
     data = [{"id": str(i), "text": t, "label": y} for i, (t, y) in enumerate(texts)]
     config = FinetuneConfig(max_steps=60, batch_size=6, learning_rate=3e-3)
-    result = finetune("classify", checkpoint, config=config, train=data, eval=data,
+    result = finetune("classify", checkpoint, config=config, train=data, dev=data,
                       labels=["city", "river"], progress=False)  # fmt: skip
     assert set(result.metrics) == {"accuracy", "macro_f1"}
     assert result.metrics["accuracy"] == 100.0, result.metrics
     with pytest.raises(ValueError, match="label names"):
-        finetune("classify", checkpoint, config=config, train=data, eval=data, progress=False)
+        finetune("classify", checkpoint, config=config, train=data, dev=data, progress=False)
 
 
 def test_course_checkpoint_format_opens_in_the_task_classes(tmp_path) -> None:
@@ -155,10 +156,10 @@ def test_course_checkpoint_format_opens_in_the_task_classes(tmp_path) -> None:
                             max_position_embeddings=64, pad_token_id=0)  # fmt: skip
     SpanBertForPreTraining(config).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    for task in ft.TASKS:
+    for task in ft.task_names():
         labels = None if task == "qa" else ["a", "b"]
         model, tok, new = ft.load_task_model(tmp_path, task, labels=labels)
-        assert type(model).__name__ == ft._TASK_MODELS[task]
+        assert type(model).__name__ == get_task(task).model_class
         assert not any(k.startswith("bert.encoder") for k in new), new  # the trunk is loaded
         assert tok.is_fast
 
@@ -182,6 +183,6 @@ def test_cli_runs_seeds_and_writes_results(checkpoint, tmp_path, monkeypatch, ca
     record = json.loads(results.read_text())
     assert record["command"].startswith("python -m spanbert_lab.finetune qa --model ")
     assert [r["seed"] for r in record["runs"]] == [0, 1]
-    assert set(record["summary"]) == {"exact_match", "f1"}
+    assert set(record["summary"]) == {"exact_match", "f1", "exact_match@tokens", "f1@tokens"}
     assert (tmp_path / "out" / "seed1" / "predictions.json").is_file()
     assert "exact_match:" in capsys.readouterr().out

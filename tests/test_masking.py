@@ -17,6 +17,8 @@ from spanbert_lab.masking import (
     vocab_info,
 )
 
+UNIFORM = MaskingConfig(random_token_source="uniform")  # these tests need no corpus counts
+
 
 @pytest.fixture(scope="module")
 def tok():
@@ -48,12 +50,13 @@ def test_budget_specials_labels_and_word_starts(tok, batch, scheme):
         attn,
         tokenizer=tok,
         scheme=scheme,
+        config=UNIFORM,
         annotations=_annotations(scheme, ann),
         generator=torch.Generator().manual_seed(3),
     )
     assert torch.equal(ids, before), "mask_batch modified its input"
     info = vocab_info(tok)
-    special = info.is_special[ids] | (attn == 0)
+    special = info.is_control[ids] | (attn == 0)
     for b in range(ids.shape[0]):
         n = int((~special[b]).sum())
         target = out.labels[b] != -100
@@ -90,12 +93,12 @@ def test_budget_specials_labels_and_word_starts(tok, batch, scheme):
 
 def test_sbo_targets_invariants(tok, batch):
     ids, attn, _ = batch
-    cfg = MaskingConfig(max_sbo_targets_per_span=3)
+    cfg = MaskingConfig(max_sbo_targets_per_span=3, random_token_source="uniform")
     out = mask_batch(
         ids, attn, tokenizer=tok, config=cfg, generator=torch.Generator().manual_seed(5)
     )
     info = vocab_info(tok)
-    real = (attn == 1) & ~info.is_special[ids]
+    real = (attn == 1) & ~info.is_control[ids]
     assert (
         out.sbo_labels.shape == out.sbo_left.shape == out.sbo_right.shape == out.sbo_positions.shape
     )
@@ -125,7 +128,7 @@ def test_no_sbo_target_at_block_edges(tok):
     out = mask_batch(
         ids,
         tokenizer=tok,
-        config=MaskingConfig(mask_ratio=1.0),
+        config=MaskingConfig(mask_ratio=1.0, random_token_source="uniform"),
         generator=torch.Generator().manual_seed(0),
     )
     assert out.spans[0] == [(1, ids.shape[1] - 1)], "everything between [CLS] and [SEP] is one span"
@@ -144,6 +147,7 @@ def test_nsp_segments_masked_separately(tok):
         out = mask_batch(
             ids,
             tokenizer=tok,
+            config=UNIFORM,
             token_type_ids=torch.tensor([block.token_type_ids]),
             generator=torch.Generator().manual_seed(i),
         )
@@ -155,7 +159,7 @@ def test_nsp_segments_masked_separately(tok):
         assert out.input_ids[0, sep] == tok.sep_token_id and out.labels[0, sep] == -100, (
             "[SEP] masked"
         )
-        assert info.is_special[ids[0, out.labels[0] != -100]].sum() == 0, (
+        assert info.is_control[ids[0, out.labels[0] != -100]].sum() == 0, (
             "a special token is a target"
         )
 
@@ -185,7 +189,8 @@ def test_anchor_rejection_and_word_anchor_option():
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_determinism_and_new_masks(tok, batch, scheme):
     ids, attn, ann = batch
-    kw = {"tokenizer": tok, "scheme": scheme, "annotations": _annotations(scheme, ann)}
+    kw = {"tokenizer": tok, "scheme": scheme, "config": UNIFORM}
+    kw["annotations"] = _annotations(scheme, ann)
     a = mask_batch(ids, attn, generator=torch.Generator().manual_seed(7), **kw)
     b = mask_batch(ids, attn, generator=torch.Generator().manual_seed(7), **kw)
     c = mask_batch(ids, attn, generator=torch.Generator().manual_seed(8), **kw)
@@ -196,7 +201,7 @@ def test_determinism_and_new_masks(tok, batch, scheme):
 
 def test_entity_scheme_masks_whole_annotations(tok, batch):
     ids, attn, ann = batch
-    cfg = MaskingConfig(annotation_prob=1.0, mask_ratio=0.5)
+    cfg = MaskingConfig(annotation_prob=1.0, mask_ratio=0.5, random_token_source="uniform")
     out = mask_batch(
         ids,
         attn,
@@ -252,14 +257,15 @@ def test_min_greater_than_max_rejected():
 
 def test_bad_calls_rejected(tok):
     ids = torch.tensor([tok("Vor is an.")["input_ids"]])
+    kw = {"tokenizer": tok, "config": UNIFORM, "generator": torch.Generator().manual_seed(0)}
     with pytest.raises(ValueError, match="scheme"):
-        mask_batch(ids, tokenizer=tok, scheme="random")
+        mask_batch(ids, scheme="random", **kw)
     with pytest.raises(ValueError, match="annotations"):
-        mask_batch(ids, tokenizer=tok, scheme="entity")
+        mask_batch(ids, scheme="entity", **kw)
     with pytest.raises(ValueError, match=r"\(B, T\)"):
-        mask_batch(ids[0], tokenizer=tok)
+        mask_batch(ids[0], **kw)
     with pytest.raises(ValueError, match="generators"):
-        mask_batch(ids, tokenizer=tok, generators=[])
+        mask_batch(ids, tokenizer=tok, config=UNIFORM, generator=[])
 
 
 def test_budget_rounding():

@@ -19,6 +19,7 @@ from spanbert_lab.masking import (
     MaskingConfig,
     mask_batch,
     mask_budget,
+    mask_example,
     sample_span_lengths,
     span_length_pmf,
     unigram_counts,
@@ -83,12 +84,12 @@ def test_span_statistics_on_course_corpus(course_blocks):
     tok, blocks = course_blocks
     ids, attn = _padded(tok, blocks)
     gen = torch.Generator().manual_seed(2)
-    from spanbert_lab.masking import mask_example
+    uniform = MaskingConfig(random_token_source="uniform")  # what is measured here: the spans
 
     lengths = []
     for _ in range(6):  # six epochs' worth of masks over the same blocks
         for b in range(ids.shape[0]):
-            ex = mask_example(ids[b], attn[b], tokenizer=tok, generator=gen)
+            ex = mask_example(ids[b], attn[b], tokenizer=tok, config=uniform, generator=gen)
             lengths.extend(d.length for d in ex.drawn[0])
             n = int(attn[b].sum()) - 2
             got = int((ex.labels[0] != -100).sum())
@@ -197,7 +198,7 @@ def test_unigram_counts_ignores_ids(course_blocks):
 def test_collator_masks_depend_only_on_seed_epoch_index(course_blocks):
     tok, blocks = course_blocks
     examples = blocks.examples()[:12]
-    collator = MaskingCollator(tok, "span", seed=5)
+    collator = MaskingCollator(tok, "span", seed=5, unigram_counts=_counts(tok, examples))
     whole = collator(examples)
     in_twos = [collator(examples[i : i + 2]) for i in range(0, 12, 2)]
     for i in range(12):
@@ -223,7 +224,7 @@ def test_collator_masks_depend_only_on_seed_epoch_index(course_blocks):
 def test_collator_same_masks_with_dataloader_workers(course_blocks):
     tok, blocks = course_blocks
     examples = blocks.examples()[:8]
-    collator = MaskingCollator(tok, "span", seed=1)
+    collator = MaskingCollator(tok, "span", seed=1, unigram_counts=_counts(tok, examples))
     loader = torch.utils.data.DataLoader(
         examples, batch_size=3, collate_fn=collator, num_workers=2, multiprocessing_context="fork"
     )
@@ -232,3 +233,9 @@ def test_collator_same_masks_with_dataloader_workers(course_blocks):
     for i, row in enumerate(via_workers):
         n = len(examples[i]["input_ids"])
         assert torch.equal(row[:n], direct[i, :n]), f"example {i} differs with 2 workers"
+
+
+def _counts(tok, examples) -> torch.Tensor:
+    """Unigram counts of the examples' tokens (what random replacement tokens follow)."""
+    seqs = (e["input_ids"] for e in examples)
+    return unigram_counts(seqs, len(tok), ignore_ids=tok.all_special_ids)

@@ -423,17 +423,21 @@ def test_tiny_overfit_one_batch():
     assert last <= 0.1 * first, f"loss fell from {first:.3f} to {last:.3f}, less than 90%"
 
 
-def test_attentions_on_request_and_sdpa_restored():
+def test_attentions_from_an_eager_model_and_a_clear_error_from_sdpa():
     model = tiny_model()
     batch = make_batch()
     assert model.config._attn_implementation == "sdpa"
-    out = model(**batch, output_attentions=True)
+    with pytest.raises(ValueError, match="output_attentions=True needs eager attention"):
+        model(**batch, output_attentions=True)
+    assert model.config._attn_implementation == "sdpa", "forward changed the config"
+    eager = tiny_model(attn_implementation="eager")
+    assert eager.config._attn_implementation == "eager"
+    out = eager(**batch, output_attentions=True)
     assert len(out.attentions) == 2 and out.attentions[0].shape == (B, HEADS, T, T)
     assert_close(out.attentions[1].sum(-1), torch.ones(B, HEADS, T))
     assert out.attentions[0][2, :, :, 6].abs().max() == 0, "padding token received attention"
-    assert model.config._attn_implementation == "sdpa"
-    assert_close(out.loss, model(**batch).loss, atol=1e-5, rtol=1e-5)
-    assert model(**batch).attentions is None
+    assert_close(out.loss, model(**batch).loss, atol=1e-5, rtol=1e-5)  # same weights (seed 0)
+    assert eager(**batch).attentions is None
 
 
 def test_nsp_head_adds_its_loss():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from spanbert_lab import finetune_cli as cli
+from spanbert_lab.cli import finetune as cli
 from spanbert_lab.runtime import data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "own_data"

@@ -17,8 +17,11 @@ from spanbert_lab.checkpoint import list_checkpoints, resolve_checkpoint
 from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.data.tokenizer import make_tokenizer
 from spanbert_lab.evaluation import evaluate, mlm_target_spans, span_accuracy
+from spanbert_lab.masking import MaskingConfig
 from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.pretrain import TrainConfig, global_batches, train
+
+UNIFORM = MaskingConfig(random_token_source="uniform")  # synthetic data: no corpus counts
 
 WORDS = [f"w{i}" for i in range(40)] + [f"##s{i}" for i in range(10)]
 
@@ -72,8 +75,8 @@ def setup():
 def run(setup, config: TrainConfig, *, seed: int = 0, **kwargs):
     tok, train_ex, eval_ex = setup
     model = tiny_model(tok, seed=seed)
-    collator = MaskingCollator(tok, "span", seed=config.seed)
-    eval_collator = MaskingCollator(tok, "span", seed=99)
+    collator = MaskingCollator(tok, "span", UNIFORM, seed=config.seed)
+    eval_collator = MaskingCollator(tok, "span", UNIFORM, seed=99)
     history = train(model, train_ex, eval_ex, config, collator=collator,
                     eval_collator=eval_collator, device="cpu", **kwargs)  # fmt: skip
     return model, history
@@ -168,7 +171,7 @@ def test_time_budget_stops_early_and_saves(setup, tmp_path: Path):
 def test_plain_mlm_model_has_no_sbo_loss(setup):
     tok, train_ex, eval_ex = setup
     model = tiny_model(tok, sbo=False)
-    collator = MaskingCollator(tok, "subword", include_sbo=False)
+    collator = MaskingCollator(tok, "subword", UNIFORM, include_sbo=False)
     h = train(model, train_ex, eval_ex, TrainConfig(**FAST), collator=collator, device="cpu")
     assert all(r["sbo_loss"] is None for r in h.train)
     assert h.eval[-1]["sbo_accuracy"] is None and h.eval[-1]["mlm_accuracy"] is not None
@@ -188,7 +191,7 @@ def test_too_little_data_is_an_error(setup):
     tok, train_ex, _ = setup
     with pytest.raises(ValueError, match="cannot fill one batch"):
         train(tiny_model(tok), train_ex[:3], None, TrainConfig(**FAST),
-              collator=MaskingCollator(tok), device="cpu")  # fmt: skip
+              collator=MaskingCollator(tok, "span", UNIFORM), device="cpu")  # fmt: skip
 
 
 def test_global_batches_cover_each_epoch_once():
@@ -221,7 +224,7 @@ def test_mlm_target_spans_against_a_loop():
 def test_evaluation_is_independent_of_batch_size_and_training_epoch(setup):
     tok, _, eval_ex = setup
     model = tiny_model(tok)
-    collator = MaskingCollator(tok, "span", seed=5)
+    collator = MaskingCollator(tok, "span", UNIFORM, seed=5)
     collator.set_epoch(3)
     a = evaluate(model, eval_ex, collator, batch_size=8)
     b = evaluate(model, eval_ex, collator, batch_size=3)

@@ -1,4 +1,4 @@
-"""``python -m spanbert_lab.pretrain``: a short real run, its checkpoints, resume and clear errors.
+"""``python -m spanbert_lab pretrain`` (and ``python -m spanbert_lab.pretrain``): a short real run, its checkpoints, resume and clear errors.
 
 Runs on the course corpus (``make data``), with few blocks and steps so the file takes seconds.
 """
@@ -31,7 +31,7 @@ def restore_threads():
 
 
 def cli(*args: str) -> int:
-    from spanbert_lab.pretrain_cli import main
+    from spanbert_lab.cli.pretrain import main
 
     return main(list(args))
 
@@ -70,17 +70,17 @@ def test_cli_resume_continues_the_interrupted_run_exactly(tmp_path: Path, monkey
     args = ["--objective", "subword", "--max-steps", "6", "--save-every", "3", *SMALL]
     assert cli(*args, "--output-dir", str(tmp_path / "full")) == 0
 
-    emit = pretrain._Loop._emit
+    emit = pretrain._Run._emit
 
     def crash(self, record):
         if record["kind"] == "train" and record["step"] == 5:
             raise KeyboardInterrupt
         emit(self, record)
 
-    monkeypatch.setattr(pretrain._Loop, "_emit", crash)
+    monkeypatch.setattr(pretrain._Run, "_emit", crash)
     with pytest.raises(KeyboardInterrupt):
         cli(*args, "--output-dir", str(tmp_path / "cut"))
-    monkeypatch.setattr(pretrain._Loop, "_emit", emit)
+    monkeypatch.setattr(pretrain._Run, "_emit", emit)
     assert cli("--output-dir", str(tmp_path / "cut"), "--resume") == 0  # flags from run.json
 
     def losses(run: str) -> list[float]:
@@ -129,12 +129,43 @@ def test_output_dir_that_is_a_file(tmp_path: Path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_module_entry_point_reports_errors():
+@pytest.mark.parametrize("spelling", [["spanbert_lab.pretrain"], ["spanbert_lab", "pretrain"]])
+def test_module_entry_points_report_errors(spelling):
     done = subprocess.run(
-        [sys.executable, "-m", "spanbert_lab.pretrain", "--objective", "nope", "--output-dir", "x"],
+        [sys.executable, "-m", *spelling, "--objective", "nope", "--output-dir", "x"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "--objective" in done.stderr, done.stderr
+
+
+_COUNT_RUNS = """
+import runpy, sys
+runs = []
+def profile(frame, event, arg):
+    name = frame.f_code.co_filename.replace("\\\\", "/")
+    if event == "call" and frame.f_code.co_name == "<module>" and name.endswith(
+        ("spanbert_lab/pretrain.py", "spanbert_lab/pretrain/__init__.py")
+    ):
+        runs.append(name)
+sys.setprofile(profile)
+sys.argv = ["spanbert_lab.pretrain", "--help"]
+try:
+    runpy.run_module("spanbert_lab.pretrain", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+sys.setprofile(None)
+print(len(runs))
+"""
+
+
+def test_module_entry_point_runs_the_training_loop_module_once():
+    # `python -m spanbert_lab.pretrain` used to execute pretrain.py as __main__ and then import
+    # it a second time (through the CLI module): two copies of every class.
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNT_RUNS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "1", done.stdout
 
 
 def test_linguistic_masking_with_nsp_trains_the_nsp_head(tmp_path: Path):

@@ -64,7 +64,7 @@ def test_training_loop_writes_one_line_per_epoch(capsys) -> None:
     config = FinetuneConfig(epochs=3.0, batch_size=4, learning_rate=1e-3)
     history = train_loop(_tiny_classifier(), _rows(10), config)  # 3 updates per epoch
     lines = capsys.readouterr().out.splitlines()
-    assert len(history) == 9
+    assert len(history.train) == 9 and history.steps == list(range(1, 10))
     assert len(lines) == 3, f"expected one line per epoch, got {lines}"
     assert lines[-1].startswith("fine-tuning  step 9/9 (100%)  epoch 3  loss ")
     train_loop(_tiny_classifier(), _rows(10), config, progress=False)
@@ -116,7 +116,7 @@ def test_the_library_training_loop_keeps_iopub_calm() -> None:
         "import test_progress as t\n"
         "from spanbert_lab.finetune import FinetuneConfig, train_loop\n"
         "h = train_loop(t._tiny_classifier(), t._rows(64), FinetuneConfig(epochs=20.0, batch_size=2))\n"
-        "len(h)\n"
+        "len(h.train)\n"
     )
     import pathlib
 

@@ -57,9 +57,9 @@ def test_dev_metrics_are_reproduced_from_the_shipped_weights(folder: Path):
 
     from spanbert_lab.data import load_tokenizer
     from spanbert_lab.evaluation import evaluate
+    from spanbert_lab.export import data_fingerprint
     from spanbert_lab.modeling import SpanBertForPreTraining
-    from spanbert_lab.pretrain_cli import data_fingerprint
-    from spanbert_lab.pretrain_data import EVAL_MASK_SEED, OBJECTIVES, prepare_data
+    from spanbert_lab.recipes import EVAL_MASK_SEED, OBJECTIVES, prepare_data
 
     m = metrics(folder)
     assert m["data_fingerprint"] == data_fingerprint(), (

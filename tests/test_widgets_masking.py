@@ -8,19 +8,25 @@ from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 from widget_driver import sweep
 
 from spanbert_lab.blocks import build_blocks
+from spanbert_lab.masking import unigram_counts
 from spanbert_lab.widgets.masking import MaskExplorer, mask_explorer_figure
 
 
 @pytest.fixture(scope="module")
 def passage():
     tok = wordpiece_tokenizer()
-    block = build_blocks(synthetic_documents(4), tok, 28).blocks[0]  # few tokens: fast redraws
-    return tok, block
+    blocks = build_blocks(synthetic_documents(4), tok, 28)
+    counts = unigram_counts(
+        (b.input_ids for b in blocks.blocks), len(tok), ignore_ids=tok.all_special_ids
+    )
+    return tok, blocks.blocks[0], counts  # few tokens: fast redraws
 
 
 def test_every_control_changes_the_view(passage):
-    tok, block = passage
-    explorer = MaskExplorer(tok, block.input_ids, annotations=block.annotations, n_masks=16)
+    tok, block, counts = passage
+    explorer = MaskExplorer(
+        tok, block.input_ids, annotations=block.annotations, unigram_counts=counts, n_masks=16
+    )
     assert list(explorer.controls["scheme"].options) == [
         "subword",
         "whole_word",
@@ -35,10 +41,10 @@ def test_every_control_changes_the_view(passage):
 
 
 def test_static_figure_matches_widget(passage, tmp_path):
-    tok, block = passage
-    explorer = MaskExplorer(tok, block.input_ids, n_masks=16)
+    tok, block, counts = passage
+    explorer = MaskExplorer(tok, block.input_ids, unigram_counts=counts, n_masks=16)
     assert "entity" not in explorer.controls["scheme"].options, "entity offered without annotations"
-    fig, summary = mask_explorer_figure(tok, block.input_ids, n_masks=16)
+    fig, summary = mask_explorer_figure(tok, block.input_ids, unigram_counts=counts, n_masks=16)
     plt.close(fig)
     assert summary == explorer.summary()
     assert "scheme=span p=0.20 max_span=10 ratio=0.15 replacement=span seed=0" in summary
@@ -46,11 +52,13 @@ def test_static_figure_matches_widget(passage, tmp_path):
 
 
 def test_invalid_settings_reported(passage):
-    tok, block = passage
+    tok, block, counts = passage
     with pytest.raises(ValueError, match="entities"):
-        mask_explorer_figure(tok, block.input_ids, scheme="entity")
+        mask_explorer_figure(tok, block.input_ids, scheme="entity", unigram_counts=counts)
     with pytest.raises(ValueError, match="geometric_p"):
-        mask_explorer_figure(tok, block.input_ids, p=0.0)
+        mask_explorer_figure(tok, block.input_ids, p=0.0, unigram_counts=counts)
+    with pytest.raises(ValueError, match="unigram_counts="):
+        mask_explorer_figure(tok, block.input_ids)
 
 
 def test_plots_return_figures(passage):
@@ -65,10 +73,10 @@ def test_plots_return_figures(passage):
         token_view,
     )
 
-    tok, block = passage
+    tok, block, counts = passage
     ids = torch.tensor(block.input_ids)
     out = mask_batch(
-        ids[None], tokenizer=tok, config=None, generator=torch.Generator().manual_seed(0)
+        ids[None], tokenizer=tok, unigram_counts=counts, generator=torch.Generator().manual_seed(0)
     )
     view = token_view(tok, ids, out.input_ids[0], out.labels[0], out.spans[0])
     targets = [i for i, f in enumerate(view.fates) if f in ("[MASK]", "random", "kept")]

@@ -47,6 +47,7 @@ from spanbert_lab.masking import (
     MaskingConfig,
     mask_batch,
     sample_span_lengths,
+    scheme_spec,
     span_length_pmf,
     unigram_counts,
     vocab_info,
@@ -87,6 +88,7 @@ len(passage.input_ids)
 # flips an independent 15% coin per token, so the count varies from block to block. SpanBERT's
 # re-implementation — and this course, for every scheme — masks **exactly**
 # $|M| = \lceil 0.15\,n \rceil$ of the $n$ real tokens, never `[CLS]`, `[SEP]` or padding.
+# (`[UNK]` is a real token: it stands for a word the vocabulary lacks, so it can be masked.)
 #
 # The corruption is the **80/10/10 rule**: of the chosen tokens, 80% become `[MASK]`, 10% become a
 # random token and 10% stay unchanged. Why not always `[MASK]`? Because `[MASK]` never occurs when
@@ -278,7 +280,13 @@ fig = plot_span_length_distributions(samples=samples)
 #
 # Because anchors are uniform over sub-words, a word is a span start with probability proportional
 # to its number of pieces: long words are favoured — the paper's "uniform" is approximate.
-# `mask_batch` keeps the draws it accepted (before merging) in `.drawn`:
+#
+# The unigram distribution comes from the training blocks: `unigram_counts` counts their tokens,
+# and `mask_batch` takes the counts as `unigram_counts=`. It needs them whenever random tokens
+# follow the unigram distribution (the default): without them it stops with an error instead of
+# quietly drawing uniform tokens. Uniform tokens, as in the BERT cell above, are a choice you
+# state: `MaskingConfig(random_token_source="uniform")`. `mask_batch` keeps the draws it accepted
+# (before merging) in `.drawn`:
 
 # %%
 counts = unigram_counts(
@@ -464,7 +472,10 @@ def fates_agree(block_ids, seed):
         n_b, starts_b, budget_of(n_b), torch.Generator().manual_seed(seed)
     )
     lib_b = mask_batch(
-        ids_b[None], tokenizer=tokenizer, generator=torch.Generator().manual_seed(seed)
+        ids_b[None],
+        tokenizer=tokenizer,
+        unigram_counts=counts,
+        generator=torch.Generator().manual_seed(seed),
     )
     got, original = lib_b.input_ids[0, 1:-1], ids_b[1:-1]
     return (
@@ -495,7 +506,7 @@ assert all(agree)
 span_dev = mask_batch(
     dev_ids, tokenizer=tokenizer, unigram_counts=counts, generator=torch.Generator().manual_seed(1)
 )
-real = (dev_ids != tokenizer.pad_token_id) & ~info.is_special[dev_ids]
+real = (dev_ids != tokenizer.pad_token_id) & ~info.is_control[dev_ids]  # [UNK] is text
 starts_dev = (real & ~info.is_continuation[dev_ids]).tolist()
 
 
@@ -556,7 +567,7 @@ from spanbert_lab.plots.masking import plot_schemes_side_by_side, token_view
 
 views = {}
 for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
-    key = {"entity": "entities", "noun_phrase": "noun_phrases"}.get(scheme)
+    key = scheme_spec(scheme).annotation_kind  # the registry says which annotations it reads
     out = mask_batch(
         ids[None],
         tokenizer=tokenizer,
@@ -705,7 +716,10 @@ trained = {
 # indices, its relative position $i - s$ and its original id. The collator wraps all of this for a
 # `DataLoader` (or transformers' `Trainer`): it pads, masks, and gives each example its own
 # generator seeded from (seed, epoch, index), so a mask never depends on the batch size or the
-# number of workers, and each epoch gets new masks.
+# number of workers, and each epoch gets new masks. Like `mask_batch`, it draws random tokens from
+# the corpus unigram distribution, so it takes the training blocks' counts (`unigram_counts=counts`);
+# without them it raises an error, unless no target ever gets a random token (`random_prob=0`, as
+# in the evaluation above).
 
 # %%
 collator = MaskingCollator(tokenizer, "span", seed=0, unigram_counts=counts)
@@ -747,7 +761,7 @@ same = torch.equal(again["labels"][0], batch["labels"][4, : again["labels"].shap
 nsp_blocks = build_nsp_blocks(
     train_docs.select(range(200)), tokenizer, 128, generator=torch.Generator().manual_seed(0)
 )
-nsp_batch = MaskingCollator(tokenizer, "span")(nsp_blocks.examples()[:4])
+nsp_batch = MaskingCollator(tokenizer, "span", unigram_counts=counts)(nsp_blocks.examples()[:4])
 {"keys": sorted(nsp_batch), "next_sentence_label": nsp_batch["next_sentence_label"].tolist()}
 
 # %% [markdown]

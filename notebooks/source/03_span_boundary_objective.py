@@ -99,7 +99,7 @@ ids = tokenizer(sentence, return_tensors="pt")["input_ids"]  # (1, T)
 masked = mask_batch(
     ids,
     tokenizer=tokenizer,
-    config=MaskingConfig(mask_ratio=0.3),
+    config=MaskingConfig(mask_ratio=0.3, random_token_source="uniform"),
     generator=torch.Generator().manual_seed(3),
 )
 n = ids.shape[1]
@@ -406,10 +406,13 @@ small = SpanBertForPreTraining(toy_config).train()
 optimizer = torch.optim.AdamW(small.parameters(), lr=3e-3)
 generator = torch.Generator().manual_seed(0)
 history = {"mlm_loss": [], "sbo_loss": []}
+uniform = MaskingConfig(random_token_source="uniform")  # random tokens: any number, equally likely
 steps = 250
 start_time = time.perf_counter()
 for step in range(steps):
-    batch = mask_batch(counting_sentences(generator), tokenizer=toy_tokenizer, generator=generator)
+    batch = mask_batch(
+        counting_sentences(generator), tokenizer=toy_tokenizer, config=uniform, generator=generator
+    )
     out = small(**batch.to_dict())
     optimizer.zero_grad()
     out.loss.backward()
@@ -441,6 +444,7 @@ with torch.no_grad():
     held_out = mask_batch(
         counting_sentences(torch.Generator().manual_seed(1), batch=256),
         tokenizer=toy_tokenizer,
+        config=uniform,
         generator=torch.Generator().manual_seed(2),
     ).to_dict()
     out = small(**held_out)

@@ -55,7 +55,7 @@ rt
 
 # %%
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.pretrain_data import OBJECTIVES, prepare_data
+from spanbert_lab.recipes import OBJECTIVES, prepare_data
 
 tokenizer = load_tokenizer()
 objective = OBJECTIVES["span_sbo"]
@@ -101,7 +101,7 @@ bool(torch.equal(epoch0, epoch0_again)), bool(torch.equal(epoch0, epoch1))
 # The library's `param_groups` applies this rule. On the tiny model:
 
 # %%
-from spanbert_lab.pretrain_data import build_model
+from spanbert_lab.recipes import build_model
 from spanbert_lab.schedule import param_groups
 
 model = build_model(objective, "tiny", tokenizer, seed=0, block_size=128)

@@ -161,8 +161,8 @@ test_example.marked(), "predicted: " + next(iter(probs)), "gold: " + test_exampl
 # The stored study: every encoder, five seeds each (mean and 95% t interval over seeds).
 
 # %%
-from spanbert_lab.applications.stats import fmt_ci, verdict
 from spanbert_lab.plots.applications import plot_intervals
+from spanbert_lab.stats import fmt_ci, verdict
 
 re_ci = results["relations"]["macro_f1_ci"]
 {name: fmt_ci(*ci["macro_f1"]) for name, ci in re_ci.items()}

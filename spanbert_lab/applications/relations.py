@@ -35,6 +35,7 @@ from spanbert_lab.finetune import (
     train_loop,
 )
 from spanbert_lab.runtime import quiet_transformers
+from spanbert_lab.tasks import classify
 
 RELATIONS: dict[str, str] = {
     "birthplace": "born in",
@@ -312,7 +313,7 @@ def run_relation_extraction(
     start = time.perf_counter()
     model, tokenizer = relation_model(encoder, seed=seed)
     train_loop(model, encode_examples(train, tokenizer), config, progress=False)
-    logits = predict(model, encode_examples(test, tokenizer))
+    logits = predict(model, encode_examples(test, tokenizer), read=classify.read)
     preds = [LABELS[int(torch.as_tensor(x).argmax())] for x in logits]
     scores = relation_scores([ex.relation for ex in test], preds)
     run = RelationRun(encoder, seed, scores, preds, time.perf_counter() - start)
@@ -321,6 +322,6 @@ def run_relation_extraction(
 
 def classify_relation(model: Any, tokenizer: Any, example: RelationExample) -> dict[str, float]:
     """Probabilities of each label for one example (sorted, most likely first)."""
-    logits = predict(model, encode_examples([example], tokenizer))[0]
+    logits = predict(model, encode_examples([example], tokenizer), read=classify.read)[0]
     probs = torch.as_tensor(logits).softmax(-1).tolist()
     return dict(sorted(zip(LABELS, probs, strict=True), key=lambda kv: -kv[1]))

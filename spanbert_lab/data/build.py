@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanbert_lab.data.card import write_card
 from spanbert_lab.data.corpus import (
     Document,
     generate_documents,
@@ -21,8 +22,12 @@ from spanbert_lab.data.corpus import (
     interleave,
     write_corpus,
 )
+from spanbert_lab.data.tasks_classification import write_classification
+from spanbert_lab.data.tasks_ner import write_ner
+from spanbert_lab.data.tasks_qa import write_qa
 from spanbert_lab.data.tokenizer import VOCAB_SIZE, count_words, save_tokenizer, train_wordpiece
-from spanbert_lab.data.world import World, build_world
+from spanbert_lab.data.world import World
+from spanbert_lab.data.world_draw import build_world
 
 DEFAULT_SEED = 0
 DEFAULT_TRAIN_DOCS = 22000
@@ -127,10 +132,6 @@ def build(
     say(f"tokenizer: {len(vocab)} WordPieces")
 
     if config.tasks:
-        from spanbert_lab.data.tasks_classification import write_classification
-        from spanbert_lab.data.tasks_ner import write_ner
-        from spanbert_lab.data.tasks_qa import write_qa
-
         t0 = time.perf_counter()
         write_qa(out / "qa", world, part_rng(config.seed, "qa"))
         write_ner(out / "ner", world, part_rng(config.seed, "ner"))
@@ -138,10 +139,8 @@ def build(
         times["tasks"] = time.perf_counter() - t0
         say("tasks: qa, ner, classification")
 
-        from spanbert_lab.data.card import write_card
-
         t0 = time.perf_counter()
-        write_card(out, config, counts)
+        write_card(out, config, counts, MANAGED)
         times["card"] = time.perf_counter() - t0
         say("data card: README.md")
     return times

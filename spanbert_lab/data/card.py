@@ -12,7 +12,11 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from spanbert_lab.data.corpus import parse_corpus_text, read_text
+from spanbert_lab.data.coverage import questions, task_coverage
+from spanbert_lab.data.loaders import load_classification, load_ner, load_qa
 from spanbert_lab.data.tasks_ner import words
+from spanbert_lab.data.tokenizer import load_tokenizer
 
 LICENCE = "MIT (the project's licence); the data is entirely synthetic"
 
@@ -31,8 +35,6 @@ def _pct(a: float, b: float) -> str:
 
 def corpus_stats(out: Path, counts: Counter[str]) -> dict:
     """Documents, sentences, words, WordPieces and span statistics of the corpus files."""
-    from spanbert_lab.data.corpus import parse_corpus_text, read_text
-    from spanbert_lab.data.tokenizer import load_tokenizer
 
     tok = load_tokenizer(out / "tokenizer")
     vocab_words = sorted(counts)
@@ -95,9 +97,6 @@ def corpus_stats(out: Path, counts: Counter[str]) -> dict:
 
 def coverage_stats(out: Path) -> dict:
     """``[UNK]`` and WordPieces per word of every task split; how QA questions begin."""
-    from spanbert_lab.data.coverage import questions, task_coverage
-    from spanbert_lab.data.tokenizer import load_tokenizer
-
     tok = load_tokenizer(out / "tokenizer")
     first = Counter(q.split()[0] for split in ("train", "dev", "test") for q in questions(out, split))  # fmt: skip
     words = sorted(first)
@@ -112,7 +111,6 @@ def coverage_stats(out: Path) -> dict:
 
 def task_stats(out: Path) -> dict:
     """QA, NER and classification split sizes and distributions."""
-    from spanbert_lab.data.loaders import load_classification, load_ner, load_qa
 
     stats: dict = {"qa": {}, "ner": {}, "cls": {}}
     ans_len: list[int] = []
@@ -143,8 +141,6 @@ def baselines(out: Path) -> dict[str, float]:
     """
     import math
     import re
-
-    from spanbert_lab.data.loaders import load_classification, load_ner
 
     tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip
 
@@ -212,14 +208,15 @@ def _coverage_lines(cov: dict) -> list[str]:
     return lines
 
 
-def write_card(out: Path, config: object, counts: Counter[str]) -> None:
-    """Compute the statistics and write ``out / "README.md"``."""
+def write_card(
+    out: Path, config: object, counts: Counter[str], managed: Iterable[str] = ()
+) -> None:
+    """Compute the statistics and write ``out / "README.md"``; ``managed`` names the folders
+    of ``out`` whose size the card states (what the build owns)."""
     c = corpus_stats(out, counts)
     t = task_stats(out)
     tr, dv = c["splits"]["train"], c["splits"]["dev"]
-    from spanbert_lab.data.build import MANAGED
-
-    size = sum(p.stat().st_size for name in MANAGED for p in (out / name).rglob("*") if p.is_file())  # fmt: skip
+    size = sum(p.stat().st_size for name in managed for p in (out / name).rglob("*") if p.is_file())  # fmt: skip
     head = TEMPLATE_HEAD.format(scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6)  # fmt: skip
     lines = [head]
     lines.append("## Statistics\n\n### Pretraining corpus (`corpus/`)\n")

@@ -21,6 +21,7 @@ unknown-scheme error naming the line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,36 @@ def ner_label_names(tag_sequences: Iterable[Sequence[str]]) -> list[str]:
     return ["O", *(f"{p}-{k}" for k in sorted(kinds) for p in ("B", "I"))]
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A CoNLL file's columns, fixed by its first token line: the delimiter and the width."""
+
+    tabs: bool
+    width: int
+    line: int
+
+    @classmethod
+    def of(cls, path: str | Path, n: int, line: str, columns: tuple[int, int]) -> _Layout:
+        tabs = "\t" in line
+        width = len(line.rstrip().split("\t") if tabs else line.split())
+        if width < 2:
+            raise line_error(path, n, "a token line needs a token and a tag column", line)
+        for col, what in zip(columns, ("tag_column", "token_column"), strict=True):
+            if not -width <= col < width:
+                raise ValueError(f"{path}: {what} {col} does not exist: line {n} has {width} columns: {show_line(line)}")  # fmt: skip
+        return cls(tabs, width, n)
+
+    def fields(self, path: str | Path, n: int, line: str) -> list[str]:
+        """The columns of token line ``n``; a clear error when they do not fit the layout."""
+        if self.tabs != ("\t" in line) and len(line.split()) > 1:
+            was = "tabs" if self.tabs else "spaces"
+            raise line_error(path, n, f"mixed delimiters: columns separated by {'spaces' if self.tabs else 'a tab'}, earlier lines by {was}", line)  # fmt: skip
+        fields = line.rstrip().split("\t") if self.tabs else line.split()
+        if len(fields) != self.width:
+            raise line_error(path, n, f"expected {self.width} columns (as on line {self.line}), found {len(fields)}", line)  # fmt: skip
+        return fields
+
+
 def read_conll(
     path: str | Path, *, tag_column: int = -1, token_column: int = 0, scheme: str = "auto"
 ) -> list[dict[str, Any]]:
@@ -107,8 +138,7 @@ def read_conll(
     """
     lines = read_lines(path)
     name = Path(path).name
-    tabs: bool | None = None  # decided by the first token line
-    width = 0
+    layout: _Layout | None = None  # decided by the first token line
     sentences: list[dict[str, Any]] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -124,27 +154,12 @@ def read_conll(
             part.clear()
 
     for n, line in enumerate(lines, 1):
-        if not line.strip():
+        if not line.strip() or line.split()[0] == "-DOCSTART-":
             close()
             continue
-        if line.split()[0] == "-DOCSTART-":
-            close()
-            continue
-        if tabs is None:
-            tabs = "\t" in line
-        if tabs != ("\t" in line) and len(line.split()) > 1:
-            was = "tabs" if tabs else "spaces"
-            raise line_error(path, n, f"mixed delimiters: columns separated by {'spaces' if tabs else 'a tab'}, earlier lines by {was}", line)  # fmt: skip
-        fields = line.rstrip().split("\t") if tabs else line.split()
-        if not width:
-            width, width_line = len(fields), n
-            if width < 2:
-                raise line_error(path, n, "a token line needs a token and a tag column", line)
-            for col, what in ((tag_column, "tag_column"), (token_column, "token_column")):
-                if not -width <= col < width:
-                    raise ValueError(f"{path}: {what} {col} does not exist: line {n} has {width} columns: {show_line(line)}")  # fmt: skip
-        if len(fields) != width:
-            raise line_error(path, n, f"expected {width} columns (as on line {width_line}), found {len(fields)}", line)  # fmt: skip
+        if layout is None:
+            layout = _Layout.of(path, n, line, (tag_column, token_column))
+        fields = layout.fields(path, n, line)
         if not tokens:
             first = n
         tokens.append(fields[token_column])

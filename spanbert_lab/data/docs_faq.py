@@ -238,7 +238,7 @@ def quiz_doc(w: Writer, lid: str) -> list[Sent]:
 QuizItem = tuple[Sent, Sent] | None
 
 
-def _quiz_river(w: Writer, pid: str, others: list[str]) -> QuizItem:
+def _quiz_river(w: Writer, pid: str, _others: list[str]) -> QuizItem:
     pairs = [("Which river runs past {s}?", "The {river}."), ("On which river does {s} stand?", "On the {river}.")]  # fmt: skip
     return _pair(w, pairs, s=w.place(pid), river=ent(w.world.places[pid].river, "LOC"))
 
@@ -252,7 +252,7 @@ def _quiz_choice(w: Writer, pid: str, others: list[str]) -> QuizItem:
     return _pair(w, pairs, reg=reg, a=a, b=b, c=c, s=right)
 
 
-def _quiz_native(w: Writer, pid: str, others: list[str]) -> QuizItem:
+def _quiz_native(w: Writer, pid: str, _others: list[str]) -> QuizItem:
     natives = [q for q in w.world.natives.get(pid, []) if asked_about(q)]
     if not natives:
         return None
@@ -266,7 +266,7 @@ def _quiz_native(w: Writer, pid: str, others: list[str]) -> QuizItem:
     return _pair(w, pairs, s=w.place(pid), **slots)
 
 
-def _quiz_event(w: Writer, pid: str, others: list[str]) -> QuizItem:
+def _quiz_event(w: Writer, pid: str, _others: list[str]) -> QuizItem:
     events = [e for e in w.world.events_at.get(pid, []) if asked_about(e)]
     if not events:
         return None
@@ -280,7 +280,7 @@ def _quiz_event(w: Writer, pid: str, others: list[str]) -> QuizItem:
     return _pair(w, pairs, ev=w.event(e.id), s=w.place(pid), **slots)
 
 
-def _quiz_age(w: Writer, pid: str, others: list[str]) -> QuizItem:
+def _quiz_age(w: Writer, pid: str, _others: list[str]) -> QuizItem:
     dead = [q for q in w.world.natives.get(pid, []) if asked_about(q) and w.world.people[q].died]
     if not dead:
         return None
@@ -298,7 +298,7 @@ def _quiz_age(w: Writer, pid: str, others: list[str]) -> QuizItem:
     return _pair(w, pairs, p=w.answer_person(p.id), s=w.place(pid), pos=pos, **slots)
 
 
-def _quiz_size(w: Writer, pid: str, others: list[str]) -> QuizItem:
+def _quiz_size(w: Writer, pid: str, _others: list[str]) -> QuizItem:
     pl = w.world.places[pid]
     mid = pl.founded // 100 * 100 + 50
     rel = "Before" if pl.founded < mid else "After" if pl.founded > mid else "Neither"

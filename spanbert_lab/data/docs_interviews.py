@@ -10,9 +10,9 @@ its answer (see :func:`~spanbert_lab.data.writer.exchange`). Every draw comes fr
 
 from __future__ import annotations
 
-from spanbert_lab.data.docs_people import STUDY, plural
+from spanbert_lab.data.docs_people import plural
 from spanbert_lab.data.docs_world import a_noun
-from spanbert_lab.data.names import COUNTRY
+from spanbert_lab.data.names import COUNTRY, STUDY
 from spanbert_lab.data.text import Piece, concat, ent
 from spanbert_lab.data.world import Person
 from spanbert_lab.data.writer import Sent, Writer, exchange
@@ -70,7 +70,7 @@ def _ask(w: Writer, pairs: list[tuple[str, str]], **slots: Piece | str) -> list[
     return [w.write([q], {}, **slots), w.write([a], {}, **slots)]
 
 
-def _birth(w: Writer, p: Person, year: int) -> list[Sent]:
+def _birth(w: Writer, p: Person, _year: int) -> list[Sent]:
     d, prep = w.date(p.born)
     pl = w.world.places[p.birthplace]
     return _ask(
@@ -89,7 +89,7 @@ def _birth(w: Writer, p: Person, year: int) -> list[Sent]:
     )
 
 
-def _parent(w: Writer, p: Person, year: int) -> list[Sent]:
+def _parent(w: Writer, p: Person, _year: int) -> list[Sent]:
     if not p.parents:
         return []
     par = w.world.people[p.parents[0]]
@@ -108,7 +108,7 @@ def _parent(w: Writer, p: Person, year: int) -> list[Sent]:
     )
 
 
-def _school(w: Writer, p: Person, year: int) -> list[Sent]:
+def _school(w: Writer, p: Person, _year: int) -> list[Sent]:
     if not p.school:
         return []
     teacher = w.world.people[f"P{(int(p.id[1:]) * 7 + 3) % len(w.world.people)}"]
@@ -128,7 +128,7 @@ def _school(w: Writer, p: Person, year: int) -> list[Sent]:
     )
 
 
-def _work(w: Writer, p: Person, year: int) -> list[Sent]:
+def _work(w: Writer, p: Person, _year: int) -> list[Sent]:
     if not p.employer:
         return []
     start = p.born.year + 20 + int(p.id[1:]) % 9
@@ -152,7 +152,7 @@ def _work(w: Writer, p: Person, year: int) -> list[Sent]:
     )
 
 
-def _home(w: Writer, p: Person, year: int) -> list[Sent]:
+def _home(w: Writer, p: Person, _year: int) -> list[Sent]:
     if p.residence == p.birthplace:
         return []
     pl = w.world.places[p.residence]
@@ -207,7 +207,7 @@ def _award(w: Writer, p: Person, year: int) -> list[Sent]:
     )
 
 
-def _family(w: Writer, p: Person, year: int) -> list[Sent]:
+def _family(w: Writer, p: Person, _year: int) -> list[Sent]:
     if not p.spouse:
         return []
     sp = w.world.people[p.spouse]

@@ -7,27 +7,10 @@ question about one person always has other people, places and dates nearby to ge
 
 from __future__ import annotations
 
-from spanbert_lab.data.names import COUNTRY, DEMONYM
+from spanbert_lab.data.names import COUNTRY, DEMONYM, STUDY, TRAITS
 from spanbert_lab.data.text import article, concat, ent, join_list, number_words
 from spanbert_lab.data.world import Person
 from spanbert_lab.data.writer import Sent, Writer
-
-STUDY = {
-    "commerce": ("engineering", "book-keeping", "naval architecture", "metallurgy"),
-    "science": ("chemistry", "botany", "medicine", "mathematics", "geology"),
-    "press": ("languages", "history", "law"),
-    "sport": ("physical education", "mathematics", "carpentry"),
-    "politics": ("law", "history", "political economy"),
-    "arts": ("music", "painting", "literature", "drawing"),
-}
-TRAITS = {
-    "commerce": ("careful accounts", "bold designs", "a sharp eye for cost", "reliable ships"),
-    "science": ("patient fieldwork", "precise measurements", "clear lectures", "a vast herbarium"),
-    "press": ("fearless reporting", "plain prose", "long interviews", "a gift for headlines"),
-    "sport": ("remarkable stamina", "a powerful finish", "tactical sense", "team spirit"),
-    "politics": ("long speeches", "quiet negotiation", "a talent for compromise", "reform"),
-    "arts": ("vivid colours", "melancholy melodies", "sharp dialogue", "elegant facades"),
-}
 
 
 def plural(noun: str) -> str:

@@ -32,11 +32,7 @@ from spanbert_lab.data.task_files import (
     ner_dataset,
 )
 from spanbert_lab.data.text import NP
-from spanbert_lab.data.validate import (
-    validate_documents,
-    validate_spans,
-    validate_squad,
-)
+from spanbert_lab.data.validate import validate_documents, validate_spans, validate_squad
 
 SPLITS = ("train", "dev", "test")
 VERSIONS = ("1.1", "2.0")

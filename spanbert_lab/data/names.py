@@ -171,3 +171,21 @@ AWARDS = (
     "Royal Society Medal",
     "Golden Compass",
 )
+
+# what people of each domain studied, and what they were known for
+STUDY = {
+    "commerce": ("engineering", "book-keeping", "naval architecture", "metallurgy"),
+    "science": ("chemistry", "botany", "medicine", "mathematics", "geology"),
+    "press": ("languages", "history", "law"),
+    "sport": ("physical education", "mathematics", "carpentry"),
+    "politics": ("law", "history", "political economy"),
+    "arts": ("music", "painting", "literature", "drawing"),
+}
+TRAITS = {
+    "commerce": ("careful accounts", "bold designs", "a sharp eye for cost", "reliable ships"),
+    "science": ("patient fieldwork", "precise measurements", "clear lectures", "a vast herbarium"),
+    "press": ("fearless reporting", "plain prose", "long interviews", "a gift for headlines"),
+    "sport": ("remarkable stamina", "a powerful finish", "tactical sense", "team spirit"),
+    "politics": ("long speeches", "quiet negotiation", "a talent for compromise", "reform"),
+    "arts": ("vivid colours", "melancholy melodies", "sharp dialogue", "elegant facades"),
+}

@@ -88,23 +88,7 @@ def train_wordpiece(
         new = _merge(*pair)
         if new not in vocab:
             vocab[new] = len(vocab)
-        changed: Counter[tuple[str, str]] = Counter()
-        for i in sorted(where.pop(pair, set())):
-            ps, f = pieces[i], freqs[i]
-            j, out = 0, []
-            while j < len(ps):
-                if j < len(ps) - 1 and (ps[j], ps[j + 1]) == pair:
-                    out.append(new)
-                    j += 2
-                else:
-                    out.append(ps[j])
-                    j += 1
-            for old in itertools.pairwise(ps):
-                changed[old] -= f
-            for nxt in itertools.pairwise(out):
-                changed[nxt] += f
-                where.setdefault(nxt, set()).add(i)
-            pieces[i] = out
+        changed = _merge_everywhere(pair, new, pieces, freqs, where)
         for p, delta in sorted(changed.items()):
             if delta:
                 pair_count[p] += delta
@@ -112,6 +96,41 @@ def train_wordpiece(
                     heapq.heappush(heap, (-pair_count[p], p))
         pair_count.pop(pair, None)
     return vocab
+
+
+def _merged(ps: list[str], pair: tuple[str, str], new: str) -> list[str]:
+    """``ps`` with every adjacent occurrence of ``pair`` replaced by ``new`` (left to right)."""
+    j, out = 0, []
+    while j < len(ps):
+        if j < len(ps) - 1 and (ps[j], ps[j + 1]) == pair:
+            out.append(new)
+            j += 2
+        else:
+            out.append(ps[j])
+            j += 1
+    return out
+
+
+def _merge_everywhere(
+    pair: tuple[str, str],
+    new: str,
+    pieces: list[list[str]],
+    freqs: list[int],
+    where: dict[tuple[str, str], set[int]],
+) -> Counter[tuple[str, str]]:
+    """Apply one merge to every word that holds ``pair`` (``pieces`` and ``where`` change in
+    place); return how the count of each adjacent pair changed."""
+    changed: Counter[tuple[str, str]] = Counter()
+    for i in sorted(where.pop(pair, set())):
+        ps, f = pieces[i], freqs[i]
+        out = _merged(ps, pair, new)
+        for old in itertools.pairwise(ps):
+            changed[old] -= f
+        for nxt in itertools.pairwise(out):
+            changed[nxt] += f
+            where.setdefault(nxt, set()).add(i)
+        pieces[i] = out
+    return changed
 
 
 def make_tokenizer(vocab: dict[str, int], model_max_length: int = 512) -> BertTokenizer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -14,7 +15,7 @@ _NS = {"torch": torch, "math": math}
 
 def _inputs(
     seed: int, t_q: int = 4, t_k: int = 6, d_k: int = 8, d_v: int = 5, heads: int | None = None
-):
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Random q, k, v and a boolean mask: (B, T, d) or, with ``heads``, (B, H, T, d) — the shape
     multi-head attention uses later in the notebook."""
     g = torch.Generator().manual_seed(seed)
@@ -31,7 +32,7 @@ def _shape_note(q: torch.Tensor) -> str:
     return f"for inputs of shape {tuple(q.shape)}"
 
 
-def _check_scores(fn) -> None:
+def _check_scores(fn: Callable[..., object]) -> None:
     for seed, d_k, heads in [(0, 8, None), (1, 3, None), (2, 8, 3)]:
         q, k, _, _ = _inputs(seed, d_k=d_k, heads=heads)
         try:
@@ -72,7 +73,7 @@ def scaled_scores(q, k):
 )
 
 
-def _check_masked_softmax(fn) -> None:
+def _check_masked_softmax(fn: Callable[..., object]) -> None:
     q, k, _, mask = _inputs(2)
     scores = q @ k.transpose(-2, -1)
     mask = mask.clone()
@@ -123,7 +124,7 @@ def masked_softmax(scores, mask):
 )
 
 
-def _check_attention(fn) -> None:
+def _check_attention(fn: Callable[..., object]) -> None:
     for seed, heads in [(3, None), (4, None), (5, 3)]:
         q, k, v, mask = _inputs(seed, heads=heads)
         if heads is not None:

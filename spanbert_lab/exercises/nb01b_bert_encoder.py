@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,7 @@ def _randomised(module: torch.nn.Module, seed: int) -> torch.nn.Module:
     return module
 
 
-def _call(fn, *args):
+def _call(fn: Callable[..., object], *args: object) -> object:
     try:
         return fn(*args)
     except (RuntimeError, IndexError) as err:
@@ -55,7 +56,7 @@ def _call(fn, *args):
 # --- 1. embeddings ---------------------------------------------------------------------------------
 
 
-def _check_embeddings(fn) -> None:
+def _check_embeddings(fn: Callable[..., object]) -> None:
     for seed, (b, t) in [(0, (2, 7)), (1, (3, 5))]:
         torch.manual_seed(seed)  # BertEmbeddings draws its initial weights from the global RNG
         emb = _randomised(BertEmbeddings(_config()), seed)
@@ -115,7 +116,7 @@ def additive_mask(keep: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return (1.0 - keep[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 
-def _check_layer(fn) -> None:
+def _check_layer(fn: Callable[..., object]) -> None:
     for seed, (b, t, hidden, heads, inter) in [(0, (2, 6, 12, 3, 37)), (1, (3, 5, 8, 2, 16))]:
         torch.manual_seed(seed)  # BertLayer draws its initial weights from the global RNG
         layer = _randomised(BertLayer(_config(hidden, heads, inter)), seed)

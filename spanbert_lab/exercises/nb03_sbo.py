@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +45,7 @@ _TARGET_CASES = [
 ]
 
 
-def _check_targets(fn) -> None:
+def _check_targets(fn: Callable[..., object]) -> None:
     for args, what in _TARGET_CASES:
         got = fn(*args)
         want = _targets_ref(*args)
@@ -119,7 +120,7 @@ def _reference_head(hidden: int, position: int, k: int, word_embeddings: torch.T
     return head
 
 
-def _check_head(cls) -> None:
+def _check_head(cls: type[torch.nn.Module]) -> None:
     for hidden, position, k, vocab in [(8, 5, 4, 13), (6, 7, 3, 11)]:
         g = torch.Generator().manual_seed(vocab)
         word_embeddings = torch.nn.Parameter(
@@ -261,7 +262,13 @@ sbo_head = Exercise(
 # --- 3. the combined loss --------------------------------------------------------------------------
 
 
-def _loss_ref(mlm_logits, mlm_labels, sbo_logits, sbo_labels, weight):
+def _loss_ref(
+    mlm_logits: torch.Tensor,
+    mlm_labels: torch.Tensor,
+    sbo_logits: torch.Tensor,
+    sbo_labels: torch.Tensor,
+    weight: float,
+) -> torch.Tensor:
     mlm = F.cross_entropy(mlm_logits, mlm_labels)
     sbo = F.cross_entropy(sbo_logits, sbo_labels) if len(sbo_labels) else mlm_logits.sum() * 0
     return mlm + weight * sbo
@@ -277,7 +284,7 @@ def _loss_case(seed: int, n_mlm: int, n_sbo: int, v: int = 11):
     )
 
 
-def _check_loss(fn) -> None:
+def _check_loss(fn: Callable[..., object]) -> None:
     for seed, n_mlm, n_sbo, weight in [(0, 7, 5, 1.0), (1, 4, 9, 0.5), (2, 6, 0, 1.0)]:
         args = _loss_case(seed, n_mlm, n_sbo)
         got = fn(*args, weight)

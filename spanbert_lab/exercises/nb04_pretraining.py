@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -19,7 +20,7 @@ from spanbert_lab.schedule import lr_at_step
 _NS = {"torch": torch, "math": math}
 
 
-def _check_schedule(fn) -> None:
+def _check_schedule(fn: Callable[..., object]) -> None:
     for peak, warmup, total in [(1e-3, 4, 20), (5e-4, 1, 7), (2.0, 10, 11)]:
         for step in range(total + 3):
             want = lr_at_step(step, peak_lr=peak, warmup_steps=warmup, total_steps=total)
@@ -95,7 +96,7 @@ _CONTEXT_CASES = [
 ]
 
 
-def _check_max_context(fn) -> None:
+def _check_max_context(fn: Callable[..., object]) -> None:
     for windows, n in _CONTEXT_CASES:
         want = _max_context_reference(windows, n)
         got = fn(list(windows), n)
@@ -174,7 +175,12 @@ def max_context_windows(windows, n_tokens):
 # --- 3. the SQuAD 2.0 null threshold ---------------------------------------------------------------
 
 
-def dev_f1(threshold: float, na_scores, is_impossible, answer_f1) -> float:
+def dev_f1(
+    threshold: float,
+    na_scores: Sequence[float],
+    is_impossible: Sequence[bool],
+    answer_f1: Sequence[float],
+) -> float:
     """Mean F1 (0..1) when a question is answered "" exactly when its na score > ``threshold``.
 
     ``answer_f1[i]`` is the F1 of question i's best non-null answer (0 for an unanswerable one).
@@ -185,7 +191,9 @@ def dev_f1(threshold: float, na_scores, is_impossible, answer_f1) -> float:
     return total / len(na_scores)
 
 
-def _threshold_reference(na_scores, is_impossible, answer_f1) -> float:
+def _threshold_reference(
+    na_scores: Sequence[float], is_impossible: Sequence[bool], answer_f1: Sequence[float]
+) -> float:
     candidates = [-math.inf, *sorted(float(x) for x in na_scores)]
     scores = [dev_f1(t, na_scores, is_impossible, answer_f1) for t in candidates]
     return candidates[scores.index(max(scores))]
@@ -222,7 +230,7 @@ _THRESHOLD_CASES = [
 ]
 
 
-def _check_threshold(fn) -> None:
+def _check_threshold(fn: Callable[..., object]) -> None:
     for (na, impossible, f1), what in _THRESHOLD_CASES:
         got = fn(list(na), list(impossible), list(f1))
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import re
 import string
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,7 +28,7 @@ _F1_CASES = [
 ]
 
 
-def _check_f1(fn) -> None:
+def _check_f1(fn: Callable[..., object]) -> None:
     for gold, pred in _F1_CASES:
         got = fn(gold, pred)
         try:
@@ -108,7 +109,7 @@ _LABEL_CASES = [
 ]
 
 
-def _check_labels(fn) -> None:
+def _check_labels(fn: Callable[..., object]) -> None:
     for (start_char, end_char), want in _LABEL_CASES:
         got = fn(list(_OFFSETS), start_char, end_char)
         expect(
@@ -179,7 +180,7 @@ def _best_reference(start: np.ndarray, end: np.ndarray, max_len: int) -> tuple[i
     return arg
 
 
-def _check_best_span(fn) -> None:
+def _check_best_span(fn: Callable[..., object]) -> None:
     rng = np.random.default_rng(5)
     cases = [(np.array([0.0, 5, 1, 0]), np.array([6.0, 0, 1, 2]), 3)]  # argmax end before start
     cases.append((np.array([4.0, 0, 0, 0, 0]), np.array([0.0, 0, 0, 0, 5]), 2))  # too long

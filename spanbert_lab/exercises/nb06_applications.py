@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -21,7 +22,7 @@ _MARK_CASES = [
 ]
 
 
-def _check_mark(fn) -> None:
+def _check_mark(fn: Callable[..., object]) -> None:
     for text, subj, obj in _MARK_CASES:
         want = RelationExample(text, subj, obj, "birthplace").marked()
         got = fn(text, subj, obj)
@@ -90,7 +91,7 @@ _F1_CASES = [
 ]  # fmt: skip
 
 
-def _check_macro_f1(fn) -> None:
+def _check_macro_f1(fn: Callable[..., object]) -> None:
     for gold, pred in _F1_CASES:
         want = relation_scores(gold, pred)["macro_f1"]
         got = fn(list(gold), list(pred))
@@ -166,7 +167,7 @@ def _rr_reference(scores: list[float], relevant: set[int]) -> float:
     return 1.0 / (1 + sum(s > best for i, s in enumerate(scores) if i not in relevant))
 
 
-def _check_rr(fn) -> None:
+def _check_rr(fn: Callable[..., object]) -> None:
     for scores, relevant in _RR_CASES:
         want = _rr_reference(scores, relevant)
         got = fn(torch.tensor(scores), set(relevant))

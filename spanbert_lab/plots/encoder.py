@@ -8,13 +8,14 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 __all__ = ["plot_input_dependency", "plot_masks_side_by_side", "plot_token_trace"]
 
 
-def _label_axes(ax, tokens: Sequence[str], *, rows: bool = True) -> None:
+def _label_axes(ax: Axes, tokens: Sequence[str], *, rows: bool = True) -> None:
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7)
     ax.set_yticks(range(len(tokens)), tokens if rows else [], fontsize=7)
     ax.grid(False)

@@ -16,7 +16,8 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from spanbert_lab.masking import MaskingConfig, span_length_pmf
+from spanbert_lab.contracts import IGNORE_INDEX
+from spanbert_lab.masking import MaskingConfig, span_length_pmf, vocab_info
 
 # colour per token fate (also the legend order)
 FATE_COLOURS = {
@@ -51,12 +52,12 @@ def token_view(
     """Build a :class:`TokenView` of one (T,) example from a masking result (padding dropped)."""
     n = int(attention_mask.sum()) if attention_mask is not None else len(original_ids)
     tokens = tokenizer.convert_ids_to_tokens(original_ids[:n].tolist())  # type: ignore[attr-defined]
-    special = set(tokenizer.all_special_ids)  # type: ignore[attr-defined]
+    control = vocab_info(tokenizer).is_control  # [UNK] is text, not a control token
     mask_id = tokenizer.mask_token_id  # type: ignore[attr-defined]
     fates = []
     for i in range(n):
-        if int(labels[i]) == -100:
-            fates.append("special" if int(original_ids[i]) in special else "")
+        if int(labels[i]) == IGNORE_INDEX:
+            fates.append("special" if bool(control[int(original_ids[i])]) else "")
         elif int(masked_ids[i]) == mask_id:
             fates.append("[MASK]")
         elif int(masked_ids[i]) != int(original_ids[i]):

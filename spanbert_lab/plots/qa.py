@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from spanbert_lab.qa import QAPrediction, max_context_mask
+from spanbert_lab.qa import max_context_mask
+from spanbert_lab.qa_decoding import QAPrediction
 from spanbert_lab.squad_metric import ERROR_KINDS, LENGTH_BUCKETS
 
 __all__ = ["plot_answer", "plot_error_analysis", "plot_qa_windows", "plot_seed_comparison"]

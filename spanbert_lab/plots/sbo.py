@@ -84,9 +84,19 @@ def draw_span_tokens(
             role = ""
         row, col = divmod(i, width)
         ax.text(
-            col + 0.5, row + 0.5, token, ha="center", va="center", fontsize=7,
-            bbox={"boxstyle": "round,pad=0.2", "fc": ROLE_COLOURS[role], "ec": "#999999", "lw": 0.5},
-        )  # fmt: skip
+            col + 0.5,
+            row + 0.5,
+            token,
+            ha="center",
+            va="center",
+            fontsize=7,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "fc": ROLE_COLOURS[role],
+                "ec": "#999999",
+                "lw": 0.5,
+            },
+        )
 
 
 def plot_sbo_predictions(view: SboView, *, width: int = 12) -> Figure:
@@ -132,7 +142,10 @@ def plot_sbo_losses(history: Mapping[str, Sequence[float]], *, smooth: int = 10)
     for name, values in history.items():
         (line,) = ax.plot(values, alpha=0.25, lw=0.8)
         k = max(1, smooth)
-        avg = [sum(values[max(0, j - k + 1) : j + 1]) / len(values[max(0, j - k + 1) : j + 1]) for j in range(len(values))]  # fmt: skip
+        avg = []
+        for j in range(len(values)):
+            window = values[max(0, j - k + 1) : j + 1]
+            avg.append(sum(window) / len(window))
         ax.plot(avg, color=line.get_color(), label=name)
     ax.set(xlabel="step", ylabel="cross-entropy (nats)", title="training losses")
     ax.legend()

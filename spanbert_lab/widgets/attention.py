@@ -15,8 +15,9 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-from transformers import AutoTokenizer, BertModel, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import BertModel, PreTrainedModel, PreTrainedTokenizerBase
 
+from spanbert_lab.checkpoint import load_tokenizer_for
 from spanbert_lab.plots.attention import attention_heatmap
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.widgets.base import Explorer
@@ -37,12 +38,7 @@ def load_encoder(path: str | Path) -> tuple[BertModel, PreTrainedTokenizerBase]:
         model = BertModel.from_pretrained(
             path, attn_implementation="eager", add_pooling_layer=False
         )
-    if (path / "tokenizer.json").is_file() or (path / "vocab.txt").is_file():
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    else:
-        from spanbert_lab.data import load_tokenizer
-
-        tokenizer = load_tokenizer()
+    tokenizer = load_tokenizer_for(path)
     return model.eval(), tokenizer
 
 

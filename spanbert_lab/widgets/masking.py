@@ -17,11 +17,17 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from spanbert_lab.masking import SCHEMES, MaskingConfig, mask_batch, mask_example
+from spanbert_lab.contracts import IGNORE_INDEX
+from spanbert_lab.masking import (
+    SCHEMES,
+    MaskingConfig,
+    mask_batch,
+    mask_example,
+    replacement_unit,
+    scheme_spec,
+)
 from spanbert_lab.plots.masking import add_fate_legend, draw_tokens, token_rows, token_view
 from spanbert_lab.widgets.base import Explorer
-
-_ANNOTATION_KEY = {"entity": "entities", "noun_phrase": "noun_phrases"}
 
 
 def mask_explorer_figure(
@@ -55,10 +61,11 @@ def mask_explorer_figure(
     )
     ids = torch.tensor(list(input_ids), dtype=torch.long)
     ann = None
-    if scheme in _ANNOTATION_KEY:
-        if not annotations or _ANNOTATION_KEY[scheme] not in annotations:
-            raise ValueError(f"scheme {scheme!r} needs {_ANNOTATION_KEY[scheme]} annotations")
-        ann = list(annotations[_ANNOTATION_KEY[scheme]])
+    kind = scheme_spec(scheme).annotation_kind
+    if kind is not None:
+        if not annotations or kind not in annotations:
+            raise ValueError(f"scheme {scheme!r} needs {kind} annotations")
+        ann = list(annotations[kind])
     gen = torch.Generator().manual_seed(seed)
     one = mask_example(
         ids,
@@ -80,9 +87,9 @@ def mask_explorer_figure(
         generator=torch.Generator().manual_seed(10_000 + seed),
     )
     span_lengths = torch.tensor([e - s for spans in many.spans for s, e in spans], dtype=torch.long)
-    targets = int((many.labels != -100).sum())
-    sbo = int((many.sbo_labels != -100).sum())
-    is_target = many.labels != -100
+    targets = int((many.labels != IGNORE_INDEX).sum())
+    sbo = int((many.sbo_labels != IGNORE_INDEX).sum())
+    is_target = many.labels != IGNORE_INDEX
     mask_share = float((many.input_ids[is_target] == tokenizer.mask_token_id).float().mean())
     mean_len = float(span_lengths.float().mean()) if span_lengths.numel() else 0.0
 
@@ -106,8 +113,8 @@ def mask_explorer_figure(
     spans_text = " ".join(f"[{s},{e})" for s, e in one.spans[0])
     summary = (
         f"scheme={scheme} p={p:.2f} max_span={max_span} ratio={ratio:.2f} "
-        f"replacement={cfg.replacement_for(scheme)} seed={seed}\n"
-        f"this mask: {int((one.labels != -100).sum())} targets in {len(one.spans[0])} spans: "
+        f"replacement={replacement_unit(cfg, scheme)} seed={seed}\n"
+        f"this mask: {int((one.labels != IGNORE_INDEX).sum())} targets in {len(one.spans[0])} spans: "
         f"{spans_text}\n"
         f"over {n_masks} masks: {targets / n_masks:.1f} targets and "
         f"{span_lengths.numel() / n_masks:.2f} spans per passage, mean span {mean_len:.2f} tokens, "
@@ -124,7 +131,8 @@ class MaskExplorer(Explorer):
         input_ids: the passage as ``[CLS] … [SEP]`` ids (e.g. a block's ``input_ids``).
         annotations: ``{"entities": spans, "noun_phrases": spans}`` token spans of the passage;
             the ``entity`` / ``noun_phrase`` schemes are offered only when given.
-        unigram_counts: corpus counts for unigram random tokens (uniform without them).
+        unigram_counts: corpus counts for unigram random tokens (required: the explorer uses
+            the paper's unigram replacement).
     """
 
     def __init__(
@@ -141,11 +149,7 @@ class MaskExplorer(Explorer):
         self.annotations = annotations
         self.unigram_counts = unigram_counts
         self.n_masks = n_masks
-        schemes = [
-            s
-            for s in SCHEMES
-            if s not in _ANNOTATION_KEY or (annotations and _ANNOTATION_KEY[s] in annotations)
-        ]
+        schemes = [s for s in SCHEMES if _has_annotations(s, annotations)]
         style = {"description_width": "initial"}
         controls = {
             "scheme": w.Dropdown(options=schemes, value="span", description="scheme"),
@@ -177,3 +181,11 @@ class MaskExplorer(Explorer):
             n_masks=self.n_masks,
             **values,
         )
+
+
+def _has_annotations(
+    scheme: str, annotations: Mapping[str, Sequence[tuple[int, int]]] | None
+) -> bool:
+    """Whether ``scheme`` can run on the passage: it needs no annotations, or they are given."""
+    kind = scheme_spec(scheme).annotation_kind
+    return kind is None or bool(annotations and kind in annotations)

@@ -19,8 +19,10 @@ from typing import Any
 import ipywidgets as w
 import torch
 from matplotlib.figure import Figure
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
+from spanbert_lab.checkpoint import load_tokenizer_for
+from spanbert_lab.contracts import IGNORE_INDEX
 from spanbert_lab.modeling import SpanBertForPreTraining
 from spanbert_lab.plots.sbo import SboView, plot_sbo_predictions
 from spanbert_lab.runtime import quiet_transformers
@@ -47,12 +49,7 @@ def load_spanbert(
         raise FileNotFoundError(f"no checkpoint at {path} (expected a folder with config.json)")
     with quiet_transformers():
         model = SpanBertForPreTraining.from_pretrained(path)
-    if (path / "tokenizer.json").is_file() or (path / "vocab.txt").is_file():
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    else:
-        from spanbert_lab.data import load_tokenizer
-
-        tokenizer = load_tokenizer()
+    tokenizer = load_tokenizer_for(path)
     return model.eval(), tokenizer
 
 
@@ -95,7 +92,7 @@ def sbo_predictions(
     length = end - start
     masked = ids.clone()
     masked[0, start:end] = tokenizer.mask_token_id
-    labels = torch.full_like(ids, -100)
+    labels = torch.full_like(ids, IGNORE_INDEX)
     labels[0, start:end] = ids[0, start:end]
     device = next(model.parameters()).device
     out = model.eval()(

@@ -8,15 +8,100 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 TEXT_FALLBACK = re.compile(r"^\s*(VBox|HBox|Box|IntSlider|Dropdown|Image)\(")
 SLIDERS = ".widget-slider .noUi-handle"
 DROPDOWNS = ".widget-dropdown select"
 OPTION_WAIT_S = 8.0  # how long one dropdown option may take to redraw before the next is tried
+
+
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+
+class PageLog:
+    """Console errors, uncaught page errors and requests that left the machine."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.external: list[str] = []
+
+    def problems(self) -> list[str]:
+        return [f"console error: {e}" for e in self.errors] + [
+            f"request to another host: {u}" for u in self.external
+        ]
+
+
+@dataclass
+class Run:
+    """A page of its own (own browser context) that loads or runs something in the background."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    log: PageLog
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+    finished: bool = False
+
+    def close(self) -> None:
+        self.context.close()
+
+    @contextmanager
+    def screenshot_on_failure(self, path: Path) -> Iterator[None]:
+        """What the page showed when an assertion failed, as ``path``."""
+        try:
+            yield
+        except BaseException:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(path), full_page=True)
+            raise
+
+
+def new_run(browser: Browser, name: str) -> Run:
+    """A fresh context and page that logs console errors and requests to other hosts."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    log = PageLog()
+    page = context.new_page()
+    page.on("console", lambda m: log.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda err: log.errors.append(f"uncaught: {err}"))
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else log.external.append(r.url))
+    return Run(name, context, page, log)
+
+
+def run_pages(
+    browser: Browser,
+    starters: list[tuple[str, Callable[[Page], object]]],
+    *,
+    done: Callable[[Page], bool],
+    timeouts: dict[str, float],
+    parallel: int = 2,
+    poll_s: float = 0.5,
+) -> dict[str, Run]:
+    """Start each ``(name, start)`` in a page of its own, at most ``parallel`` unfinished at a
+    time, in the given order; a page is finished when ``done(page)`` is true, and given up
+    (``finished`` stays false) after ``timeouts[name]`` seconds. Returns every run by name."""
+    if parallel < 1:
+        raise ValueError(f"parallel={parallel} must be >= 1")
+    queue, active, runs = list(starters), [], {}
+    while queue or active:
+        while queue and len(active) < parallel:
+            name, start = queue.pop(0)
+            run = runs[name] = new_run(browser, name)
+            start(run.page)
+            active.append(run)
+        time.sleep(poll_s)
+        for run in list(active):
+            elapsed = time.monotonic() - run.started
+            if done(run.page) or elapsed > timeouts[run.name]:
+                run.finished, run.seconds = elapsed <= timeouts[run.name], elapsed
+                active.remove(run)
+    return runs
 
 
 @dataclass(frozen=True)

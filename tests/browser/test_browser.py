@@ -8,17 +8,17 @@
 * Voilà is started as ``make classroom`` starts it; each dashboard is opened and its first
   control moved in the same way; nothing may be requested from another host (offline, no CDN).
 
-Screenshots before and after each move go to ``build/screenshots/``. Notebooks whose recorded
-runtime (``notebooks/runtimes.json``) is over ``SPANBERT_LAB_BROWSER_BUDGET_S`` (default 90 s)
-are skipped here to keep this suite under five minutes; their explorers are the ones the Voilà
-dashboards drive (``SPANBERT_LAB_BROWSER_BUDGET_S=1000`` runs them all).
+Screenshots before and after each move go to ``build/screenshots/``. Every widget notebook is
+run; to keep the suite well under five minutes the notebooks (and then the dashboards) run two at
+a time, each in its own page and kernel (``SPANBERT_LAB_BROWSER_PARALLEL``, default 2: the
+notebooks use one torch thread each, so two fill a two-core machine), longest first. Controls
+are then moved one notebook at a time.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from . import drive, servers
 
 ROOT = servers.ROOT
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-BUDGET_S = float(os.environ.get("SPANBERT_LAB_BROWSER_BUDGET_S", "90"))
+PARALLEL = int(os.environ.get("SPANBERT_LAB_BROWSER_PARALLEL", "2"))
 MAIN_CONTROLS = 3  # an explorer's first row of controls (widgets.base.Explorer lays out 3 a row)
 
 
@@ -99,49 +99,99 @@ _ERRORS = f"""() => {_PANEL}.content.widgets
   .map(o => o.ename + ': ' + o.evalue))"""
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_widgets_in_jupyterlab(path: Path, lab, page, shots: Path) -> None:
-    runtime = recorded_runtime(path.stem)
-    if runtime is not None and runtime > BUDGET_S:
-        pytest.skip(
-            f"{path.stem} takes {runtime:.0f} s to run, over the {BUDGET_S:.0f} s budget "
-            "(SPANBERT_LAB_BROWSER_BUDGET_S); the classroom dashboards drive its explorers"
-        )
-    timeout_ms = 1000 * max(180.0, 4 * (runtime or 60.0))
-    # A workspace of its own, reset: only this notebook is open (no tab restored from another test).
+def _start_notebook(page: drive.Page, lab: servers.Server, path: Path) -> None:
+    """Open ``path`` in a workspace of its own (reset: no tab restored from another notebook),
+    clear its stored outputs and start running all cells."""
     page.goto(lab.page(f"lab/workspaces/{path.stem}/tree/{path.name}?reset"))
     page.wait_for_function(_READY, timeout=120_000)
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    start = time.monotonic()
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    time.sleep(2)
-    page.wait_for_function(_DONE, timeout=timeout_ms, polling=500)
-    seconds = time.monotonic() - start
-    assert page.evaluate(_ERRORS) == [], f"{path.name}: a cell raised"
-    assert drive.text_fallbacks(page) == [], f"{path.name}: a widget is shown as text"
-    explorers = page.locator(".jp-OutputArea-output").filter(has=page.locator("img.widget-image"))
-    assert explorers.count() >= 1, f"{path.name}: no explorer rendered after {seconds:.0f} s"
-    for i in range(explorers.count()):
-        drive.move_controls(explorers.nth(i), page, f"{path.stem}-{i}", shots, limit=MAIN_CONTROLS)
-    page.screenshot(path=str(shots / f"{path.stem}-page.png"))
-    page.evaluate(f"{_PANEL}.sessionContext.shutdown()")  # free the kernel for the next notebook
-    assert page.log.problems() == [], f"{path.name}: {page.log.problems()}"
+
+
+def _notebook_done(page: drive.Page) -> bool:
+    return bool(page.evaluate(_DONE))
+
+
+@pytest.fixture(scope="module")
+def executed(lab, browser) -> dict[str, drive.Run]:
+    """Every widget notebook run to its end in JupyterLab, ``PARALLEL`` at a time (longest
+    first), each in its own page and kernel; the pages stay open for the tests to drive."""
+    order = sorted(NOTEBOOKS, key=lambda p: -(recorded_runtime(p.stem) or 60.0))
+    timeouts = {p.stem: max(180.0, 4 * (recorded_runtime(p.stem) or 60.0)) for p in order}
+    runs = drive.run_pages(
+        browser,
+        [(p.stem, lambda page, p=p: _start_notebook(page, lab, p)) for p in order],
+        done=_notebook_done,
+        timeouts=timeouts,
+        parallel=PARALLEL,
+    )
+    yield runs
+    for run in runs.values():
+        run.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_widgets_in_jupyterlab(path: Path, executed, shots: Path) -> None:
+    run = executed[path.stem]
+    page = run.page
+    with run.screenshot_on_failure(shots / f"FAILED-{path.stem}.png"):
+        assert run.finished, f"{path.name}: not finished after {run.seconds:.0f} s"
+        assert page.evaluate(_ERRORS) == [], f"{path.name}: a cell raised"
+        assert drive.text_fallbacks(page) == [], f"{path.name}: a widget is shown as text"
+        explorers = page.locator(".jp-OutputArea-output").filter(
+            has=page.locator("img.widget-image")
+        )
+        assert explorers.count() >= 1, f"{path.name}: no explorer rendered"
+        for i in range(explorers.count()):
+            drive.move_controls(
+                explorers.nth(i), page, f"{path.stem}-{i}", shots, limit=MAIN_CONTROLS
+            )
+        page.screenshot(path=str(shots / f"{path.stem}-page.png"))
+        assert run.log.problems() == [], f"{path.name}: {run.log.problems()}"
+    page.evaluate(f"{_PANEL}.sessionContext.shutdown()")  # free the kernel now
+
+
+_DASHBOARD_READY = "() => !!document.querySelector('.classroom h1')"
+
+
+@pytest.fixture(scope="module")
+def dashboards(classroom, browser) -> dict[str, drive.Run]:
+    """Every dashboard rendered by Voilà (each runs its notebook in a fresh kernel),
+    ``PARALLEL`` at a time."""
+
+    def opener(path: Path):
+        url = classroom.page(f"voila/render/{path.name}")
+        return lambda page: page.goto(url, wait_until="commit", timeout=180_000)
+
+    runs = drive.run_pages(
+        browser,
+        [(p.stem, opener(p)) for p in DASHBOARDS],
+        done=lambda page: bool(page.evaluate(_DASHBOARD_READY)),
+        timeouts=dict.fromkeys((p.stem for p in DASHBOARDS), 180.0),
+        parallel=PARALLEL,
+    )
+    yield runs
+    for run in runs.values():
+        run.close()
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=[p.stem for p in DASHBOARDS])
-def test_classroom_dashboard(path: Path, classroom, page, shots: Path) -> None:
-    page.goto(classroom.page(f"voila/render/{path.name}"), timeout=180_000)
-    root = page.locator(".classroom").first
-    root.wait_for(timeout=180_000)
-    assert root.locator("h1").inner_text().strip(), f"{path.name}: no title"
-    prompts = root.locator(".classroom-prompt").all_inner_texts()
-    assert prompts and all(p.strip() for p in prompts), f"{path.name}: controls without prompts"
-    assert (
-        page.locator(".jp-InputArea").count() == 0
-        or not page.locator(".jp-InputArea").first.is_visible()
-    ), f"{path.name}: code is shown"
-    assert drive.text_fallbacks(page) == [], f"{path.name}: a widget is shown as text"
-    moves = drive.move_controls(root, page, f"classroom-{path.stem}", shots, limit=1)
-    assert len(moves) == 1
-    page.screenshot(path=str(shots / f"classroom-{path.stem}-page.png"))
-    assert page.log.problems() == [], f"{path.name}: {page.log.problems()}"
+def test_classroom_dashboard(path: Path, dashboards, shots: Path) -> None:
+    run = dashboards[path.stem]
+    page = run.page
+    with run.screenshot_on_failure(shots / f"FAILED-classroom-{path.stem}.png"):
+        assert run.finished, f"{path.name}: not rendered after {run.seconds:.0f} s"
+        root = page.locator(".classroom").first
+        root.wait_for(timeout=60_000)
+        assert root.locator("h1").inner_text().strip(), f"{path.name}: no title"
+        prompts = root.locator(".classroom-prompt").all_inner_texts()
+        assert prompts and all(p.strip() for p in prompts), f"{path.name}: controls without prompts"
+        assert (
+            page.locator(".jp-InputArea").count() == 0
+            or not page.locator(".jp-InputArea").first.is_visible()
+        ), f"{path.name}: code is shown"
+        assert drive.text_fallbacks(page) == [], f"{path.name}: a widget is shown as text"
+        moves = drive.move_controls(root, page, f"classroom-{path.stem}", shots, limit=1)
+        assert len(moves) == 1
+        page.screenshot(path=str(shots / f"classroom-{path.stem}-page.png"))
+        assert run.log.problems() == [], f"{path.name}: {run.log.problems()}"

@@ -1,4 +1,4 @@
-"""Confidence intervals for the application studies: bootstrap over examples, t over seeds.
+"""Confidence intervals: bootstrap over examples (paired for two systems), Student t over seeds.
 
 Every random draw takes an explicit ``torch.Generator``; nothing here touches a global state.
 """

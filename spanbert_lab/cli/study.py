@@ -1,0 +1,80 @@
+"""``python -m spanbert_lab study {run,status,report}``: the controlled pretraining study.
+
+``run`` does every stage that is not done yet, in order — the pilot sweep, pretraining the
+encoders (and writing the untrained control), the fine-tuning grid — at most ``--jobs`` processes
+at a time, and can be stopped and started again at any moment (``make study``). ``status`` lists
+what is done. ``report`` applies the protocol's selection rule and writes ``summary.json`` and
+``summary.md`` into the results folder. Everything follows ``study/protocol.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from spanbert_lab.study.plan import Recipe, finetune_runs
+from spanbert_lab.study.protocol import load_protocol
+from spanbert_lab.study.report import report_task
+from spanbert_lab.study.stages import run_finetuning, run_pilot, run_pretraining
+from spanbert_lab.study.summary import cost_seconds, write_summary
+
+__all__ = ["main"]
+
+STAGES = ("pilot", "pretrain", "finetune")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m spanbert_lab study", description=__doc__)
+    p.add_argument("action", choices=("run", "status", "report"))
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
+    p.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
+    p.add_argument("--until", choices=STAGES, default="finetune", help="last stage to run")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        protocol = load_protocol(args.protocol)
+    except (OSError, ValueError) as err:
+        print(f"error: {err}")
+        return 2
+    if args.action == "status":
+        runs = finetune_runs(protocol, protocol.encoders)
+        done = sum(r.done for r in runs)
+        pilot = protocol.results_dir / "pilot.json"
+        print(f"pilot: {'done' if pilot.is_file() else 'not done'}")
+        for encoder in protocol.encoders:
+            ready = (protocol.checkpoints_dir / encoder.name / "model.safetensors").is_file()
+            print(f"encoder {encoder.name}: {'ready' if ready else 'missing'}")
+        print(f"fine-tuning: {done} of {len(runs)} runs done")
+        print(f"CPU time so far: {cost_seconds(protocol) / 3600:.2f} h")
+        return 0
+    if args.action == "report":
+        names = [e.name for e in protocol.encoders]
+        try:
+            reports = [report_task(protocol, task, names) for task in protocol.tasks]
+        except FileNotFoundError as err:
+            print(f"error: {err}")
+            return 2
+        path = write_summary(protocol, reports)
+        print(f"wrote {path} and {path.with_suffix('.md')}")
+        return 0
+    pilot = protocol.results_dir / "pilot.json"
+    if pilot.is_file():
+        recipe = Recipe(**json.loads(pilot.read_text(encoding="utf-8"))["recipe"])
+    else:
+        recipe = run_pilot(protocol, jobs=args.jobs, say=print)
+    if args.until == "pilot":
+        return 0
+    run_pretraining(protocol, recipe, jobs=args.jobs, say=print)
+    if args.until == "pretrain":
+        return 0
+    run_finetuning(protocol, jobs=args.jobs, say=print)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""A checkpoint for fine-tuning: found on disk (or the hub, when allowed) and loaded into the
+task's transformers class with a freshly seeded head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+
+from spanbert_lab.checkpoint import load_tokenizer_for
+from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.runtime import data_dir, quiet_transformers
+from spanbert_lab.tasks import get_task
+
+__all__ = ["load_task_model", "resolve_model_path"]
+
+
+def resolve_model_path(model: str | Path, *, allow_download: bool = False) -> str:
+    """A local checkpoint directory (as given, or under ``data/checkpoints/``), or a hub id.
+
+    Raises:
+        FileNotFoundError: no directory with a ``config.json`` there and downloads not allowed.
+    """
+    for candidate in (Path(model), data_dir() / "checkpoints" / str(model)):
+        if (candidate / "config.json").is_file():
+            return str(candidate)
+    if allow_download:
+        return str(model)
+    available = sorted(p.name for p in (data_dir() / "checkpoints").glob("*") if p.is_dir())
+    raise FileNotFoundError(
+        f"no model at {str(model)!r}: expected a directory holding config.json (a course "
+        f"checkpoint in data/checkpoints/ {available or '(none yet)'}, or any local BERT-family "
+        "checkpoint). To fetch a hub id such as 'SpanBERT/spanbert-base-cased', pass "
+        "--allow-download (allow_download=True)."
+    )
+
+
+def load_task_model(
+    model: str | Path,
+    task: str,
+    *,
+    labels: Sequence[str] | None = None,
+    seed: int = 0,
+    allow_download: bool = False,
+) -> tuple[torch.nn.Module, TokenizerLike, list[str]]:
+    """Load a checkpoint into the task's transformers class; the new head is seeded by ``seed``.
+
+    Returns:
+        ``(model, tokenizer, newly_initialised_keys)``.
+    """
+    spec = get_task(task)
+    path = resolve_model_path(model, allow_download=allow_download)
+    cls = getattr(transformers, spec.model_class)
+    kwargs: dict[str, Any] = {"local_files_only": not allow_download, "output_loading_info": True}
+    if labels is not None:
+        kwargs.update(
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: i for i, name in enumerate(labels)},
+        )
+    with torch.random.fork_rng(devices=[]), quiet_transformers():
+        torch.manual_seed(seed)
+        net, info = cls.from_pretrained(path, **kwargs)
+    tokenizer = load_tokenizer_for(path, allow_download=allow_download)
+    return net, tokenizer, sorted(info["missing_keys"])

@@ -1,0 +1,186 @@
+"""The study's protocol (``study/protocol.toml``), read into typed, validated dataclasses.
+
+The file is fixed before any result is seen; this module only reads it and refuses anything
+ill-formed with an error that names the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Encoder", "FinetuneTask", "Pilot", "Protocol", "load_protocol"]
+
+_OBJECTIVES = ("none", "subword", "whole_word", "span", "span_sbo")
+_TASKS = ("qa", "ner", "classify")
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """The pilot sweep: one factor at a time, each run the same CPU time, baseline objective."""
+
+    objective: str
+    cpu_minutes: float
+    seed: int
+    grid: dict[str, list[Any]]
+    order: list[str]
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """One encoder of the study: a pretraining objective, or ``"none"`` (the untrained control)."""
+
+    name: str
+    objective: str
+
+
+@dataclass(frozen=True)
+class FinetuneTask:
+    """One fine-tuning task of the grid (the same for every encoder)."""
+
+    name: str
+    task: str
+    seeds: list[int]
+    lrs: list[float]
+    args: list[str]
+    select: str
+    example_score: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything ``study/protocol.toml`` fixes."""
+
+    path: Path
+    results_dir: Path
+    checkpoints_dir: Path
+    threads: int
+    pilot: Pilot
+    pretrain_seed: int
+    batching: str
+    min_real_tokens: int
+    eval_every: int
+    encoders: list[Encoder]
+    tasks: list[FinetuneTask]
+    baseline: str
+    bootstrap_resamples: int
+    bootstrap_seed: int
+    confidence: float
+    decoding: str
+    decoding_compare: str
+
+    def encoder(self, name: str) -> Encoder:
+        for encoder in self.encoders:
+            if encoder.name == name:
+                return encoder
+        raise KeyError(f"no encoder {name!r} in {self.path}")
+
+
+def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in table:
+        raise ValueError(f"{where}: missing {key!r}")
+    value = table[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ValueError(f"{where}.{key} = {value!r}: expected {kind}")
+    return value
+
+
+def _pilot(table: dict[str, Any], where: str) -> Pilot:
+    order = _get(table, "order", list, where)
+    grid = {name: _get(table, name, list, where) for name in order}
+    for name, values in grid.items():
+        if not values:
+            raise ValueError(f"{where}.{name}: at least one value")
+    objective = _get(table, "objective", str, where)
+    if objective not in _OBJECTIVES[1:]:
+        raise ValueError(f"{where}.objective = {objective!r}: choose one of {_OBJECTIVES[1:]}")
+    minutes = float(_get(table, "cpu_minutes", (int, float), where))
+    if minutes <= 0:
+        raise ValueError(f"{where}.cpu_minutes must be > 0")
+    return Pilot(objective, minutes, _get(table, "seed", int, where), grid, order)
+
+
+def _encoders(rows: list[dict[str, Any]], where: str) -> list[Encoder]:
+    encoders = []
+    for i, row in enumerate(rows):
+        name = _get(row, "name", str, f"{where}[{i}]")
+        objective = _get(row, "objective", str, f"{where}[{i}]")
+        if objective not in _OBJECTIVES:
+            raise ValueError(f"{where}[{i}].objective = {objective!r}: choose one of {_OBJECTIVES}")
+        encoders.append(Encoder(name, objective))
+    names = [e.name for e in encoders]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: encoder names repeat: {names}")
+    return encoders
+
+
+def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
+    tasks = []
+    for i, row in enumerate(rows):
+        at = f"{where}[{i}]"
+        task = _get(row, "task", str, at)
+        if task not in _TASKS:
+            raise ValueError(f"{at}.task = {task!r}: choose one of {_TASKS}")
+        seeds, lrs = _get(row, "seeds", list, at), _get(row, "lr", list, at)
+        if not seeds or not lrs:
+            raise ValueError(f"{at}: needs at least one seed and one learning rate")
+        tasks.append(
+            FinetuneTask(
+                name=_get(row, "name", str, at), task=task, seeds=[int(s) for s in seeds],
+                lrs=[float(x) for x in lrs], args=[str(a) for a in row.get("args", [])],
+                select=_get(row, "select", str, at),
+                example_score=_get(row, "example_score", str, at),
+                version=row.get("version"),
+            )
+        )  # fmt: skip
+    return tasks
+
+
+def _batching(value: str) -> str:
+    if value not in ("random", "bucketed"):
+        raise ValueError(f"pretraining.batching = {value!r}: choose 'random' or 'bucketed'")
+    return value
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read and check ``path`` (TOML).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a missing or ill-typed field, named with its table.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from err
+    study = _get(raw, "study", dict, str(path))
+    pre = _get(raw, "pretraining", dict, str(path))
+    fine = _get(raw, "finetuning", dict, str(path))
+    decoding = _get(raw, "decoding", dict, str(path))
+    encoders = _encoders(_get(raw, "encoders", list, str(path)), "encoders")
+    baseline = _get(fine, "baseline", str, "finetuning")
+    if baseline not in {e.name for e in encoders}:
+        raise ValueError(f"finetuning.baseline = {baseline!r} is not one of the encoders")
+    return Protocol(
+        path=path,
+        results_dir=Path(_get(study, "results_dir", str, "study")),
+        checkpoints_dir=Path(_get(study, "checkpoints_dir", str, "study")),
+        threads=_get(study, "threads", int, "study"),
+        pilot=_pilot(_get(raw, "pilot", dict, str(path)), "pilot"),
+        pretrain_seed=_get(pre, "seed", int, "pretraining"),
+        batching=_batching(_get(pre, "batching", str, "pretraining")),
+        min_real_tokens=_get(pre, "min_real_tokens", int, "pretraining"),
+        eval_every=_get(pre, "eval_every", int, "pretraining"),
+        encoders=encoders,
+        tasks=_tasks(_get(raw, "tasks", list, str(path)), "tasks"),
+        baseline=baseline,
+        bootstrap_resamples=_get(fine, "bootstrap_resamples", int, "finetuning"),
+        bootstrap_seed=_get(fine, "bootstrap_seed", int, "finetuning"),
+        confidence=float(_get(fine, "confidence", float, "finetuning")),
+        decoding=_get(decoding, "default", str, "decoding"),
+        decoding_compare=_get(decoding, "compare", str, "decoding"),
+    )

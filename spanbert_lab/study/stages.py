@@ -1,0 +1,159 @@
+"""The study's stages in order — pilot, pretraining, fine-tuning, report — each resumable.
+
+Every stage reads what earlier stages left in ``results_dir`` and skips what is done, so
+``python -m spanbert_lab study run`` can be stopped at any moment and started again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from spanbert_lab.data import load_tokenizer
+from spanbert_lab.pretrain_data import load_blocks
+from spanbert_lab.recipes import OBJECTIVES, build_model
+from spanbert_lab.runtime import quiet_transformers
+from spanbert_lab.study.plan import (
+    CALIBRATION_STEPS,
+    Recipe,
+    Run,
+    finetune_runs,
+    pilot_configs,
+    pilot_runs,
+    pretrain_runs,
+    recipe_key,
+)
+from spanbert_lab.study.protocol import Protocol
+from spanbert_lab.study.runner import execute
+
+__all__ = ["run_finetuning", "run_pilot", "run_pretraining", "write_random_encoder"]
+
+Say = Callable[[str], None]
+TIE = 0.01  # dev-loss differences below this are ties: the earlier (cheaper) grid value wins
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _final_dev_loss(folder: Path) -> float:
+    lines = (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    return float(json.loads(lines[-1])["dev_mlm_loss"])
+
+
+def _pilot_state(protocol: Protocol) -> dict[str, Any]:
+    root = protocol.results_dir / "pilot"
+    budget_s = protocol.pilot.cpu_minutes * 60
+    steps, losses = {}, {}
+    for done in sorted(root.glob("calibration/*/done.json")):
+        card = _json(done.parent / "final" / "metrics.json")
+        steps[done.parent.name] = max(
+            10, math.floor(budget_s * card["steps"] / card["wall_time_s"])
+        )
+    for done in sorted(root.glob("*/done.json")):
+        if done.parent.name != "calibration":
+            losses[done.parent.name] = _final_dev_loss(done.parent)
+    return {"steps": steps, "losses": losses}
+
+
+def _settle(protocol: Protocol, losses: dict[str, float]) -> dict[str, Any]:
+    """Walk the factors in order; a factor is settled when all its values have a loss."""
+    best: dict[str, Any] = {}
+    for factor in protocol.pilot.order:
+        configs = pilot_configs(protocol, best)
+        keys = [recipe_key(r) for r in configs]
+        if not configs or any(k not in losses for k in keys):
+            break
+        lowest = min(losses[k] for k in keys)
+        winner = next(r for r, k in zip(configs, keys, strict=True) if losses[k] < lowest + TIE)
+        best[factor] = getattr(winner, factor)
+    return best
+
+
+def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
+    """Calibrate and run the pilot one factor at a time; write ``pilot.json``; return the
+    chosen recipe."""
+    while True:
+        state = _pilot_state(protocol)
+        best = _settle(protocol, state["losses"])
+        configs = pilot_configs(protocol, best)
+        if not configs:
+            break
+        runs = pilot_runs(protocol, configs, state["steps"])
+        failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
+        if failed:
+            raise RuntimeError(f"pilot runs failed: {[o.key for o in failed]}")
+    recipe = Recipe(**best)
+    _write_json(protocol.results_dir / "pilot.json", {
+        "recipe": best, "losses": state["losses"], "steps": state["steps"],
+        "calibration_steps": CALIBRATION_STEPS, "cpu_minutes": protocol.pilot.cpu_minutes,
+        "objective": protocol.pilot.objective, "rule": "lowest final dev MLM loss; ties "
+        f"(< {TIE}) go to the earlier grid value",
+    })  # fmt: skip
+    say(f"pilot: recipe {best}")
+    return recipe
+
+
+def real_tokens_per_block(recipe: Recipe) -> float:
+    """Mean non-padding tokens of a training block at ``recipe.block_size``."""
+    blocks = load_blocks("train", load_tokenizer(), block_size=recipe.block_size)
+    return sum(len(b["input_ids"]) for b in blocks) / len(blocks)
+
+
+def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
+    """The untrained control: the recipe's architecture, initialised with the pretraining
+    seed, saved with the course tokenizer (no optimiser step ever taken)."""
+    out = protocol.checkpoints_dir / name
+    if (out / "model.safetensors").is_file():
+        return out
+    tokenizer = load_tokenizer()
+    model = build_model(OBJECTIVES["span_sbo"], recipe.preset, tokenizer,
+                        seed=protocol.pretrain_seed, block_size=recipe.block_size)  # fmt: skip
+    tmp = out.with_name(f".{out.name}.tmp")
+    with quiet_transformers():
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    (tmp / "README.md").write_text(
+        f"# {name}\n\nThe study's control: the `{recipe.preset}` architecture of the pretrained "
+        f"encoders, randomly initialised with seed {protocol.pretrain_seed} and never trained. "
+        "Written by `python -m spanbert_lab study run`.\n",
+        encoding="utf-8",
+    )
+    tmp.replace(out)
+    return out
+
+
+def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) -> list[Run]:
+    """Pretrain every encoder with the recipe (resuming unfinished runs), write the control."""
+    runs_dir = Path("runs") / "study"
+    runs = pretrain_runs(protocol, recipe, real_tokens_per_block(recipe), runs_dir)
+    failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
+    if failed:
+        raise RuntimeError(f"pretraining runs failed: {[o.key for o in failed]}")
+    for encoder in protocol.encoders:
+        if encoder.objective == "none":
+            write_random_encoder(protocol, recipe, encoder.name)
+    return runs
+
+
+def run_finetuning(protocol: Protocol, *, jobs: int, say: Say) -> list[Run]:
+    """Every fine-tuning run of the grid that is not done yet."""
+    missing = [e.name for e in protocol.encoders
+               if not (protocol.checkpoints_dir / e.name / "model.safetensors").is_file()]  # fmt: skip
+    if missing:
+        raise FileNotFoundError(f"encoders without a checkpoint: {missing}; pretrain first")
+    runs = finetune_runs(protocol, protocol.encoders)
+    failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
+    if failed:
+        raise RuntimeError(f"{len(failed)} fine-tuning runs failed, e.g. {failed[0].key}")
+    return runs

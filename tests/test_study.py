@@ -1,0 +1,153 @@
+"""The study machinery: protocol checks, the pilot's selection, resumable runs, the statistics."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from spanbert_lab.ner_metric import entity_scores, get_entities
+from spanbert_lab.study.plan import Run, finetune_runs, pilot_configs, recipe_key
+from spanbert_lab.study.protocol import load_protocol
+from spanbert_lab.study.report import corpus_f1, paired_bootstrap, report_task
+from spanbert_lab.study.runner import execute
+from spanbert_lab.study.stages import _settle
+
+ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = ROOT / "study" / "protocol.toml"
+
+
+@pytest.fixture
+def protocol(tmp_path):
+    text = PROTOCOL.read_text().replace('"data/results/study"', f'"{tmp_path / "results"}"')
+    path = tmp_path / "protocol.toml"
+    path.write_text(text)
+    return load_protocol(path)
+
+
+def test_the_shipped_protocol_reads_and_fixes_the_grid():
+    p = load_protocol(PROTOCOL)
+    assert [e.name for e in p.encoders] == [
+        "random-tiny",
+        "bert-tiny",
+        "span-tiny",
+        "spanbert-tiny",
+    ]
+    assert p.baseline == "bert-tiny"
+    seeds = {t.name: len(t.seeds) for t in p.tasks}
+    assert seeds["qa-v1.1"] >= 5 and min(seeds.values()) >= 3
+    assert all(len(t.lrs) >= 2 for t in p.tasks)
+    assert p.min_real_tokens >= 20_000_000
+    # every encoder gets the same grid: one run per (task, encoder, lr, seed)
+    runs = finetune_runs(p, p.encoders)
+    assert len(runs) == len(p.encoders) * sum(len(t.lrs) * len(t.seeds) for t in p.tasks)
+    assert all("--test-split" in r.argv and "--threads" in r.argv for r in runs)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('baseline = "bert-tiny"', 'baseline = "bert-huge"', "not one of the encoders"),
+        ('objective = "span_sbo"', 'objective = "span_magic"', "choose one of"),
+        ("cpu_minutes = 6", "cpu_minutes = -1", "cpu_minutes must be > 0"),
+        ('task = "ner"', 'task = "parse"', "choose one of"),
+        ("[finetuning]", "[finetuning]\n[finetuning", "not valid TOML"),
+    ],
+)
+def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):
+    path = tmp_path / "protocol.toml"
+    path.write_text(PROTOCOL.read_text().replace(old, new, 1))
+    with pytest.raises(ValueError, match=message):
+        load_protocol(path)
+
+
+def test_the_pilot_settles_one_factor_at_a_time(protocol):
+    first = pilot_configs(protocol, {})
+    assert [r.lr for r in first] == protocol.pilot.grid["lr"]
+    losses = {recipe_key(r): loss for r, loss in zip(first, [5.0, 4.2, 4.5], strict=True)}
+    best = _settle(protocol, losses)
+    assert best == {"lr": first[1].lr}, "lowest loss wins"
+    second = pilot_configs(protocol, best)
+    assert {r.lr for r in second} == {first[1].lr}
+    assert [r.batch_size for r in second] == protocol.pilot.grid["batch_size"]
+    # a tie (< 0.01) goes to the earlier, cheaper value
+    losses.update({recipe_key(second[1]): 4.195})
+    assert _settle(protocol, losses)["batch_size"] == second[0].batch_size
+
+
+def test_runs_are_skipped_when_done_and_restarted_when_half_written(tmp_path):
+    ok = Run("ok", ["--help"], tmp_path / "ok")
+    bad = Run("bad", ["no-such-command"], tmp_path / "bad")
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "stale.txt").write_text("from a stopped run")
+    outcomes = {o.key: o for o in execute([ok, bad], jobs=2, say=lambda _: None, poll_s=0.1)}
+    assert outcomes["ok"].status == 0 and outcomes["bad"].status != 0
+    assert ok.done and not bad.done
+    assert not (tmp_path / "ok" / "stale.txt").exists(), "a half-written run starts again"
+    assert "usage: python -m spanbert_lab" in (tmp_path / "ok" / "log.txt").read_text()
+    again = execute([ok], jobs=1, say=lambda _: None, poll_s=0.1)
+    assert again[0].skipped
+
+
+def test_corpus_f1_equals_the_ner_metric():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "O"], ["B-PER", "O", "O"]]
+    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O", "B-PER"]]
+    rows = []
+    for g, p in zip(gold, pred, strict=True):
+        ge, pe = set(get_entities(g)), set(get_entities(p))
+        rows.append([len(ge & pe), len(pe), len(ge)])
+    expected = 100 * entity_scores(gold, pred)["f1"]
+    assert float(corpus_f1(torch.tensor(rows, dtype=torch.float64))) == pytest.approx(expected)
+
+
+def test_paired_bootstrap_finds_a_real_difference_and_not_a_null_one():
+    g = torch.Generator().manual_seed(0)
+    base = torch.rand(400, 1, generator=g, dtype=torch.float64)
+    better = (base + 0.05).clamp(max=1.0)
+    noise = base[torch.randperm(400, generator=g)]
+    stat = lambda rows: 100 * rows[..., 0].mean(-1)  # noqa: E731
+    value, low, high = paired_bootstrap(better, base, stat, resamples=2000, seed=0)
+    assert value == pytest.approx(float(stat(better) - stat(base)))
+    assert 0 < low <= value <= high
+    _, low, high = paired_bootstrap(noise, base, stat, resamples=2000, seed=0)
+    assert low < 0 < high, "a shuffled copy is no better"
+    assert paired_bootstrap(base, base, stat, resamples=100, seed=0) == (0.0, 0.0, 0.0)
+
+
+def _fake_run(root: Path, task: str, encoder: str, lr: float, seed: int, dev: float, rows):
+    folder = root / "runs" / task / encoder / f"lr{lr:g}" / f"seed{seed}"
+    (folder / f"seed{seed}" / "test").mkdir(parents=True)
+    (folder / "done.json").write_text("{}")
+    result = {"runs": [{"seed": seed, "metrics": {"accuracy": dev},
+                        "test_metrics": {"accuracy": 100 * sum(r[0] for r in rows) / len(rows)}}]}  # fmt: skip
+    (folder / "result.json").write_text(json.dumps(result))
+    scores = {"ids": [str(i) for i in range(len(rows))], "columns": ["correct"], "scores": rows}
+    (folder / f"seed{seed}" / "test" / "example_scores.json").write_text(json.dumps(scores))
+
+
+def test_report_selects_on_dev_and_compares_on_test(protocol):
+    task = next(t for t in protocol.tasks if t.name == "classify")
+    root = protocol.results_dir
+    n = 200
+    for seed in task.seeds:
+        for lr in task.lrs:
+            good = lr == task.lrs[1]
+            # bert-tiny: right on 60% (lr 2) / 50% (lr 1); spanbert-tiny: right on 75% / 40%
+            b_rows = [[1.0 if i % 10 < (6 if good else 5) else 0.0] for i in range(n)]
+            s_rows = [[1.0 if i % 4 < (3 if good else 0) or i % 10 < (4 if not good else 0)
+                       else 0.0] for i in range(n)]  # fmt: skip
+            _fake_run(root, "classify", "bert-tiny", lr, seed, 60.0 if good else 50.0, b_rows)
+            _fake_run(root, "classify", "spanbert-tiny", lr, seed, 70.0 if good else 40.0, s_rows)
+    report = report_task(protocol, task, ["bert-tiny", "spanbert-tiny"])
+    assert report.selected_lr == {"bert-tiny": task.lrs[1], "spanbert-tiny": task.lrs[1]}
+    assert report.test["spanbert-tiny"]["accuracy"]["mean"] == pytest.approx(75.0)
+    assert report.test["bert-tiny"]["accuracy"]["sd"] == pytest.approx(0.0)
+    versus = report.versus_baseline["spanbert-tiny"]
+    assert versus["value"] == pytest.approx(15.0)
+    assert versus["low"] > 0
+    shutil.rmtree(root / "runs" / "classify" / "bert-tiny" / f"lr{task.lrs[0]:g}" / "seed0")
+    with pytest.raises(FileNotFoundError, match="not done"):
+        report_task(protocol, task, ["bert-tiny", "spanbert-tiny"])
