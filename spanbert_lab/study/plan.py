@@ -20,6 +20,8 @@ from spanbert_lab.study.protocol import Encoder, FinetuneTask, Protocol
 __all__ = ["Recipe", "Run", "finetune_runs", "pilot_configs", "pilot_runs", "pretrain_runs"]
 
 CALIBRATION_STEPS = 20
+RUNS_DIR = Path("runs") / "study"  # checkpoints of the study's pretraining runs (not committed)
+PILOT_EVAL_BLOCKS = 256
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ def recipe_key(recipe: Recipe) -> str:
 
 def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int]) -> list[Run]:
     """A calibration run (``CALIBRATION_STEPS`` updates) per recipe without a measured step time,
-    else the pilot run itself, sized to the pilot's CPU time (``steps[recipe_key]``)."""
-    root = protocol.results_dir / "pilot"
+    else the pilot run itself, sized to the pilot's CPU time (``steps[recipe_key]``). Their
+    folders (checkpoints included) are under :data:`RUNS_DIR`; ``pilot.json`` keeps the numbers."""
+    root = RUNS_DIR / "pilot"
     budget_s = protocol.pilot.cpu_minutes * 60
     runs = []
     for recipe in recipes:
@@ -92,13 +95,15 @@ def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int])
         if key not in steps:
             out = root / "calibration" / key
             argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
-            argv += ["--max-steps", str(CALIBRATION_STEPS), "--max-eval-blocks", "32"]
+            argv += ["--max-steps", str(CALIBRATION_STEPS), "--max-eval-blocks", "32",
+                     "--warmup-steps", "2"]  # fmt: skip
             runs.append(Run(f"pilot/calibration/{key}", argv, out, meta={"recipe": key}))
             continue
         out = root / key
         argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
         argv += ["--max-steps", str(steps[key]), "--time-budget", f"{budget_s:g}",
-                 "--eval-every", str(max(1, steps[key] // 4))]  # fmt: skip
+                 "--eval-every", str(max(1, steps[key] // 4)),
+                 "--max-eval-blocks", str(PILOT_EVAL_BLOCKS)]  # fmt: skip
         runs.append(Run(f"pilot/{key}", argv, out, meta={"recipe": key}))
     return runs
 

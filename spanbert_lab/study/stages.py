@@ -18,6 +18,7 @@ from spanbert_lab.recipes import OBJECTIVES, build_model
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.study.plan import (
     CALIBRATION_STEPS,
+    RUNS_DIR,
     Recipe,
     Run,
     finetune_runs,
@@ -52,7 +53,7 @@ def _final_dev_loss(folder: Path) -> float:
 
 
 def _pilot_state(protocol: Protocol) -> dict[str, Any]:
-    root = protocol.results_dir / "pilot"
+    root = RUNS_DIR / "pilot"
     budget_s = protocol.pilot.cpu_minutes * 60
     steps, losses = {}, {}
     for done in sorted(root.glob("calibration/*/done.json")):
@@ -60,10 +61,19 @@ def _pilot_state(protocol: Protocol) -> dict[str, Any]:
         steps[done.parent.name] = max(
             10, math.floor(budget_s * card["steps"] / card["wall_time_s"])
         )
+    runs = {}
     for done in sorted(root.glob("*/done.json")):
         if done.parent.name != "calibration":
             losses[done.parent.name] = _final_dev_loss(done.parent)
-    return {"steps": steps, "losses": losses}
+            card = _json(done.parent / "final" / "metrics.json")
+            runs[done.parent.name] = {
+                "dev_mlm_loss": losses[done.parent.name],
+                "updates": card["steps"],
+                "stopped_by": card["stopped_by"],
+                "real_tokens": card["tokens_seen"],
+                "wall_time_s": card["wall_time_s"],
+            }
+    return {"steps": steps, "losses": losses, "runs": runs}
 
 
 def _settle(protocol: Protocol, losses: dict[str, float]) -> dict[str, Any]:
@@ -95,7 +105,7 @@ def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
             raise RuntimeError(f"pilot runs failed: {[o.key for o in failed]}")
     recipe = Recipe(**best)
     _write_json(protocol.results_dir / "pilot.json", {
-        "recipe": best, "losses": state["losses"], "steps": state["steps"],
+        "recipe": best, "losses": state["losses"], "steps": state["steps"], "runs": state["runs"],
         "calibration_steps": CALIBRATION_STEPS, "cpu_minutes": protocol.pilot.cpu_minutes,
         "objective": protocol.pilot.objective, "rule": "lowest final dev MLM loss; ties "
         f"(< {TIE}) go to the earlier grid value",
@@ -135,8 +145,7 @@ def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
 
 def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) -> list[Run]:
     """Pretrain every encoder with the recipe (resuming unfinished runs), write the control."""
-    runs_dir = Path("runs") / "study"
-    runs = pretrain_runs(protocol, recipe, real_tokens_per_block(recipe), runs_dir)
+    runs = pretrain_runs(protocol, recipe, real_tokens_per_block(recipe), RUNS_DIR)
     failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
     if failed:
         raise RuntimeError(f"pretraining runs failed: {[o.key for o in failed]}")
