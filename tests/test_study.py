@@ -151,3 +151,23 @@ def test_report_selects_on_dev_and_compares_on_test(protocol):
     shutil.rmtree(root / "runs" / "classify" / "bert-tiny" / f"lr{task.lrs[0]:g}" / "seed0")
     with pytest.raises(FileNotFoundError, match="not done"):
         report_task(protocol, task, ["bert-tiny", "spanbert-tiny"])
+
+
+def test_a_shipped_checkpoint_is_not_taken_for_the_studys(tmp_path, monkeypatch):
+    from spanbert_lab.study.stages import encoder_state
+
+    monkeypatch.chdir(tmp_path)
+    text = PROTOCOL.read_text().replace('"data/checkpoints"', f'"{tmp_path / "ckpt"}"')
+    (tmp_path / "p.toml").write_text(text)
+    p = load_protocol(tmp_path / "p.toml")
+    bert, control = p.encoder("bert-tiny"), p.encoder("random-tiny")
+    assert encoder_state(p, bert) == "missing"
+    (tmp_path / "ckpt" / "bert-tiny").mkdir(parents=True)
+    (tmp_path / "ckpt" / "bert-tiny" / "model.safetensors").write_bytes(b"")
+    assert encoder_state(p, bert) == "not the study's", "a shipped model of the same name"
+    (tmp_path / "runs" / "study" / "bert-tiny").mkdir(parents=True)
+    (tmp_path / "runs" / "study" / "bert-tiny" / "done.json").write_text("{}")
+    assert encoder_state(p, bert) == "ready"
+    (tmp_path / "ckpt" / "random-tiny").mkdir()
+    (tmp_path / "ckpt" / "random-tiny" / "model.safetensors").write_bytes(b"")
+    assert encoder_state(p, control) == "ready", "the control is never pretrained"

@@ -327,8 +327,8 @@ ex05.token_f1.check(token_f1)
 # **Decoding unit.** The library decodes answers in whole words by default
 # (`span_unit="words"`: an answer never starts or ends inside a word). This notebook decodes in
 # WordPieces (`span_unit="tokens"`, as the official scripts do), because its stored multi-seed
-# runs were decoded that way; every QA score below also reports the other unit as `f1@words`,
-# computed from the same logits.
+# runs were decoded that way. Each QA evaluation also computes the other unit from the same
+# logits: the scores below show it as `exact_match@words` and `f1@words`.
 
 # %%
 torch.set_num_threads(1)  # tiny models: one thread is as fast, and steady on a busy machine

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+import transformers
 
 from spanbert_lab.applications import studies
 from spanbert_lab.applications.encoders import ENCODERS
@@ -74,7 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m spanbert_lab.applications " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
-    import transformers
 
     for study in STUDIES if args.study == "all" else (args.study,):
         start = time.perf_counter()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from transformers import BertConfig, BertModel
 
 from spanbert_lab.finetune import load_tokenizer_for, resolve_model_path
 from spanbert_lab.runtime import quiet_transformers
@@ -51,7 +52,6 @@ def load_encoder(name: str | Path, *, seed: int = 0) -> Encoder:
     ``torch.random.fork_rng`` seeded with ``seed`` (the same weights for the same seed; the
     caller's generators are left untouched).
     """
-    from transformers import BertConfig, BertModel
 
     text = str(name)
     if text.startswith(RANDOM_PREFIX) and not Path(text).exists():

@@ -18,12 +18,14 @@ for a true relation counts as a miss), and the paper's micro-F1 is reported besi
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from transformers import BertConfig, BertForSequenceClassification
 
 from spanbert_lab.data.corpus import generate_documents
 from spanbert_lab.data.world import World
@@ -240,7 +242,6 @@ def relation_model(encoder: str, *, seed: int) -> tuple[torch.nn.Module, Any]:
     ``random-tiny`` is the ``bert-tiny`` architecture with weights drawn from ``seed``; the new
     head, pooler and marker embeddings are drawn inside ``fork_rng`` seeded with ``seed``.
     """
-    from transformers import BertConfig, BertForSequenceClassification
 
     random_init = encoder.startswith("random-")
     path = resolve_model_path("bert-" + encoder[7:] if random_init else encoder)
@@ -305,7 +306,6 @@ def run_relation_extraction(
 
     Returns the run record, the fine-tuned model and its tokenizer.
     """
-    import time
 
     if not train or not test:
         raise ValueError("relation extraction needs training and test examples")

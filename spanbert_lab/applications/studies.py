@@ -16,8 +16,9 @@ from typing import Any
 import torch
 
 from spanbert_lab.applications import probe, relations, search, summarise
-from spanbert_lab.applications.encoders import load_encoder
+from spanbert_lab.applications.encoders import layer_features, load_encoder
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
+from spanbert_lab.data import load_classification
 from spanbert_lab.data.build import make_world
 from spanbert_lab.finetune import FinetuneConfig
 from spanbert_lab.stats import bootstrap_interval, t_interval
@@ -224,7 +225,6 @@ def summary_study(
 
 def probe_data(settings: dict[str, Any] = PROBE_SETTINGS) -> dict[str, Any]:
     """Texts, spans and labels of the two probes (sentiment; entity type)."""
-    from spanbert_lab.data import load_classification
 
     rng = random.Random(DATA_SEEDS["probe"])
     train, test = load_classification("train"), load_classification("dev")
@@ -258,7 +258,6 @@ def probe_study(
     encoders: Sequence[str], settings: dict[str, Any] = PROBE_SETTINGS
 ) -> dict[str, Any]:
     """Probe accuracy per layer (with bootstrap intervals) and the majority-class baseline."""
-    from spanbert_lab.applications.encoders import layer_features
 
     data = probe_data(settings)
     out: dict[str, Any] = {"settings": settings}

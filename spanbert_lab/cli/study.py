@@ -17,7 +17,7 @@ from pathlib import Path
 from spanbert_lab.study.plan import Recipe, finetune_runs
 from spanbert_lab.study.protocol import load_protocol
 from spanbert_lab.study.report import report_task
-from spanbert_lab.study.stages import run_finetuning, run_pilot, run_pretraining
+from spanbert_lab.study.stages import encoder_state, run_finetuning, run_pilot, run_pretraining
 from spanbert_lab.study.summary import cost_seconds, write_summary
 
 __all__ = ["main"]
@@ -47,8 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pilot = protocol.results_dir / "pilot.json"
         print(f"pilot: {'done' if pilot.is_file() else 'not done'}")
         for encoder in protocol.encoders:
-            ready = (protocol.checkpoints_dir / encoder.name / "model.safetensors").is_file()
-            print(f"encoder {encoder.name}: {'ready' if ready else 'missing'}")
+            print(f"encoder {encoder.name}: {encoder_state(protocol, encoder)}")
         print(f"fine-tuning: {done} of {len(runs)} runs done")
         print(f"CPU time so far: {cost_seconds(protocol) / 3600:.2f} h")
         return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -139,7 +140,6 @@ def baselines(out: Path) -> dict[str, float]:
 
     They show where "chance" and "easy" lie, so a fine-tuned model can be judged against them.
     """
-    import math
     import re
 
     tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip

@@ -33,6 +33,7 @@ from spanbert_lab.data.task_files import (
 )
 from spanbert_lab.data.text import NP
 from spanbert_lab.data.validate import validate_documents, validate_spans, validate_squad
+from spanbert_lab.runtime import data_dir
 
 SPLITS = ("train", "dev", "test")
 VERSIONS = ("1.1", "2.0")
@@ -59,7 +60,6 @@ QA_FEATURES = datasets.Features(
 
 
 def _data_dir() -> Path:
-    from spanbert_lab.runtime import data_dir
 
     return data_dir()
 

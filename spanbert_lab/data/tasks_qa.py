@@ -22,7 +22,7 @@ from pathlib import Path
 
 from spanbert_lab.data.corpus import Document, write_bytes, write_document
 from spanbert_lab.data.world import World
-from spanbert_lab.data.writer import Fact
+from spanbert_lab.data.writer import Fact, Writer
 
 SPLIT_DOCS = {"train": 900, "dev": 90, "test": 90}
 MAX_ANSWERABLE = 6
@@ -132,7 +132,6 @@ def make_split(
     ``record``, when given, receives ``(question id, answer type, distinct mentions of that
     type in the context)`` for every answerable question (the tests check the distractors).
     """
-    from spanbert_lab.data.writer import Writer
 
     w = Writer(world, rng)
     pool = _split_pool(world, split, ("person", "person", "place", "org", "event"))

@@ -21,6 +21,8 @@ from pathlib import Path
 from tokenizers import normalizers, pre_tokenizers
 from transformers import AutoTokenizer, BertTokenizer, PreTrainedTokenizerBase
 
+from spanbert_lab.runtime import data_dir
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 VOCAB_SIZE = 6144
 """Vocabulary size; see ``data/README.md`` for why (small embeddings, rare names split)."""
@@ -167,7 +169,6 @@ def load_tokenizer(path: str | Path | None = None) -> PreTrainedTokenizerBase:
     Raises:
         FileNotFoundError: the course folder (or a local-looking path) does not exist.
     """
-    from spanbert_lab.runtime import data_dir
 
     folder = Path(path) if path is not None else data_dir() / "tokenizer"
     if path is None or Path(path).exists() or str(path).startswith((".", "/", "~")):

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 NOT_ATTEMPTED_MESSAGE = (
     "not attempted yet: replace the `...` stub with your code, then run the cell"
 )
@@ -143,7 +145,6 @@ def expect_tensor_close(
 
     The message names the quantity that differs and by how much — never the expected values.
     """
-    import torch
 
     expect(
         isinstance(got, torch.Tensor), f"{name} should be a torch.Tensor, got {type(got).__name__}"

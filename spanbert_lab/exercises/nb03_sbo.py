@@ -22,6 +22,7 @@ from spanbert_lab.exercises.core import (
     expect,
     expect_tensor_close,
 )
+from spanbert_lab.heads import SpanBoundaryHead
 
 _NS = {"torch": torch, "math": math, "F": F}
 
@@ -109,7 +110,6 @@ _HEAD_PARTS = ("position_embeddings", "dense1", "norm1", "dense2", "norm2", "bia
 
 def _reference_head(hidden: int, position: int, k: int, word_embeddings: torch.Tensor, eps: float):
     """The library's head with random weights and the given (tied) word embeddings."""
-    from spanbert_lab.heads import SpanBoundaryHead
 
     head = SpanBoundaryHead(hidden, word_embeddings.shape[0], position, k, "gelu", eps).double()
     g = torch.Generator().manual_seed(hidden * 1000 + position)

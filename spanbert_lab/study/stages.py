@@ -27,10 +27,16 @@ from spanbert_lab.study.plan import (
     pretrain_runs,
     recipe_key,
 )
-from spanbert_lab.study.protocol import Protocol
+from spanbert_lab.study.protocol import Encoder, Protocol
 from spanbert_lab.study.runner import execute
 
-__all__ = ["run_finetuning", "run_pilot", "run_pretraining", "write_random_encoder"]
+__all__ = [
+    "encoder_state",
+    "run_finetuning",
+    "run_pilot",
+    "run_pretraining",
+    "write_random_encoder",
+]
 
 Say = Callable[[str], None]
 TIE = 0.01  # dev-loss differences below this are ties: the earlier (cheaper) grid value wins
@@ -155,12 +161,21 @@ def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) 
     return runs
 
 
+def encoder_state(protocol: Protocol, encoder: Encoder) -> str:
+    """``"ready"`` (made by the study), ``"not the study's"`` (a checkpoint of that name exists,
+    e.g. a shipped one, but the study's pretraining run is not done) or ``"missing"``."""
+    exported = (protocol.checkpoints_dir / encoder.name / "model.safetensors").is_file()
+    made = encoder.objective == "none" or (RUNS_DIR / encoder.name / "done.json").is_file()
+    if exported and made:
+        return "ready"
+    return "not the study's" if exported else "missing"
+
+
 def run_finetuning(protocol: Protocol, *, jobs: int, say: Say) -> list[Run]:
     """Every fine-tuning run of the grid that is not done yet."""
-    missing = [e.name for e in protocol.encoders
-               if not (protocol.checkpoints_dir / e.name / "model.safetensors").is_file()]  # fmt: skip
+    missing = [e.name for e in protocol.encoders if encoder_state(protocol, e) != "ready"]
     if missing:
-        raise FileNotFoundError(f"encoders without a checkpoint: {missing}; pretrain first")
+        raise FileNotFoundError(f"encoders the study has not made yet: {missing}; pretrain first")
     runs = finetune_runs(protocol, protocol.encoders)
     failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
     if failed:

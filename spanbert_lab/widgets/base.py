@@ -15,6 +15,7 @@ from typing import Any
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
+from IPython.display import display
 from matplotlib.figure import Figure
 
 
@@ -95,6 +96,5 @@ class Explorer(ABC):
             self.status.value = f"<span style='color:#b00'>{err}</span>"
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
 
         display(self.widget)
