@@ -106,7 +106,9 @@ def task_stats(out: Path) -> dict:
                 stats["qa"][(split, "ctx_words")] = sum(len(words(c)) for c in ctx) / len(ctx)
         ner = load_ner(split, out / "ner")
         names = ner.features["ner_tags"].feature.names
-        tags = Counter(names[t] for row in ner["ner_tags"] for t in row if names[t].startswith("B-"))  # fmt: skip
+        tags = Counter(
+            names[t] for row in ner["ner_tags"] for t in row if names[t].startswith("B-")
+        )
         stats["ner"][split] = (len(ner), sum(len(t) for t in ner["tokens"]), tags)
         cls = load_classification(split, out / "classification")
         labels = cls.features["label"].names
@@ -122,7 +124,10 @@ def baselines(out: Path) -> dict[str, float]:
     """
     import re
 
-    tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip
+    tr, dv = (
+        load_classification("train", out / "classification"),
+        load_classification("dev", out / "classification"),
+    )
 
     def feats(text: str) -> list[str]:
         w = re.findall(r"\w+|[^\w\s]", text.lower())
@@ -137,7 +142,13 @@ def baselines(out: Path) -> dict[str, float]:
 
     def nb(text: str) -> int:
         f = feats(text)
-        return max(range(3), key=lambda k: math.log(prior[k]) + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f))  # fmt: skip
+        return max(
+            range(3),
+            key=lambda k: (
+                math.log(prior[k])
+                + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f)
+            ),
+        )
 
     res = {"cls_majority": max(Counter(dv["label"]).values()) / len(dv)}
     res["cls_nb"] = sum(nb(t) == y for t, y in zip(dv["text"], dv["label"], strict=True)) / len(dv)
@@ -179,18 +190,32 @@ def write_card(
     c = corpus_stats(out, counts)
     t = task_stats(out)
     tr, dv = c["splits"]["train"], c["splits"]["dev"]
-    size = sum(p.stat().st_size for name in managed for p in (out / name).rglob("*") if p.is_file())  # fmt: skip
-    head = TEMPLATE_HEAD.format(scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6)  # fmt: skip
+    size = sum(p.stat().st_size for name in managed for p in (out / name).rglob("*") if p.is_file())
+    head = TEMPLATE_HEAD.format(
+        scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6
+    )
     lines = [head]
     lines.append("## Statistics\n\n### Pretraining corpus (`corpus/`)\n")
     lines.append("| | train | dev |\n|---|---|---|")
     for key in ("documents", "sentences", "unique", "words", "chars"):
-        label = {"unique": "distinct sentences", "words": "words (BERT pre-tokenisation)", "chars": "characters"}.get(key, key)  # fmt: skip
+        label = {
+            "unique": "distinct sentences",
+            "words": "words (BERT pre-tokenisation)",
+            "chars": "characters",
+        }.get(key, key)
         lines.append(f"| {label} | {tr[key]:,} | {dv[key]:,} |")
-    lines.append(f"| sentences per document | {tr['sentences'] / tr['documents']:.1f} | {dv['sentences'] / dv['documents']:.1f} |")  # fmt: skip
-    lines.append(f"\n- WordPieces in train: **{c['train_pieces']:,}**; WordPieces per word: **{c['pieces_per_word']:.2f}** (BERT's cased vocabulary on English Wikipedia: about 1.2–1.3).")  # fmt: skip
-    lines.append(f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces.")  # fmt: skip
-    lines.append(f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}.")  # fmt: skip
+    lines.append(
+        f"| sentences per document | {tr['sentences'] / tr['documents']:.1f} | {dv['sentences'] / dv['documents']:.1f} |"
+    )
+    lines.append(
+        f"\n- WordPieces in train: **{c['train_pieces']:,}**; WordPieces per word: **{c['pieces_per_word']:.2f}** (BERT's cased vocabulary on English Wikipedia: about 1.2–1.3)."
+    )
+    lines.append(
+        f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces."
+    )
+    lines.append(
+        f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}."
+    )
     lines.append(f"- First sentence, tokenised: `{c['example']}`")
     total = sum(c["types"].values())
     lines.append("\nEntity mentions in train (types, counts, share):\n")
@@ -198,14 +223,20 @@ def write_card(
     for ty, n in sorted(c["types"].items(), key=lambda kv: -kv[1]):
         lines.append(f"| {ty} | {n:,} | {_pct(n, total)} |")
     lines.append(f"\n- Entity length in words: {c['entity_len']}")
-    lines.append(f"- Noun phrases (`NP`, not counting bare entity mentions): {c['np_count']:,}; length in words: {c['np_len']}")  # fmt: skip
+    lines.append(
+        f"- Noun phrases (`NP`, not counting bare entity mentions): {c['np_count']:,}; length in words: {c['np_len']}"
+    )
     lines.append("\n### Extractive QA (`qa/`, official SQuAD layout)\n")
-    lines.append("| split | contexts | v1.1 questions | v2.0 questions | unanswerable (v2.0) | context words |")  # fmt: skip
+    lines.append(
+        "| split | contexts | v1.1 questions | v2.0 questions | unanswerable (v2.0) | context words |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for split in ("train", "dev", "test"):
         ctx, n1, _ = t["qa"][(split, "1.1")]
         _, n2, imp = t["qa"][(split, "2.0")]
-        lines.append(f"| {split} | {ctx} | {n1:,} | {n2:,} | {imp:,} ({_pct(imp, n2)}) | {t['qa'][(split, 'ctx_words')]:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {split} | {ctx} | {n1:,} | {n2:,} | {imp:,} ({_pct(imp, n2)}) | {t['qa'][(split, 'ctx_words')]:.0f} |"
+        )
     lines.append(f"\n- Answer length in words (all v1.1 answers): {t['answer_len']}")
     lines.append("\n### Named-entity recognition (`ner/`)\n")
     ner_types = sorted(x.removeprefix("B-") for x in t["ner"]["train"][2])
@@ -220,12 +251,20 @@ def write_card(
     lines.append("| split | reviews | negative | mixed | positive |\n|---|---|---|---|---|")
     for split in ("train", "dev", "test"):
         n, lab = t["cls"][split]
-        lines.append(f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |")  # fmt: skip
+        lines.append(
+            f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |"
+        )
     base = baselines(out)
     lines.append("\n### Reference points (dev)\n")
-    lines.append(f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable.")  # fmt: skip
-    lines.append(f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context.")  # fmt: skip
-    lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
+    lines.append(
+        f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable."
+    )
+    lines.append(
+        f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context."
+    )
+    lines.append(
+        "- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss."
+    )
     lines.append(FINETUNED_FIGURES)
     lines.append(TEMPLATE_TAIL.format(vocab=c["vocab_size"], licence=LICENCE))
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
