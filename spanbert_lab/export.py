@@ -167,8 +167,11 @@ def command_line(argv: Sequence[str], world_size: int = 1) -> str:
 def data_fingerprint() -> str:
     """sha256 of the corpus and tokenizer files a run read (changes when ``make data`` does)."""
     digest = hashlib.sha256()
-    corpus = [data_dir() / "corpus" / f"{split}.{kind}.gz"
-              for split in ("train", "dev") for kind in ("txt", "annotations.jsonl")]  # fmt: skip
+    corpus = [
+        data_dir() / "corpus" / f"{split}.{kind}.gz"
+        for split in ("train", "dev")
+        for kind in ("txt", "annotations.jsonl")
+    ]
     for path in [*corpus, data_dir() / "tokenizer" / "tokenizer.json"]:
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
@@ -186,8 +189,10 @@ def model_card(m: dict[str, Any]) -> str:
         f"{fmt(m[split]['sbo_loss'])} | {fmt(m[split]['sbo_accuracy'])} |"
         for split in ("train", "dev")
     ]
-    names = {"span_sbo": "SpanBERT: span masking + span boundary objective",
-             "subword": "BERT's masked LM: random sub-word tokens"}  # fmt: skip
+    names = {
+        "span_sbo": "SpanBERT: span masking + span boundary objective",
+        "subword": "BERT's masked LM: random sub-word tokens",
+    }
     what = names.get(m["objective"], f"masking scheme `{m['scheme']}`")
     heads = f"SBO {'on' if m['sbo'] else 'off'}, NSP {'on' if m['nsp'] else 'off'}"
     return f"""# {m["preset"]} model, objective `{m["objective"]}` — spanbert-lab

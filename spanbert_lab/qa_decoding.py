@@ -117,8 +117,15 @@ def decode_qa(
             offsets = offset_maps[f]
             s_logits, e_logits = starts[f][: len(offsets)], ends[f][: len(offsets)]
             null_score = min(null_score, float(s_logits[0] + e_logits[0]))
-            window = _Window(f, row["context"], offsets, is_max, s_logits, e_logits,
-                             whole_words=span_unit == "words")  # fmt: skip
+            window = _Window(
+                f,
+                row["context"],
+                offsets,
+                is_max,
+                s_logits,
+                e_logits,
+                whole_words=span_unit == "words",
+            )
             candidates.extend(window.candidates(n_best, max_answer_length))
         unique = _unique_texts(candidates, n_best)
         text = unique[0].text if unique else ""

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from spanbert_lab.data.build import make_world
-from spanbert_lab.data.card import _coverage_lines
+from spanbert_lab.data.card_coverage import coverage_lines
 from spanbert_lab.data.corpus import (
     QUESTION_KINDS,
     generate_documents,
@@ -73,7 +73,7 @@ def test_coverage_finds_unk_when_a_character_is_missing() -> None:
     c = CoverageCounter(make_tokenizer(vocab)).texts(["Where was Orla born?", "Orla was in Vell."])
     assert (c.unk, c.unk_words, c.words) == (1, ("?",), 10), c
     cov = {"tasks": {("qa-v1.1", "dev"): c}, "first_words": Counter(["Where"]), "first_split": [], "first_share": 0.0}  # fmt: skip
-    lines = "\n".join(_coverage_lines(cov))
+    lines = "\n".join(coverage_lines(cov))
     assert (
         f"| qa-v1.1 | dev | 10 | {c.pieces} | {c.pieces / 10:.3f} | 1 | {1 / c.pieces:.2%} |"
         in lines

@@ -5,13 +5,13 @@ load it with the functions re-exported here. See ``data/README.md`` (the data ca
 """
 
 from spanbert_lab.data.loaders import (
-    flatten_squad,
     load_classification,
     load_corpus,
     load_ner,
     load_qa,
     load_squad_json,
 )
+from spanbert_lab.data.squad_rows import flatten_squad
 from spanbert_lab.data.tokenizer import load_tokenizer
 
 __all__ = [

@@ -6,15 +6,14 @@ card always describes the shipped bytes. Everything in it is deterministic: no t
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from spanbert_lab.data.card_baselines import baselines
+from spanbert_lab.data.card_coverage import coverage_lines, coverage_stats
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
-from spanbert_lab.data.coverage import questions, task_coverage
 from spanbert_lab.data.loaders import load_classification, load_ner, load_qa
 from spanbert_lab.data.tasks_ner import words
 from spanbert_lab.data.tokenizer import load_tokenizer
@@ -96,20 +95,6 @@ def corpus_stats(out: Path, counts: Counter[str]) -> dict:
     return stats
 
 
-def coverage_stats(out: Path) -> dict:
-    """``[UNK]`` and WordPieces per word of every task split; how QA questions begin."""
-    tok = load_tokenizer(out / "tokenizer")
-    first = Counter(q.split()[0] for split in ("train", "dev", "test") for q in questions(out, split))  # fmt: skip
-    words = sorted(first)
-    split_words = [w for w, ids in zip(words, tok(words, add_special_tokens=False)["input_ids"], strict=True) if len(ids) > 1]  # fmt: skip
-    return {
-        "tasks": task_coverage(out, tok),
-        "first_words": first,
-        "first_split": split_words,
-        "first_share": sum(first[w] for w in split_words) / sum(first.values()),
-    }
-
-
 def task_stats(out: Path) -> dict:
     """QA, NER and classification split sizes and distributions."""
 
@@ -126,86 +111,15 @@ def task_stats(out: Path) -> dict:
                 stats["qa"][(split, "ctx_words")] = sum(len(words(c)) for c in ctx) / len(ctx)
         ner = load_ner(split, out / "ner")
         names = ner.features["ner_tags"].feature.names
-        tags = Counter(names[t] for row in ner["ner_tags"] for t in row if names[t].startswith("B-"))  # fmt: skip
+        tags = Counter(
+            names[t] for row in ner["ner_tags"] for t in row if names[t].startswith("B-")
+        )
         stats["ner"][split] = (len(ner), sum(len(t) for t in ner["tokens"]), tags)
         cls = load_classification(split, out / "classification")
         labels = cls.features["label"].names
         stats["cls"][split] = (len(cls), Counter(labels[i] for i in cls["label"]))
     stats["answer_len"] = _hist(ans_len)
     return stats
-
-
-def baselines(out: Path) -> dict[str, float]:
-    """Simple reference points on dev: majority class, naive Bayes, NER by memorisation.
-
-    They show where "chance" and "easy" lie, so a fine-tuned model can be judged against them.
-    """
-    import re
-
-    tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip
-
-    def feats(text: str) -> list[str]:
-        w = re.findall(r"\w+|[^\w\s]", text.lower())
-        return w + [a + "_" + b for a, b in itertools.pairwise(w)]
-
-    counts = [Counter() for _ in range(3)]
-    prior = Counter(tr["label"])
-    for text, label in zip(tr["text"], tr["label"], strict=True):
-        counts[label].update(feats(text))
-    vocab = len(set().union(*counts))
-    totals = [sum(c.values()) for c in counts]
-
-    def nb(text: str) -> int:
-        f = feats(text)
-        return max(range(3), key=lambda k: math.log(prior[k]) + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f))  # fmt: skip
-
-    res = {"cls_majority": max(Counter(dv["label"]).values()) / len(dv)}
-    res["cls_nb"] = sum(nb(t) == y for t, y in zip(dv["text"], dv["label"], strict=True)) / len(dv)
-    ntr, ndv = load_ner("train", out / "ner"), load_ner("dev", out / "ner")
-    names = ntr.features["ner_tags"].feature.names
-    best: dict[str, Counter[int]] = {}
-    for toks, tags in zip(ntr["tokens"], ntr["ner_tags"], strict=True):
-        for tok, tag in zip(toks, tags, strict=True):
-            best.setdefault(tok, Counter())[tag] += 1
-
-    def spans(tags: list[int]) -> set[tuple[int, int, str]]:
-        found, cur = set(), None
-        for i, t in enumerate([*tags, 0]):
-            n = names[t]
-            if cur and not (n.startswith("I-") and n[2:] == cur[1]):
-                found.add((cur[0], i, cur[1]))
-                cur = None
-            if n.startswith("B-") or (n.startswith("I-") and cur is None):
-                cur = (i, n[2:])
-        return found
-
-    tp = fp = fn = unseen = n_tok = 0
-    for toks, tags in zip(ndv["tokens"], ndv["ner_tags"], strict=True):
-        guess = [best[t].most_common(1)[0][0] if t in best else 0 for t in toks]
-        unseen += sum(t not in best for t in toks)
-        n_tok += len(toks)
-        gold, pred = spans(list(tags)), spans(guess)
-        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    res["ner_memorise_f1"] = 2 * tp / (2 * tp + fp + fn)
-    res["ner_unseen"] = unseen / n_tok
-    return res
-
-
-def _coverage_lines(cov: dict) -> list[str]:
-    """The card's tokenizer-coverage section."""
-    lines = ["\n### Tokenizer coverage of the task texts\n"]
-    lines.append("What a fine-tuned model reads (QA: contexts and questions; NER: the words; classification: the reviews), in words of BERT's pre-tokenisation:\n")  # fmt: skip
-    lines.append("| task | split | words | WordPieces | WordPieces per word | [UNK] | [UNK] rate |")
-    lines.append("|---|---|---|---|---|---|---|")
-    for (task, split), r in cov["tasks"].items():
-        lines.append(f"| {task} | {split} | {r.words:,} | {r.pieces:,} | {r.pieces_per_word:.3f} | {r.unk:,} | {r.unk_rate:.2%} |")  # fmt: skip
-    unk = sum(r.unk for r in cov["tasks"].values())
-    verdict = "No task text holds an `[UNK]`" if unk == 0 else f"**{unk:,} `[UNK]` WordPieces**: the tokenizer does not cover the tasks"  # fmt: skip
-    lines.append(f"\n- {verdict}; every character of the corpus is in the vocabulary both word-initially and as a `##` continuation.")  # fmt: skip
-    top = ", ".join(f"{w} ({n:,})" for w, n in cov["first_words"].most_common(12))
-    split = ", ".join(cov["first_split"]) or "none"
-    lines.append(f"- QA questions begin with: {top}. First words split into more than one WordPiece: {split} ({cov['first_share']:.1%} of questions).")  # fmt: skip
-    return lines
 
 
 def write_card(
@@ -216,34 +130,56 @@ def write_card(
     c = corpus_stats(out, counts)
     t = task_stats(out)
     tr, dv = c["splits"]["train"], c["splits"]["dev"]
-    size = sum(p.stat().st_size for name in managed for p in (out / name).rglob("*") if p.is_file())  # fmt: skip
-    head = TEMPLATE_HEAD.format(scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6)  # fmt: skip
+    size = sum(p.stat().st_size for name in managed for p in (out / name).rglob("*") if p.is_file())
+    head = TEMPLATE_HEAD.format(
+        scale=getattr(config, "scale", 1.0), seed=getattr(config, "seed", 0), size=size / 1e6
+    )
     lines = [head]
     lines.append("## Statistics\n\n### Pretraining corpus (`corpus/`)\n")
     lines.append("| | train | dev |\n|---|---|---|")
     for key in ("documents", "sentences", "unique", "words", "chars"):
-        label = {"unique": "distinct sentences", "words": "words (BERT pre-tokenisation)", "chars": "characters"}.get(key, key)  # fmt: skip
+        label = {
+            "unique": "distinct sentences",
+            "words": "words (BERT pre-tokenisation)",
+            "chars": "characters",
+        }.get(key, key)
         lines.append(f"| {label} | {tr[key]:,} | {dv[key]:,} |")
-    lines.append(f"| sentences per document | {tr['sentences'] / tr['documents']:.1f} | {dv['sentences'] / dv['documents']:.1f} |")  # fmt: skip
-    lines.append(f"\n- WordPieces in train: **{c['train_pieces']:,}**; WordPieces per word: **{c['pieces_per_word']:.2f}** (BERT's cased vocabulary on English Wikipedia: about 1.2–1.3).")  # fmt: skip
-    lines.append(f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces.")  # fmt: skip
-    lines.append(f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}.")  # fmt: skip
+    lines.append(
+        f"| sentences per document | {tr['sentences'] / tr['documents']:.1f} | {dv['sentences'] / dv['documents']:.1f} |"
+    )
+    lines.append(
+        f"\n- WordPieces in train: **{c['train_pieces']:,}**; WordPieces per word: **{c['pieces_per_word']:.2f}** (BERT's cased vocabulary on English Wikipedia: about 1.2–1.3)."
+    )
+    lines.append(
+        f"- Distinct word types in train: {c['word_types']:,} ({c['types_ge5']:,} occur at least 5 times); vocabulary: {c['vocab_size']:,} WordPieces."
+    )
+    lines.append(
+        f"- Words of person names (first names, surnames) split into 2 or more WordPieces: {c['name_split2']}; into 3 or more: {c['name_split3']}."
+    )
     lines.append(f"- First sentence, tokenised: `{c['example']}`")
-    lines.append(f"- Lines holding a question (interviews, letters, FAQ pages, quizzes, customers' questions): {c['question_lines']:,} of {tr['sentences']:,} ({_pct(c['question_lines'], tr['sentences'])}), with {c['questions']:,} questions; the first, tokenised: `{c['question_example']}`")  # fmt: skip
+    lines.append(
+        f"- Lines holding a question (interviews, letters, FAQ pages, quizzes, customers' questions): {c['question_lines']:,} of {tr['sentences']:,} ({_pct(c['question_lines'], tr['sentences'])}), with {c['questions']:,} questions; the first, tokenised: `{c['question_example']}`"
+    )
     total = sum(c["types"].values())
     lines.append("\nEntity mentions in train (types, counts, share):\n")
     lines.append("| type | mentions | share |\n|---|---|---|")
     for ty, n in sorted(c["types"].items(), key=lambda kv: -kv[1]):
         lines.append(f"| {ty} | {n:,} | {_pct(n, total)} |")
     lines.append(f"\n- Entity length in words: {c['entity_len']}")
-    lines.append(f"- Noun phrases (`NP`, not counting bare entity mentions): {c['np_count']:,}; length in words: {c['np_len']}")  # fmt: skip
+    lines.append(
+        f"- Noun phrases (`NP`, not counting bare entity mentions): {c['np_count']:,}; length in words: {c['np_len']}"
+    )
     lines.append("\n### Extractive QA (`qa/`, official SQuAD layout)\n")
-    lines.append("| split | contexts | v1.1 questions | v2.0 questions | unanswerable (v2.0) | context words |")  # fmt: skip
+    lines.append(
+        "| split | contexts | v1.1 questions | v2.0 questions | unanswerable (v2.0) | context words |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for split in ("train", "dev", "test"):
         ctx, n1, _ = t["qa"][(split, "1.1")]
         _, n2, imp = t["qa"][(split, "2.0")]
-        lines.append(f"| {split} | {ctx} | {n1:,} | {n2:,} | {imp:,} ({_pct(imp, n2)}) | {t['qa'][(split, 'ctx_words')]:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {split} | {ctx} | {n1:,} | {n2:,} | {imp:,} ({_pct(imp, n2)}) | {t['qa'][(split, 'ctx_words')]:.0f} |"
+        )
     lines.append(f"\n- Answer length in words (all v1.1 answers): {t['answer_len']}")
     lines.append("\n### Named-entity recognition (`ner/`)\n")
     ner_types = sorted(x.removeprefix("B-") for x in t["ner"]["train"][2])
@@ -258,16 +194,32 @@ def write_card(
     lines.append("| split | reviews | negative | mixed | positive |\n|---|---|---|---|---|")
     for split in ("train", "dev", "test"):
         n, lab = t["cls"][split]
-        lines.append(f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |")  # fmt: skip
-    lines.extend(_coverage_lines(coverage_stats(out)))
+        lines.append(
+            f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |"
+        )
+    lines.extend(coverage_lines(coverage_stats(out)))
     base = baselines(out)
     lines.append("\n### Reference points (dev)\n")
-    lines.append(f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable.")  # fmt: skip
-    lines.append(f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context.")  # fmt: skip
-    lines.append("- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss.")  # fmt: skip
+    lines.append(
+        f"- Review sentiment: majority class {base['cls_majority']:.1%}; naive Bayes on words and word pairs {base['cls_nb']:.1%}. A fine-tuned model should beat the second; the reviews' hidden ratings make 100% unreachable."
+    )
+    lines.append(
+        f"- NER: tagging each word with its most frequent training tag gives entity F1 {base['ner_memorise_f1']:.1%} ({base['ner_unseen']:.1%} of dev words never occur in train, mostly rare names), the floor a model must clear by using context."
+    )
+    lines.append(
+        "- QA: every answerable question's context holds at least two mentions of the answer's type, so guessing by type alone is at best a coin toss."
+    )
     lines.append(FINETUNED_FIGURES)
     v = c["vocab_size"]
-    lines.append(TEMPLATE_TAIL.format(vocab=v, params=v * 128 / 1e6, mb=v * 128 * 4 / 1e6, pieces_m=c["train_pieces"] / 1e6, licence=LICENCE))  # fmt: skip
+    lines.append(
+        TEMPLATE_TAIL.format(
+            vocab=v,
+            params=v * 128 / 1e6,
+            mb=v * 128 * 4 / 1e6,
+            pieces_m=c["train_pieces"] / 1e6,
+            licence=LICENCE,
+        )
+    )
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -106,17 +106,29 @@ class _Layout:
             raise line_error(path, n, "a token line needs a token and a tag column", line)
         for col, what in zip(columns, ("tag_column", "token_column"), strict=True):
             if not -width <= col < width:
-                raise ValueError(f"{path}: {what} {col} does not exist: line {n} has {width} columns: {show_line(line)}")  # fmt: skip
+                raise ValueError(
+                    f"{path}: {what} {col} does not exist: line {n} has {width} columns: {show_line(line)}"
+                )
         return cls(tabs, width, n)
 
     def fields(self, path: str | Path, n: int, line: str) -> list[str]:
         """The columns of token line ``n``; a clear error when they do not fit the layout."""
         if self.tabs != ("\t" in line) and len(line.split()) > 1:
             was = "tabs" if self.tabs else "spaces"
-            raise line_error(path, n, f"mixed delimiters: columns separated by {'spaces' if self.tabs else 'a tab'}, earlier lines by {was}", line)  # fmt: skip
+            raise line_error(
+                path,
+                n,
+                f"mixed delimiters: columns separated by {'spaces' if self.tabs else 'a tab'}, earlier lines by {was}",
+                line,
+            )
         fields = line.rstrip().split("\t") if self.tabs else line.split()
         if len(fields) != self.width:
-            raise line_error(path, n, f"expected {self.width} columns (as on line {self.line}), found {len(fields)}", line)  # fmt: skip
+            raise line_error(
+                path,
+                n,
+                f"expected {self.width} columns (as on line {self.line}), found {len(fields)}",
+                line,
+            )
         return fields
 
 
@@ -148,8 +160,9 @@ def read_conll(
     def close() -> None:
         if tokens:
             bio = to_bio(tags, scheme, where)
-            sentences.append({"id": f"{name}:{first}", "tokens": list(tokens),
-                              "ner_tags": bio, "line": first})  # fmt: skip
+            sentences.append(
+                {"id": f"{name}:{first}", "tokens": list(tokens), "ner_tags": bio, "line": first}
+            )
         for part in (tokens, tags, where):
             part.clear()
 
@@ -198,22 +211,32 @@ def read_ner_jsonl(
         here = f"(line {n}: {show_line(line)})"
         for field in (tokens_field, tags_field):
             if field not in rec:
-                raise ValueError(f"{path}: {rid}: no field {field!r}; the record has {sorted(rec)} {here}")  # fmt: skip
+                raise ValueError(
+                    f"{path}: {rid}: no field {field!r}; the record has {sorted(rec)} {here}"
+                )
         tokens, tags = rec[tokens_field], rec[tags_field]
         if (
             not isinstance(tokens, list)
             or not tokens
             or not all(isinstance(t, str) for t in tokens)
         ):
-            raise ValueError(f"{path}: {rid}: {tokens_field!r} must be a non-empty list of strings {here}")  # fmt: skip
+            raise ValueError(
+                f"{path}: {rid}: {tokens_field!r} must be a non-empty list of strings {here}"
+            )
         if not isinstance(tags, list) or len(tags) != len(tokens):
-            raise ValueError(f"{path}: {rid}: {tags_field!r} must be a list as long as {tokens_field!r} {here}")  # fmt: skip
+            raise ValueError(
+                f"{path}: {rid}: {tags_field!r} must be a list as long as {tokens_field!r} {here}"
+            )
         if any(isinstance(t, int) and not isinstance(t, bool) for t in tags):
             if labels is None:
-                raise ValueError(f"{path}: {rid}: integer tags need the label names (labels=[...], --labels) {here}")  # fmt: skip
+                raise ValueError(
+                    f"{path}: {rid}: integer tags need the label names (labels=[...], --labels) {here}"
+                )
             bad = [t for t in tags if not (isinstance(t, int) and 0 <= t < len(labels))]
             if bad:
-                raise ValueError(f"{path}: {rid}: tag ids {bad} outside 0..{len(labels) - 1} {here}")  # fmt: skip
+                raise ValueError(
+                    f"{path}: {rid}: tag ids {bad} outside 0..{len(labels) - 1} {here}"
+                )
             tags = [labels[t] for t in tags]
         if not all(isinstance(t, str) for t in tags):
             raise ValueError(f"{path}: {rid}: {tags_field!r} must hold tag names {here}")

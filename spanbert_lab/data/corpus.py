@@ -85,7 +85,9 @@ def generate_documents(
         "event": list(world.events),
         "review": list(world.orgs),
     }
-    yield from _generate(world, n_docs, rng, (DOC_KINDS, DOC_WEIGHTS), pools, unique, min_sentences, seen)  # fmt: skip
+    yield from _generate(
+        world, n_docs, rng, (DOC_KINDS, DOC_WEIGHTS), pools, unique, min_sentences, seen
+    )
 
 
 def generate_question_documents(

@@ -105,7 +105,7 @@ def place_faq(w: Writer, lid: str) -> list[Sent]:
     natives = [q for q in world.natives.get(lid, []) if asked_about(q)][:3]
     if len(natives) >= 2:
         slots["natives"] = join_list([w.answer_person(q) for q in natives])
-        topics.append([("Which famous people were born in {s}?", "{natives} were all born there.")])  # fmt: skip
+        topics.append([("Which famous people were born in {s}?", "{natives} were all born there.")])
     for eid in world.events_at.get(lid, [])[:1]:
         d, prep = w.date(world.events[eid].date)
         slots |= {"ev": w.event(eid), "d": d, "prep": prep}
@@ -180,7 +180,7 @@ def org_faq(w: Writer, oid: str) -> list[Sent]:
     staff = [q for q in world.staff.get(oid, []) if asked_about(q)][:3]
     if len(staff) >= 2:
         slots["staff"] = join_list([w.answer_person(q) for q in staff])
-        topics.append([("Which well-known people have worked for {s}?", "{staff}, among others.")])  # fmt: skip
+        topics.append([("Which well-known people have worked for {s}?", "{staff}, among others.")])
     for eid in world.events_by.get(oid, [])[:1]:
         e = world.events[eid]
         ed, eprep = w.date(e.date)
@@ -239,7 +239,10 @@ QuizItem = tuple[Sent, Sent] | None
 
 
 def _quiz_river(w: Writer, pid: str, _others: list[str]) -> QuizItem:
-    pairs = [("Which river runs past {s}?", "The {river}."), ("On which river does {s} stand?", "On the {river}.")]  # fmt: skip
+    pairs = [
+        ("Which river runs past {s}?", "The {river}."),
+        ("On which river does {s} stand?", "On the {river}."),
+    ]
     return _pair(w, pairs, s=w.place(pid), river=ent(w.world.places[pid].river, "LOC"))
 
 

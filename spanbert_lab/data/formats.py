@@ -197,26 +197,40 @@ def _delimited_rows(path: str | Path, fmt: str) -> list[tuple[int, list[str], st
     words = {"\t": ("a tab", "tsv"), ",": ("a comma", "csv")}
     if width < 2:
         n, _, line = rows[0]
-        hint = f" (it holds {words[other][0]}: pass format='{words[other][1]}')" if other in line else ""  # fmt: skip
-        raise line_error(path, n, f"a table needs a text and a label column, found one field{hint}", line)  # fmt: skip
+        hint = (
+            f" (it holds {words[other][0]}: pass format='{words[other][1]}')"
+            if other in line
+            else ""
+        )
+        raise line_error(
+            path, n, f"a table needs a text and a label column, found one field{hint}", line
+        )
     for n, fields, line in rows:
         if len(fields) == width:
             continue
         if other in line and (delimiter not in line or len(line.split(other)) == width):
-            problem = f"mixed delimiters: this line is separated by {words[other][0]}, line {first_no} by {words[delimiter][0]}"  # fmt: skip
+            problem = f"mixed delimiters: this line is separated by {words[other][0]}, line {first_no} by {words[delimiter][0]}"
             raise line_error(path, n, problem, line)
-        raise line_error(path, n, f"expected {width} fields (as on line {first_no}), found {len(fields)}", line)  # fmt: skip
+        raise line_error(
+            path, n, f"expected {width} fields (as on line {first_no}), found {len(fields)}", line
+        )
     return rows
 
 
 def _pick_column(
-    columns: Sequence[str], wanted: str | int | None, defaults: Sequence[str], role: str,
-    source: str | Path, has_header: bool,
-) -> int:  # fmt: skip
+    columns: Sequence[str],
+    wanted: str | int | None,
+    defaults: Sequence[str],
+    role: str,
+    source: str | Path,
+    has_header: bool,
+) -> int:
     """Index of the ``role`` column (``"text"``/``"label"``) among ``columns``."""
     if isinstance(wanted, int):
         if not -len(columns) <= wanted < len(columns):
-            raise ValueError(f"{source}: {role} column {wanted} does not exist: the file has {len(columns)} columns")  # fmt: skip
+            raise ValueError(
+                f"{source}: {role} column {wanted} does not exist: the file has {len(columns)} columns"
+            )
         return wanted % len(columns)
     lowered = [c.strip().lower() for c in columns]
     for name in [wanted] if wanted is not None else defaults:
@@ -276,16 +290,22 @@ def read_table(
         named = {str(c).lower() for c in (text_column, label_column) if isinstance(c, str)}
         known = {*TEXT_COLUMNS, *LABEL_COLUMNS, *ID_COLUMNS, *named}
         has_header = header if header is not None else any(f in known for f in first)
-        columns = [f.strip() for f in rows[0][1]] if has_header else [str(i) for i in range(len(first))]  # fmt: skip
+        columns = (
+            [f.strip() for f in rows[0][1]] if has_header else [str(i) for i in range(len(first))]
+        )
         rows = rows[1:] if has_header else rows
         if not rows:
             raise ValueError(f"{path}: the file holds a header line and no rows")
         if not has_header and named:
-            raise ValueError(f"{path}: columns named {sorted(named)} but the file has no header line; give 0-based positions instead")  # fmt: skip
+            raise ValueError(
+                f"{path}: columns named {sorted(named)} but the file has no header line; give 0-based positions instead"
+            )
     if not has_header and text_column is None and label_column is None and len(columns) == 2:
         single = [all(" " not in str(fields[i]).strip() for _, fields, _ in rows) for i in (0, 1)]
         if single[0] == single[1]:
-            raise ValueError(f"{path}: no header line, and the text column cannot be told from the label column; pass text_column= and label_column= (0-based positions)")  # fmt: skip
+            raise ValueError(
+                f"{path}: no header line, and the text column cannot be told from the label column; pass text_column= and label_column= (0-based positions)"
+            )
         label_column, text_column = (0, 1) if single[0] else (1, 0)
     elif not has_header and len(columns) == 2 and (text_column is None) != (label_column is None):
         given = text_column if text_column is not None else label_column  # the other column
@@ -295,7 +315,9 @@ def read_table(
     y = _pick_column(columns, label_column, LABEL_COLUMNS, "label", path, has_header)
     if t == y:
         raise ValueError(f"{path}: the text and the label column are the same ({columns[t]!r})")
-    id_col = next((i for i, c in enumerate(columns) if str(c).lower() in ID_COLUMNS and has_header), None)  # fmt: skip
+    id_col = next(
+        (i for i, c in enumerate(columns) if str(c).lower() in ID_COLUMNS and has_header), None
+    )
     out = []
     for n, fields, line in rows:
         text, label = fields[t], fields[y]
@@ -306,8 +328,14 @@ def read_table(
         if label is None or label == "" or isinstance(label, (list, dict, float)):
             raise line_error(path, n, f"empty or unusable label (column {columns[y]!r})", line)
         rid = fields[id_col] if id_col is not None else None
-        out.append({"id": str(rid) if rid not in (None, "") else f"{stem}:{n}",
-                    "text": text.strip(), "label": label, "line": n})  # fmt: skip
+        out.append(
+            {
+                "id": str(rid) if rid not in (None, "") else f"{stem}:{n}",
+                "text": text.strip(),
+                "label": label,
+                "line": n,
+            }
+        )
     return out
 
 
@@ -339,7 +367,9 @@ def read_text_jsonl(path: str | Path, text_field: str = "text") -> list[list[str
     docs = []
     for n, rec, line in read_jsonl(path):
         if text_field not in rec:
-            raise line_error(path, n, f"no field {text_field!r} (the record has {sorted(rec)})", line)  # fmt: skip
+            raise line_error(
+                path, n, f"no field {text_field!r} (the record has {sorted(rec)})", line
+            )
         text = rec[text_field]
         if not isinstance(text, str) or not text.strip():
             raise line_error(path, n, f"empty or non-string {text_field!r}", line)

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
 from spanbert_lab.data.formats import find_split_file, read_text_jsonl
+from spanbert_lab.data.squad_rows import flatten_squad
 from spanbert_lab.data.task_files import (
     NER_SUFFIXES,
     TABLE_SUFFIXES,
@@ -37,7 +38,11 @@ from spanbert_lab.runtime import data_dir
 
 SPLITS = ("train", "dev", "test")
 VERSIONS = ("1.1", "2.0")
-_SPAN = {"start": datasets.Value("int32"), "end": datasets.Value("int32"), "label": datasets.Value("string")}  # fmt: skip
+_SPAN = {
+    "start": datasets.Value("int32"),
+    "end": datasets.Value("int32"),
+    "label": datasets.Value("string"),
+}
 CORPUS_FEATURES = datasets.Features(
     {
         "id": datasets.Value("string"),
@@ -46,22 +51,6 @@ CORPUS_FEATURES = datasets.Features(
         "noun_phrases": datasets.List(datasets.List(_SPAN)),
     }
 )
-QA_FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "title": datasets.Value("string"),
-        "context": datasets.Value("string"),
-        "question": datasets.Value("string"),
-        "answers": datasets.Sequence(
-            {"text": datasets.Value("string"), "answer_start": datasets.Value("int32")}
-        ),
-    }
-)
-
-
-def _data_dir() -> Path:
-
-    return data_dir()
 
 
 def _check_split(split: str, allowed: tuple[str, ...] = SPLITS) -> None:
@@ -71,7 +60,9 @@ def _check_split(split: str, allowed: tuple[str, ...] = SPLITS) -> None:
 
 def _existing(path: Path, what: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"{what} not found: {path} (run `make data` to build the course data)")  # fmt: skip
+        raise FileNotFoundError(
+            f"{what} not found: {path} (run `make data` to build the course data)"
+        )
     return path
 
 
@@ -127,7 +118,7 @@ def load_corpus(
         return _corpus_dataset(split, [[s for s in d if s.strip()] for d in texts], None, str(path))
     if path is None:
         _check_split(split, ("train", "dev"))
-        folder = _existing(_data_dir() / "corpus", "course corpus folder")
+        folder = _existing(data_dir() / "corpus", "course corpus folder")
         return _read_course_corpus(folder, split)
     p = _existing(Path(path).expanduser(), "corpus path")
     if p.is_file():
@@ -136,7 +127,9 @@ def load_corpus(
         return _read_course_corpus(p, split)
 
     def texts(folder: Path) -> list[Path]:
-        return sorted(f for pattern in ("*.txt", "*.jsonl", "*.jsonl.gz") for f in folder.glob(pattern))  # fmt: skip
+        return sorted(
+            f for pattern in ("*.txt", "*.jsonl", "*.jsonl.gz") for f in folder.glob(pattern)
+        )
 
     files = texts(p) or texts(p / split)
     if not files:
@@ -241,7 +234,7 @@ def load_squad_json(
     names = [f"squad-v{version}-{split}.json", f"squad-v{version}-{split}.json.gz"]
     names += [f"{'dev' if split == 'dev' else split}-v{version}.json"]
     if path is None:
-        file = _first(_existing(_data_dir() / "qa", "course QA folder"), names, "SQuAD file")
+        file = _first(_existing(data_dir() / "qa", "course QA folder"), names, "SQuAD file")
     else:
         p = _existing(Path(path).expanduser(), "SQuAD path")
         file = _squad_in_folder(p, split, names) if p.is_dir() else p
@@ -259,32 +252,18 @@ def _squad_in_folder(folder: Path, split: str, names: list[str]) -> Path:
         return _first(folder, names, "SQuAD file")
     except FileNotFoundError:
         keys = ("dev", "valid", "val") if split == "dev" else (split,)
-        found = sorted(f for f in folder.glob("*.json*") if f.name.endswith((".json", ".json.gz"))
-                       and any(k in f.name.lower() for k in keys))  # fmt: skip
+        found = sorted(
+            f
+            for f in folder.glob("*.json*")
+            if f.name.endswith((".json", ".json.gz")) and any(k in f.name.lower() for k in keys)
+        )
         if len(found) == 1:
             return found[0]
         if found:
-            raise FileNotFoundError(f"several {split} SQuAD files in {folder} ({', '.join(f.name for f in found)}): pass the file itself") from None  # fmt: skip
+            raise FileNotFoundError(
+                f"several {split} SQuAD files in {folder} ({', '.join(f.name for f in found)}): pass the file itself"
+            ) from None
         raise
-
-
-def flatten_squad(data: dict) -> datasets.Dataset:
-    """Official-layout SQuAD dict → one row per question (``id title context question answers``)."""
-    rows: dict[str, list] = {k: [] for k in QA_FEATURES}
-    for article in data["data"]:
-        for para in article["paragraphs"]:
-            for qa in para["qas"]:
-                rows["id"].append(qa["id"])
-                rows["title"].append(article.get("title", ""))
-                rows["context"].append(para["context"])
-                rows["question"].append(qa["question"])
-                rows["answers"].append(
-                    {
-                        "text": [a["text"] for a in qa["answers"]],
-                        "answer_start": [a["answer_start"] for a in qa["answers"]],
-                    }
-                )
-    return datasets.Dataset.from_dict(rows, features=QA_FEATURES)
 
 
 def load_qa(
@@ -307,7 +286,7 @@ def load_qa(
 def _course_file(split: str, sub: str) -> Path:
     _check_split(split)
     names = [f"{split}.jsonl.gz", f"{split}.jsonl"]
-    return _first(_existing(_data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
+    return _first(_existing(data_dir() / sub, f"course {sub} folder"), names, f"{sub} file")
 
 
 def _local_file(path: str | Path, split: str, suffixes: tuple[str, ...], what: str) -> Path:
@@ -351,8 +330,14 @@ def load_ner(
     if path is None:
         return course_ner_dataset(_course_file(split, "ner"))
     file = _local_file(path, split, NER_SUFFIXES, "NER path")
-    return ner_dataset(file, format=format, tag_column=tag_column, scheme=scheme, labels=labels,
-                       label_source=label_source)  # fmt: skip
+    return ner_dataset(
+        file,
+        format=format,
+        tag_column=tag_column,
+        scheme=scheme,
+        labels=labels,
+        label_source=label_source,
+    )
 
 
 def load_classification(
@@ -392,6 +377,12 @@ def load_classification(
     if path is None:
         return course_classification_dataset(_course_file(split, "classification"))
     file = _local_file(path, split, TABLE_SUFFIXES, "classification path")
-    return classification_dataset(file, format=format, text_column=text_column,
-                                  label_column=label_column, header=header, labels=labels,
-                                  label_source=label_source)  # fmt: skip
+    return classification_dataset(
+        file,
+        format=format,
+        text_column=text_column,
+        label_column=label_column,
+        header=header,
+        labels=labels,
+        label_source=label_source,
+    )

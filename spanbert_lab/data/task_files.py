@@ -156,8 +156,9 @@ def classification_dataset(
     Raises:
         ValueError: any reader error, or labels outside ``labels`` (listed, with where).
     """
-    records = read_table(file, format=format, text_column=text_column,
-                         label_column=label_column, header=header)  # fmt: skip
+    records = read_table(
+        file, format=format, text_column=text_column, label_column=label_column, header=header
+    )
     values = [r["label"] for r in records]
     if labels is not None:
         names = list(labels)

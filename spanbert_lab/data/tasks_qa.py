@@ -29,41 +29,143 @@ MAX_ANSWERABLE = 6
 
 # relation -> (subject kind, question templates). {S} subject, {A} the relation's argument.
 QUESTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "birth_date": ("person", ("When was {S} born?", "What is {S}'s date of birth?", "On what date did {S}'s life begin?")),
+    "birth_date": (
+        "person",
+        (
+            "When was {S} born?",
+            "What is {S}'s date of birth?",
+            "On what date did {S}'s life begin?",
+        ),
+    ),
     "birth_year": ("person", ("In what year was {S} born?", "Which year saw the birth of {S}?")),
     "death_year": ("person", ("In which year did {S} die?", "When did {S}'s life come to an end?")),
-    "birthplace": ("person", ("What is the birthplace of {S}?", "Which town is {S} a native of?", "Where did {S}'s life start?", "Where does {S} come from originally?")),
-    "death_date": ("person", ("When did {S} pass away?", "On what date did {S} die?", "What was the date of {S}'s death?")),
-    "deathplace": ("person", ("Where did {S} pass away?", "In which place did {S}'s life end?", "Where did {S} die?")),
-    "age_at_death": ("person", ("How old was {S} at the time of death?", "At what age did {S} die?")),
-    "parent": ("person", ("Who is named as a parent of {S}?", "Which of {S}'s parents does the text mention?")),
-    "residence": ("person", ("Where did {S} make a home?", "In which town did {S} live?", "Where was {S} living?")),
-    "school": ("person", ("Which institution educated {S}?", "Where did {S} study?", "At which college was {S} a student?")),
-    "employer": ("person", ("Which organisation employed {S}?", "For whom did {S} work?", "Who was {S}'s employer?")),
-    "employer_year": ("person", ("When did {S} take up a post with an employer?", "In which year did {S} join the staff of an organisation?")),
-    "spouse": ("person", ("Whom did {S} marry?", "Who was {S}'s husband or wife?", "To whom was {S} married?")),
-    "children": ("person", ("How many children did {S} have?", "How many sons and daughters did {S} raise?")),
+    "birthplace": (
+        "person",
+        (
+            "What is the birthplace of {S}?",
+            "Which town is {S} a native of?",
+            "Where did {S}'s life start?",
+            "Where does {S} come from originally?",
+        ),
+    ),
+    "death_date": (
+        "person",
+        (
+            "When did {S} pass away?",
+            "On what date did {S} die?",
+            "What was the date of {S}'s death?",
+        ),
+    ),
+    "deathplace": (
+        "person",
+        ("Where did {S} pass away?", "In which place did {S}'s life end?", "Where did {S} die?"),
+    ),
+    "age_at_death": (
+        "person",
+        ("How old was {S} at the time of death?", "At what age did {S} die?"),
+    ),
+    "parent": (
+        "person",
+        ("Who is named as a parent of {S}?", "Which of {S}'s parents does the text mention?"),
+    ),
+    "residence": (
+        "person",
+        ("Where did {S} make a home?", "In which town did {S} live?", "Where was {S} living?"),
+    ),
+    "school": (
+        "person",
+        (
+            "Which institution educated {S}?",
+            "Where did {S} study?",
+            "At which college was {S} a student?",
+        ),
+    ),
+    "employer": (
+        "person",
+        ("Which organisation employed {S}?", "For whom did {S} work?", "Who was {S}'s employer?"),
+    ),
+    "employer_year": (
+        "person",
+        (
+            "When did {S} take up a post with an employer?",
+            "In which year did {S} join the staff of an organisation?",
+        ),
+    ),
+    "spouse": (
+        "person",
+        ("Whom did {S} marry?", "Who was {S}'s husband or wife?", "To whom was {S} married?"),
+    ),
+    "children": (
+        "person",
+        ("How many children did {S} have?", "How many sons and daughters did {S} raise?"),
+    ),
     "work": ("person", ("Which work by {S} came out in {A}?", "What did {S} publish in {A}?")),
-    "work_year": ("person", ("When did {S}'s {A} appear?", "In what year was {A} by {S} published?")),
+    "work_year": (
+        "person",
+        ("When did {S}'s {A} appear?", "In what year was {A} by {S} published?"),
+    ),
     "award": ("person", ("Which honour did {S} receive?", "What prize was given to {S}?")),
-    "award_year": ("person", ("When was {S} honoured with a prize?", "In what year did {S} win an award?")),
-    "event_date": ("event", ("When did {S} take place?", "What was the date of {S}?", "When did {S} happen?")),
-    "event_place": ("event", ("Where did {S} take place?", "What was the location of {S}?", "In which town did {S} happen?")),
+    "award_year": (
+        "person",
+        ("When was {S} honoured with a prize?", "In what year did {S} win an award?"),
+    ),
+    "event_date": (
+        "event",
+        ("When did {S} take place?", "What was the date of {S}?", "When did {S} happen?"),
+    ),
+    "event_place": (
+        "event",
+        (
+            "Where did {S} take place?",
+            "What was the location of {S}?",
+            "In which town did {S} happen?",
+        ),
+    ),
     "organiser": ("event", ("Which organisation was behind {S}?", "Who was responsible for {S}?")),
-    "count": ("event", ("How many {A} were involved in {S}?", "What was the number of {A} in {S}?")),
+    "count": (
+        "event",
+        ("How many {A} were involved in {S}?", "What was the number of {A} in {S}?"),
+    ),
     "days": ("event", ("How many days did {S} last?", "For how long, in days, did {S} go on?")),
     "region": ("place", ("In which province is {S}?", "Which region is {S} part of?")),
     "river": ("place", ("On which river does {S} lie?", "Which river flows past {S}?")),
-    "population": ("place", ("What was the population of {S}?", "How many people lived in {S}?", "How many inhabitants did {S} have?")),
-    "founded": ("place|org", ("When was {S} founded?", "In what year did {S} come into being?", "When was {S} set up?")),
+    "population": (
+        "place",
+        (
+            "What was the population of {S}?",
+            "How many people lived in {S}?",
+            "How many inhabitants did {S} have?",
+        ),
+    ),
+    "founded": (
+        "place|org",
+        ("When was {S} founded?", "In what year did {S} come into being?", "When was {S} set up?"),
+    ),
     "elevation": ("place", ("How high above sea level is {S}?", "What is the altitude of {S}?")),
-    "distance": ("place", ("How far is {S} from {A}?", "What is the distance between {S} and {A}?")),
+    "distance": (
+        "place",
+        ("How far is {S} from {A}?", "What is the distance between {S} and {A}?"),
+    ),
     "mayor": ("place", ("Who was mayor of {S}?", "Who held the office of mayor in {S}?")),
-    "hq": ("org", ("Where is {S} based?", "In which town does {S} have its head office?", "Where is the seat of {S}?")),
+    "hq": (
+        "org",
+        (
+            "Where is {S} based?",
+            "In which town does {S} have its head office?",
+            "Where is the seat of {S}?",
+        ),
+    ),
     "founder": ("org", ("Who founded {S}?", "Who established {S}?", "Who started {S}?")),
-    "employees": ("org", ("How many people work for {S}?", "How large is the staff of {S}?", "How many employees does {S} have?")),
+    "employees": (
+        "org",
+        (
+            "How many people work for {S}?",
+            "How large is the staff of {S}?",
+            "How many employees does {S} have?",
+        ),
+    ),
     "leader": ("org", ("Who heads {S}?", "Who is in charge of {S}?", "Who leads {S}?")),
-}  # fmt: skip
+}
 _KIND = {"P": "person", "L": "place", "O": "org", "E": "event"}
 _SWAPPABLE = {r for r in QUESTIONS if r not in ("work_year",)}
 _NOT_ASKED = ("work", "work_year", "distance", "count", "event_date", "parent")
@@ -106,7 +208,9 @@ def _context(doc: Document) -> tuple[str, list[Fact], list[tuple[int, int, str]]
     for s in doc.sents:
         p = s.piece
         parts.append(p.text)
-        facts += [Fact(f.relation, f.subject, f.start + pos, f.end + pos, f.label, f.arg) for f in s.facts]  # fmt: skip
+        facts += [
+            Fact(f.relation, f.subject, f.start + pos, f.end + pos, f.label, f.arg) for f in s.facts
+        ]
         spans += [(a + pos, b + pos, t) for a, b, t in p.spans]
         ids += [r for _, _, r in p.refs]
         pos += len(p.text) + 1
@@ -116,7 +220,12 @@ def _context(doc: Document) -> tuple[str, list[Fact], list[tuple[int, int, str]]
 def _split_pool(world: World, split: str, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
     """(kind, entity id) pairs whose documents belong to ``split`` (ids bucketed by number)."""
     bucket = {"test": (0,), "dev": (1,), "train": tuple(range(2, 10))}[split]
-    pools = {"person": world.people, "place": world.places, "org": world.orgs, "event": world.events}  # fmt: skip
+    pools = {
+        "person": world.people,
+        "place": world.places,
+        "org": world.orgs,
+        "event": world.events,
+    }
     return [(k, e) for k in kinds for e in pools[k] if int(e[1:]) % 10 in bucket]
 
 
@@ -162,7 +271,11 @@ def make_split(
                 if (f.start, f.end) not in seen:
                     seen.add((f.start, f.end))
                     answers.append({"text": context[f.start : f.end], "answer_start": f.start})
-            q = {"id": f"{qid}-{j}", "question": question_text(world, fs[0], rng), "answers": answers}  # fmt: skip
+            q = {
+                "id": f"{qid}-{j}",
+                "question": question_text(world, fs[0], rng),
+                "answers": answers,
+            }
             qas_v1.append(q)
             qas_v2.append({**q, "is_impossible": False})
             if record is not None:
@@ -196,7 +309,9 @@ def _unanswerable(
         if rng.random() < 0.5:  # (a) a mentioned entity, a relation the context does not state
             eid = rng.choice(mentioned)
             kind = _KIND[eid[0]]
-            rels = [r for r, (k, _) in QUESTIONS.items() if kind in k.split("|") and r not in _NOT_ASKED]  # fmt: skip
+            rels = [
+                r for r, (k, _) in QUESTIONS.items() if kind in k.split("|") and r not in _NOT_ASKED
+            ]
             rel = rng.choice(rels)
             said = {s[0] for s in stated if s[1] == eid}
             if any(r in said for r in _IMPLIED.get(rel, {rel})):
@@ -209,7 +324,12 @@ def _unanswerable(
                 continue
             orig = groups[key][0]
             kind = _KIND[orig.subject[0]]
-            pool = {"person": world.people, "place": world.places, "org": world.orgs, "event": world.events}[kind]  # fmt: skip
+            pool = {
+                "person": world.people,
+                "place": world.places,
+                "org": world.orgs,
+                "event": world.events,
+            }[kind]
             other = rng.choice(list(pool))
             if other in mentioned or subject_name(world, other).removeprefix("the ") in context:
                 continue

@@ -51,7 +51,10 @@ def validate_squad(data: Any, source: str) -> None:
                     f"{source}: question {qid!r}: missing or empty 'question'",
                 )
                 answers = qa.get("answers")
-                _require(isinstance(answers, list), f"{source}: question {qid!r}: 'answers' must be a list")  # fmt: skip
+                _require(
+                    isinstance(answers, list),
+                    f"{source}: question {qid!r}: 'answers' must be a list",
+                )
                 impossible = bool(qa.get("is_impossible", False))
                 _require(
                     impossible or bool(answers),
@@ -109,7 +112,9 @@ def validate_ner_row(row: Any, tag_names: Sequence[str], source: str, line: int)
     _require(isinstance(row, dict), f"{source}: line {line}: expected a JSON object")
     rid = row.get("id", f"line {line}")
     tokens, tags = row.get("tokens"), row.get("ner_tags")
-    _require(isinstance(tokens, list) and bool(tokens), f"{source}: {rid}: empty or missing 'tokens'")  # fmt: skip
+    _require(
+        isinstance(tokens, list) and bool(tokens), f"{source}: {rid}: empty or missing 'tokens'"
+    )
     _require(
         isinstance(tags, list) and len(tags) == len(tokens),
         f"{source}: {rid}: 'ner_tags' must be a list as long as 'tokens'",
@@ -122,5 +127,8 @@ def validate_classification_row(row: Any, names: Sequence[str], source: str, lin
     """Check one classification record: ``id``, non-empty ``text``, a known ``label``."""
     _require(isinstance(row, dict), f"{source}: line {line}: expected a JSON object")
     rid = row.get("id", f"line {line}")
-    _require(isinstance(row.get("text"), str) and bool(row["text"].strip()), f"{source}: {rid}: empty 'text'")  # fmt: skip
+    _require(
+        isinstance(row.get("text"), str) and bool(row["text"].strip()),
+        f"{source}: {rid}: empty 'text'",
+    )
     _require(row.get("label") in names, f"{source}: {rid}: unknown label {row.get('label')!r}")

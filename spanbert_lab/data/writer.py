@@ -193,5 +193,8 @@ def exchange(
     q_pre, a_pre = prefixes
     piece = concat(q_pre, question.piece, " ", a_pre, answer.piece)
     q_len = len(piece.text) - len(answer.piece.text)
-    facts = [Fact(f.relation, f.subject, f.start + q_len, f.end + q_len, f.label, f.arg) for f in answer.facts]  # fmt: skip
+    facts = [
+        Fact(f.relation, f.subject, f.start + q_len, f.end + q_len, f.label, f.arg)
+        for f in answer.facts
+    ]
     return Sent(piece, facts)

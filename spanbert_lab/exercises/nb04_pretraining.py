@@ -30,8 +30,13 @@ def _check_schedule(fn: Callable[..., object]) -> None:
             except (TypeError, ValueError):
                 raise CheckFailed(f"return a number, got {type(got).__name__}") from None
             if not math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-15):
-                phase = ("warm-up" if step < warmup else "after the last update" if step >= total
-                         else "decay")  # fmt: skip
+                phase = (
+                    "warm-up"
+                    if step < warmup
+                    else "after the last update"
+                    if step >= total
+                    else "decay"
+                )
                 raise CheckFailed(
                     f"wrong learning rate during the {phase} (update {step} of a run with "
                     f"warmup_steps={warmup}, total_steps={total})"

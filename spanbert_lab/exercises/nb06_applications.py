@@ -32,10 +32,14 @@ def _check_mark(fn: Callable[..., object]) -> None:
         if got == want:
             continue
         for role, (s, e, t) in (("SUBJ", subj), ("OBJ", obj)):
-            expect(f"[{role}-{t}]" in got,
-                   f"in {text!r} the {role.lower()} should become the typed marker [{role}-<TYPE>]")  # fmt: skip
-            expect(text[s:e] not in got,
-                   f"in {text!r} the {role.lower()} mention's words should be replaced, not kept")  # fmt: skip
+            expect(
+                f"[{role}-{t}]" in got,
+                f"in {text!r} the {role.lower()} should become the typed marker [{role}-<TYPE>]",
+            )
+            expect(
+                text[s:e] not in got,
+                f"in {text!r} the {role.lower()} mention's words should be replaced, not kept",
+            )
         raise CheckFailed(
             f"for {text!r} the rest of the sentence is damaged — replace the later mention first "
             "so that the earlier offsets stay valid"
@@ -81,14 +85,20 @@ def mark_entities(text, subj, obj):
 # --- 2. macro-F1 over the relations ----------------------------------------------------------------
 
 _F1_CASES = [
-    (["birthplace", "employer", "no_relation", "birthplace", "spouse"],
-     ["birthplace", "no_relation", "no_relation", "employer", "spouse"]),
-    (["hq", "hq", "no_relation", "no_relation", "founder"],
-     ["hq", "no_relation", "hq", "no_relation", "founder"]),
-    (["school", "no_relation", "school", "residence"],
-     ["school", "school", "no_relation", "residence"]),
+    (
+        ["birthplace", "employer", "no_relation", "birthplace", "spouse"],
+        ["birthplace", "no_relation", "no_relation", "employer", "spouse"],
+    ),
+    (
+        ["hq", "hq", "no_relation", "no_relation", "founder"],
+        ["hq", "no_relation", "hq", "no_relation", "founder"],
+    ),
+    (
+        ["school", "no_relation", "school", "residence"],
+        ["school", "school", "no_relation", "residence"],
+    ),
     (["spouse", "parent", "no_relation"], ["no_relation", "no_relation", "no_relation"]),
-]  # fmt: skip
+]
 
 
 def _check_macro_f1(fn: Callable[..., object]) -> None:

@@ -273,8 +273,14 @@ class FinetuneResult:
         }
         (out / "eval_results.json").write_text(json.dumps(summary, indent=2) + "\n")
         (out / "history.json").write_text(json.dumps(self.history) + "\n")
-        _write_report(out, {"predictions": self.predictions, "na_probs": self.na_probs,
-                            "example_scores": self.example_scores})  # fmt: skip
+        _write_report(
+            out,
+            {
+                "predictions": self.predictions,
+                "na_probs": self.na_probs,
+                "example_scores": self.example_scores,
+            },
+        )
         if self.test is not None:
             test = out / "test"
             test.mkdir(exist_ok=True)
@@ -287,8 +293,11 @@ class FinetuneResult:
 
 def _write_report(folder: Path, report: Mapping[str, Any]) -> None:
     """A report's predictions, null scores and per-example scores, each in its own file."""
-    for key, name in (("predictions", "predictions.json"), ("na_probs", "na_probs.json"),
-                      ("example_scores", "example_scores.json")):  # fmt: skip
+    for key, name in (
+        ("predictions", "predictions.json"),
+        ("na_probs", "na_probs.json"),
+        ("example_scores", "example_scores.json"),
+    ):
         if report.get(key) is not None:
             (folder / name).write_text(json.dumps(report[key], ensure_ascii=False) + "\n")
 

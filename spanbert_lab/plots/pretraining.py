@@ -22,15 +22,26 @@ __all__ = ["plot_costs", "plot_history", "plot_lr_schedule", "plot_span_accuracy
 def plot_lr_schedule(*, peak_lr: float, warmup_steps: int, total_steps: int) -> Figure:
     """The learning rate of every update: linear warm-up, then linear decay to 0."""
     steps = list(range(total_steps + 1))
-    lrs = [lr_at_step(s, peak_lr=peak_lr, warmup_steps=warmup_steps, total_steps=total_steps)
-           for s in steps]  # fmt: skip
+    lrs = [
+        lr_at_step(s, peak_lr=peak_lr, warmup_steps=warmup_steps, total_steps=total_steps)
+        for s in steps
+    ]
     fig, ax = plt.subplots(figsize=(6.4, 3.0))
     ax.plot(steps, lrs, color="#1f77b4")
     ax.axvline(warmup_steps, color="grey", linestyle=":", linewidth=1)
-    ax.annotate("end of warm-up", (warmup_steps, peak_lr), textcoords="offset points",
-                xytext=(6, -12), fontsize=8, color="grey")  # fmt: skip
-    ax.set(xlabel="update", ylabel="learning rate",
-           title=f"warm-up {warmup_steps} updates, linear decay to 0 at {total_steps}")  # fmt: skip
+    ax.annotate(
+        "end of warm-up",
+        (warmup_steps, peak_lr),
+        textcoords="offset points",
+        xytext=(6, -12),
+        fontsize=8,
+        color="grey",
+    )
+    ax.set(
+        xlabel="update",
+        ylabel="learning rate",
+        title=f"warm-up {warmup_steps} updates, linear decay to 0 at {total_steps}",
+    )
     fig.tight_layout()
     return fig
 
@@ -49,8 +60,11 @@ def plot_history(histories: Any | Mapping[str, Any], *, smooth: int = 10) -> Fig
             ``label -> history`` to compare runs.
         smooth: moving-average window over updates for the training curves.
     """
-    runs = histories if isinstance(histories, Mapping) and "train" not in histories else {
-        "": histories}  # fmt: skip
+    runs = (
+        histories
+        if isinstance(histories, Mapping) and "train" not in histories
+        else {"": histories}
+    )
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, history) in enumerate(runs.items()):
@@ -71,10 +85,19 @@ def plot_history(histories: Any | Mapping[str, Any], *, smooth: int = 10) -> Fig
             if points:
                 xs, ys = zip(*points, strict=True)
                 name = f"{label} {key.split('_')[0].upper()}".strip()
-                ax_acc.plot(xs, ys, marker=marker, color=colour, label=name,
-                            linestyle="-" if marker == "o" else "--")  # fmt: skip
-    ax_loss.set(xlabel="update", ylabel="cross-entropy (nats)",
-                title=f"training loss ({smooth}-update moving average)")  # fmt: skip
+                ax_acc.plot(
+                    xs,
+                    ys,
+                    marker=marker,
+                    color=colour,
+                    label=name,
+                    linestyle="-" if marker == "o" else "--",
+                )
+    ax_loss.set(
+        xlabel="update",
+        ylabel="cross-entropy (nats)",
+        title=f"training loss ({smooth}-update moving average)",
+    )
     ax_acc.set(xlabel="update", ylabel="top-1 accuracy", title="held-out accuracy", ylim=(0, None))
     for ax in (ax_loss, ax_acc):
         if ax.get_legend_handles_labels()[0]:
@@ -106,9 +129,14 @@ def plot_span_accuracy(
     labels = [str(t) for t in ticks]
     labels[-1] += "+"
     ax.set_xticks(ticks, labels)
-    ax.set(xlabel="relative position in the span (0 = first token)" if by == "position"
-           else "span length (tokens)", ylabel="top-1 accuracy", ylim=(0, 1),
-           title=title or f"accuracy by {by} in the span")  # fmt: skip
+    ax.set(
+        xlabel="relative position in the span (0 = first token)"
+        if by == "position"
+        else "span length (tokens)",
+        ylabel="top-1 accuracy",
+        ylim=(0, 1),
+        title=title or f"accuracy by {by} in the span",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -119,8 +147,9 @@ def plot_costs(labels: Sequence[str], flops: Sequence[float]) -> Figure:
     fig, ax = plt.subplots(figsize=(6.4, 2.2 + 0.4 * len(labels)))
     ax.barh(list(labels), list(flops), color="#4c72b0", log=True)
     for y, value in enumerate(flops):
-        ax.annotate(f"{value:.1e}", (value, y), textcoords="offset points", xytext=(4, -3),
-                    fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{value:.1e}", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8
+        )
     ax.set(xlabel="training FLOPs (log scale)", title="pretraining compute")
     ax.invert_yaxis()
     ax.set_xlim(min(flops) / 3, max(flops) * 30)

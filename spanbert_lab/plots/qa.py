@@ -91,8 +91,12 @@ def plot_answer(
         focus = next(i for i, (a, b) in enumerate(lines) if b >= best.start_char)
     first = max(0, min(focus - max_lines // 2, len(lines) - max_lines))
     shown = lines[first : first + max_lines]
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(8, 2.2 + 0.28 * len(shown) + 0.3 * n_show),
-                                 height_ratios=[len(shown) + 1, n_show + 1])  # fmt: skip
+    fig, (ax, bx) = plt.subplots(
+        2,
+        1,
+        figsize=(8, 2.2 + 0.28 * len(shown) + 0.3 * n_show),
+        height_ratios=[len(shown) + 1, n_show + 1],
+    )
     ax.axis("off")
     for row, (a, b) in enumerate(shown):
         y = 1 - (row + 0.5) / (len(shown) + 0.5)
@@ -140,8 +144,13 @@ def plot_seed_comparison(
             values = np.array([r[metric] for r in runs], dtype=float)
             std = values.std(ddof=1) if len(values) > 1 else 0.0
             ax.bar(i, values.mean(), yerr=std, color=_COLORS[i % 4], alpha=0.7, capsize=4)
-            ax.plot(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values,
-                    "o", color="black", ms=4)  # fmt: skip
+            ax.plot(
+                np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)),
+                values,
+                "o",
+                color="black",
+                ms=4,
+            )
         ax.set_xticks(range(len(results)), list(results))
         ax.set_title(metric)
         low = min(min(r[metric] for r in runs) for runs in results.values())
@@ -158,12 +167,18 @@ def plot_error_analysis(analyses: Mapping[str, Mapping[str, Any]]) -> Figure:
     for i, (name, a) in enumerate(analyses.items()):
         buckets = [b for b in LENGTH_BUCKETS if b in a["by_length"]]
         xs = np.array([LENGTH_BUCKETS.index(b) for b in buckets]) + (i - (n - 1) / 2) * 0.8 / n
-        left.bar(xs, [a["by_length"][b]["f1"] for b in buckets], width=0.8 / n, label=name,
-                 color=_COLORS[i % 4])  # fmt: skip
+        left.bar(
+            xs,
+            [a["by_length"][b]["f1"] for b in buckets],
+            width=0.8 / n,
+            label=name,
+            color=_COLORS[i % 4],
+        )
         kinds = [k for k in ERROR_KINDS if k != "exact"]
         ys = np.arange(len(kinds)) + (i - (n - 1) / 2) * 0.8 / n
-        right.barh(ys, [a["counts"][k] for k in kinds], height=0.8 / n, label=name,
-                   color=_COLORS[i % 4])  # fmt: skip
+        right.barh(
+            ys, [a["counts"][k] for k in kinds], height=0.8 / n, label=name, color=_COLORS[i % 4]
+        )
     left.set_xticks(range(len(LENGTH_BUCKETS)), LENGTH_BUCKETS)
     left.set_xlabel("gold answer length (words)")
     left.set_ylabel("F1")

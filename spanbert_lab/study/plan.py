@@ -56,14 +56,34 @@ class Recipe:
     block_size: int
 
     def args(self) -> list[str]:
-        return ["--lr", f"{self.lr:g}", "--batch-size", str(self.batch_size),
-                "--preset", self.preset, "--block-size", str(self.block_size)]  # fmt: skip
+        return [
+            "--lr",
+            f"{self.lr:g}",
+            "--batch-size",
+            str(self.batch_size),
+            "--preset",
+            self.preset,
+            "--block-size",
+            str(self.block_size),
+        ]
 
 
 def _pretrain_argv(objective: str, recipe: Recipe, out: Path, protocol: Protocol) -> list[str]:
-    return ["pretrain", "--objective", objective, *recipe.args(), "--output-dir", str(out),
-            "--seed", str(protocol.pretrain_seed), "--threads", str(protocol.threads),
-            "--batching", protocol.batching, "--no-progress"]  # fmt: skip
+    return [
+        "pretrain",
+        "--objective",
+        objective,
+        *recipe.args(),
+        "--output-dir",
+        str(out),
+        "--seed",
+        str(protocol.pretrain_seed),
+        "--threads",
+        str(protocol.threads),
+        "--batching",
+        protocol.batching,
+        "--no-progress",
+    ]
 
 
 def pilot_configs(protocol: Protocol, best: dict[str, Any]) -> list[Recipe]:
@@ -95,15 +115,28 @@ def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int])
         if key not in steps:
             out = root / "calibration" / key
             argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
-            argv += ["--max-steps", str(CALIBRATION_STEPS), "--max-eval-blocks", "32",
-                     "--warmup-steps", "2"]  # fmt: skip
+            argv += [
+                "--max-steps",
+                str(CALIBRATION_STEPS),
+                "--max-eval-blocks",
+                "32",
+                "--warmup-steps",
+                "2",
+            ]
             runs.append(Run(f"pilot/calibration/{key}", argv, out, meta={"recipe": key}))
             continue
         out = root / key
         argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
-        argv += ["--max-steps", str(steps[key]), "--time-budget", f"{budget_s:g}",
-                 "--eval-every", str(max(1, steps[key] // 4)),
-                 "--max-eval-blocks", str(PILOT_EVAL_BLOCKS)]  # fmt: skip
+        argv += [
+            "--max-steps",
+            str(steps[key]),
+            "--time-budget",
+            f"{budget_s:g}",
+            "--eval-every",
+            str(max(1, steps[key] // 4)),
+            "--max-eval-blocks",
+            str(PILOT_EVAL_BLOCKS),
+        ]
         runs.append(Run(f"pilot/{key}", argv, out, meta={"recipe": key}))
     return runs
 
@@ -125,11 +158,27 @@ def pretrain_runs(
             continue
         out = runs_dir / encoder.name
         argv = _pretrain_argv(encoder.objective, recipe, out, protocol)
-        argv += ["--max-steps", str(steps), "--warmup-steps", str(max(1, steps // 10)),
-                 "--eval-every", str(protocol.eval_every), "--save-every", str(protocol.eval_every),
-                 "--export-dir", str(protocol.checkpoints_dir / encoder.name)]  # fmt: skip
-        runs.append(Run(f"pretrain/{encoder.name}", argv, out, resumable=True,
-                        meta={"encoder": encoder.name, "steps": steps}))  # fmt: skip
+        argv += [
+            "--max-steps",
+            str(steps),
+            "--warmup-steps",
+            str(max(1, steps // 10)),
+            "--eval-every",
+            str(protocol.eval_every),
+            "--save-every",
+            str(protocol.eval_every),
+            "--export-dir",
+            str(protocol.checkpoints_dir / encoder.name),
+        ]
+        runs.append(
+            Run(
+                f"pretrain/{encoder.name}",
+                argv,
+                out,
+                resumable=True,
+                meta={"encoder": encoder.name, "steps": steps},
+            )
+        )
     return runs
 
 
@@ -149,10 +198,28 @@ def _finetune_run(
 ) -> Run:
     key = f"finetune/{task.name}/{encoder.name}/lr{lr:g}/seed{seed}"
     out = protocol.results_dir / "runs" / key.removeprefix("finetune/")
-    argv = ["finetune", task.task, "--model", str(protocol.checkpoints_dir / encoder.name),
-            "--seeds", str(seed), "--lr", f"{lr:g}", *task.args, "--eval-split", "dev",
-            "--test-split", "test", "--output", str(out), "--results", str(out / "result.json"),
-            "--threads", str(protocol.threads), "--no-progress"]  # fmt: skip
+    argv = [
+        "finetune",
+        task.task,
+        "--model",
+        str(protocol.checkpoints_dir / encoder.name),
+        "--seeds",
+        str(seed),
+        "--lr",
+        f"{lr:g}",
+        *task.args,
+        "--eval-split",
+        "dev",
+        "--test-split",
+        "test",
+        "--output",
+        str(out),
+        "--results",
+        str(out / "result.json"),
+        "--threads",
+        str(protocol.threads),
+        "--no-progress",
+    ]
     if task.version is not None:
         argv += ["--version", task.version]
     meta = {"task": task.name, "encoder": encoder.name, "lr": lr, "seed": seed}

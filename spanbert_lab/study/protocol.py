@@ -129,13 +129,16 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
             raise ValueError(f"{at}: needs at least one seed and one learning rate")
         tasks.append(
             FinetuneTask(
-                name=_get(row, "name", str, at), task=task, seeds=[int(s) for s in seeds],
-                lrs=[float(x) for x in lrs], args=[str(a) for a in row.get("args", [])],
+                name=_get(row, "name", str, at),
+                task=task,
+                seeds=[int(s) for s in seeds],
+                lrs=[float(x) for x in lrs],
+                args=[str(a) for a in row.get("args", [])],
                 select=_get(row, "select", str, at),
                 example_score=_get(row, "example_score", str, at),
                 version=row.get("version"),
             )
-        )  # fmt: skip
+        )
     return tasks
 
 

@@ -72,8 +72,9 @@ def paired_bootstrap(
     generator = torch.Generator().manual_seed(seed)
     diffs = []
     for start in range(0, resamples, 500):  # chunks keep the index tensor small
-        idx = torch.randint(0, a.shape[0], (min(500, resamples - start), a.shape[0]),
-                            generator=generator)  # fmt: skip
+        idx = torch.randint(
+            0, a.shape[0], (min(500, resamples - start), a.shape[0]), generator=generator
+        )
         diffs.append(statistic(a[idx]) - statistic(b[idx]))
     values = torch.cat(diffs)
     tail = (1 - confidence) / 2
@@ -100,8 +101,13 @@ class TaskReport:
     versus_baseline: dict[str, dict[str, float]]  # encoder -> value/low/high
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "selected_lr": self.selected_lr, "dev": self.dev,
-                "test": self.test, "versus_baseline": self.versus_baseline}  # fmt: skip
+        return {
+            "task": self.task,
+            "selected_lr": self.selected_lr,
+            "dev": self.dev,
+            "test": self.test,
+            "versus_baseline": self.versus_baseline,
+        }
 
 
 def _seed_folders(run_root: Path, task: FinetuneTask, encoder: str, lr: float) -> list[Path]:
@@ -135,8 +141,10 @@ def report_task(protocol: Protocol, task: FinetuneTask, encoders: Sequence[str])
         folders = _seed_folders(root, task, encoder, best)
         metrics = [_result(f)["test_metrics"] for f in folders]
         test[encoder] = {k: _mean_sd([m[k] for m in metrics]) for k in sorted(metrics[0])}
-        seeds = [ExampleScores.read(f / f"seed{s}" / "test" / "example_scores.json")
-                 for f, s in zip(folders, task.seeds, strict=True)]  # fmt: skip
+        seeds = [
+            ExampleScores.read(f / f"seed{s}" / "test" / "example_scores.json")
+            for f, s in zip(folders, task.seeds, strict=True)
+        ]
         if any(s.ids != seeds[0].ids for s in seeds):
             raise ValueError(f"{task.name}/{encoder}: seeds scored different test examples")
         pooled[encoder] = seeds[0], torch.stack([s.scores for s in seeds]).mean(0)
@@ -150,8 +158,12 @@ def report_task(protocol: Protocol, task: FinetuneTask, encoders: Sequence[str])
         if ids.ids != base_ids.ids:
             raise ValueError(f"{task.name}: {encoder} and the baseline scored different examples")
         value, low, high = paired_bootstrap(
-            scores, base, statistic, resamples=protocol.bootstrap_resamples,
-            seed=protocol.bootstrap_seed, confidence=protocol.confidence,
-        )  # fmt: skip
+            scores,
+            base,
+            statistic,
+            resamples=protocol.bootstrap_resamples,
+            seed=protocol.bootstrap_seed,
+            confidence=protocol.confidence,
+        )
         versus[encoder] = {"value": value, "low": low, "high": high}
     return TaskReport(task.name, selected, dev, test, versus)

@@ -99,10 +99,16 @@ def execute(
             active.remove(item)
             seconds = time.monotonic() - started
             if status == 0:
-                record = {"command": "python -m spanbert_lab " + " ".join(run.argv),
-                          "status": 0, "seconds": round(seconds, 1), "meta": run.meta}  # fmt: skip
+                record = {
+                    "command": "python -m spanbert_lab " + " ".join(run.argv),
+                    "status": 0,
+                    "seconds": round(seconds, 1),
+                    "meta": run.meta,
+                }
                 _write_atomic(run.folder / "done.json", json.dumps(record, indent=1) + "\n")
-            say(f"{'done' if status == 0 else f'FAILED ({status})'} {run.key} "
-                f"in {seconds:.0f} s (log: {run.folder / 'log.txt'})")  # fmt: skip
+            say(
+                f"{'done' if status == 0 else f'FAILED ({status})'} {run.key} "
+                f"in {seconds:.0f} s (log: {run.folder / 'log.txt'})"
+            )
             outcomes.append(Outcome(run.key, status, seconds))
     return outcomes

@@ -110,12 +110,19 @@ def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
         if failed:
             raise RuntimeError(f"pilot runs failed: {[o.key for o in failed]}")
     recipe = Recipe(**best)
-    _write_json(protocol.results_dir / "pilot.json", {
-        "recipe": best, "losses": state["losses"], "steps": state["steps"], "runs": state["runs"],
-        "calibration_steps": CALIBRATION_STEPS, "cpu_minutes": protocol.pilot.cpu_minutes,
-        "objective": protocol.pilot.objective, "rule": "lowest final dev MLM loss; ties "
-        f"(< {TIE}) go to the earlier grid value",
-    })  # fmt: skip
+    _write_json(
+        protocol.results_dir / "pilot.json",
+        {
+            "recipe": best,
+            "losses": state["losses"],
+            "steps": state["steps"],
+            "runs": state["runs"],
+            "calibration_steps": CALIBRATION_STEPS,
+            "cpu_minutes": protocol.pilot.cpu_minutes,
+            "objective": protocol.pilot.objective,
+            "rule": f"lowest final dev MLM loss; ties (< {TIE}) go to the earlier grid value",
+        },
+    )
     say(f"pilot: recipe {best}")
     return recipe
 
@@ -133,8 +140,13 @@ def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
     if (out / "model.safetensors").is_file():
         return out
     tokenizer = load_tokenizer()
-    model = build_model(OBJECTIVES["span_sbo"], recipe.preset, tokenizer,
-                        seed=protocol.pretrain_seed, block_size=recipe.block_size)  # fmt: skip
+    model = build_model(
+        OBJECTIVES["span_sbo"],
+        recipe.preset,
+        tokenizer,
+        seed=protocol.pretrain_seed,
+        block_size=recipe.block_size,
+    )
     tmp = out.with_name(f".{out.name}.tmp")
     with quiet_transformers():
         model.save_pretrained(tmp)

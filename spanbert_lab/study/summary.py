@@ -35,15 +35,24 @@ def _markdown(protocol: Protocol, reports: Sequence[TaskReport]) -> str:
     for report in reports:
         task = next(t for t in protocol.tasks if t.name == report.task)
         metric = task.select
-        lines += [f"## {report.task}", "", f"| encoder | lr | test {metric} | vs {protocol.baseline} |",
-                  "|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"## {report.task}",
+            "",
+            f"| encoder | lr | test {metric} | vs {protocol.baseline} |",
+            "|---|---|---|---|",
+        ]
         for encoder, metrics in report.test.items():
             m = metrics[metric]
             versus = report.versus_baseline.get(encoder)
-            ci = (f"{versus['value']:+.2f} [{versus['low']:+.2f}, {versus['high']:+.2f}]"
-                  if versus else "—")  # fmt: skip
-            lines.append(f"| `{encoder}` | {report.selected_lr[encoder]:g} | "
-                         f"{m['mean']:.2f} ± {m['sd']:.2f} (n={m['n']}) | {ci} |")  # fmt: skip
+            ci = (
+                f"{versus['value']:+.2f} [{versus['low']:+.2f}, {versus['high']:+.2f}]"
+                if versus
+                else "—"
+            )
+            lines.append(
+                f"| `{encoder}` | {report.selected_lr[encoder]:g} | "
+                f"{m['mean']:.2f} ± {m['sd']:.2f} (n={m['n']}) | {ci} |"
+            )
         lines.append("")
     lines.append(f"Total CPU time of the study's runs: {cost_seconds(protocol) / 3600:.1f} h.")
     return "\n".join(lines) + "\n"
@@ -53,9 +62,12 @@ def write_summary(protocol: Protocol, reports: Sequence[TaskReport]) -> Path:
     """Write ``summary.json`` and ``summary.md`` into the results folder; return the JSON path."""
     out = protocol.results_dir / "summary.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"protocol": str(protocol.path), "baseline": protocol.baseline,
-              "cpu_hours": cost_seconds(protocol) / 3600,
-              "tasks": [r.to_dict() for r in reports]}  # fmt: skip
+    record = {
+        "protocol": str(protocol.path),
+        "baseline": protocol.baseline,
+        "cpu_hours": cost_seconds(protocol) / 3600,
+        "tasks": [r.to_dict() for r in reports],
+    }
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     out.with_suffix(".md").write_text(_markdown(protocol, reports), encoding="utf-8")
     return out

@@ -52,11 +52,16 @@ def score(
     predicted = [int(np.argmax(o)) for o in outputs]
     gold = [int(r["label"]) for r in meta]
     scores = classification_scores(gold, predicted)
-    example_scores = {"ids": [str(r.get("id", i)) for i, r in enumerate(meta)],
-                      "columns": ["correct"],
-                      "scores": [[float(g == p)] for g, p in zip(gold, predicted, strict=True)]}  # fmt: skip
-    return {"metrics": {k: 100 * v for k, v in scores.items()}, "predictions": predicted,
-            "example_scores": example_scores}  # fmt: skip
+    example_scores = {
+        "ids": [str(r.get("id", i)) for i, r in enumerate(meta)],
+        "columns": ["correct"],
+        "scores": [[float(g == p)] for g, p in zip(gold, predicted, strict=True)],
+    }
+    return {
+        "metrics": {k: 100 * v for k, v in scores.items()},
+        "predictions": predicted,
+        "example_scores": example_scores,
+    }
 
 
 def load(split: str, _version: str) -> Any:

@@ -80,10 +80,16 @@ def score(
             metrics[f"{key}@{other}"] = other_metrics[key]
     predictions = {k: p.text for k, p in decoded.items()}
     per_question = question_scores(gold, predictions, version=config.version)
-    example_scores = {"ids": list(per_question), "columns": ["f1", "exact"],
-                      "scores": [[f1, exact] for exact, f1 in per_question.values()]}  # fmt: skip
-    report: Report = {"metrics": metrics, "predictions": predictions,
-                      "example_scores": example_scores}  # fmt: skip
+    example_scores = {
+        "ids": list(per_question),
+        "columns": ["f1", "exact"],
+        "scores": [[f1, exact] for exact, f1 in per_question.values()],
+    }
+    report: Report = {
+        "metrics": metrics,
+        "predictions": predictions,
+        "example_scores": example_scores,
+    }
     if config.version == "2.0":
         report["na_probs"] = {k: p.na_score for k, p in decoded.items()}
     return report

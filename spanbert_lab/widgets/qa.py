@@ -26,12 +26,14 @@ def qa_static_figure(
     model: Any, tokenizer: Any, example: Mapping[str, Any], *, n_show: int = 5, **decode: Any
 ) -> Figure:
     """The explorer's view for one example (passage, highlighted answer, n-best list)."""
-    prediction = answer_question(model, tokenizer, example["question"], example["context"],
-                                 n_best=max(20, n_show), **decode)  # fmt: skip
+    prediction = answer_question(
+        model, tokenizer, example["question"], example["context"], n_best=max(20, n_show), **decode
+    )
     answers = example.get("answers") or {}
     gold = answers.get("text", [None])[0] if answers.get("text") else None
-    return plot_answer(example["context"], prediction, question=example["question"], gold=gold,
-                       n_show=n_show)  # fmt: skip
+    return plot_answer(
+        example["context"], prediction, question=example["question"], gold=gold, n_show=n_show
+    )
 
 
 class QAExplorer(Explorer):
@@ -63,15 +65,26 @@ class QAExplorer(Explorer):
         self.decode = decode
         options = [(f"{i}: {e['question'][:60]}", i) for i, e in enumerate(self.examples)]
         controls = {
-            "example": w.Dropdown(options=[*options, ("✎ typed passage + question", TYPED)],
-                                  value=0 if options else TYPED, description="example"),
+            "example": w.Dropdown(
+                options=[*options, ("✎ typed passage + question", TYPED)],
+                value=0 if options else TYPED,
+                description="example",
+            ),
             "model": w.Dropdown(options=list(self.models), description="model"),
             "n_best": w.IntSlider(value=5, min=1, max=10, description="n-best"),
-            "question": w.Text(value=question, description="question", continuous_update=False,
-                               layout=w.Layout(width="45%")),
-            "passage": w.Textarea(value=passage, description="passage", continuous_update=False,
-                                  layout=w.Layout(width="50%", height="90px")),
-        }  # fmt: skip
+            "question": w.Text(
+                value=question,
+                description="question",
+                continuous_update=False,
+                layout=w.Layout(width="45%"),
+            ),
+            "passage": w.Textarea(
+                value=passage,
+                description="passage",
+                continuous_update=False,
+                layout=w.Layout(width="50%", height="90px"),
+            ),
+        }
         super().__init__(controls, png_name="qa_answer.png")
 
     def draw(
@@ -84,17 +97,25 @@ class QAExplorer(Explorer):
             current: dict[str, Any] = {"id": "typed", "question": question, "context": passage}
         else:
             current = self.examples[example]
-        prediction = answer_question(self.models[model], self.tokenizer, current["question"],
-                                     current["context"], **self.decode)  # fmt: skip
+        prediction = answer_question(
+            self.models[model],
+            self.tokenizer,
+            current["question"],
+            current["context"],
+            **self.decode,
+        )
         answers = current.get("answers") or {}
         gold = answers["text"][0] if answers.get("text") else None
-        fig = plot_answer(current["context"], prediction, question=current["question"],
-                          gold=gold, n_show=n_best)  # fmt: skip
+        fig = plot_answer(
+            current["context"], prediction, question=current["question"], gold=gold, n_show=n_best
+        )
         probs = prediction.probabilities()
         listing = "; ".join(
             f"{c.text!r} {p:.2f}" for c, p in zip(prediction.n_best[:n_best], probs, strict=False)
         )
         score = f"{prediction.best.score:.2f}" if prediction.best else "-"
-        summary = (f"{model} | Q: {current['question']} | answer: {prediction.text!r} "
-                   f"(score {score}) | n-best: {listing}")  # fmt: skip
+        summary = (
+            f"{model} | Q: {current['question']} | answer: {prediction.text!r} "
+            f"(score {score}) | n-best: {listing}"
+        )
         return fig, summary
