@@ -171,3 +171,16 @@ def test_a_shipped_checkpoint_is_not_taken_for_the_studys(tmp_path, monkeypatch)
     (tmp_path / "ckpt" / "random-tiny").mkdir()
     (tmp_path / "ckpt" / "random-tiny" / "model.safetensors").write_bytes(b"")
     assert encoder_state(p, control) == "ready", "the control is never pretrained"
+
+
+def test_one_calibration_per_update_cost_and_equal_updates_across_learning_rates(protocol):
+    from spanbert_lab.study.plan import cost_key, pilot_runs
+
+    configs = pilot_configs(protocol, {})  # the learning-rate factor: same cost for every value
+    first = pilot_runs(protocol, configs, steps={})
+    assert [r.key for r in first] == [f"pilot/calibration/{cost_key(configs[0])}"]
+    runs = pilot_runs(protocol, configs, steps={cost_key(configs[0]): 1234})
+    assert len(runs) == len(configs)
+    for run in runs:
+        assert run.argv[run.argv.index("--max-steps") + 1] == "1234", "same updates for every lr"
+        assert "--time-budget" in run.argv

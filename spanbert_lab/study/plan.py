@@ -17,7 +17,15 @@ from typing import Any
 
 from spanbert_lab.study.protocol import Encoder, FinetuneTask, Protocol
 
-__all__ = ["Recipe", "Run", "finetune_runs", "pilot_configs", "pilot_runs", "pretrain_runs"]
+__all__ = [
+    "Recipe",
+    "Run",
+    "cost_key",
+    "finetune_runs",
+    "pilot_configs",
+    "pilot_runs",
+    "pretrain_runs",
+]
 
 CALIBRATION_STEPS = 20
 RUNS_DIR = Path("runs") / "study"  # checkpoints of the study's pretraining runs (not committed)
@@ -103,17 +111,27 @@ def recipe_key(recipe: Recipe) -> str:
     return f"{recipe.preset}-b{recipe.batch_size}-lr{recipe.lr:g}-block{recipe.block_size}"
 
 
+def cost_key(recipe: Recipe) -> str:
+    """What sets an update's cost (the learning rate does not): recipes sharing it share one
+    calibration, hence the same number of updates in the pilot's time."""
+    return f"{recipe.preset}-b{recipe.batch_size}-block{recipe.block_size}"
+
+
 def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int]) -> list[Run]:
-    """A calibration run (``CALIBRATION_STEPS`` updates) per recipe without a measured step time,
-    else the pilot run itself, sized to the pilot's CPU time (``steps[recipe_key]``). Their
-    folders (checkpoints included) are under :data:`RUNS_DIR`; ``pilot.json`` keeps the numbers."""
+    """A calibration run (``CALIBRATION_STEPS`` updates) per :func:`cost_key` without a measured
+    update time, else the pilot run itself, sized to the pilot's CPU time
+    (``steps[cost_key]``). Their folders (checkpoints included) are under :data:`RUNS_DIR`;
+    ``pilot.json`` keeps the numbers."""
     root = RUNS_DIR / "pilot"
     budget_s = protocol.pilot.cpu_minutes * 60
-    runs = []
+    runs, calibrating = [], set()
     for recipe in recipes:
-        key = recipe_key(recipe)
-        if key not in steps:
-            out = root / "calibration" / key
+        key, cost = recipe_key(recipe), cost_key(recipe)
+        if cost not in steps:
+            if cost in calibrating:
+                continue
+            calibrating.add(cost)
+            out = root / "calibration" / cost
             argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
             argv += [
                 "--max-steps",
@@ -123,17 +141,17 @@ def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int])
                 "--warmup-steps",
                 "2",
             ]
-            runs.append(Run(f"pilot/calibration/{key}", argv, out, meta={"recipe": key}))
+            runs.append(Run(f"pilot/calibration/{cost}", argv, out, meta={"cost": cost}))
             continue
         out = root / key
         argv = _pretrain_argv(protocol.pilot.objective, recipe, out, protocol)
         argv += [
             "--max-steps",
-            str(steps[key]),
+            str(steps[cost]),
             "--time-budget",
             f"{budget_s:g}",
             "--eval-every",
-            str(max(1, steps[key] // 4)),
+            str(max(1, steps[cost] // 4)),
             "--max-eval-blocks",
             str(PILOT_EVAL_BLOCKS),
         ]

@@ -106,7 +106,12 @@ def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
         if not configs:
             break
         runs = pilot_runs(protocol, configs, state["steps"])
-        failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
+        calibrations = [r for r in runs if r.key.startswith("pilot/calibration/")]
+        # a calibration runs alone, so that its measured update time is not shared with another
+        todo = calibrations or runs
+        failed = [
+            o for o in execute(todo, jobs=1 if calibrations else jobs, say=say) if o.status != 0
+        ]
         if failed:
             raise RuntimeError(f"pilot runs failed: {[o.key for o in failed]}")
     recipe = Recipe(**best)
