@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from spanbert_lab.study.plan import Run, finetune_runs, pilot_configs, recipe_ke
 from spanbert_lab.study.protocol import load_protocol
 from spanbert_lab.study.report import corpus_f1, paired_bootstrap, report_task
 from spanbert_lab.study.runner import execute
+from spanbert_lab.study.ship import ship_models
 from spanbert_lab.study.stages import _settle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,7 @@ PROTOCOL = ROOT / "study" / "protocol.toml"
 @pytest.fixture
 def protocol(tmp_path):
     text = PROTOCOL.read_text().replace('"data/results/study"', f'"{tmp_path / "results"}"')
+    text = text.replace('"data/checkpoints"', f'"{tmp_path / "checkpoints"}"')
     path = tmp_path / "protocol.toml"
     path.write_text(text)
     return load_protocol(path)
@@ -45,6 +48,9 @@ def test_the_shipped_protocol_reads_and_fixes_the_grid():
     runs = finetune_runs(p, p.encoders)
     assert len(runs) == len(p.encoders) * sum(len(t.lrs) * len(t.seeds) for t in p.tasks)
     assert all("--test-split" in r.argv and "--threads" in r.argv for r in runs)
+    # QA v1.1's seed-0 models are kept (notebook 05), nothing else is saved
+    kept = {(r.meta["task"], r.meta["seed"]) for r in runs if "--save-model" in r.argv}
+    assert kept == {("qa-v1.1", 0)}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +61,7 @@ def test_the_shipped_protocol_reads_and_fixes_the_grid():
         ("cpu_minutes = 6", "cpu_minutes = -1", "cpu_minutes must be > 0"),
         ('task = "ner"', 'task = "parse"', "choose one of"),
         ("[finetuning]", "[finetuning]\n[finetuning", "not valid TOML"),
+        ("keep_models = [0]", "keep_models = [7]", "must be in seeds"),
     ],
 )
 def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):
@@ -184,3 +191,53 @@ def test_one_calibration_per_update_cost_and_equal_updates_across_learning_rates
     for run in runs:
         assert run.argv[run.argv.index("--max-steps") + 1] == "1234", "same updates for every lr"
         assert "--time-budget" in run.argv
+
+
+def test_the_kept_model_of_the_selected_lr_is_shipped(protocol):
+    task = next(t for t in protocol.tasks if t.name == "classify")
+    task = dataclasses.replace(task, keep_models=[0])
+    protocol = dataclasses.replace(protocol, tasks=[task])
+    root = protocol.results_dir
+    for seed in task.seeds:
+        for lr in task.lrs:
+            rows = [[1.0 if i % 10 < (6 if lr == task.lrs[1] else 5) else 0.0] for i in range(50)]
+            for encoder in ("bert-tiny", "spanbert-tiny"):
+                _fake_run(
+                    root, "classify", encoder, lr, seed, 60.0 if lr == task.lrs[1] else 50.0, rows
+                )
+                model = (
+                    root
+                    / "runs"
+                    / "classify"
+                    / encoder
+                    / f"lr{lr:g}"
+                    / f"seed{seed}"
+                    / f"seed{seed}"
+                    / "model"
+                )
+                model.mkdir()
+                (model / "config.json").write_text(json.dumps({"lr": lr}))
+    report = report_task(protocol, task, ["bert-tiny", "spanbert-tiny"])
+    target = protocol.checkpoints_dir / "classify-spanbert-tiny-seed0"
+    target.mkdir(parents=True)
+    (target / "stale.txt").write_text("from before")
+    shipped = ship_models(protocol, [report])
+    assert sorted(p.name for p in shipped) == [
+        "classify-bert-tiny-seed0",
+        "classify-spanbert-tiny-seed0",
+    ]
+    assert json.loads((target / "config.json").read_text()) == {"lr": task.lrs[1]}
+    assert json.loads((target / "study.json").read_text())["lr"] == task.lrs[1]
+    assert not (target / "stale.txt").exists()
+    shutil.rmtree(
+        root
+        / "runs"
+        / "classify"
+        / "bert-tiny"
+        / f"lr{task.lrs[1]:g}"
+        / "seed0"
+        / "seed0"
+        / "model"
+    )
+    with pytest.raises(FileNotFoundError, match="no saved model"):
+        ship_models(protocol, [report])

@@ -4,7 +4,9 @@
 encoders (and writing the untrained control), the fine-tuning grid — at most ``--jobs`` processes
 at a time, and can be stopped and started again at any moment (``make study``). ``status`` lists
 what is done. ``report`` applies the protocol's selection rule and writes ``summary.json`` and
-``summary.md`` into the results folder. Everything follows ``study/protocol.toml``.
+``summary.md`` into the results folder, then copies the fine-tuned models the protocol keeps
+(``keep_models``, of the selected learning rate) to the checkpoints folder. Everything follows
+``study/protocol.toml``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from spanbert_lab.study.plan import Recipe, finetune_runs
 from spanbert_lab.study.protocol import load_protocol
 from spanbert_lab.study.report import report_task
+from spanbert_lab.study.ship import ship_models
 from spanbert_lab.study.stages import encoder_state, run_finetuning, run_pilot, run_pretraining
 from spanbert_lab.study.summary import cost_seconds, write_summary
 
@@ -60,6 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         path = write_summary(protocol, reports)
         print(f"wrote {path} and {path.with_suffix('.md')}")
+        try:
+            shipped = ship_models(protocol, reports)
+        except FileNotFoundError as err:
+            print(f"error: {err}")
+            return 2
+        for folder in shipped:
+            print(f"shipped {folder}")
         return 0
     pilot = protocol.results_dir / "pilot.json"
     if pilot.is_file():

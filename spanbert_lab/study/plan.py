@@ -240,6 +240,8 @@ def _finetune_run(
     ]
     if task.version is not None:
         argv += ["--version", task.version]
+    if seed in task.keep_models:
+        argv.append("--save-model")  # <out>/seed<N>/model, not committed: see study.ship
     meta = {"task": task.name, "encoder": encoder.name, "lr": lr, "seed": seed}
     return Run(key, argv, out, meta=meta)
 

@@ -7,7 +7,7 @@ ill-formed with an error that names the field.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class FinetuneTask:
     select: str
     example_score: str
     version: str | None = None
+    keep_models: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
         seeds, lrs = _get(row, "seeds", list, at), _get(row, "lr", list, at)
         if not seeds or not lrs:
             raise ValueError(f"{at}: needs at least one seed and one learning rate")
+        keep = [int(s) for s in row.get("keep_models", [])]
+        if not set(keep) <= {int(s) for s in seeds}:
+            raise ValueError(f"{at}.keep_models = {keep}: every kept seed must be in seeds")
         tasks.append(
             FinetuneTask(
                 name=_get(row, "name", str, at),
@@ -137,6 +141,7 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
                 select=_get(row, "select", str, at),
                 example_score=_get(row, "example_score", str, at),
                 version=row.get("version"),
+                keep_models=keep,
             )
         )
     return tasks
