@@ -60,6 +60,28 @@ def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def wilson_interval(
+    correct: torch.Tensor | float, total: torch.Tensor | float, *, z: float = 1.96
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Wilson score interval of a proportion ``correct / total`` (95% at ``z = 1.96``).
+
+    Elementwise on tensors; bins with ``total == 0`` give NaN. It treats the ``total`` trials as
+    independent: tokens of the same span are not, so read it as a lower bound on the uncertainty.
+
+    Returns:
+        ``(low, high)``, each shaped like the broadcast inputs.
+    """
+    k = torch.as_tensor(correct, dtype=torch.float64)
+    n = torch.as_tensor(total, dtype=torch.float64)
+    if bool((k < 0).any()) or bool((k > n).any()):
+        raise ValueError("wilson_interval needs 0 <= correct <= total")
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * torch.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return centre - half, centre + half
+
+
 def bootstrap_interval(
     scores: Sequence[float] | torch.Tensor,
     *,

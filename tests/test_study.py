@@ -241,3 +241,30 @@ def test_the_kept_model_of_the_selected_lr_is_shipped(protocol):
     )
     with pytest.raises(FileNotFoundError, match="no saved model"):
         ship_models(protocol, [report])
+
+
+def test_cost_counts_every_sitting_and_logs_are_copied(protocol, monkeypatch, tmp_path):
+    from spanbert_lab.study.summary import copy_pretraining_logs, cost_seconds
+
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "runs" / "study" / "bert-tiny"
+    run.mkdir(parents=True)
+    # stopped once at 300 s, resumed for 500 s more: done.json only saw the second sitting
+    rows = [
+        {"step": 500, "elapsed_s": 300.0},
+        {"step": 1000, "elapsed_s": 250.0},  # the second sitting, resumed from step 500
+        {"step": 1500, "elapsed_s": 500.0},
+    ]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "done.json").write_text(json.dumps({"seconds": 510.0}))
+    finetune = protocol.results_dir / "runs" / "ner" / "bert-tiny" / "lr0.001" / "seed0"
+    finetune.mkdir(parents=True)
+    (finetune / "done.json").write_text(json.dumps({"seconds": 60.0}))
+    assert cost_seconds(protocol) == pytest.approx(800.0 + 60.0)
+    assert copy_pretraining_logs(protocol) == [
+        protocol.results_dir / "pretrain" / "bert-tiny.jsonl"
+    ]
+    unfinished = tmp_path / "runs" / "study" / "span-tiny"
+    unfinished.mkdir()
+    (unfinished / "metrics.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    assert len(copy_pretraining_logs(protocol)) == 1, "a run that is not done is not copied"

@@ -21,7 +21,7 @@ from spanbert_lab.study.protocol import load_protocol
 from spanbert_lab.study.report import report_task
 from spanbert_lab.study.ship import ship_models
 from spanbert_lab.study.stages import encoder_state, run_finetuning, run_pilot, run_pretraining
-from spanbert_lab.study.summary import cost_seconds, write_summary
+from spanbert_lab.study.summary import copy_pretraining_logs, cost_seconds, write_summary
 
 __all__ = ["main"]
 
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except FileNotFoundError as err:
             print(f"error: {err}")
             return 2
+        copy_pretraining_logs(protocol)
         path = write_summary(protocol, reports)
         print(f"wrote {path} and {path.with_suffix('.md')}")
         try:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from spanbert_lab.evaluation import SpanAccuracy
 from spanbert_lab.schedule import lr_at_step
+from spanbert_lab.stats import wilson_interval
 
 __all__ = ["plot_costs", "plot_history", "plot_lr_schedule", "plot_span_accuracy"]
 
@@ -109,7 +110,9 @@ def plot_history(histories: Any | Mapping[str, Any], *, smooth: int = 10) -> Fig
 def plot_span_accuracy(
     results: Mapping[str, SpanAccuracy], *, by: str = "position", title: str | None = None
 ) -> Figure:
-    """Accuracy by relative position inside the span (``by="position"``) or by span length.
+    """Accuracy by relative position inside the span (``by="position"``) or by span length, with
+    a Wilson 95% interval per point (:func:`spanbert_lab.stats.wilson_interval`) and, below, the
+    number of targets in each bin. The y-axis fits the intervals.
 
     Args:
         results: ``label -> SpanAccuracy`` (e.g. ``{"BERT MLM": …, "SpanBERT MLM": …,
@@ -118,26 +121,57 @@ def plot_span_accuracy(
     """
     if by not in ("position", "length"):
         raise ValueError(f"by={by!r}: choose 'position' or 'length'")
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    for label, acc in results.items():
-        values = acc.by_position if by == "position" else acc.by_length
-        n = values.numel()
-        xs = list(range(n)) if by == "position" else list(range(1, n + 1))
-        ax.plot(xs, values.tolist(), marker="o", label=label)
-    n = max(len(a.by_position if by == "position" else a.by_length) for a in results.values())
+    fig, (ax, ax_n) = plt.subplots(
+        2, 1, figsize=(6.4, 4.6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    width = 0.8 / max(1, len(results))
+    top, bottom = 0.0, 1.0
+    for i, (label, acc) in enumerate(results.items()):
+        correct = acc.correct_by_position if by == "position" else acc.correct_by_length
+        total = acc.total_by_position if by == "position" else acc.total_by_length
+        first = 0 if by == "position" else 1
+        xs = torch.arange(total.numel()) + first
+        keep = total > 0
+        low, high = wilson_interval(correct[keep], total[keep])
+        value = (correct[keep] / total[keep]).double()
+        shift = (i - (len(results) - 1) / 2) * 0.08
+        line = ax.errorbar(
+            (xs[keep] + shift).tolist(),
+            value.tolist(),
+            yerr=[(value - low).tolist(), (high - value).tolist()],
+            marker="o",
+            capsize=2,
+            label=label,
+        )
+        ax_n.bar(
+            (xs + (i - (len(results) - 1) / 2) * width).tolist(),
+            total.tolist(),
+            width=width,
+            color=line[0].get_color(),
+        )
+        if keep.any():
+            top, bottom = max(top, float(high.max())), min(bottom, float(low.min()))
+    n = max(
+        (a.total_by_position if by == "position" else a.total_by_length).numel()
+        for a in results.values()
+    )
     ticks = list(range(n)) if by == "position" else list(range(1, n + 1))
     labels = [str(t) for t in ticks]
     labels[-1] += "+"
-    ax.set_xticks(ticks, labels)
+    ax_n.set_xticks(ticks, labels)
+    margin = 0.05 * max(top - bottom, 0.1)
     ax.set(
+        ylabel="top-1 accuracy",
+        ylim=(max(0.0, bottom - margin), min(1.0, top + margin)),
+        title=title or f"accuracy by {by} in the span (95% Wilson intervals)",
+    )
+    ax.legend(fontsize=8)
+    ax_n.set(
         xlabel="relative position in the span (0 = first token)"
         if by == "position"
         else "span length (tokens)",
-        ylabel="top-1 accuracy",
-        ylim=(0, 1),
-        title=title or f"accuracy by {by} in the span",
+        ylabel="targets",
     )
-    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -29,6 +29,7 @@ from spanbert_lab.study.plan import (
 )
 from spanbert_lab.study.protocol import Encoder, Protocol
 from spanbert_lab.study.runner import execute
+from spanbert_lab.study.summary import copy_pretraining_logs
 
 __all__ = [
     "encoder_state",
@@ -175,6 +176,7 @@ def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) 
     for encoder in protocol.encoders:
         if encoder.objective == "none":
             write_random_encoder(protocol, recipe, encoder.name)
+    copy_pretraining_logs(protocol)
     return runs
 
 

@@ -4,23 +4,43 @@ plus the study's total CPU cost, summed from the runs' own records."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from spanbert_lab.pretrain.metrics_log import log_seconds
+from spanbert_lab.study.plan import RUNS_DIR
 from spanbert_lab.study.protocol import Protocol
 from spanbert_lab.study.report import TaskReport
 
-__all__ = ["cost_seconds", "write_summary"]
+__all__ = ["copy_pretraining_logs", "cost_seconds", "write_summary"]
 
 
 def cost_seconds(protocol: Protocol) -> float:
-    """Wall seconds of every finished run (one thread each, so ≈ CPU seconds)."""
-    roots = [protocol.results_dir, Path("runs") / "study"]
+    """Wall seconds of every finished run (one thread each, so ≈ CPU seconds). A pretraining run
+    that was stopped and resumed counts every sitting (its ``metrics.jsonl``), not only the last."""
+    roots = [protocol.results_dir, RUNS_DIR]
     total = 0.0
     for root in roots:
         for done in root.rglob("done.json"):
-            total += float(json.loads(done.read_text(encoding="utf-8")).get("seconds", 0.0))
+            seconds = float(json.loads(done.read_text(encoding="utf-8")).get("seconds", 0.0))
+            log = done.parent / "metrics.jsonl"
+            total += max(seconds, log_seconds(log)) if log.is_file() else seconds
     return total
+
+
+def copy_pretraining_logs(protocol: Protocol) -> list[Path]:
+    """Each study encoder's ``metrics.jsonl`` (its learning curve), copied next to the results
+    as ``pretrain/<encoder>.jsonl``, so the notebooks can draw it without the run folders."""
+    written = []
+    for encoder in protocol.encoders:
+        log = RUNS_DIR / encoder.name / "metrics.jsonl"
+        if (RUNS_DIR / encoder.name / "done.json").is_file() and log.is_file():
+            out = protocol.results_dir / "pretrain" / f"{encoder.name}.jsonl"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, out)
+            written.append(out)
+    return written
 
 
 def _markdown(protocol: Protocol, reports: Sequence[TaskReport]) -> str:
