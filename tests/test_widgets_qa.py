@@ -9,6 +9,8 @@ from test_qa_helpers import make_tokenizer
 from transformers import BertConfig, BertForQuestionAnswering
 from widget_driver import sweep
 
+from spanbert_lab.plots.qa import plot_answer
+from spanbert_lab.qa_decoding import Candidate, QAPrediction
 from spanbert_lab.widgets.qa import TYPED, QAExplorer, qa_static_figure
 
 
@@ -33,6 +35,7 @@ def parts():
 
 def test_sweep_every_control(parts) -> None:
     models, tokenizer, examples = parts
+    plt.close("all")  # figures another test left open are not this explorer's
     explorer = QAExplorer(models, tokenizer, examples, max_length=48, doc_stride=16)
     seen = sweep(explorer)
     assert len(seen["example"]) == 3, "each example (and the typed one) shows its own answer"
@@ -59,5 +62,37 @@ def test_typed_passage_and_question(parts, tmp_path) -> None:
 def test_static_figure(parts) -> None:
     models, tokenizer, examples = parts
     fig = qa_static_figure(models["BERT"], tokenizer, examples[1], max_length=48, doc_stride=16)
-    assert len(fig.axes) == 2 and "gold: '1889'" in fig.axes[0].get_title(loc="left")
+    assert len(fig.axes) == 2 and "gold (green box): '1889'" in fig.axes[0].get_title(loc="left")
     plt.close(fig)
+
+
+def _drawn_text(fig) -> str:
+    return "".join(t.get_text() for t in fig.axes[0].texts)
+
+
+def test_the_answer_bearing_sentence_is_always_shown() -> None:
+    # a long passage: the model answers in the first sentence, the gold answer is in the last
+    filler = " ".join(f"Sentence {i} says nothing about the bridge at all." for i in range(30))
+    context = "The mill opened in 1901. " + filler + " The bridge was finished in 1923."
+    where = context.index("1923")
+    wrong = Candidate("1901", context.index("1901"), context.index("1901") + 4, 2.0, 1.0, 0)
+    prediction = QAPrediction("x", "1901", [wrong])
+    fig = plot_answer(context, prediction, question="When was the bridge finished?",
+                      gold="1923", gold_start=where, max_lines=4)  # fmt: skip
+    drawn = _drawn_text(fig)
+    assert "1901" in drawn and "1923" in drawn, "both the prediction and the gold line are drawn"
+    boxed = [t.get_text() for t in fig.axes[0].texts if t.get_bbox_patch() is not None]
+    assert boxed == ["1901", "1923"], "the prediction is highlighted and the gold answer boxed"
+    plt.close(fig)
+    near = plot_answer(context, QAPrediction("y", "1923", [wrong]), gold="1901", max_lines=4)
+    assert len(near.axes[0].texts) <= 4 + 2, "close answers keep the view short"
+    plt.close(near)
+
+
+def test_the_explorer_opens_on_the_chosen_example(parts) -> None:
+    models, tokenizer, examples = parts
+    explorer = QAExplorer(models, tokenizer, examples, start=1, max_length=48, doc_stride=16)
+    assert explorer.controls["example"].value == 1
+    assert "When was it founded?" in explorer.summary()
+    with pytest.raises(ValueError, match="start=5"):
+        QAExplorer(models, tokenizer, examples, start=5)

@@ -3,6 +3,7 @@ comparisons and error analysis. Every function returns a matplotlib Figure (neve
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,26 +72,51 @@ def _wrap(text: str, width: int) -> list[tuple[int, int]]:
     return lines
 
 
+def _shown_lines(lines: list[tuple[int, int]], chars: Sequence[int], max_lines: int) -> range:
+    """Which wrapped lines to draw: every line holding one of ``chars`` (the predicted and the
+    gold answer), padded with context up to ``max_lines`` when there is room."""
+    focus = [next(i for i, (_, b) in enumerate(lines) if b > c) for c in chars if c < lines[-1][1]]
+    if not focus:
+        return range(min(len(lines), max_lines))
+    low, high = min(focus), max(focus) + 1
+    while high - low < min(max_lines, len(lines)):  # pad around, earlier lines first
+        if low > 0:
+            low -= 1
+        if high - low < max_lines and high < len(lines):
+            high += 1
+    return range(low, high)
+
+
 def plot_answer(
     context: str,
     prediction: QAPrediction,
     *,
     question: str | None = None,
     gold: str | None = None,
+    gold_start: int | None = None,
     n_show: int = 5,
     width: int = 80,
     max_lines: int = 8,
 ) -> Figure:
-    """The passage with the predicted answer highlighted (gold underlined in the title), and the
-    n-best list as probabilities (softmax of start + end scores over the n-best)."""
+    """The passage with the predicted answer highlighted (yellow) and the gold answer boxed
+    (green), and the n-best list as probabilities (softmax of start + end scores over the
+    n-best). The lines holding the prediction *and* the gold answer are always drawn.
+
+    Args:
+        gold, gold_start: the gold answer's text and first character in ``context``; when only
+            the text is given its first occurrence is used.
+        max_lines: lines of context shown when the two answers are close; more when they are not.
+    """
     display = "".join(" " if c.isspace() else c for c in context)  # one char per char
     best = prediction.best
-    lines = _wrap(display, width)
-    focus = 0
-    if best is not None:
-        focus = next(i for i, (a, b) in enumerate(lines) if b >= best.start_char)
-    first = max(0, min(focus - max_lines // 2, len(lines) - max_lines))
-    shown = lines[first : first + max_lines]
+    if gold and gold_start is None and gold in context:
+        gold_start = context.index(gold)
+    gold_span = (gold_start, gold_start + len(gold)) if gold and gold_start is not None else None
+    lines = _wrap(display, width) or [(0, 0)]
+    anchors = [c for c in ((best.start_char if best else None), gold_span and gold_span[0])]
+    shown = [
+        lines[i] for i in _shown_lines(lines, [c for c in anchors if c is not None], max_lines)
+    ]
     fig, (ax, bx) = plt.subplots(
         2,
         1,
@@ -98,19 +124,23 @@ def plot_answer(
         height_ratios=[len(shown) + 1, n_show + 1],
     )
     ax.axis("off")
+    spans = [(best.start_char, best.end_char)] if best is not None else []
+    spans += [gold_span] if gold_span else []
     for row, (a, b) in enumerate(shown):
         y = 1 - (row + 0.5) / (len(shown) + 0.5)
-        pieces = [(a, b, None)]
-        if best is not None and best.start_char < b and best.end_char > a:
-            s, e = max(a, best.start_char), min(b, best.end_char)
-            pieces = [(a, s, None), (s, e, "#ffd54f"), (e, b, None)]
+        cuts = sorted({a, b} | {min(max(c, a), b) for span in spans for c in span})
         anchor: Any = None
-        for s, e, color in pieces:
-            if s == e:
-                continue
+        for s, e in itertools.pairwise(cuts):
             kw: dict[str, Any] = {"family": "monospace", "fontsize": 9, "va": "center"}
-            if color:
-                kw["bbox"] = {"facecolor": color, "edgecolor": "none", "pad": 1}
+            in_pred = best is not None and best.start_char <= s and e <= best.end_char
+            in_gold = gold_span is not None and gold_span[0] <= s and e <= gold_span[1]
+            if in_pred or in_gold:
+                kw["bbox"] = {
+                    "facecolor": "#ffd54f" if in_pred else "none",
+                    "edgecolor": "#2e7d32" if in_gold else "none",
+                    "linewidth": 1.5,
+                    "pad": 1,
+                }
             if anchor is None:
                 anchor = ax.text(0, y, display[s:e], transform=ax.transAxes, **kw)
             else:
@@ -119,7 +149,7 @@ def plot_answer(
     if best is not None:
         verdict += f"   score {best.score:.2f}"
     if gold is not None:
-        verdict += f"   gold: {gold!r}"
+        verdict += f"   gold (green box): {gold!r}"
     ax.set_title((f"Q: {question}\n" if question else "") + verdict, fontsize=9, loc="left")
     cands = prediction.n_best[:n_show]
     probs = prediction.probabilities()[:n_show]

@@ -29,11 +29,24 @@ def qa_static_figure(
     prediction = answer_question(
         model, tokenizer, example["question"], example["context"], n_best=max(20, n_show), **decode
     )
-    answers = example.get("answers") or {}
-    gold = answers.get("text", [None])[0] if answers.get("text") else None
+    gold, gold_start = _gold(example)
     return plot_answer(
-        example["context"], prediction, question=example["question"], gold=gold, n_show=n_show
+        example["context"],
+        prediction,
+        question=example["question"],
+        gold=gold,
+        gold_start=gold_start,
+        n_show=n_show,
     )
+
+
+def _gold(example: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """The first gold answer's text and start character (``None`` when there is none)."""
+    answers = example.get("answers") or {}
+    if not answers.get("text"):
+        return None, None
+    starts = answers.get("answer_start") or [None]
+    return answers["text"][0], starts[0]
 
 
 class QAExplorer(Explorer):
@@ -44,6 +57,7 @@ class QAExplorer(Explorer):
         tokenizer: their (shared) fast tokenizer.
         examples: QA examples to pick from (``id``, ``question``, ``context``, ``answers``).
         passage, question: initial text of the "typed" choice.
+        start: the example shown first (an index into ``examples``).
         decode: passed to :func:`answer_question` (``max_length``, ``doc_stride``, ``version`` …).
     """
 
@@ -55,10 +69,13 @@ class QAExplorer(Explorer):
         *,
         passage: str = "The Old Bridge over the river was built in 1889 by the city's masons.",
         question: str = "When was the Old Bridge built?",
+        start: int = 0,
         **decode: Any,
     ) -> None:
         if not models:
             raise ValueError("QAExplorer needs at least one model")
+        if examples and not 0 <= start < len(examples):
+            raise ValueError(f"start={start}: choose an example index in [0, {len(examples)})")
         self.models = dict(models)
         self.tokenizer = tokenizer
         self.examples = [dict(e) for e in examples]
@@ -67,7 +84,7 @@ class QAExplorer(Explorer):
         controls = {
             "example": w.Dropdown(
                 options=[*options, ("✎ typed passage + question", TYPED)],
-                value=0 if options else TYPED,
+                value=start if options else TYPED,
                 description="example",
             ),
             "model": w.Dropdown(options=list(self.models), description="model"),
@@ -104,10 +121,14 @@ class QAExplorer(Explorer):
             current["context"],
             **self.decode,
         )
-        answers = current.get("answers") or {}
-        gold = answers["text"][0] if answers.get("text") else None
+        gold, gold_start = _gold(current)
         fig = plot_answer(
-            current["context"], prediction, question=current["question"], gold=gold, n_show=n_best
+            current["context"],
+            prediction,
+            question=current["question"],
+            gold=gold,
+            gold_start=gold_start,
+            n_show=n_best,
         )
         probs = prediction.probabilities()
         listing = "; ".join(
