@@ -25,9 +25,14 @@ def test_a_resumed_run_counts_every_sitting_and_each_step_once(tmp_path):
     # sitting 2 resumes from the checkpoint at 1000, repeats 1500, goes on to 2000
     path = _write(
         tmp_path / "metrics.jsonl",
-        [_row(500, 80.0), _row(1000, 160.0), _row(1500, 240.0, dev_mlm_accuracy=0.1),
-         _row(1500, 85.0, dev_mlm_accuracy=0.2), _row(2000, 170.0)],
-    )  # fmt: skip
+        [
+            _row(500, 80.0),
+            _row(1000, 160.0),
+            _row(1500, 240.0, dev_mlm_accuracy=0.1),
+            _row(1500, 85.0, dev_mlm_accuracy=0.2),
+            _row(2000, 170.0),
+        ],
+    )
     assert log_seconds(path) == pytest.approx(240.0 + 170.0)
     rows = read_metrics_log(path)
     assert [r["step"] for r in rows] == [500, 1000, 1500, 2000]

@@ -23,7 +23,15 @@ import torch
 
 from spanbert_lab.study.protocol import FinetuneTask, Protocol
 
-__all__ = ["ExampleScores", "TaskReport", "corpus_f1", "paired_bootstrap", "report_task"]
+__all__ = [
+    "ExampleScores",
+    "TaskReport",
+    "corpus_f1",
+    "paired_bootstrap",
+    "pooled_test_scores",
+    "report_task",
+    "seed_folders",
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,14 @@ def _mean_sd(values: Sequence[float]) -> dict[str, float]:
     n = len(values)
     mean = sum(values) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else float("nan")
-    return {"mean": mean, "sd": sd, "n": n, "min": min(values), "max": max(values)}
+    return {
+        "mean": mean,
+        "sd": sd,
+        "n": n,
+        "min": min(values),
+        "max": max(values),
+        "values": list(values),
+    }
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,30 @@ class TaskReport:
 
 def _seed_folders(run_root: Path, task: FinetuneTask, encoder: str, lr: float) -> list[Path]:
     return [run_root / task.name / encoder / f"lr{lr:g}" / f"seed{s}" for s in task.seeds]
+
+
+def seed_folders(protocol: Protocol, task: FinetuneTask, encoder: str, lr: float) -> list[Path]:
+    """The run folders of ``(task, encoder, lr)``, one per seed of the protocol, in seed order.
+    Each holds ``result.json`` and ``seed<N>/`` (dev outputs) with ``seed<N>/test/`` (test)."""
+    return _seed_folders(protocol.results_dir / "runs", task, encoder, lr)
+
+
+def pooled_test_scores(
+    protocol: Protocol, task: FinetuneTask, encoder: str, lr: float
+) -> tuple[ExampleScores, torch.Tensor]:
+    """Every seed's per-example test scores and their mean over seeds, ``(N, columns)``.
+
+    Raises:
+        ValueError: the seeds scored different test examples.
+    """
+    folders = seed_folders(protocol, task, encoder, lr)
+    seeds = [
+        ExampleScores.read(f / f"seed{s}" / "test" / "example_scores.json")
+        for f, s in zip(folders, task.seeds, strict=True)
+    ]
+    if any(s.ids != seeds[0].ids for s in seeds):
+        raise ValueError(f"{task.name}/{encoder}: seeds scored different test examples")
+    return seeds[0], torch.stack([s.scores for s in seeds]).mean(0)
 
 
 def _result(folder: Path) -> dict[str, Any]:
@@ -141,13 +180,7 @@ def report_task(protocol: Protocol, task: FinetuneTask, encoders: Sequence[str])
         folders = _seed_folders(root, task, encoder, best)
         metrics = [_result(f)["test_metrics"] for f in folders]
         test[encoder] = {k: _mean_sd([m[k] for m in metrics]) for k in sorted(metrics[0])}
-        seeds = [
-            ExampleScores.read(f / f"seed{s}" / "test" / "example_scores.json")
-            for f, s in zip(folders, task.seeds, strict=True)
-        ]
-        if any(s.ids != seeds[0].ids for s in seeds):
-            raise ValueError(f"{task.name}/{encoder}: seeds scored different test examples")
-        pooled[encoder] = seeds[0], torch.stack([s.scores for s in seeds]).mean(0)
+        pooled[encoder] = pooled_test_scores(protocol, task, encoder, best)
     base_ids, base = pooled[protocol.baseline]
     statistic = statistic_for(base_ids.columns)
     versus = {}
