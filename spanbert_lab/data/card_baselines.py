@@ -19,7 +19,10 @@ def baselines(out: Path) -> dict[str, float]:
 
     They show where "chance" and "easy" lie, so a fine-tuned model can be judged against them.
     """
-    tr, dv = load_classification("train", out / "classification"), load_classification("dev", out / "classification")  # fmt: skip
+    tr, dv = (
+        load_classification("train", out / "classification"),
+        load_classification("dev", out / "classification"),
+    )
 
     def feats(text: str) -> list[str]:
         w = re.findall(r"\w+|[^\w\s]", text.lower())
@@ -34,7 +37,13 @@ def baselines(out: Path) -> dict[str, float]:
 
     def nb(text: str) -> int:
         f = feats(text)
-        return max(range(3), key=lambda k: math.log(prior[k]) + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f))  # fmt: skip
+        return max(
+            range(3),
+            key=lambda k: (
+                math.log(prior[k])
+                + sum(math.log((counts[k][x] + 1) / (totals[k] + vocab)) for x in f)
+            ),
+        )
 
     res = {"cls_majority": max(Counter(dv["label"]).values()) / len(dv)}
     res["cls_nb"] = sum(nb(t) == y for t, y in zip(dv["text"], dv["label"], strict=True)) / len(dv)
