@@ -268,3 +268,22 @@ def test_cost_counts_every_sitting_and_logs_are_copied(protocol, monkeypatch, tm
     unfinished.mkdir()
     (unfinished / "metrics.jsonl").write_text(json.dumps(rows[0]) + "\n")
     assert len(copy_pretraining_logs(protocol)) == 1, "a run that is not done is not copied"
+
+
+def test_unknown_tasks_are_refused_before_anything_runs(protocol, capsys):
+    from spanbert_lab.cli.study import main
+
+    assert main(["run", "--protocol", str(protocol.path), "--tasks", "qa-v1.1", "parsing"]) == 2
+    assert "--tasks ['parsing']" in capsys.readouterr().out
+    assert not (protocol.results_dir / "pilot.json").exists()
+
+
+def test_finetuning_can_be_limited_to_some_tasks_in_a_chosen_order(protocol, monkeypatch):
+    from spanbert_lab.study import stages
+
+    seen = []
+    monkeypatch.setattr(stages, "encoder_state", lambda *_: "ready")
+    monkeypatch.setattr(stages, "execute", lambda runs, **_: seen.extend(runs) or [])
+    stages.run_finetuning(protocol, jobs=1, say=print, tasks=["ner", "qa-v1.1"])
+    tasks = [r.meta["task"] for r in seen]
+    assert tasks == sorted(tasks, key=["ner", "qa-v1.1"].index) and set(tasks) == {"ner", "qa-v1.1"}

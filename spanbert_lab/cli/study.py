@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
     p.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
     p.add_argument("--until", choices=STAGES, default="finetune", help="last stage to run")
+    p.add_argument(
+        "--tasks",
+        nargs="+",
+        metavar="TASK",
+        help="fine-tune only these tasks of the protocol, in this order (default: all, in the "
+        "protocol's order); the rest stay to do for a later run",
+    )
     return p
 
 
@@ -72,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for folder in shipped:
             print(f"shipped {folder}")
         return 0
+    names = [t.name for t in protocol.tasks]
+    unknown = [t for t in args.tasks or () if t not in names]
+    if unknown:
+        print(f"error: --tasks {unknown}: the protocol's tasks are {names}")
+        return 2
     pilot = protocol.results_dir / "pilot.json"
     if pilot.is_file():
         recipe = Recipe(**json.loads(pilot.read_text(encoding="utf-8"))["recipe"])
@@ -82,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_pretraining(protocol, recipe, jobs=args.jobs, say=print)
     if args.until == "pretrain":
         return 0
-    run_finetuning(protocol, jobs=args.jobs, say=print)
+    run_finetuning(protocol, jobs=args.jobs, say=print, tasks=args.tasks)
     return 0
 
 

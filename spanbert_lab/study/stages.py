@@ -190,12 +190,17 @@ def encoder_state(protocol: Protocol, encoder: Encoder) -> str:
     return "not the study's" if exported else "missing"
 
 
-def run_finetuning(protocol: Protocol, *, jobs: int, say: Say) -> list[Run]:
-    """Every fine-tuning run of the grid that is not done yet."""
+def run_finetuning(
+    protocol: Protocol, *, jobs: int, say: Say, tasks: list[str] | None = None
+) -> list[Run]:
+    """Every fine-tuning run of the grid that is not done yet (of ``tasks`` only, in that order,
+    when given)."""
     missing = [e.name for e in protocol.encoders if encoder_state(protocol, e) != "ready"]
     if missing:
         raise FileNotFoundError(f"encoders the study has not made yet: {missing}; pretrain first")
     runs = finetune_runs(protocol, protocol.encoders)
+    if tasks is not None:
+        runs = [r for task in tasks for r in runs if r.meta["task"] == task]
     failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
     if failed:
         raise RuntimeError(f"{len(failed)} fine-tuning runs failed, e.g. {failed[0].key}")
