@@ -1,9 +1,9 @@
 """What SpanBERT is for: relation extraction, semantic search, extractive summarisation and
 frozen-feature probes, each on the course world, one module per application.
 
-``encoders`` loads the three course encoders by name (``random-tiny``, ``bert-tiny``,
-``spanbert-tiny``) and pools their hidden states; ``stats`` gives the confidence intervals every
-reported number carries; ``cli`` (``python -m spanbert_lab.applications``) runs the multi-seed
+``encoders`` loads the four course encoders by name (``random-tiny``, ``bert-tiny``,
+``span-tiny``, ``spanbert-tiny``) and pools their hidden states; :mod:`spanbert_lab.stats` gives the
+confidence intervals every reported number carries; ``cli`` (``python -m spanbert_lab.applications``) runs the multi-seed
 studies and writes ``data/results/applications-*.json``.
 """
 

@@ -1,10 +1,12 @@
 """The course encoders by name, and their hidden states pooled into vectors.
 
-Three encoders share one architecture (``data/checkpoints/*/config.json``):
+Four encoders share one architecture (``data/checkpoints/*/config.json``), those of the
+pretraining study (``study/protocol.toml``):
 
 * ``random-tiny`` — the architecture with fresh random weights (seeded), never trained: the floor
   that tells us what pretraining bought;
 * ``bert-tiny`` — BERT-style masked LM (random sub-word masking);
+* ``span-tiny`` — span masking, no span boundary objective;
 * ``spanbert-tiny`` — span masking + the span boundary objective.
 
 A checkpoint is read by name from ``data/checkpoints/`` (a later study replaces the files; the code
@@ -27,7 +29,7 @@ from transformers import BertConfig, BertModel
 from spanbert_lab.finetune import load_tokenizer_for, resolve_model_path
 from spanbert_lab.runtime import quiet_transformers
 
-ENCODERS: tuple[str, ...] = ("random-tiny", "bert-tiny", "spanbert-tiny")
+ENCODERS: tuple[str, ...] = ("random-tiny", "bert-tiny", "span-tiny", "spanbert-tiny")
 RANDOM_PREFIX = "random-"  # "random-tiny" = the architecture of "bert-tiny", untrained
 Pooling = Literal["mean", "cls"]
 

@@ -115,8 +115,11 @@ def relation_study(
         }
     diffs = {}
     pairs = [(a, "random-tiny") for a in encoders if a != "random-tiny" and "random-tiny" in runs]
-    if "spanbert-tiny" in runs and "bert-tiny" in runs:
-        pairs.append(("spanbert-tiny", "bert-tiny"))
+    pairs += [
+        (a, "bert-tiny")
+        for a in ("span-tiny", "spanbert-tiny")
+        if a in runs and "bert-tiny" in runs
+    ]
     for a, b in pairs:
         d = [x["macro_f1"] - y["macro_f1"] for x, y in zip(runs[a], runs[b], strict=True)]
         diffs[f"{a} - {b}"] = [round(x, 4) for x in t_interval(d)]

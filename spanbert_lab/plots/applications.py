@@ -17,6 +17,7 @@ __all__ = ["plot_intervals", "plot_probe_curves", "plot_search_hits", "plot_sear
 _COLOURS = {
     "random-tiny": "#9e9e9e",
     "bert-tiny": "#1f77b4",
+    "span-tiny": "#ff7f0e",
     "spanbert-tiny": "#d62728",
     "tfidf": "#2ca02c",
     "bm25": "#17becf",
