@@ -287,3 +287,19 @@ def test_finetuning_can_be_limited_to_some_tasks_in_a_chosen_order(protocol, mon
     stages.run_finetuning(protocol, jobs=1, say=print, tasks=["ner", "qa-v1.1"])
     tasks = [r.meta["task"] for r in seen]
     assert tasks == sorted(tasks, key=["ner", "qa-v1.1"].index) and set(tasks) == {"ner", "qa-v1.1"}
+
+
+def test_pretraining_steps_reach_the_token_budget_in_the_training_order(protocol):
+    from spanbert_lab.pretrain.batches import epoch_batches
+    from spanbert_lab.study.plan import Recipe, pretrain_steps
+
+    lengths = [10 + (7 * i) % 50 for i in range(203)]  # 6 batches of 32 per epoch, 11 dropped
+    recipe = Recipe(lr=1e-3, batch_size=32, preset="tiny", block_size=128)
+    budget = dataclasses.replace(protocol, min_real_tokens=25_000)
+    steps = pretrain_steps(lengths, recipe, budget)
+    order = [b for e in range(10) for b in epoch_batches("bucketed", lengths, 32, seed=0, epoch=e)]
+    tokens = [sum(lengths[i] for i in b) for b in order]
+    assert sum(tokens[:steps]) >= 25_000 > sum(tokens[: steps - 1])
+    assert steps > 6, "the budget spans several epochs"
+    with pytest.raises(ValueError, match="fewer blocks"):
+        pretrain_steps(lengths[:5], recipe, budget)

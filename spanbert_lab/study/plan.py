@@ -10,11 +10,12 @@ what is done. Later stages read earlier results: the pretraining recipe comes fr
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spanbert_lab.pretrain.batches import epoch_batches
 from spanbert_lab.study.protocol import Encoder, FinetuneTask, Protocol
 
 __all__ = [
@@ -159,17 +160,35 @@ def pilot_runs(protocol: Protocol, recipes: list[Recipe], steps: dict[str, int])
     return runs
 
 
-def pretrain_steps(real_tokens_per_block: float, recipe: Recipe, protocol: Protocol) -> int:
-    """Updates for ``protocol.min_real_tokens`` non-padding tokens at this recipe's batch."""
-    return math.ceil(protocol.min_real_tokens / (real_tokens_per_block * recipe.batch_size))
+def pretrain_steps(block_lengths: Sequence[int], recipe: Recipe, protocol: Protocol) -> int:
+    """The fewest updates whose batches hold at least ``protocol.min_real_tokens`` non-padding
+    tokens, counted in the very order training visits the blocks (``protocol.batching``, the
+    pretraining seed, epoch after epoch; an incomplete last batch is dropped each epoch)."""
+    seen, steps, epoch = 0, 0, 0
+    while True:
+        batches = epoch_batches(
+            protocol.batching,
+            block_lengths,
+            recipe.batch_size,
+            seed=protocol.pretrain_seed,
+            epoch=epoch,
+        )
+        if not batches:
+            raise ValueError(f"fewer blocks ({len(block_lengths)}) than one batch")
+        for batch in batches:
+            seen += sum(block_lengths[i] for i in batch)
+            steps += 1
+            if seen >= protocol.min_real_tokens:
+                return steps
+        epoch += 1
 
 
 def pretrain_runs(
-    protocol: Protocol, recipe: Recipe, real_tokens_per_block: float, runs_dir: Path
+    protocol: Protocol, recipe: Recipe, block_lengths: Sequence[int], runs_dir: Path
 ) -> list[Run]:
     """One pretraining run per pretrained encoder, same recipe, steps, batch and seed; each
     checkpoints every ``eval_every`` updates and resumes from its folder."""
-    steps = pretrain_steps(real_tokens_per_block, recipe, protocol)
+    steps = pretrain_steps(block_lengths, recipe, protocol)
     runs = []
     for encoder in protocol.encoders:
         if encoder.objective == "none":

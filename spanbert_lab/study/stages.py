@@ -133,10 +133,10 @@ def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
     return recipe
 
 
-def real_tokens_per_block(recipe: Recipe) -> float:
-    """Mean non-padding tokens of a training block at ``recipe.block_size``."""
+def block_lengths(recipe: Recipe) -> list[int]:
+    """Non-padding tokens of every training block at ``recipe.block_size``, in block order."""
     blocks = load_blocks("train", load_tokenizer(), block_size=recipe.block_size)
-    return sum(len(b["input_ids"]) for b in blocks) / len(blocks)
+    return [len(b["input_ids"]) for b in blocks]
 
 
 def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
@@ -169,7 +169,7 @@ def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
 
 def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) -> list[Run]:
     """Pretrain every encoder with the recipe (resuming unfinished runs), write the control."""
-    runs = pretrain_runs(protocol, recipe, real_tokens_per_block(recipe), RUNS_DIR)
+    runs = pretrain_runs(protocol, recipe, block_lengths(recipe), RUNS_DIR)
     failed = [o for o in execute(runs, jobs=jobs, say=say) if o.status != 0]
     if failed:
         raise RuntimeError(f"pretraining runs failed: {[o.key for o in failed]}")
