@@ -79,7 +79,7 @@ def wilson_interval(
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * torch.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return centre - half, centre + half
+    return (centre - half).clamp(0.0, 1.0), (centre + half).clamp(0.0, 1.0)  # no -0.0 from rounding
 
 
 def bootstrap_interval(

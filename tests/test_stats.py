@@ -32,6 +32,7 @@ def test_wilson_is_elementwise_and_contains_the_proportion():
     p = correct[:3] / total[:3]
     assert bool(((low[:3] <= p) & (p <= high[:3])).all())
     assert float(high[2]) == pytest.approx(1.0) and float(low[0]) == pytest.approx(0.0)
+    assert math.copysign(1.0, float(wilson_interval(0, 3305)[0])) == 1.0, "never prints as -0.0"
     assert math.isnan(float(low[3])) and math.isnan(float(high[3]))  # an empty bin says nothing
     narrow = wilson_interval(300, 1000)
     wide = wilson_interval(3, 10)
