@@ -303,3 +303,24 @@ def test_pretraining_steps_reach_the_token_budget_in_the_training_order(protocol
     assert steps > 6, "the budget spans several epochs"
     with pytest.raises(ValueError, match="fewer blocks"):
         pretrain_steps(lengths[:5], recipe, budget)
+
+
+def test_a_partial_report_summarises_finished_tasks_only(protocol, monkeypatch, tmp_path, capsys):
+    from spanbert_lab.cli.study import main
+
+    monkeypatch.chdir(tmp_path)
+    task = next(t for t in protocol.tasks if t.name == "classify")
+    rows = [[float(i % 3 == 0)] for i in range(30)]
+    for encoder in [e.name for e in protocol.encoders]:
+        for lr in task.lrs:
+            for seed in task.seeds:
+                _fake_run(protocol.results_dir, "classify", encoder, lr, seed, 50.0, rows)
+    argv = ["report", "--protocol", str(protocol.path)]
+    assert main(argv) == 2, "an incomplete study is refused without --partial"
+    assert main([*argv, "--partial"]) == 0
+    summary = json.loads((protocol.results_dir / "summary.json").read_text())
+    assert summary["complete"] is False
+    assert summary["missing_tasks"] == ["qa-v1.1", "qa-v2.0", "ner"]
+    assert [t["task"] for t in summary["tasks"]] == ["classify"]
+    assert "Incomplete" in (protocol.results_dir / "summary.md").read_text()
+    assert "left out" in capsys.readouterr().out

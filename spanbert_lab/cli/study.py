@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spanbert_lab.study.plan import Recipe, finetune_runs
-from spanbert_lab.study.protocol import load_protocol
+from spanbert_lab.study.protocol import Protocol, load_protocol
 from spanbert_lab.study.report import report_task
 from spanbert_lab.study.ship import ship_models
 from spanbert_lab.study.stages import encoder_state, run_finetuning, run_pilot, run_pretraining
@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("run", "status", "report"))
     p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
     p.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="report: summarise the tasks whose runs are all done, list the others as missing",
+    )
     p.add_argument("--until", choices=STAGES, default="finetune", help="last stage to run")
     p.add_argument(
         "--tasks",
@@ -42,6 +47,32 @@ def _parser() -> argparse.ArgumentParser:
         "protocol's order); the rest stay to do for a later run",
     )
     return p
+
+
+def _report(protocol: Protocol, *, partial: bool) -> int:
+    names = [e.name for e in protocol.encoders]
+    reports, missing = [], []
+    for task in protocol.tasks:
+        try:
+            reports.append(report_task(protocol, task, names))
+        except FileNotFoundError as err:
+            missing.append(task.name)
+            print(f"{'note' if partial else 'error'}: {task.name}: {err}")
+    if missing and not partial:
+        return 2
+    copy_pretraining_logs(protocol)
+    path = write_summary(protocol, reports, missing=missing)
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    if missing:
+        print(f"incomplete: {missing} left out (their runs are not all done)")
+    try:
+        shipped = ship_models(protocol, reports)
+    except FileNotFoundError as err:
+        print(f"error: {err}")
+        return 2
+    for folder in shipped:
+        print(f"shipped {folder}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,23 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"CPU time so far: {cost_seconds(protocol) / 3600:.2f} h")
         return 0
     if args.action == "report":
-        names = [e.name for e in protocol.encoders]
-        try:
-            reports = [report_task(protocol, task, names) for task in protocol.tasks]
-        except FileNotFoundError as err:
-            print(f"error: {err}")
-            return 2
-        copy_pretraining_logs(protocol)
-        path = write_summary(protocol, reports)
-        print(f"wrote {path} and {path.with_suffix('.md')}")
-        try:
-            shipped = ship_models(protocol, reports)
-        except FileNotFoundError as err:
-            print(f"error: {err}")
-            return 2
-        for folder in shipped:
-            print(f"shipped {folder}")
-        return 0
+        return _report(protocol, partial=args.partial)
     names = [t.name for t in protocol.tasks]
     unknown = [t for t in args.tasks or () if t not in names]
     if unknown:

@@ -43,7 +43,7 @@ def copy_pretraining_logs(protocol: Protocol) -> list[Path]:
     return written
 
 
-def _markdown(protocol: Protocol, reports: Sequence[TaskReport]) -> str:
+def _markdown(protocol: Protocol, reports: Sequence[TaskReport], missing: Sequence[str]) -> str:
     lines = [
         "# Study summary",
         "",
@@ -74,20 +74,28 @@ def _markdown(protocol: Protocol, reports: Sequence[TaskReport]) -> str:
                 f"{m['mean']:.2f} ± {m['sd']:.2f} (n={m['n']}) | {ci} |"
             )
         lines.append("")
+    if missing:
+        lines += [f"**Incomplete:** not all runs of {', '.join(missing)} are done yet.", ""]
     lines.append(f"Total CPU time of the study's runs: {cost_seconds(protocol) / 3600:.1f} h.")
     return "\n".join(lines) + "\n"
 
 
-def write_summary(protocol: Protocol, reports: Sequence[TaskReport]) -> Path:
-    """Write ``summary.json`` and ``summary.md`` into the results folder; return the JSON path."""
+def write_summary(
+    protocol: Protocol, reports: Sequence[TaskReport], *, missing: Sequence[str] = ()
+) -> Path:
+    """Write ``summary.json`` and ``summary.md`` into the results folder; return the JSON path.
+    ``missing`` names the tasks left out because their runs are not all done (``complete`` is
+    then false)."""
     out = protocol.results_dir / "summary.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "protocol": str(protocol.path),
         "baseline": protocol.baseline,
         "cpu_hours": cost_seconds(protocol) / 3600,
+        "complete": not missing,
+        "missing_tasks": list(missing),
         "tasks": [r.to_dict() for r in reports],
     }
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    out.with_suffix(".md").write_text(_markdown(protocol, reports), encoding="utf-8")
+    out.with_suffix(".md").write_text(_markdown(protocol, reports, missing), encoding="utf-8")
     return out
