@@ -26,14 +26,18 @@ def metrics(folder: Path) -> dict:
     return json.loads((folder / "metrics.json").read_text())
 
 
-def test_bert_and_spanbert_are_shipped_with_the_same_budget():
+def test_the_study_encoders_are_shipped_with_the_same_budget():
     by_objective = {metrics(p)["objective"]: metrics(p) for p in FOLDERS}
-    assert {"subword", "span_sbo"} <= set(by_objective), f"shipped: {sorted(by_objective)}"
-    bert, span = by_objective["subword"], by_objective["span_sbo"]
-    for key in ("preset", "steps", "block_size", "seed", "max_train_blocks"):
-        assert bert[key] == span[key], f"{key}: BERT {bert[key]} vs SpanBERT {span[key]}"
-    for key in ("batch_size", "lr", "warmup_steps", "max_steps", "weight_decay"):
-        assert bert["train_config"][key] == span["train_config"][key], key
+    assert {"subword", "span", "span_sbo"} <= set(by_objective), f"shipped: {sorted(by_objective)}"
+    bert = by_objective["subword"]
+    for other in (by_objective["span"], by_objective["span_sbo"]):
+        for key in ("preset", "steps", "block_size", "seed", "max_train_blocks", "tokens_seen"):
+            assert bert[key] == other[key], f"{key}: BERT {bert[key]} vs {other[key]}"
+        for key in ("batch_size", "lr", "warmup_steps", "max_steps", "weight_decay"):
+            assert bert["train_config"][key] == other["train_config"][key], key
+        assert bert["data_fingerprint"] == other["data_fingerprint"]
+    assert bert["tokens_seen"] >= 20_000_000, "the study gives every encoder 20M real tokens"
+    assert (ROOT / "random-tiny" / "model.safetensors").is_file(), "the untrained control"
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
