@@ -1,10 +1,11 @@
 # %% [markdown]
 # # 05 · Fine-tuning for span tasks: extractive QA done properly
 #
-# Pretraining gave us two encoders that differ only in *how* they were pretrained: BERT-style
-# (random sub-word masking) and SpanBERT-style (span masking + the span boundary objective).
-# Here we put both to work on the tasks SpanBERT was made for — above all **extractive question
-# answering**: given a passage and a question, point at the answer span.
+# Notebook 04's study gave us encoders that differ only in *how* they were pretrained: BERT-style
+# (random sub-word masking), span masking alone, and SpanBERT (span masking + the span boundary
+# objective), plus an untrained control. Here we put them to work on the tasks SpanBERT was made
+# for — above all **extractive question answering**: given a passage and a question, point at
+# the answer span.
 #
 # **Goals**
 #
@@ -14,8 +15,8 @@
 # 3. Decode answers properly: n-best start/end pairs, the *max-context* rule, the answer text cut
 #    from the original passage, and SQuAD 2.0 "no answer" thresholds.
 # 4. Score with the official SQuAD definitions (EM and F1), re-implemented and tested.
-# 5. Fine-tune BERT and SpanBERT head to head — a short live run, then the full runs made from
-#    the command line over several seeds — and read the comparison honestly.
+# 5. Fine-tune BERT and SpanBERT head to head — a short live run — then read the study's full
+#    runs: four encoders, several seeds, confidence intervals.
 # 6. Look at the errors (answer length, boundaries), ask your own questions in a widget, and
 #    try NER and classification briefly.
 
@@ -41,9 +42,9 @@ rt
 # encoder during pretraining and is never used afterwards (a common misconception: [course reference §7](../docs/spanbert-reference.md#misconceptions)).
 # SpanBERT was pretrained without a pooler, so for classification the pooler is new as well.
 #
-# The course ships two tiny checkpoints pretrained on the course corpus with the same budget,
-# one BERT-style and one SpanBERT-style (notebook 04). Loading one into the QA class shows which
-# weights are new:
+# The course ships the study's tiny encoders, pretrained on the course corpus with the same
+# budget (notebook 04). The live runs below use two of them, BERT-style and SpanBERT; loading one
+# into the QA class shows which weights are new:
 
 # %%
 import torch
@@ -325,10 +326,10 @@ ex05.token_f1.check(token_f1)
 # from the command line; their results and models are loaded right after.
 #
 # **Decoding unit.** The library decodes answers in whole words by default
-# (`span_unit="words"`: an answer never starts or ends inside a word). This notebook decodes in
-# WordPieces (`span_unit="tokens"`, as the official scripts do), because its stored multi-seed
-# runs were decoded that way. Each QA evaluation also computes the other unit from the same
-# logits: the scores below show it as `exact_match@words` and `f1@words`.
+# (`span_unit="words"`: an answer never starts or ends inside a word, so it never returns `ef`
+# cut out of "Gefeiilde"). The official scripts decode in WordPieces (`span_unit="tokens"`).
+# This notebook and the study use the default; each QA evaluation also computes the other unit
+# from the same logits, shown as `exact_match@tokens` and `f1@tokens`.
 
 # %%
 torch.set_num_threads(1)  # tiny models: one thread is as fast, and steady on a busy machine
@@ -339,7 +340,6 @@ LIVE_CONFIG = FinetuneConfig(
     batch_size=32,
     max_length=192,
     seed=0,
-    span_unit="tokens",
 )
 LIVE_CONFIG
 
@@ -564,7 +564,7 @@ explorer
 
 # %%
 qa_dev2 = load_qa("dev", version="2.0")
-v2_config = FinetuneConfig(max_length=192, version="2.0", null_threshold=0.0, span_unit="tokens")
+v2_config = FinetuneConfig(max_length=192, version="2.0", null_threshold=0.0)
 v2 = evaluate("qa", models["SpanBERT"], tokenizer, qa_dev2, v2_config)
 keys = ("exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1", "best_f1_thresh")
 v2_metrics = {k: round(v2["metrics"][k], 1) for k in keys}

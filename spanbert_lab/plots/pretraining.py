@@ -97,7 +97,7 @@ def plot_history(histories: Any | Mapping[str, Any], *, smooth: int = 10) -> Fig
     ax_loss.set(
         xlabel="update",
         ylabel="cross-entropy (nats)",
-        title=f"training loss ({smooth}-update moving average)",
+        title="training loss" if smooth <= 1 else f"training loss ({smooth}-update moving average)",
     )
     ax_acc.set(xlabel="update", ylabel="top-1 accuracy", title="held-out accuracy", ylim=(0, None))
     for ax in (ax_loss, ax_acc):
