@@ -324,3 +324,17 @@ def test_a_partial_report_summarises_finished_tasks_only(protocol, monkeypatch, 
     assert [t["task"] for t in summary["tasks"]] == ["classify"]
     assert "Incomplete" in (protocol.results_dir / "summary.md").read_text()
     assert "left out" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git checkout")
+def test_run_results_are_committed_and_kept_models_are_not():
+    import subprocess
+
+    def ignored(path: str) -> bool:
+        done = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+        return done.returncode == 0
+
+    run = "data/results/study/runs/qa-v1.1/bert-tiny/lr0.002/seed0"
+    assert not ignored(f"{run}/result.json") and not ignored(f"{run}/seed0/test/predictions.json")
+    assert ignored(f"{run}/seed0/model/model.safetensors"), "the kept models ship via study report"
+    assert ignored("runs/study/bert-tiny/checkpoint-500/trainer_state.pt")
