@@ -57,6 +57,7 @@ def test_the_shipped_protocol_reads_and_fixes_the_grid():
     ("old", "new", "message"),
     [
         ('baseline = "bert-tiny"', 'baseline = "bert-huge"', "not one of the encoders"),
+        ('control = "random-tiny"', 'control = "random-huge"', "control = 'random-huge'"),
         ('objective = "span_sbo"', 'objective = "span_magic"', "choose one of"),
         ("cpu_minutes = 6", "cpu_minutes = -1", "cpu_minutes must be > 0"),
         ('task = "ner"', 'task = "parse"', "choose one of"),
@@ -152,6 +153,7 @@ def test_report_selects_on_dev_and_compares_on_test(protocol):
     assert report.selected_lr == {"bert-tiny": task.lrs[1], "spanbert-tiny": task.lrs[1]}
     assert report.test["spanbert-tiny"]["accuracy"]["mean"] == pytest.approx(75.0)
     assert report.test["bert-tiny"]["accuracy"]["sd"] == pytest.approx(0.0)
+    assert report.versus_control == {}, "this call compares with random-tiny only if it is there"
     versus = report.versus_baseline["spanbert-tiny"]
     assert versus["value"] == pytest.approx(15.0)
     assert versus["low"] > 0
@@ -338,3 +340,20 @@ def test_run_results_are_committed_and_kept_models_are_not():
     assert not ignored(f"{run}/result.json") and not ignored(f"{run}/seed0/test/predictions.json")
     assert ignored(f"{run}/seed0/model/model.safetensors"), "the kept models ship via study report"
     assert ignored("runs/study/bert-tiny/checkpoint-500/trainer_state.pt")
+
+
+def test_every_encoder_is_compared_with_the_control_too(protocol, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    task = next(t for t in protocol.tasks if t.name == "classify")
+    names = [e.name for e in protocol.encoders]
+    right = {"random-tiny": 3, "bert-tiny": 6, "span-tiny": 6, "spanbert-tiny": 7}  # of 10
+    for encoder in names:
+        rows = [[1.0 if i % 10 < right[encoder] else 0.0] for i in range(200)]
+        for lr in task.lrs:
+            for seed in task.seeds:
+                _fake_run(protocol.results_dir, "classify", encoder, lr, seed, 50.0, rows)
+    report = report_task(protocol, task, names)
+    assert set(report.versus_control) == {"bert-tiny", "span-tiny", "spanbert-tiny"}
+    assert report.versus_control["bert-tiny"]["value"] == pytest.approx(30.0)
+    assert report.versus_control["bert-tiny"]["low"] > 0
+    assert report.versus_baseline["span-tiny"]["value"] == pytest.approx(0.0)

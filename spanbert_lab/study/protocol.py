@@ -67,6 +67,7 @@ class Protocol:
     encoders: list[Encoder]
     tasks: list[FinetuneTask]
     baseline: str
+    control: str | None
     bootstrap_resamples: int
     bootstrap_seed: int
     confidence: float
@@ -173,6 +174,9 @@ def load_protocol(path: str | Path) -> Protocol:
     baseline = _get(fine, "baseline", str, "finetuning")
     if baseline not in {e.name for e in encoders}:
         raise ValueError(f"finetuning.baseline = {baseline!r} is not one of the encoders")
+    control = fine.get("control")
+    if control is not None and control not in {e.name for e in encoders}:
+        raise ValueError(f"finetuning.control = {control!r} is not one of the encoders")
     return Protocol(
         path=path,
         results_dir=Path(_get(study, "results_dir", str, "study")),
@@ -186,6 +190,7 @@ def load_protocol(path: str | Path) -> Protocol:
         encoders=encoders,
         tasks=_tasks(_get(raw, "tasks", list, str(path)), "tasks"),
         baseline=baseline,
+        control=control,
         bootstrap_resamples=_get(fine, "bootstrap_resamples", int, "finetuning"),
         bootstrap_seed=_get(fine, "bootstrap_seed", int, "finetuning"),
         confidence=float(_get(fine, "confidence", float, "finetuning")),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,7 @@ class TaskReport:
     dev: dict[str, dict[str, dict[str, float]]]  # encoder -> lr -> mean dev metric
     test: dict[str, dict[str, dict[str, float]]]  # encoder -> metric -> mean/sd/n/min/max
     versus_baseline: dict[str, dict[str, float]]  # encoder -> value/low/high
+    versus_control: dict[str, dict[str, float]] = field(default_factory=dict)  # the same vs control
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +123,7 @@ class TaskReport:
             "dev": self.dev,
             "test": self.test,
             "versus_baseline": self.versus_baseline,
+            "versus_control": self.versus_control,
         }
 
 
@@ -181,22 +183,36 @@ def report_task(protocol: Protocol, task: FinetuneTask, encoders: Sequence[str])
         metrics = [_result(f)["test_metrics"] for f in folders]
         test[encoder] = {k: _mean_sd([m[k] for m in metrics]) for k in sorted(metrics[0])}
         pooled[encoder] = pooled_test_scores(protocol, task, encoder, best)
-    base_ids, base = pooled[protocol.baseline]
-    statistic = statistic_for(base_ids.columns)
-    versus = {}
-    for encoder in encoders:
-        if encoder == protocol.baseline:
+    versus = _compare(protocol, task, pooled, protocol.baseline)
+    control = (
+        _compare(protocol, task, pooled, protocol.control) if protocol.control in pooled else {}
+    )
+    return TaskReport(task.name, selected, dev, test, versus, control)
+
+
+def _compare(
+    protocol: Protocol,
+    task: FinetuneTask,
+    pooled: dict[str, tuple[ExampleScores, torch.Tensor]],
+    reference: str,
+) -> dict[str, dict[str, float]]:
+    """Every other encoder minus ``reference``: the task metric on test and its paired-bootstrap
+    interval over the test examples (per-example scores averaged over the seeds)."""
+    ref_ids, ref = pooled[reference]
+    statistic = statistic_for(ref_ids.columns)
+    out = {}
+    for encoder, (ids, scores) in pooled.items():
+        if encoder == reference:
             continue
-        ids, scores = pooled[encoder]
-        if ids.ids != base_ids.ids:
-            raise ValueError(f"{task.name}: {encoder} and the baseline scored different examples")
+        if ids.ids != ref_ids.ids:
+            raise ValueError(f"{task.name}: {encoder} and {reference} scored different examples")
         value, low, high = paired_bootstrap(
             scores,
-            base,
+            ref,
             statistic,
             resamples=protocol.bootstrap_resamples,
             seed=protocol.bootstrap_seed,
             confidence=protocol.confidence,
         )
-        versus[encoder] = {"value": value, "low": low, "high": high}
-    return TaskReport(task.name, selected, dev, test, versus)
+        out[encoder] = {"value": value, "low": low, "high": high}
+    return out

@@ -43,13 +43,20 @@ def copy_pretraining_logs(protocol: Protocol) -> list[Path]:
     return written
 
 
+def _ci(versus: dict[str, float] | None) -> str:
+    if not versus:
+        return "—"
+    return f"{versus['value']:+.2f} [{versus['low']:+.2f}, {versus['high']:+.2f}]"
+
+
 def _markdown(protocol: Protocol, reports: Sequence[TaskReport], missing: Sequence[str]) -> str:
     lines = [
         "# Study summary",
         "",
         f"Protocol: `{protocol.path}`. Test metrics of the learning rate selected on dev "
-        "(mean ± sample sd over seeds); the last column is the paired-bootstrap "
-        f"{protocol.confidence:.0%} interval of the difference to `{protocol.baseline}`.",
+        "(mean ± sample sd over seeds); the last columns are each encoder's difference to "
+        f"`{protocol.baseline}` and to `{protocol.control}` with its paired-bootstrap "
+        f"{protocol.confidence:.0%} interval.",
         "",
     ]
     for report in reports:
@@ -58,20 +65,16 @@ def _markdown(protocol: Protocol, reports: Sequence[TaskReport], missing: Sequen
         lines += [
             f"## {report.task}",
             "",
-            f"| encoder | lr | test {metric} | vs {protocol.baseline} |",
-            "|---|---|---|---|",
+            f"| encoder | lr | test {metric} | vs {protocol.baseline} | vs {protocol.control} |",
+            "|---|---|---|---|---|",
         ]
         for encoder, metrics in report.test.items():
             m = metrics[metric]
-            versus = report.versus_baseline.get(encoder)
-            ci = (
-                f"{versus['value']:+.2f} [{versus['low']:+.2f}, {versus['high']:+.2f}]"
-                if versus
-                else "—"
-            )
             lines.append(
                 f"| `{encoder}` | {report.selected_lr[encoder]:g} | "
-                f"{m['mean']:.2f} ± {m['sd']:.2f} (n={m['n']}) | {ci} |"
+                f"{m['mean']:.2f} ± {m['sd']:.2f} (n={m['n']}) | "
+                f"{_ci(report.versus_baseline.get(encoder))} | "
+                f"{_ci(report.versus_control.get(encoder))} |"
             )
         lines.append("")
     if missing:
@@ -91,6 +94,7 @@ def write_summary(
     record = {
         "protocol": str(protocol.path),
         "baseline": protocol.baseline,
+        "control": protocol.control,
         "cpu_hours": cost_seconds(protocol) / 3600,
         "complete": not missing,
         "missing_tasks": list(missing),
