@@ -425,16 +425,26 @@ fig = plot_study_summary(summary, metrics=METRICS)
 
 # %%
 def beats(task, a, b):
-    """Whether encoder a beats encoder b on task: the paired CI of a − b excludes 0 (via bert)."""
-    v = by_task[task]["versus_baseline"]
-    if b == "bert-tiny":
-        return v[a]["low"] > 0
-    if a == "bert-tiny":
-        return v[b]["high"] < 0
-    raise ValueError("the study compares each encoder with bert-tiny")
+    """Whether encoder a beats encoder b on task: the paired 95% CI of a − b lies above 0."""
+    t = by_task[task]
+    for reference, table in (("bert-tiny", t["versus_baseline"]), ("random-tiny", t["versus_control"])):
+        if b == reference:
+            return table[a]["low"] > 0
+        if a == reference:
+            return table[b]["high"] < 0
+    raise ValueError("the study compares every encoder with bert-tiny and with random-tiny")
 
 
-CHECK-STUDY
+qa = by_task["qa-v1.1"]
+{
+    "every pretrained encoder beats random-tiny, every task": {
+        task: all(beats(task, e, "random-tiny") for e in ENCODERS[1:]) for task in by_task
+    },
+    "spanbert-tiny, QA v1.1 test F1 >= 50": qa["test"]["spanbert-tiny"]["f1"]["mean"] >= 50,
+    "spanbert-tiny − bert-tiny >= +3 F1, CI above 0": qa["versus_baseline"]["spanbert-tiny"]["value"]
+    >= 3
+    and beats("qa-v1.1", "spanbert-tiny", "bert-tiny"),
+}
 
 # %% [markdown]
 # **Decoding in whole words.** Each QA evaluation scored the same logits twice: in whole words
