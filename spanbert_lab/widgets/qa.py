@@ -29,7 +29,14 @@ def qa_static_figure(
     prediction = answer_question(
         model, tokenizer, example["question"], example["context"], n_best=max(20, n_show), **decode
     )
-    gold, gold_start = _gold(example)
+    return _answer_figure(example, prediction, n_show)
+
+
+def _answer_figure(example: Mapping[str, Any], prediction: Any, n_show: int) -> Figure:
+    """:func:`plot_answer` of one example, its first gold answer (if any) boxed."""
+    answers = example.get("answers") or {}
+    gold = answers["text"][0] if answers.get("text") else None
+    gold_start = (answers.get("answer_start") or [None])[0] if gold is not None else None
     return plot_answer(
         example["context"],
         prediction,
@@ -38,15 +45,6 @@ def qa_static_figure(
         gold_start=gold_start,
         n_show=n_show,
     )
-
-
-def _gold(example: Mapping[str, Any]) -> tuple[str | None, int | None]:
-    """The first gold answer's text and start character (``None`` when there is none)."""
-    answers = example.get("answers") or {}
-    if not answers.get("text"):
-        return None, None
-    starts = answers.get("answer_start") or [None]
-    return answers["text"][0], starts[0]
 
 
 class QAExplorer(Explorer):
@@ -121,15 +119,7 @@ class QAExplorer(Explorer):
             current["context"],
             **self.decode,
         )
-        gold, gold_start = _gold(current)
-        fig = plot_answer(
-            current["context"],
-            prediction,
-            question=current["question"],
-            gold=gold,
-            gold_start=gold_start,
-            n_show=n_best,
-        )
+        fig = _answer_figure(current, prediction, n_best)
         probs = prediction.probabilities()
         listing = "; ".join(
             f"{c.text!r} {p:.2f}" for c, p in zip(prediction.n_best[:n_best], probs, strict=False)
