@@ -18,8 +18,9 @@
 # 5. Why not machine translation.
 # 6. The released checkpoints, handled honestly: hub ids, tokenizer, and the missing MLM head.
 #
-# Every number comes with a 95% interval (seeds or bootstrap). Three encoders share one
-# architecture: `random-tiny` (never trained), `bert-tiny` and `spanbert-tiny` (notebook 04).
+# Every number comes with a 95% interval (seeds or bootstrap). Four encoders share one
+# architecture, those of the course's pretraining study (notebook 04): `random-tiny` (never
+# trained), `bert-tiny`, `span-tiny` (span masking, no SBO) and `spanbert-tiny`.
 # The multi-seed studies were run from the command line and stored in `data/results/`; each
 # section re-runs a short slice live.
 
@@ -178,14 +179,13 @@ for pair, ci in re_diffs.items():
 
 # %%
 re_claims = {
-    "no pretrained encoder beats random-tiny": all(
-        ci[1] <= 0 for pair, ci in re_diffs.items() if pair.endswith("random-tiny")
+    "no pretrained encoder separates from random-tiny": all(
+        ci[1] <= 0 <= ci[2] for pair, ci in re_diffs.items() if pair.endswith("random-tiny")
     ),
-    "spanbert-tiny below random-tiny": re_diffs["spanbert-tiny - random-tiny"][2] < 0,
-    "bert-tiny level with random-tiny": re_diffs["bert-tiny - random-tiny"][1]
+    "span-tiny below bert-tiny": re_diffs["span-tiny - bert-tiny"][2] < 0,
+    "spanbert-tiny level with bert-tiny": re_diffs["spanbert-tiny - bert-tiny"][1]
     < 0
-    < re_diffs["bert-tiny - random-tiny"][2],
-    "bert-tiny above spanbert-tiny": re_diffs["spanbert-tiny - bert-tiny"][2] < 0,
+    < re_diffs["spanbert-tiny - bert-tiny"][2],
 }
 re_claims
 
@@ -197,16 +197,14 @@ seed_spread = {
 seed_spread
 
 # %% [markdown]
-# **Reading it honestly.** With today's checkpoints and one learning rate for all three encoders,
-# pretraining does **not** pay off on this task: no pretrained encoder beats the untrained
-# `random-tiny` with an interval that excludes 0; `spanbert-tiny` is *below* it and `bert-tiny`
-# level with it, and `bert-tiny` beats `spanbert-tiny` (every line of `re_claims` is `True`). The
-# pretrained runs also swing far more from seed to seed (`seed_spread`: best minus worst of the
-# five seeds). The task is easy to learn from ~60 examples per class — the words between two
-# markers decide the relation — and the shipped checkpoints are tiny and briefly pretrained
-# (notebook 04). The paper's TACRED gain (70.8 F1 against 67.5 for its own BERT) came from real,
-# fully trained models; when a later study ships stronger checkpoints, re-run the command and
-# this section.
+# **Reading it honestly.** The untrained `random-tiny` already reaches about 0.95 macro-F1: with
+# typed markers, the words between subject and object decide the relation, and about 60 examples
+# per class teach that from scratch. The pretrained encoders are higher on average (`bert-tiny`
+# and `spanbert-tiny` about 0.98) but over five seeds no difference to `random-tiny` separates
+# from 0; `span-tiny` is below `bert-tiny` and `spanbert-tiny` level with it (every line of
+# `re_claims` is `True`). The same encoders gain 10 to 44 F1 over the control on extractive QA
+# (notebook 05): this task simply leaves little room. The paper's TACRED gain (70.8 F1 against
+# 67.5 for its own BERT) came on a far harder task, with full-size models.
 #
 # One learning rate for everyone is not quite fair: the paper picks the learning rate of each
 # model on a dev set. The same study with that protocol (grid 1e-4, 2e-4, 5e-4, 1e-3; dev = up
