@@ -539,7 +539,10 @@ import json
 
 card = json.loads((checkpoint / "metrics.json").read_text())
 heads = {
-    head: {"accuracy": round(card["dev"][f"{head}_accuracy"], 3), "targets": card["dev"][f"{head}_targets"]}
+    head: {
+        "accuracy": round(card["dev"][f"{head}_accuracy"], 3),
+        "targets": card["dev"][f"{head}_targets"],
+    }
     for head in ("mlm", "sbo")
 }
 heads
