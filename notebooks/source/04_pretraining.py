@@ -366,6 +366,7 @@ pd.DataFrame(
 #
 # The cell below checks each of these statements against the numbers above.
 
+
 # %%
 def above(a, b):  # a's interval lies entirely above b's
     return a[1] > b[2]
@@ -429,6 +430,7 @@ fig = plot_span_accuracy(curves, by="length", title="dev accuracy by span length
 #
 # Checked:
 
+
 # %%
 def counts(accuracy, by, bins):
     """Targets right and total over some bins (pooled), and their Wilson interval."""
@@ -445,7 +447,8 @@ deep = list(range(4, 8))
         for c in ("span-tiny MLM", "spanbert-tiny MLM")
     ),
     "spans of 8+ tokens: span-tiny above bert-tiny": above(
-        counts(curves["span-tiny MLM"], "length", [7]), counts(curves["bert-tiny MLM"], "length", [7])
+        counts(curves["span-tiny MLM"], "length", [7]),
+        counts(curves["bert-tiny MLM"], "length", [7]),
     ),
     "position 0: SBO above its own MLM": above(
         counts(curves["spanbert-tiny SBO"], "position", [0]),

@@ -428,14 +428,20 @@ fig = plot_study_summary(summary, metrics=METRICS)
 #   the SBO, is +33.5 [+30.5, +36.4] above it and reaches 60.0 ± 3.9 test F1.
 # * `bert-tiny`'s five seeds are bimodal — two reach 33–40 F1, three stay at 18–23 — hence its
 #   large standard deviation (the dots in the figure).
-# * The other tasks tell a different story (CLAIM-V2-STUDY); classification is the one task
-#   where not every pretrained encoder beats the control (`False` in the first line below).
+# * QA v2.0 (section below) keeps the order — `spanbert-tiny`, then `span-tiny`, then
+#   `bert-tiny` — but there `bert-tiny` does not separate from the control. On classification
+#   only `spanbert-tiny` does. So "every pretrained encoder beats the control" fails on those two
+#   tasks (`False` in the first line below) and holds on QA v1.1 and NER.
+
 
 # %%
 def beats(task, a, b):
     """Whether encoder a beats encoder b on task: the paired 95% CI of a − b lies above 0."""
     t = by_task[task]
-    for reference, table in (("bert-tiny", t["versus_baseline"]), ("random-tiny", t["versus_control"])):
+    for reference, table in (
+        ("bert-tiny", t["versus_baseline"]),
+        ("random-tiny", t["versus_control"]),
+    ):
         if b == reference:
             return table[a]["low"] > 0
         if a == reference:
@@ -444,13 +450,13 @@ def beats(task, a, b):
 
 
 qa = by_task["qa-v1.1"]
+gain = qa["versus_baseline"]["spanbert-tiny"]["value"]
 {
     "every pretrained encoder beats random-tiny, every task": {
         task: all(beats(task, e, "random-tiny") for e in ENCODERS[1:]) for task in by_task
     },
     "spanbert-tiny, QA v1.1 test F1 >= 50": qa["test"]["spanbert-tiny"]["f1"]["mean"] >= 50,
-    "spanbert-tiny − bert-tiny >= +3 F1, CI above 0": qa["versus_baseline"]["spanbert-tiny"]["value"]
-    >= 3
+    "spanbert-tiny − bert-tiny >= +3 F1, CI above 0": gain >= 3
     and beats("qa-v1.1", "spanbert-tiny", "bert-tiny"),
 }
 
@@ -518,9 +524,10 @@ for name in ENCODERS:
     with quiet_transformers():
         full[name] = BertForQuestionAnswering.from_pretrained(folder).eval()
 rescored = evaluate("qa", full["spanbert-tiny"], tokenizer, qa_test, LIVE_CONFIG)["metrics"]
-{k: round(rescored[k], 2) for k in ("exact_match", "f1")}, {
-    k: round(kept["spanbert-tiny"]["test_metrics"][k], 2) for k in ("exact_match", "f1")
-}
+(
+    {k: round(rescored[k], 2) for k in ("exact_match", "f1")},
+    {k: round(kept["spanbert-tiny"]["test_metrics"][k], 2) for k in ("exact_match", "f1")},
+)
 
 # %%
 # the same model, the same test questions: the stored scores come back
@@ -578,7 +585,7 @@ fig = plot_differences(length_gaps, title="spanbert-tiny − bert-tiny, QA v1.1 
                        ylabel="F1 difference (95% CI)")  # fmt: skip
 
 # %%
-{k: tuple(round(x, 1) for x in v[:3]) + (v[3],) for k, v in length_gaps.items()}
+{k: (*(round(x, 1) for x in v[:3]), v[3]) for k, v in length_gaps.items()}
 
 # %% [markdown]
 # The gap grows with the length of the answer: from about +28 F1 on one-word answers (307
@@ -615,7 +622,9 @@ from spanbert_lab.plots.qa import plot_error_analysis
 from spanbert_lab.squad_metric import error_analysis
 
 predictions = {
-    name: json.loads((data_dir().parent / kept[name]["run"] / "seed0" / "test" / "predictions.json").read_text())
+    name: json.loads(
+        (data_dir().parent / kept[name]["run"] / "seed0" / "test" / "predictions.json").read_text()
+    )
     for name in ENCODERS
 }
 analyses = {name: error_analysis(squad_json(qa_test), p) for name, p in predictions.items()}
@@ -660,7 +669,13 @@ fig = qa_static_figure(full["spanbert-tiny"], tokenizer, qa_test[wrong], max_len
 from spanbert_lab.finetune import answer_question
 
 [
-    answer_question(full["spanbert-tiny"], tokenizer, qa_test[i]["question"], qa_test[i]["context"], max_length=192).text
+    answer_question(
+        full["spanbert-tiny"],
+        tokenizer,
+        qa_test[i]["question"],
+        qa_test[i]["context"],
+        max_length=192,
+    ).text
     == predictions["spanbert-tiny"][qa_test[i]["id"]]
     for i in (right, wrong)
 ]
@@ -670,7 +685,11 @@ from spanbert_lab.finetune import answer_question
 # wrong one. Switch the model to compare the encoders on the same question.
 
 # %% tags=["nbval-ignore-output"]
-shown = [qa_test[right], qa_test[wrong], *(qa_test[i] for i in range(20) if i not in (right, wrong))]
+shown = [
+    qa_test[right],
+    qa_test[wrong],
+    *(qa_test[i] for i in range(20) if i not in (right, wrong)),
+]
 explorer = QAExplorer(full, tokenizer, shown, max_length=192, start=0)
 explorer
 
@@ -711,10 +730,11 @@ v2["metrics"]["best_f1"] >= v2["metrics"]["f1"]
 #   question, so the unanswerable third (268 of the 806 dev questions) scores ≈ 0 and pulls F1
 #   down.
 # * `best_f1` sweeps the threshold over the na scores of *these* questions and keeps the best.
-#   "Answer nothing" is one of the candidates and already scores 33.3 here; when the na scores
-#   carry little signal, the best threshold lands at or just above it (compare `best_f1` with
-#   33.3). A tuned-on-dev threshold can look good while the model has learned nothing about
-#   unanswerable questions — report it next to the fixed one, never alone.
+#   "Answer nothing" is one of the candidates and already scores 33.3 here. For our model the
+#   sweep finds a threshold (`best_f1_thresh`) above which abstaining lifts F1 over the fixed
+#   threshold's: even a model never trained to abstain is a little less sure of itself on some
+#   unanswerable questions. But the threshold was chosen on the very questions it is scored on,
+#   so the lift is optimistic by construction — report it next to the fixed one, never alone.
 #
 # Fine-tuning on SQuAD 2.0 itself is the fix: unanswerable questions then train the model to
 # point at `[CLS]`. The study did exactly that for every encoder (7,992 training questions, the
@@ -727,7 +747,43 @@ v2["metrics"]["best_f1"] >= v2["metrics"]["f1"]
 task_table("qa-v2.0", "f1")
 
 # %% [markdown]
-# CLAIM-V2
+# The table hides *how* each encoder reaches its score. Split by kind of question — F1 on the
+# 532 answerable test questions (`HasAns`) and on the 265 unanswerable ones (`NoAns`, where only
+# abstaining scores), mean over seeds:
+
+# %%
+v2_study = by_task["qa-v2.0"]["test"]
+v2_split = {
+    e: {k: round(v2_study[e][k]["mean"], 1) for k in ("HasAns_f1", "NoAns_f1", "f1")}
+    for e in ENCODERS
+}
+v2_split
+
+# %%
+v2_claims = {
+    "random-tiny abstains on everything (HasAns 0, NoAns > 99)": (
+        v2_split["random-tiny"]["HasAns_f1"] == 0 and v2_split["random-tiny"]["NoAns_f1"] > 99
+    ),
+    "bert-tiny beats random-tiny": beats("qa-v2.0", "bert-tiny", "random-tiny"),
+    "span-tiny and spanbert-tiny beat random-tiny": beats("qa-v2.0", "span-tiny", "random-tiny")
+    and beats("qa-v2.0", "spanbert-tiny", "random-tiny"),
+    "spanbert-tiny beats bert-tiny": beats("qa-v2.0", "spanbert-tiny", "bert-tiny"),
+    "span-trained encoders answer over half of the unanswerable questions": all(
+        v2_split[e]["NoAns_f1"] < 55 for e in ("span-tiny", "spanbert-tiny")
+    ),
+}
+v2_claims
+
+# %% [markdown]
+# * The untrained `random-tiny` learned one thing: to abstain. It answers none of the answerable
+#   questions and abstains on almost all the others, so its 33.2 F1 is the "answer nothing" score
+#   (265 of 797).
+# * `bert-tiny` barely leaves that strategy (34.3; HasAns F1 10.6), and its difference to the
+#   control includes 0.
+# * The span-trained encoders answer: `span-tiny` reaches 45.4 F1 and `spanbert-tiny` 53.6
+#   (HasAns F1 55.9), +19.3 [+15.5, +23.0] F1 above `bert-tiny`. They pay for it on the
+#   unanswerable questions, where they abstain only about half of the time (NoAns 54.5 and
+#   48.9). Learning *when not to answer* is the harder half of SQuAD 2.0 for tiny models.
 
 # %% [markdown]
 # ## NER and classification, briefly
@@ -818,7 +874,12 @@ task_table("classify", "accuracy")
 # * Scores: the official normalisation, EM, bag-of-tokens F1, max over gold answers.
 # * Compare models over several seeds and report mean ± spread; a best-on-dev threshold is
 #   optimistic by construction.
-# CLAIM-SUMMARY
+# * The course's study (four encoders, one pretraining budget, a protocol fixed in advance):
+#   span masking pays most on extractive QA — `spanbert-tiny` reaches 60.0 test F1 on QA v1.1,
+#   +33.5 above `bert-tiny`, and +19.3 on QA v2.0 — and the SBO adds a few points on top of
+#   span masking. BERT's masking is slightly ahead on NER. At this budget pretraining does not
+#   measurably beat an untrained encoder on review classification (except `spanbert-tiny`) or,
+#   for `bert-tiny`, on QA v2.0.
 #
 # ## Quiz
 

@@ -159,6 +159,9 @@ def plot_answer(
     bx.set_xlim(0, 1)
     bx.set_xlabel("n-best probability (softmax of start + end logits)")
     fig.tight_layout()
+    # the n-best labels set the shared left margin; the passage uses the whole width instead
+    box = ax.get_position()
+    ax.set_position((0.03, box.y0, 0.94, box.height))
     return fig
 
 
