@@ -93,8 +93,9 @@ rt
 # | `01b_bert_encoder` | the rest of a BERT layer — embeddings, feed-forward, residual + LayerNorm, `[CLS]`/`[SEP]`, WordPiece — and a whole encoder checked against transformers' `BertModel`; layer explorer |
 # | `02_masking` | BERT's token masking, whole words, SpanBERT's geometric spans, the span sampler written by you; mask explorer |
 # | `03_span_boundary_objective` | the SBO head, the combined loss, the pretraining model; SBO explorer |
-# | `04_pretraining` | the training loop, a live tiny pretraining run, the shipped BERT vs SpanBERT checkpoints |
-# | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification |
+# | `04_pretraining` | the training loop, a live tiny pretraining run; the course's four encoders (untrained, BERT, span masking, SpanBERT) compared on the same masks |
+# | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification; the study's results over several seeds, with intervals |
+# | `06_applications` | relation extraction, semantic search, extractive summaries, linear probes — each measured against simple baselines; the released checkpoints handled honestly |
 #
 # Everything runs offline: the course generates its own corpus and tokenizer (`data/`) and ships
 # small pretrained checkpoints (`data/checkpoints/`). Real hub models and datasets are an opt-in.

@@ -371,10 +371,38 @@ tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
 fig = attention_grid(maps, tokens)
 # %% [markdown]
 # **What to look for.** All panels share one colour scale (the bar on the right). Rows are the
-# querying tokens, columns the tokens they attend to. In this tiny model each head of layer 0
-# collects almost all of its weight on one token — a dark column: `[CLS]` for head 0, the long name
-# for head 1 — while the heads of layer 1 spread their weight thinly. (Larger models often also
-# have heads that read the previous or the next token: a stripe beside the diagonal.)
+# querying tokens, columns the tokens they attend to. A stripe just *beside* the diagonal is a
+# head that reads a neighbour. Measure it: each head's mean weight on the previous and on the next
+# token, against the $1/T$ an evenly spread head would give each token.
+
+# %%
+weights = torch.as_tensor(maps)  # (layers, heads, queries, keys)
+n_tokens = weights.shape[-1]
+neighbours = {
+    f"layer {layer} · head {head}": {
+        "previous": round(float(weights[layer, head].diagonal(-1).mean()), 2),
+        "next": round(float(weights[layer, head].diagonal(1).mean()), 2),
+    }
+    for layer in range(weights.shape[0])
+    for head in range(weights.shape[1])
+}
+uniform = 1 / n_tokens
+neighbours, round(uniform, 2)
+
+# %%
+{
+    "layer 0 · head 1 reads the next token": neighbours["layer 0 · head 1"]["next"]
+    > max(2 * uniform, neighbours["layer 0 · head 1"]["previous"]),
+    "layer 1 · head 0 reads the previous token": neighbours["layer 1 · head 0"]["previous"]
+    > max(2 * uniform, neighbours["layer 1 · head 0"]["next"]),
+}
+
+# %% [markdown]
+# Two of the four heads of the course's tiny SpanBERT have learned to read a neighbour: layer 0 ·
+# head 1 the **next** token, layer 1 · head 0 the **previous** one — each more than twice the even
+# share. The other two spread their weight more widely (layer 0 · head 0 almost evenly).
+# Positional heads like these are common in larger BERTs too, next to heads that follow syntax
+# or gather on `[SEP]` and punctuation.
 #
 # And the interactive explorer: choose a sentence, a layer, a head and a query token. The bars list
 # the tokens it attends to most; *save PNG* writes the current view to `attention.png`.

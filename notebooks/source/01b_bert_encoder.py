@@ -337,11 +337,36 @@ trace_tokens, stage_names, vectors = token_trace(model, tokenizer, explorer_sent
 fig = plot_token_trace(stage_names, vectors, trace_tokens[3])
 
 # %% [markdown]
-# **What to look for.** Every `+ residual, LayerNorm` row has the same length (the bars on the
-# right, about $\sqrt{C}$ times the LayerNorm gain): LayerNorm resets the scale after every
-# residual sum. The `attention output` and `feed-forward output` rows are the *corrections* added
-# to the running vector; compare their lengths with the vector they are added to to see how much
-# each sublayer changes the token.
+# **What to look for.** The rows after a LayerNorm (the embeddings and every `+ residual,
+# LayerNorm`) have lengths of the same order, while the sums they normalise could grow layer after
+# layer: LayerNorm resets the scale after every residual sum. Exactly: before its learned gain
+# $\gamma$ and bias $\beta$, a LayerNorm output has mean 0 and variance 1 over its $C$
+# coordinates, so its length is $\sqrt{C}$. Undo $\gamma$ and $\beta$ and check:
+
+# %%
+layer_norms = [model.embeddings.LayerNorm] + [
+    norm
+    for layer in model.encoder.layer
+    for norm in (layer.attention.output.LayerNorm, layer.output.LayerNorm)
+]
+after_norm = [i for i, name in enumerate(stage_names) if "LN" in name or "LayerNorm" in name]
+with torch.no_grad():
+    undone = [
+        (vectors[i] - norm.bias) / norm.weight
+        for i, norm in zip(after_norm, layer_norms, strict=True)
+    ]
+{
+    "lengths after LayerNorm": [round(float(vectors[i].norm()), 1) for i in after_norm],
+    "lengths with γ and β undone": [round(float(v.norm()), 3) for v in undone],
+    "√C": round(config.hidden_size**0.5, 3),
+}
+
+# %% [markdown]
+# Every normalised vector has length exactly $\sqrt{C}$; the trained gains then stretch some
+# coordinates and shrink others, which is why the bars are not all the same length. The
+# `attention output` and `feed-forward output` rows are the *corrections* added to the running
+# vector; compare their lengths with the vector they are added to to see how much each sublayer
+# changes the token.
 #
 # The live explorer: choose a sentence, a token and the mask (*save PNG* writes
 # `layer_explorer.png`). With the causal mask the first tokens can read almost nothing, and their

@@ -542,16 +542,16 @@ budgets = [budget_of(int(r.sum())) for r in real]
 # %% [markdown]
 # **Reading the numbers, from the 3.8 words to the merged spans.**
 #
-# 1. The drawn lengths average 3.77 words — the truncated geometric's 3.8.
-# 2. Those words cover 4.13 sub-words: 3.77 words × 1.1 pieces per word (anchors uniform over
+# 1. The drawn lengths average 3.82 words — the truncated geometric's 3.8.
+# 2. Those words cover 4.22 sub-words: 3.82 words × 1.1 pieces per word (anchors uniform over
 #    sub-words favour long words a little). The paper's "≈ 5 sub-words" comes from English
 #    Wikipedia, where BERT's vocabulary makes more pieces per word (≈ 1.3).
-# 3. The **budget cuts them**: a course block has on average only 12.6 tokens to mask (⌈15%⌉ of
-#    about 84 real tokens), so a span of 4 is a third of the budget, and the last span of nearly
-#    every block stops where the budget runs out. After the cut, drawn spans average 3.42
+# 3. The **budget cuts them**: a course block has on average only 12.8 tokens to mask (⌈15%⌉ of
+#    about 82 real tokens), so a span of 4 is a third of the budget, and the last span of nearly
+#    every block stops where the budget runs out. After the cut, drawn spans average 3.54
 #    sub-words. With the paper's 512-token blocks (a budget of 77) the cut matters far less.
-# 4. **Merging** joins touching or overlapping spans (3.77 drawn → 3.49 merged spans per block),
-#    which lengthens the average back to 3.62 — what the model actually sees.
+# 4. **Merging** joins touching or overlapping spans (3.70 drawn → 3.43 merged spans per block),
+#    which lengthens the average back to 3.73 — what the model actually sees.
 #
 # (Punctuation marks are words of their own: the official corpus was pre-split by BERT's basic
 # tokenizer, and WordPiece does the same. More in the [reference](../docs/spanbert-reference.md#span-statistics).)
@@ -664,11 +664,11 @@ fig = plot_accuracy_by_context(
 # changes. Spans cut the accuracy of a predictor that leans on the immediate neighbours by more
 # than half: most span tokens have no visible neighbour at all.
 #
-# A counting predictor is a crude model. The course ships two *trained* tiny models
-# (`data/checkpoints/`, notebook 04): **bert-tiny**, pretrained with BERT's sub-word masking, and
-# **spanbert-tiny**, pretrained with span masking + SBO. Score their MLM heads on the same dev
-# blocks, masked once with sub-word tokens and once with spans (every target `[MASK]`, fixed
-# masks, all 334 dev blocks, about 4,000 targets per scheme):
+# A counting predictor is a crude model. The course ships *trained* tiny models
+# (`data/checkpoints/`, notebook 04), among them **bert-tiny**, pretrained with BERT's sub-word
+# masking, and **spanbert-tiny**, pretrained with span masking + SBO, on the same 20 M tokens.
+# Score their MLM heads on the same dev blocks, masked once with sub-word tokens and once with
+# spans (every target `[MASK]`, fixed masks, all 342 dev blocks, about 4,400 targets per scheme):
 
 # %%
 from spanbert_lab.evaluation import evaluate
@@ -680,7 +680,7 @@ shipped = {
     for name in ("bert-tiny", "spanbert-tiny")
 }
 all_mask = MaskingConfig(mask_prob=1.0, random_prob=0.0)
-eval_blocks = dev_blocks.examples()  # all 334 dev blocks
+eval_blocks = dev_blocks.examples()  # all the dev blocks
 trained = {
     (name, scheme): evaluate(m, eval_blocks, MaskingCollator(tokenizer, scheme, all_mask, seed=0))
     for name, m in shipped.items()
@@ -694,13 +694,41 @@ trained = {
     for (name, scheme), r in trained.items()
 }
 
+
+# %%
+def interval(name, scheme):
+    r = trained[name, scheme]
+    a = r["mlm_accuracy"]
+    half = 2 * math.sqrt(a * (1 - a) / r["mlm_targets"])
+    return a - half, a + half
+
+
+def below(x, y):  # x's interval lies entirely below y's
+    return interval(*x)[1] < interval(*y)[0]
+
+
+def drop(name):
+    return trained[name, "subword"]["mlm_accuracy"] - trained[name, "span"]["mlm_accuracy"]
+
+
+bert_share = drop("bert-tiny") / trained["bert-tiny", "subword"]["mlm_accuracy"]
+on_spans = [("bert-tiny", "span"), ("spanbert-tiny", "span")]
+{
+    "both models lower on spans": all(below((m, "span"), (m, "subword")) for m in shipped),
+    "bert-tiny loses about half": 0.4 < bert_share < 0.6,
+    "spanbert-tiny loses less": drop("spanbert-tiny") < drop("bert-tiny"),
+    "on spans the two are level": not below(*on_spans) and not below(*on_spans[::-1]),
+}
+
 # %% [markdown]
 # **What to look for.** Compare each model's two numbers (± two binomial standard errors): the
 # same number of hidden tokens, in spans instead of scattered pieces. Both trained models score
-# lower on spans, but only by about one point — the size of the ± intervals — far less than the
-# counting predictor lost. The reason is the models, not the masks: after 400 updates at 1.3 M
-# parameters their MLM accuracy is about 8–10% (their cards in `data/checkpoints/` say the same),
-# little more than guessing frequent tokens, so they barely use the neighbours that spans hide. Notebook 04 breaks the
+# lower on spans (the cell above checks each statement). `bert-tiny` loses about half its
+# accuracy, 0.75 → 0.37, much like the counting predictor: a scattered target usually has a
+# visible neighbour on each side, and BERT's masking trained it to lean on them. `spanbert-tiny`,
+# trained on spans, is weaker on scattered tokens (0.48) and loses less; on spans the two are
+# level (0.37 and 0.38). Spans stay harder for every predictor — training on them does not make
+# the missing neighbours come back; it teaches the model to look further. Notebook 04 breaks the
 # same accuracy down by position inside the span.
 #
 # Spans push the model to use longer-range context — the point of span masking — and SpanBERT's
