@@ -121,6 +121,20 @@ def test_balance_caps_each_label():
     assert got["birthplace"] == 4 and got["no_relation"] == 3
 
 
+def test_first_per_class_keeps_order_and_nests():
+    labels = ["spouse", "no_relation", "spouse", "spouse", "no_relation", "school"]
+    exs = [
+        relations.RelationExample(f"t{i}", (0, 1, "PER"), (2, 3, "PER"), r)
+        for i, r in enumerate(labels)
+    ]
+    two = relations.first_per_class(exs, 2)
+    assert [ex.text for ex in two] == ["t0", "t1", "t2", "t4", "t5"]
+    one = relations.first_per_class(exs, 1)
+    assert {ex.text for ex in one} <= {ex.text for ex in two}
+    with pytest.raises(ValueError, match="at least 1"):
+        relations.first_per_class(exs, 0)
+
+
 # --- search ----------------------------------------------------------------------------------------
 
 

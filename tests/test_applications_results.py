@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from spanbert_lab.applications import search, studies, summarise
+from spanbert_lab.applications import relations, search, studies, summarise
 from spanbert_lab.applications.cli import main
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.runtime import data_dir
@@ -60,6 +60,16 @@ def test_stored_relation_study_is_complete_and_consistent():
         assert len(f1) >= 3 and abs(sum(f1) / len(f1) - mean) < 1e-3 and low <= mean <= high
     train, test = studies.relation_data(stored["settings"])
     assert (len(train), len(test)) == (stored["n_train"], stored["n_test"])
+
+
+def test_a_training_subset_leaves_test_and_dev_unchanged():
+    full_train, full_test, full_dev = studies.relation_data(with_dev=True)
+    settings = {**studies.RE_SETTINGS, "train_subset_per_class": 5}
+    train, test, dev = studies.relation_data(settings, with_dev=True)
+    assert [ex.text for ex in test] == [ex.text for ex in full_test]
+    assert [ex.text for ex in dev] == [ex.text for ex in full_dev]
+    assert max(relations.label_counts(train).values()) == 5
+    assert [ex.text for ex in train] == [ex.text for ex in relations.first_per_class(full_train, 5)]
 
 
 def test_cli_writes_a_result_file(tmp_path):

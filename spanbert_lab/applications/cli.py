@@ -61,6 +61,21 @@ def _parser() -> argparse.ArgumentParser:
         help="relations: pick each encoder's learning rate on a dev set from this grid",
     )
     p.add_argument(
+        "--lr", type=float, default=None, help="relations: one learning rate for every encoder"
+    )
+    p.add_argument(
+        "--train-subset",
+        type=int,
+        default=None,
+        help="relations: train on the first N examples of each label only (same test set)",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="relations: updates per run (instead of the epochs), e.g. to keep the full study's",
+    )
+    p.add_argument(
         "--tag", default="", help="suffix of the result file: applications-<study>-<tag>.json"
     )
     return p
@@ -82,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             settings = dict(studies.RE_SETTINGS)
             if args.lr_grid:
                 settings["lr_grid"] = args.lr_grid
+            if args.lr is not None:
+                settings["learning_rate"] = args.lr
+            if args.train_subset is not None:
+                settings["train_subset_per_class"] = args.train_subset
+            if args.max_steps is not None:
+                settings["max_steps"] = args.max_steps
             result = studies.relation_study(args.encoders, args.seeds, settings, log=print)
         elif study == "search":
             result = studies.search_study(args.encoders)

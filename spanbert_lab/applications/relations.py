@@ -193,6 +193,20 @@ def balance(
     return out
 
 
+def first_per_class(examples: Sequence[RelationExample], per_class: int) -> list[RelationExample]:
+    """The first ``per_class`` examples of each label, in the order given (a nested subset: the
+    first 5 per class lie inside the first 10)."""
+    if per_class < 1:
+        raise ValueError(f"per_class must be at least 1, got {per_class}")
+    seen: Counter[str] = Counter()
+    out = []
+    for ex in examples:
+        if seen[ex.relation] < per_class:
+            seen[ex.relation] += 1
+            out.append(ex)
+    return out
+
+
 def label_counts(examples: Sequence[RelationExample]) -> dict[str, int]:
     counts = Counter(ex.relation for ex in examples)
     return {label: counts.get(label, 0) for label in LABELS}

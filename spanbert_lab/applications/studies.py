@@ -50,22 +50,31 @@ def relation_data(
     """The balanced train and test examples of the relation study (and a dev set if asked).
 
     The dev set (``dev_per_class`` per label, default 30) is drawn after train and test from the
-    training documents' unused examples, so asking for it leaves train and test unchanged.
+    training documents' unused examples, so asking for it leaves train and test unchanged. With
+    ``train_subset_per_class`` the training set is cut to the first that many examples of each
+    label *after* every draw: test and dev stay exactly those of the full-data study.
     """
     rng = random.Random(DATA_SEEDS["relations"])
     pool, test_pool = relations.relation_examples(make_world(), settings["n_docs"], rng)
     train = relations.balance(pool, settings["train_per_class"], rng)
     test = relations.balance(test_pool, settings["test_per_class"], rng)
-    if not with_dev:
-        return train, test
     used = set(map(id, train))
-    rest = [ex for ex in pool if id(ex) not in used]
-    return train, test, relations.balance(rest, settings.get("dev_per_class", 30), rng)
+    dev = None
+    if with_dev:
+        rest = [ex for ex in pool if id(ex) not in used]
+        dev = relations.balance(rest, settings.get("dev_per_class", 30), rng)
+    if settings.get("train_subset_per_class"):
+        train = relations.first_per_class(train, settings["train_subset_per_class"])
+    return (train, test, dev) if with_dev else (train, test)
 
 
 def _re_config(settings: dict[str, Any], seed: int, lr: float) -> FinetuneConfig:
     return FinetuneConfig(
-        learning_rate=lr, epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed
+        learning_rate=lr,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        max_steps=settings.get("max_steps"),
     )
 
 
