@@ -236,9 +236,89 @@ tuned_claims
 # top of the grid, so a wider grid might do better still — and at that rate every encoder reaches
 # about the same macro-F1 (0.97–0.98): no difference — pretrained against `random-tiny`, or
 # `spanbert-tiny` against `bert-tiny` — separates from 0 (`tuned_claims` is all `False`). So under
-# both protocols the pretrained encoders bring nothing measurable on this task that fine-tuning
-# from scratch does not learn. The task is the limit here, not the encoders: the same checkpoints
-# gain 10 to 44 F1 over `random-tiny` on extractive QA (notebook 05).
+# both protocols, with 60 examples per label, the pretrained encoders bring nothing measurable
+# that fine-tuning from scratch does not learn: the task leaves little room. (The same checkpoints
+# gain 10 to 44 F1 over `random-tiny` on extractive QA, notebook 05.)
+#
+# ### With few labels
+#
+# Pretraining is said to matter most when labelled examples are scarce. A follow-up study tests
+# it. It was declared *after* the two studies above, and its protocol,
+# [`study/relations-low-resource.md`](../study/relations-low-resource.md), was fixed before any
+# run: train on only the first **5** or **15** examples of each label (65 and 195 examples), keep
+# the same test set, and give every run the recipe the dev set chose above (learning rate 1e-3)
+# and the same **392 updates** as a full-data run; five seeds each. With the learning-rate-tuned
+# study (60 per label, the same rate and updates) that makes three points of one curve:
+
+# %%
+from spanbert_lab.plots.applications import plot_label_curve
+
+few = {
+    n: json.loads((data_dir() / "results" / f"applications-relations-few-{n}.json").read_text())
+    for n in (5, 15)
+}
+by_size = {**few, 60: tuned}
+same_recipe = all(
+    # the tuned study ran 8 epochs of 49 batches: 392 updates, without a max_steps setting
+    r["learning_rate_used"][e] == 1e-3 and r["settings"].get("max_steps", 392) == 392
+    for r in by_size.values()
+    for e in ENCODERS
+)
+(
+    {
+        n: {e: fmt_ci(*ci["macro_f1"]) for e, ci in r["macro_f1_ci"].items()}
+        for n, r in by_size.items()
+    },
+    same_recipe,
+)
+
+# %%
+fig = plot_label_curve(
+    {e: {n: r["macro_f1_ci"][e]["macro_f1"] for n, r in by_size.items()} for e in ENCODERS},
+    title="relation extraction: test macro-F1, 5 seeds",
+    ylabel="macro-F1 (95% t interval)",
+)
+
+# %%
+for n, r in few.items():
+    print(f"{n} examples per label")
+    for pair, ci in r["differences"].items():
+        print("  " + verdict(*pair.split(" - "), ci))
+
+
+# %%
+def gain_over_control(r, encoder):
+    return r["differences"][f"{encoder} - random-tiny"]
+
+
+few_claims = {
+    "5 per label: every pretrained encoder beats random-tiny": all(
+        gain_over_control(few[5], e)[1] > 0 for e in ENCODERS[1:]
+    ),
+    "15 per label: encoders that beat random-tiny": [
+        e for e in ENCODERS[1:] if gain_over_control(few[15], e)[1] > 0
+    ],
+    "spanbert-tiny beats bert-tiny at 5 and at 15": all(
+        few[n]["differences"]["spanbert-tiny - bert-tiny"][1] > 0 for n in (5, 15)
+    ),
+    "the gain over random-tiny shrinks with more labels (spanbert-tiny)": gain_over_control(
+        few[5], "spanbert-tiny"
+    )[0]
+    > gain_over_control(few[15], "spanbert-tiny")[0]
+    > tuned["differences"]["spanbert-tiny - random-tiny"][0],
+}
+few_claims
+
+# %% [markdown]
+# **With few labels, pretraining pays.** With 5 examples per label every pretrained encoder beats
+# `random-tiny` (the untrained encoder reaches 0.62 macro-F1, `spanbert-tiny` 0.71); with 15, `bert-tiny`
+# and `spanbert-tiny` still do, `span-tiny` no longer separates; with 60, none does. The gain
+# shrinks as labels are added — `spanbert-tiny`: +0.09, then +0.06, then +0.01 — because with
+# enough examples even an untrained encoder learns the marker-and-keyword pattern. And here
+# `spanbert-tiny` is measurably ahead of `bert-tiny` at both small sizes (+0.03 macro-F1), the
+# direction of the paper's TACRED result, while span masking alone (`span-tiny`) is not. Read the
+# follow-up with its caveat: it was chosen after a null result, so it is one more question asked
+# of the same test set, not a confirmation planned in advance.
 
 # %% [markdown]
 # ## 2 · Semantic search
@@ -679,10 +759,10 @@ qa_model, _, qa_report = hub.load_spanbert(standin, task="qa")
 # ## Summary
 #
 # * **Relation extraction** the paper's way — typed markers replacing the mentions, a classifier
-#   on `[CLS]` — works on the course world; with these tiny checkpoints no pretrained encoder
-#   separates from an untrained one on it, at one shared learning rate or at each encoder's
-#   tuned one: the task leaves little room. Report what the intervals show, not what the paper
-#   found.
+#   on `[CLS]` — works on the course world. With 60 examples per label no pretrained encoder
+#   separates from an untrained one; with 5 or 15, pretraining pays, most for `spanbert-tiny`,
+#   which then also beats `bert-tiny`. Pretraining matters most when labels are scarce. Report
+#   what the intervals show, not what the paper found.
 # * **Search:** on fact queries TF-IDF and BM25 beat every tiny encoder, and out of the box the
 #   pretrained encoders retrieve worse than an untrained one, whose vectors behave like a bag of
 #   words. Mean pooling is never worse than `[CLS]`; span pooling is the fit for entity queries
@@ -727,6 +807,17 @@ quiz(
              "The SBO is a pretraining objective only; fine-tuning uses ordinary heads."),
             ("Only the two entity mentions, without the sentence.", False,
              "The words between and around the mentions carry the relation."),
+        ],
+    ),
+    (
+        "In section 1, when does pretraining measurably beat the untrained encoder on relation extraction?",
+        [
+            ("With 5 or 15 training examples per label, not with 60.", True,
+             "Labels are what an untrained encoder lacks; with 60 per label it learns the pattern anyway."),
+            ("Always: a pretrained encoder is better at every task.", False,
+             "With 60 examples per label no difference to random-tiny separates from 0."),
+            ("Never: relation extraction with markers needs no pretraining.", False,
+             "With 5 examples per label every pretrained encoder is ahead, spanbert-tiny by about 0.09 macro-F1."),
         ],
     ),
     (

@@ -12,7 +12,13 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["plot_intervals", "plot_probe_curves", "plot_search_hits", "plot_search_recall"]
+__all__ = [
+    "plot_intervals",
+    "plot_label_curve",
+    "plot_probe_curves",
+    "plot_search_hits",
+    "plot_search_recall",
+]
 
 _COLOURS = {
     "random-tiny": "#9e9e9e",
@@ -73,6 +79,33 @@ def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
         )
     ax.set_xticks(range(len(next(r for k, r in table.items() if k != "majority"))))
     ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=(0, 1))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_label_curve(
+    curves: Mapping[str, Mapping[int, Sequence[float]]], *, title: str, ylabel: str
+) -> Figure:
+    """A score against the number of labelled examples, one line per encoder with 95% interval
+    bars: ``{encoder: {n_examples: [value, low, high]}}``. Encoders are drawn side by side at
+    each size so that overlapping bars stay readable; the x axis is logarithmic."""
+    if not curves or not all(curves.values()):
+        raise ValueError("nothing to plot")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    sizes = sorted({n for points in curves.values() for n in points})
+    for i, (name, points) in enumerate(curves.items()):
+        shift = 1.04 ** (i - (len(curves) - 1) / 2)  # a small offset, equal on a log axis
+        ns = sorted(points)
+        xs = [n * shift for n in ns]
+        mid = [points[n][0] for n in ns]
+        err = [[points[n][0] - points[n][1] for n in ns], [points[n][2] - points[n][0] for n in ns]]
+        ax.errorbar(xs, mid, yerr=err, marker="o", capsize=3, color=_colour(name), label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set(xlabel="training examples per label", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
