@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-LINT_PATHS := spanbert_lab tests benchmarks scripts notebooks
+LINT_PATHS := spanbert_lab tests benchmarks scripts notebooks classroom docs
 # nbval's options, set on purpose (conftest.py explains them and the one wait that has no option)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout=300 --nbval-kernel-startup-timeout=120
