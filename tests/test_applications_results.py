@@ -79,3 +79,8 @@ def test_cli_writes_a_result_file(tmp_path):
     assert record["command"].startswith("python -m spanbert_lab.applications summarise")
     assert set(record["key_fact_recall"]) >= {"lead", "random", "tfidf", "random-tiny/mean"}
     assert all(0 <= v[1] <= v[0] <= v[2] <= 1 for v in record["key_fact_recall"].values())
+
+
+def test_a_training_subset_of_zero_is_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        studies.relation_data({**studies.RE_SETTINGS, "train_subset_per_class": 0})

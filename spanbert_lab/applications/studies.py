@@ -63,7 +63,7 @@ def relation_data(
     if with_dev:
         rest = [ex for ex in pool if id(ex) not in used]
         dev = relations.balance(rest, settings.get("dev_per_class", 30), rng)
-    if settings.get("train_subset_per_class"):
+    if settings.get("train_subset_per_class") is not None:  # 0 is refused, not ignored
         train = relations.first_per_class(train, settings["train_subset_per_class"])
     return (train, test, dev) if with_dev else (train, test)
 
