@@ -27,7 +27,7 @@ import time
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
 
 def course_vocab_size() -> tuple[int, str]:

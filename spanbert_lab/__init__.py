@@ -1,7 +1,7 @@
 """spanbert-lab: SpanBERT built from the ground up, as a small tested library behind a course.
 
 The public surface is deliberately short; everything else is reachable by module path
-(``spanbert_lab.masking``, ``spanbert_lab.modeling``, ``spanbert_lab.qa`` …).
+(``spanbert_lab.masking``, ``spanbert_lab.model.pretraining``, ``spanbert_lab.qa`` …).
 """
 
 from spanbert_lab.runtime import get_device, get_profile, setup_notebook

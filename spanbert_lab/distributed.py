@@ -217,7 +217,7 @@ def shard_loss(
 
     Returns:
         ``W · Σ_k mean_k · n_k / N_k`` (a scalar). A term with no target on this shard must be
-        a graph-connected zero (what :func:`spanbert_lab.losses.mean_cross_entropy` returns), so
+        a graph-connected zero (what :func:`spanbert_lab.model.losses.mean_cross_entropy` returns), so
         that DDP still sees a (zero) gradient for every parameter of its head.
     """
     total = None

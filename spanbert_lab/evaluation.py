@@ -87,7 +87,7 @@ def evaluate(
 
     Args:
         model: returns ``mlm_logits`` / ``sbo_logits`` / ``nsp_logits`` at the targets
-            (:class:`~spanbert_lab.modeling.SpanBertForPreTraining`).
+            (:class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining`).
         examples: collator examples (``BlockSet.examples()``).
         collator: e.g. a :class:`~spanbert_lab.collate.MaskingCollator`; its epoch is restored.
         batch_size: examples per forward pass (does not change the result beyond float noise).
@@ -252,7 +252,7 @@ def fill_spans(
     """Replace a character span of each text by ``[MASK]`` tokens and let the heads fill it in.
 
     Args:
-        model: a :class:`~spanbert_lab.modeling.SpanBertForPreTraining`.
+        model: a :class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining`.
         tokenizer: its (fast) tokenizer.
         items: ``(text, char_start, char_end)``; every word piece overlapping the span is masked.
         batch_size: texts per forward pass.

@@ -237,7 +237,7 @@ Mean training loss of the last 20 updates: {fmt(m["final_train_loss_last_20_step
 ## Use
 
 ```python
-from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 model = SpanBertForPreTraining.from_pretrained("<this folder>")   # encoder + MLM (+ SBO) heads
 from transformers import BertForQuestionAnswering
 qa = BertForQuestionAnswering.from_pretrained("<this folder>")    # encoder; new QA head

@@ -28,7 +28,7 @@ import torch
 from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.contracts import PretrainExample, TokenizerLike
 from spanbert_lab.masking import unigram_counts
-from spanbert_lab.modeling import PRESETS, SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import PRESETS, SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.pretrain_data import load_blocks
 
 __all__ = [
@@ -94,7 +94,7 @@ def build_model(
     block_size: int,
     **overrides: Any,
 ) -> SpanBertForPreTraining:
-    """A freshly initialised :class:`~spanbert_lab.modeling.SpanBertForPreTraining` for a run.
+    """A freshly initialised :class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining` for a run.
 
     The initial weights depend only on ``seed`` (drawn inside ``fork_rng``; the caller's global
     generator is untouched). Without SBO the SBO loss weight is 0 (the head is never used).

@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 from transformers import BertConfig, BertModel
 
-from spanbert_lab.attention import (
+from spanbert_lab.model.attention import (
     MultiHeadSelfAttention,
     scaled_dot_product_attention,
     use_our_attention,

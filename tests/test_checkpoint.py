@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from spanbert_lab import checkpoint as C
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.schedule import build_optimizer, build_scheduler
 
 

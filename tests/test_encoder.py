@@ -1,4 +1,4 @@
-"""The encoder written out (spanbert_lab.encoder) against transformers' BertModel, and its masks."""
+"""The encoder written out (spanbert_lab.model.trace) against transformers' BertModel, and its masks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 from transformers import BertConfig, BertModel
 
-from spanbert_lab.encoder import allowed_keys, encoder_trace, input_dependency
+from spanbert_lab.model.trace import allowed_keys, encoder_trace, input_dependency
 
 
 def _model(dtype=torch.float64) -> BertModel:

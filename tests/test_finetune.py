@@ -148,7 +148,7 @@ def test_classification_end_to_end(checkpoint) -> None:
 
 
 def test_course_checkpoint_format_opens_in_the_task_classes(tmp_path) -> None:
-    from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+    from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
     tokenizer = make_tokenizer()
     config = SpanBertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,

@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from spanbert_lab.heads import SpanBoundaryHead
-from spanbert_lab.losses import gather_sbo_targets, mean_cross_entropy
-from spanbert_lab.modeling import PRESETS, SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.heads import SpanBoundaryHead
+from spanbert_lab.model.losses import gather_sbo_targets, mean_cross_entropy
+from spanbert_lab.model.pretraining import PRESETS, SpanBertConfig, SpanBertForPreTraining
 
 B, T, V, H, HEADS, INTER, P, K, M = 3, 7, 99, 32, 4, 37, 11, 5, 4
 MASK_ID = 4
@@ -423,21 +423,15 @@ def test_tiny_overfit_one_batch():
     assert last <= 0.1 * first, f"loss fell from {first:.3f} to {last:.3f}, less than 90%"
 
 
-def test_attentions_from_an_eager_model_and_a_clear_error_from_sdpa():
+def test_attentions_come_from_the_written_out_attention_and_match_sdpa():
     model = tiny_model()
     batch = make_batch()
-    assert model.config._attn_implementation == "sdpa"
-    with pytest.raises(ValueError, match="output_attentions=True needs eager attention"):
-        model(**batch, output_attentions=True)
-    assert model.config._attn_implementation == "sdpa", "forward changed the config"
-    eager = tiny_model(attn_implementation="eager")
-    assert eager.config._attn_implementation == "eager"
-    out = eager(**batch, output_attentions=True)
+    out = model(**batch, output_attentions=True)
     assert len(out.attentions) == 2 and out.attentions[0].shape == (B, HEADS, T, T)
     assert_close(out.attentions[1].sum(-1), torch.ones(B, HEADS, T))
     assert out.attentions[0][2, :, :, 6].abs().max() == 0, "padding token received attention"
-    assert_close(out.loss, model(**batch).loss, atol=1e-5, rtol=1e-5)  # same weights (seed 0)
-    assert eager(**batch).attentions is None
+    assert_close(out.loss, model(**batch).loss, atol=1e-5, rtol=1e-5)  # SDPA path, same weights
+    assert model(**batch).attentions is None
 
 
 def test_nsp_head_adds_its_loss():

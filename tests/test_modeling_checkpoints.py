@@ -26,7 +26,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 
 SBO_KEYS = {
     "cls.span_boundary.bias",

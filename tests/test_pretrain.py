@@ -18,7 +18,7 @@ from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.data.tokenizer import make_tokenizer
 from spanbert_lab.evaluation import evaluate, mlm_target_spans, span_accuracy
 from spanbert_lab.masking import MaskingConfig
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.pretrain import TrainConfig, global_batches, train
 
 UNIFORM = MaskingConfig(random_token_source="uniform")  # synthetic data: no corpus counts

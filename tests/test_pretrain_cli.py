@@ -39,7 +39,7 @@ def cli(*args: str) -> int:
 def test_twenty_steps_of_spanbert_open_in_our_model_and_in_bert_qa(tmp_path: Path):
     from transformers import BertForQuestionAnswering
 
-    from spanbert_lab.modeling import SpanBertForPreTraining
+    from spanbert_lab.model.pretraining import SpanBertForPreTraining
 
     out = tmp_path / "run"
     assert (

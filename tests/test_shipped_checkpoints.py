@@ -62,7 +62,7 @@ def test_dev_metrics_are_reproduced_from_the_shipped_weights(folder: Path):
     from spanbert_lab.data import load_tokenizer
     from spanbert_lab.evaluation import evaluate
     from spanbert_lab.export import data_fingerprint
-    from spanbert_lab.modeling import SpanBertForPreTraining
+    from spanbert_lab.model.pretraining import SpanBertForPreTraining
     from spanbert_lab.recipes import EVAL_MASK_SEED, OBJECTIVES, prepare_data
 
     m = metrics(folder)

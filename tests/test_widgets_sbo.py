@@ -8,7 +8,7 @@ from transformers.utils import logging as hf_logging
 from widget_driver import sweep
 
 from spanbert_lab.data.tokenizer import make_tokenizer
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.plots.sbo import plot_sbo_losses
 from spanbert_lab.widgets.sbo import (
     SboExplorer,

@@ -182,7 +182,7 @@ ex.attention.check(attention)
 # float64, masks included.
 
 # %%
-from spanbert_lab.attention import scaled_dot_product_attention
+from spanbert_lab.model.attention import scaled_dot_product_attention
 
 ours_out, ours_weights = scaled_dot_product_attention(q, k, v, mask)
 torch_out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -209,7 +209,7 @@ ours_weights[1].round(decimals=2)
 # `MultiHeadSelfAttention` uses the same layout. Written inline:
 
 # %%
-from spanbert_lab.attention import MultiHeadSelfAttention
+from spanbert_lab.model.attention import MultiHeadSelfAttention
 
 torch.manual_seed(0)
 B, T, C, H = 2, 5, 12, 3
@@ -241,7 +241,7 @@ assert_close(inline, library_out, atol=1e-12, rtol=0)
 # %%
 from transformers import BertConfig, BertModel
 
-from spanbert_lab.attention import use_our_attention
+from spanbert_lab.model.attention import use_our_attention
 
 config = BertConfig(
     vocab_size=99,

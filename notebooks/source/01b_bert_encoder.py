@@ -100,7 +100,7 @@ pair_tokens = tokenizer.convert_ids_to_tokens(pair["input_ids"])
 # way, nothing else changes. Measured on the library's multi-head attention:
 
 # %%
-from spanbert_lab.attention import MultiHeadSelfAttention
+from spanbert_lab.model.attention import MultiHeadSelfAttention
 
 torch.manual_seed(0)
 mha = MultiHeadSelfAttention(16, 2).eval()
@@ -253,11 +253,11 @@ assert_close(hidden, reference, atol=1e-6, rtol=0)
 
 # %% [markdown]
 # Your encoder reproduces `BertModel` to 1e-6 in float32, padded positions included. The
-# library's `spanbert_lab.encoder.encoder_trace` is the same computation, keeping every
+# library's `spanbert_lab.model.trace.encoder_trace` is the same computation, keeping every
 # intermediate vector — the layer explorer below uses it:
 
 # %%
-from spanbert_lab.encoder import encoder_trace
+from spanbert_lab.model.trace import encoder_trace
 
 trace = encoder_trace(model, input_ids, keep, segments)
 assert_close(trace.output, reference, atol=1e-6, rtol=0)
@@ -288,7 +288,7 @@ fig = plot_masks_side_by_side(short_tokens)
 # run once with each mask):
 
 # %%
-from spanbert_lab.encoder import input_dependency
+from spanbert_lab.model.trace import input_dependency
 
 dep_bi = input_dependency(model, short, causal=False)
 dep_causal = input_dependency(model, short, causal=True)

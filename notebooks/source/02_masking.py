@@ -672,7 +672,7 @@ fig = plot_accuracy_by_context(
 
 # %%
 from spanbert_lab.evaluation import evaluate
-from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 from spanbert_lab.runtime import data_dir
 
 shipped = {

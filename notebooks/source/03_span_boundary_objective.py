@@ -124,7 +124,7 @@ masked.spans[0], yours == library_rows
 # downloaded) and the sentence above with one span masked.
 
 # %%
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
 config = SpanBertConfig.preset(
     "tiny", vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id

@@ -261,7 +261,7 @@ fig = plot_history(history, smooth=5)
 # %%
 import json
 
-from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 from spanbert_lab.runtime import data_dir
 
 ENCODERS = ("random-tiny", "bert-tiny", "span-tiny", "spanbert-tiny")

@@ -68,7 +68,7 @@ import tempfile
 from pathlib import Path
 
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.modeling import SpanBertConfig, SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
 paths = {}
 for name, folder in CHECKPOINTS.items():

@@ -3,7 +3,7 @@
 Objectives (``--objective``): ``subword`` (BERT), ``whole_word``, ``span``, ``span_sbo``
 (SpanBERT), ``entity``, ``noun_phrase``, and each with ``+nsp`` (two segments + next-sentence
 prediction) — see :mod:`spanbert_lab.recipes`. Presets (``--preset``): ``tiny`` (the course
-default), ``mini``, ``small``, ``base`` (:data:`spanbert_lab.modeling.PRESETS`).
+default), ``mini``, ``small``, ``base`` (:data:`spanbert_lab.model.pretraining.PRESETS`).
 
 Examples::
 
@@ -29,7 +29,7 @@ import torch
 
 from spanbert_lab import distributed as D
 from spanbert_lab.checkpoint import list_checkpoints, resolve_checkpoint
-from spanbert_lab.modeling import PRESETS
+from spanbert_lab.model.pretraining import PRESETS
 from spanbert_lab.pretrain import TrainConfig
 from spanbert_lab.pretrain.run import PretrainRun, run_pretraining
 from spanbert_lab.recipes import OBJECTIVES

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from spanbert_lab.attention import scaled_dot_product_attention
+from spanbert_lab.model.attention import scaled_dot_product_attention
 from spanbert_lab.exercises.core import CheckFailed, Exercise, expect, expect_tensor_close
 
 _NS = {"torch": torch, "math": math}

@@ -22,7 +22,7 @@ from spanbert_lab.exercises.core import (
     expect,
     expect_tensor_close,
 )
-from spanbert_lab.heads import SpanBoundaryHead
+from spanbert_lab.model.heads import SpanBoundaryHead
 
 _NS = {"torch": torch, "math": math, "F": F}
 

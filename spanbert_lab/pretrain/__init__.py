@@ -91,7 +91,7 @@ def train(
 
     Args:
         model: a model whose ``forward(**batch)`` returns ``loss``, ``mlm_loss``, ``sbo_loss``,
-            ``nsp_loss`` (:class:`~spanbert_lab.modeling.SpanBertForPreTraining`). Trained in place.
+            ``nsp_loss`` (:class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining`). Trained in place.
         train_data: collator examples (dicts with ``input_ids`` and ``index``, e.g.
             ``BlockSet.examples()``).
         eval_data: held-out examples for periodic evaluation, or ``None``.

@@ -27,7 +27,7 @@ class PretrainRun:
 
     Attributes:
         objective: an entry of :data:`spanbert_lab.recipes.OBJECTIVES`.
-        preset: model size (:data:`spanbert_lab.modeling.PRESETS`).
+        preset: model size (:data:`spanbert_lab.model.pretraining.PRESETS`).
         output_dir: checkpoints and ``run.json`` go here.
         export_dir: the final model and its card (``None`` = ``output_dir / "final"``).
         block_size: tokens per block including ``[CLS]``/``[SEP]``.

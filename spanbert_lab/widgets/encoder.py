@@ -2,7 +2,7 @@
 
 Choose a sentence, a token and the attention mask (bidirectional as in BERT, or causal); the view
 shows the token's vector after the embeddings and after every attention, residual + LayerNorm and
-feed-forward step (:func:`spanbert_lab.encoder.encoder_trace`), and how far each step moves it.
+feed-forward step (:func:`spanbert_lab.model.trace.encoder_trace`), and how far each step moves it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from transformers import BertModel, PreTrainedTokenizerBase
 
-from spanbert_lab.encoder import encoder_trace
+from spanbert_lab.model.trace import encoder_trace
 from spanbert_lab.plots.encoder import plot_token_trace
 from spanbert_lab.widgets.base import Explorer
 

@@ -4,7 +4,7 @@ span boundary objective head's per-position predictions, with probabilities.
 Paper §3.2 (``docs/spanbert-reference.md#sbo``). The span is replaced by ``[MASK]`` tokens, the
 sentence is encoded, and the SBO head predicts every span token from the two boundary vectors and
 its relative position only; the MLM head's probability of the same token is shown beside it. Works
-with any :class:`~spanbert_lab.modeling.SpanBertForPreTraining` — an in-memory model, or a
+with any :class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining` — an in-memory model, or a
 checkpoint directory through :meth:`SboExplorer.from_pretrained` (e.g.
 ``data/checkpoints/spanbert-tiny``). Pure ipywidgets + matplotlib: offline, plain JupyterLab; "save
 PNG" writes the current view.
@@ -23,7 +23,7 @@ from transformers import PreTrainedTokenizerBase
 
 from spanbert_lab.checkpoint import load_tokenizer_for
 from spanbert_lab.contracts import IGNORE_INDEX
-from spanbert_lab.modeling import SpanBertForPreTraining
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 from spanbert_lab.plots.sbo import SboView, plot_sbo_predictions
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.widgets.base import Explorer
@@ -138,7 +138,7 @@ class SboExplorer(Explorer):
     """Pick a sentence, a span start and a span length; see what SBO predicts inside the span.
 
     Args:
-        model: a :class:`~spanbert_lab.modeling.SpanBertForPreTraining`.
+        model: a :class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining`.
         tokenizer: its tokenizer.
         sentences: the sentences offered in the dropdown (each needs ≥ 5 tokens with specials).
         top_k: how many guesses to show per position.

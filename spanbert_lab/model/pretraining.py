@@ -1,12 +1,13 @@
-"""The SpanBERT pretraining model: a ``transformers.BertModel`` trunk with MLM and SBO heads.
+"""The SpanBERT pretraining model: the course's BERT trunk with MLM and SBO heads.
 
 Paper: Joshi et al., "SpanBERT", TACL 2020, §3.2 (span boundary objective) and §4.2
-(``docs/spanbert-reference.md#sbo``). The trunk is ``transformers.BertModel`` named ``bert`` — so
+(``docs/spanbert-reference.md#sbo``). The trunk is :class:`~spanbert_lab.model.trunk.SpanBertModel`
+(notebook 01b's encoder, with transformers' BERT parameter names) named ``bert`` — so
 real BERT / SpanBERT encoder weights load into it, and its checkpoints open directly in
 ``BertModel``, ``BertForQuestionAnswering``, ``BertForTokenClassification``,
 ``BertForSequenceClassification`` and ``BertForMaskedLM`` (with the trained MLM head). The heads are
-the course's own (:mod:`spanbert_lab.heads`), the loss is ``mean MLM CE + w × mean SBO CE (+ NSP
-CE)`` (:mod:`spanbert_lab.losses`), and vocabulary logits are computed at the targets only.
+the course's own (:mod:`spanbert_lab.model.heads`), the loss is ``mean MLM CE + w × mean SBO CE (+ NSP
+CE)`` (:mod:`spanbert_lab.model.losses`), and vocabulary logits are computed at the targets only.
 
 State-dict keys (``save_pretrained`` writes safetensors; tied copies are not stored)::
 
@@ -39,13 +40,14 @@ from typing import Any, ClassVar
 import torch
 from huggingface_hub.dataclasses import strict
 from torch import nn
-from transformers import BertConfig, BertModel
+from transformers import BertConfig
 from transformers import initialization as init
 from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from transformers.utils import ModelOutput
 
-from spanbert_lab.heads import MaskedLMHead, SpanBoundaryHead, resize_bias_
-from spanbert_lab.losses import gather_mlm_targets, gather_sbo_targets, mean_cross_entropy
+from spanbert_lab.model.heads import MaskedLMHead, SpanBoundaryHead, resize_bias_
+from spanbert_lab.model.losses import gather_mlm_targets, gather_sbo_targets, mean_cross_entropy
+from spanbert_lab.model.trunk import SpanBertModel
 
 __all__ = ["PRESETS", "SpanBertConfig", "SpanBertForPreTraining", "SpanBertForPreTrainingOutput"]
 
@@ -214,9 +216,8 @@ class SpanBertForPreTraining(BertPreTrainedModel):
     """SpanBERT's pretraining model: ``bert`` (a ``BertModel``) + MLM head + SBO head (+ NSP).
 
     Both decoders share the word-embedding matrix (``_tied_weights_keys``); each head has its own
-    vocabulary bias. Attention runs through PyTorch's SDPA by default; a model that must return
-    attentions is built or loaded with ``attn_implementation="eager"`` (SDPA cannot return them;
-    ``forward`` never changes the config).
+    vocabulary bias. The trunk is the course's own encoder (:class:`~spanbert_lab.model.trunk.SpanBertModel`,
+    SDPA attention; ``output_attentions=True`` runs the written-out attention and returns the weights).
     ``from_pretrained`` also opens a plain BERT / SpanBERT encoder directory (e.g.
     ``SpanBERT/spanbert-base-cased``); the heads are then newly initialised and transformers'
     load report lists them as missing.
@@ -230,7 +231,7 @@ class SpanBertForPreTraining(BertPreTrainedModel):
 
     def __init__(self, config: SpanBertConfig) -> None:
         super().__init__(config)
-        self.bert = BertModel(config, add_pooling_layer=config.use_nsp)
+        self.bert = SpanBertModel(config, add_pooling_layer=config.use_nsp)
         self.cls = SpanBertHeads(config)
         self.post_init()
 
@@ -286,7 +287,7 @@ class SpanBertForPreTraining(BertPreTrainedModel):
 
         Raises:
             ValueError: incomplete SBO inputs, NSP labels without an NSP head, or indices out
-                of range (see :func:`spanbert_lab.losses.gather_sbo_targets`).
+                of range (see :func:`spanbert_lab.model.losses.gather_sbo_targets`).
         """
         sbo_given = [x is not None for x in (sbo_left, sbo_right, sbo_positions)]
         if any(sbo_given) and not all(sbo_given):
@@ -296,13 +297,6 @@ class SpanBertForPreTraining(BertPreTrainedModel):
         if next_sentence_label is not None and not self.config.use_nsp:
             raise ValueError("next_sentence_label given but the config has use_nsp=False")
 
-        if output_attentions and self.config._attn_implementation != "eager":
-            raise ValueError(
-                "output_attentions=True needs eager attention (SDPA returns no attention "
-                f"probabilities; this model uses {self.config._attn_implementation!r}): build or "
-                "load it with attn_implementation='eager', or call "
-                "model.set_attn_implementation('eager') once before the forward passes"
-            )
         encoded = self.bert(
             input_ids,
             attention_mask=attention_mask,

@@ -18,7 +18,7 @@ input word embedding matrix (tied), each with its own vocabulary bias.
   with 1-based indexing), ``0 .. max_targets-1``.
 
 Both heads take *already gathered* vectors — one row per target — so vocabulary logits are never
-computed at positions without a target (see :mod:`spanbert_lab.losses` for the gathering).
+computed at positions without a target (see :mod:`spanbert_lab.model.losses` for the gathering).
 
 Shape legend: N = number of targets (rows), h = hidden size, P = relative-position embedding
 size, V = vocabulary size, K = max targets per span (rows of the position table).
