@@ -83,7 +83,7 @@ study: venv  ## the controlled pretraining study (resumable: re-run to continue;
 	$(BIN)/python -m spanbert_lab study report
 
 student: venv  ## write the student edition (solutions stripped) to build/student/
-	$(BIN)/python -m spanbert_lab.exercises.student notebooks build/student
+	$(BIN)/python -m spanbert_lab.tools.student notebooks build/student
 
 bench: venv  ## run the benchmark scripts (prints ratios against the named references)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

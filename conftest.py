@@ -7,7 +7,7 @@ longer than nbval's default allows).
 
 One more wait has no option: after a cell's reply, nbval reads the cell's outputs from the
 kernel's IOPub channel and gives up when no message arrives for 5 seconds. A message that was
-*dropped* never arrives, whatever the wait (see ``spanbert_lab/progress.py``: never flood IOPub);
+*dropped* never arrives, whatever the wait (see ``spanbert_lab/training/progress.py``: never flood IOPub);
 a message that is merely *late*, because the machine is busy, should not fail the run. So the
 wait is raised here to 30 seconds; it is only spent when something is already wrong.
 """

@@ -24,9 +24,9 @@ import warnings
 import torch
 from transformers import DataCollatorForLanguageModeling
 
-from spanbert_lab.blocks import build_blocks
-from spanbert_lab.collate import MaskingCollator
+from spanbert_lab.data.blocks import build_blocks
 from spanbert_lab.masking import SCHEMES, unigram_counts, vocab_info
+from spanbert_lab.masking.collate import MaskingCollator
 
 
 def load(max_length: int, n_docs: int):

@@ -38,8 +38,8 @@ from transformers import BertConfig, BertForMaskedLM
 
 from spanbert_lab.data import load_tokenizer
 from spanbert_lab.pretrain.batches import POOL_BATCHES, epoch_batches
-from spanbert_lab.recipes import OBJECTIVES, build_model, prepare_data
-from spanbert_lab.schedule import build_optimizer
+from spanbert_lab.pretrain.recipes import OBJECTIVES, build_model, prepare_data
+from spanbert_lab.training.schedule import build_optimizer
 
 
 def matmul_gflops(repeats: int = 5) -> float:

@@ -43,13 +43,13 @@ from transformers import (
     TrainingArguments,
 )
 
-from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.contracts import IGNORE_INDEX
 from spanbert_lab.data import load_corpus, load_tokenizer
 from spanbert_lab.masking import MaskingConfig, unigram_counts
+from spanbert_lab.masking.collate import MaskingCollator
 from spanbert_lab.model.pretraining import PRESETS
 from spanbert_lab.pretrain import TrainConfig, train
-from spanbert_lab.recipes import EVAL_MASK_SEED, OBJECTIVES, build_model, prepare_data
+from spanbert_lab.pretrain.recipes import EVAL_MASK_SEED, OBJECTIVES, build_model, prepare_data
 from spanbert_lab.runtime import quiet_transformers
 
 BLOCK = 128

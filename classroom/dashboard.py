@@ -39,7 +39,7 @@ def dashboard(explorer: Any, title: str, prompts: Mapping[str, str], *, intro: s
     """The projector layout of ``explorer``.
 
     Args:
-        explorer: a :class:`spanbert_lab.widgets.base.Explorer` (``controls``, ``image``, ``status``).
+        explorer: a :class:`spanbert_lab.course.widgets.base.Explorer` (``controls``, ``image``, ``status``).
         title: the dashboard's heading.
         prompts: one short question per control, by control name, in display order; every
             control must have one.

@@ -17,7 +17,7 @@ notebooks still match their sources.
 
 It is also the one source of the course's runtimes: each build records the notebook's execution
 time and its slowest cell in ``notebooks/runtimes.json`` and rewrites the runtime column of the
-README's course map from that file (``spanbert_lab.runtimes`` reads it for notebook 00 and the
+README's course map from that file (``spanbert_lab.tools.runtimes`` reads it for notebook 00 and the
 tests). Build on a quiet machine: the numbers are what learners are told to expect.
 
 Usage: ``python scripts/build_notebooks.py [NN_name ...]`` (all notebooks when none is given).
@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from spanbert_lab.runtimes import cell_seconds, record_runtime, update_readme
+from spanbert_lab.tools.runtimes import cell_seconds, record_runtime, update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

@@ -18,6 +18,15 @@ IGNORE_INDEX = -100
 ANNOTATION_KINDS: tuple[str, ...] = ("entities", "noun_phrases")
 """The annotation layers a pretraining example may carry, as half-open token spans."""
 
+ENTITY_TYPES: tuple[str, ...] = ("PER", "ORG", "LOC", "DATE", "NUM", "EVENT", "MISC")
+"""The entity types of the course data's annotations and NER tags."""
+NP = "NP"
+"""The annotation type of a noun phrase that is not an entity mention."""
+NER_TAGS: tuple[str, ...] = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")))
+"""The course NER tag names in id order: ``O``, then ``B-``/``I-`` for each entity type."""
+CLASS_NAMES: tuple[str, ...] = ("negative", "mixed", "positive")
+"""The course classification labels (the sentiment of a review) in id order."""
+
 Span = tuple[int, int]
 """A half-open ``(start, end)`` range of token positions."""
 

@@ -157,7 +157,7 @@ def quiet_transformers() -> Iterator[None]:
 
 
 def _quiet_progress_bars() -> None:
-    # The course's loops print one line per epoch (spanbert_lab.progress). A third-party bar
+    # The course's loops print one line per epoch (spanbert_lab.training.progress). A third-party bar
     # (datasets, transformers) in a notebook would be a widget updated several times a second,
     # flooding the kernel's IOPub channel (see progress.py): switch those off. Imported here:
     # both are optional and heavy, and this module is imported by `import spanbert_lab`.

@@ -12,8 +12,8 @@ import torch
 from spanbert_lab.applications import probe, relations, search, summarise
 from spanbert_lab.applications.encoders import embed, layer_features, load_encoder, token_states
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex, words
-from spanbert_lab.data.build import make_world
 from spanbert_lab.stats import bootstrap_interval, paired_difference, t_interval
+from spanbert_lab.world.build import make_world
 
 
 @pytest.fixture(scope="module")

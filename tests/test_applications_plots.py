@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from spanbert_lab.plots.applications import plot_label_curve
+from spanbert_lab.course.plots.applications import plot_label_curve
 
 CURVES = {
     "random-tiny": {5: [0.62, 0.58, 0.66], 15: [0.86, 0.83, 0.89], 60: [0.97, 0.96, 0.99]},

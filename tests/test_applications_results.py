@@ -12,8 +12,8 @@ import json
 import pytest
 
 from spanbert_lab.applications import relations, search, studies, summarise
-from spanbert_lab.applications.cli import main
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
+from spanbert_lab.cli.applications import main
 from spanbert_lab.runtime import data_dir
 
 RESULTS = data_dir() / "results"

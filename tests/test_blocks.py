@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 
-from spanbert_lab.blocks import build_blocks, build_nsp_blocks, char_spans_to_token_spans
+from spanbert_lab.data.blocks import build_blocks, build_nsp_blocks, char_spans_to_token_spans
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from spanbert_lab import checkpoint as C
 from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
-from spanbert_lab.schedule import build_optimizer, build_scheduler
+from spanbert_lab.training import checkpoint as C
+from spanbert_lab.training.schedule import build_optimizer, build_scheduler
 
 
 def make(seed: int = 0):

@@ -6,9 +6,9 @@ import pytest
 import torch
 from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 
-from spanbert_lab.blocks import build_blocks, build_nsp_blocks
-from spanbert_lab.collate import MaskingCollator, epoch_callback
+from spanbert_lab.data.blocks import build_blocks, build_nsp_blocks
 from spanbert_lab.masking import SCHEMES, MaskingConfig, unigram_counts
+from spanbert_lab.masking.collate import MaskingCollator, epoch_callback
 
 KEYS = [
     "input_ids",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from spanbert_lab.data.__main__ import main
-from spanbert_lab.data.build import MANAGED, BuildConfig, build
+from spanbert_lab.cli.data import main
 from spanbert_lab.data.corpus import gzip_bytes
 from spanbert_lab.runtime import repo_root
+from spanbert_lab.world.build import MANAGED, BuildConfig, build
 
 SHIPPED = repo_root() / "data"
 

@@ -8,11 +8,13 @@ from collections import Counter
 
 import pytest
 
-from spanbert_lab.data.build import make_world
-from spanbert_lab.data.corpus import DOC_KINDS, generate_documents, read_text
-from spanbert_lab.data.tasks_ner import bio_tags
-from spanbert_lab.data.text import ENTITY_TYPES, NP, Date, concat, ent, join_list, render, sentence
+from spanbert_lab.contracts import ENTITY_TYPES, NP
+from spanbert_lab.data.corpus import read_text
 from spanbert_lab.runtime import repo_root
+from spanbert_lab.world.build import make_world
+from spanbert_lab.world.corpus import DOC_KINDS, generate_documents
+from spanbert_lab.world.tasks_ner import bio_tags
+from spanbert_lab.world.text import Date, concat, ent, join_list, render, sentence
 
 SHIPPED = repo_root() / "data" / "corpus"
 

@@ -8,14 +8,7 @@ from collections import Counter
 
 import pytest
 
-from spanbert_lab.data.build import make_world
-from spanbert_lab.data.card_coverage import coverage_lines
-from spanbert_lab.data.corpus import (
-    QUESTION_KINDS,
-    generate_documents,
-    generate_question_documents,
-    read_text,
-)
+from spanbert_lab.data.corpus import read_text
 from spanbert_lab.data.coverage import (
     TASK_SPLITS,
     CoverageCounter,
@@ -23,10 +16,17 @@ from spanbert_lab.data.coverage import (
     task_coverage,
     task_texts,
 )
-from spanbert_lab.data.docs_faq import asked_about
-from spanbert_lab.data.tasks_qa import QUESTIONS
 from spanbert_lab.data.tokenizer import load_tokenizer, make_tokenizer, train_wordpiece
 from spanbert_lab.runtime import repo_root
+from spanbert_lab.world.build import make_world
+from spanbert_lab.world.card_coverage import coverage_lines
+from spanbert_lab.world.corpus import (
+    QUESTION_KINDS,
+    generate_documents,
+    generate_question_documents,
+)
+from spanbert_lab.world.docs_faq import asked_about
+from spanbert_lab.world.tasks_qa import QUESTIONS
 
 DATA = repo_root() / "data"
 

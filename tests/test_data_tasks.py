@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from spanbert_lab.data import load_classification, load_ner, load_qa, load_squad_json
-from spanbert_lab.data.build import make_world
-from spanbert_lab.data.tasks_qa import QUESTIONS, make_split
+from spanbert_lab.world.build import make_world
+from spanbert_lab.world.tasks_qa import QUESTIONS, make_split
 
 SPLITS = ("train", "dev", "test")
 

@@ -8,9 +8,9 @@ import pytest
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.data.build import make_world
 from spanbert_lab.data.tokenizer import SPECIAL_TOKENS, count_words, train_wordpiece
 from spanbert_lab.runtime import repo_root
+from spanbert_lab.world.build import make_world
 
 FOLDER = repo_root() / "data" / "tokenizer"
 

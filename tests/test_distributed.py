@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from spanbert_lab.distributed import DistInfo, shard, shard_loss
+from spanbert_lab.pretrain.distributed import DistInfo, shard, shard_loss
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,8 +75,8 @@ def _train(output_dir: str):
     sys.path.insert(0, str(HERE))
     from test_pretrain import synthetic_examples, synthetic_tokenizer, tiny_model
 
-    from spanbert_lab.collate import MaskingCollator
     from spanbert_lab.masking import MaskingConfig
+    from spanbert_lab.masking.collate import MaskingCollator
     from spanbert_lab.pretrain import TrainConfig, train
 
     torch.set_num_threads(1)
@@ -122,7 +122,7 @@ def test_two_processes_match_one_process(tmp_path: Path):
 
 
 if __name__ == "__main__":  # the torchrun worker
-    from spanbert_lab import distributed as D
+    from spanbert_lab.pretrain import distributed as D
 
     out = sys.argv[1]
     _, hist = _train(out)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from spanbert_lab.exercises import CheckFailed, NotAttempted, all_exercises
-from spanbert_lab.exercises.core import Exercise, Feedback
+from spanbert_lab.course.exercises import CheckFailed, NotAttempted, all_exercises
+from spanbert_lab.course.exercises.core import Exercise, Feedback
 
 EXERCISES = all_exercises()
 
@@ -140,7 +140,7 @@ SAMPLER_WRONG = {
 
 @pytest.mark.parametrize("name", sorted(SAMPLER_WRONG))
 def test_span_sampler_checker_rejects_each_wrong_sampler(name):
-    from spanbert_lab.exercises import nb02_masking as nb02
+    from spanbert_lab.course.exercises import nb02_masking as nb02
 
     code = nb02._mutate(nb02._SAMPLER_SOLUTION, *nb02._SAMPLER_MUTATIONS[name])
     assert code != nb02._SAMPLER_SOLUTION
@@ -149,8 +149,8 @@ def test_span_sampler_checker_rejects_each_wrong_sampler(name):
 
 def test_span_sampler_reference_equals_mask_batch_on_course_blocks():
     """The exercise's reference draws exactly what mask_batch(scheme="span") draws, fates included."""
+    from spanbert_lab.course.exercises import nb02_masking as nb02
     from spanbert_lab.data import load_tokenizer
-    from spanbert_lab.exercises import nb02_masking as nb02
     from spanbert_lab.masking import MaskingConfig, mask_batch, mask_budget, vocab_info
 
     tokenizer = load_tokenizer()
@@ -188,7 +188,7 @@ def test_sbo_head_checker_rejects_an_untied_output_layer():
 
 
 def test_bert_layer_checker_rejects_pre_layernorm():
-    from spanbert_lab.exercises import nb01b_bert_encoder as nb01b
+    from spanbert_lab.course.exercises import nb01b_bert_encoder as nb01b
 
     code = nb01b._mutate(*nb01b._LAYER_MUTATIONS[0])
     assert "LayerNorm" in _rejects("01b.2", code)
@@ -207,13 +207,13 @@ def _exercise_names(prefix: str) -> dict[str, str]:
     """Attribute name -> key for the exercises of notebook ``prefix`` (its ``nb<prefix>_*`` module)."""
     import importlib
 
-    import spanbert_lab.exercises as package
+    import spanbert_lab.course.exercises as package
 
     modules = list(Path(package.__file__).parent.glob(f"nb{prefix}_*.py"))
     assert len(modules) <= 1, f"notebook {prefix}: exercise modules {modules}"
     if not modules:
         return {}
-    module = importlib.import_module(f"spanbert_lab.exercises.{modules[0].stem}")
+    module = importlib.import_module(f"spanbert_lab.course.exercises.{modules[0].stem}")
     return {name: v.key for name, v in vars(module).items() if isinstance(v, Exercise)}
 
 

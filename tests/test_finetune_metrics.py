@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spanbert_lab.ner_metric import classification_scores, entity_scores, get_entities
+from spanbert_lab.tasks.ner_metric import classification_scores, entity_scores, get_entities
 
 
 @pytest.mark.parametrize(

@@ -75,10 +75,10 @@ def _digest(tensor: torch.Tensor) -> str:
 
 def compute_masks() -> dict[str, Any]:
     """Every scheme on 24 real training blocks: the collator's batch, epochs 0 and 1."""
-    from spanbert_lab.collate import MaskingCollator
     from spanbert_lab.data.tokenizer import load_tokenizer
     from spanbert_lab.masking import unigram_counts
-    from spanbert_lab.pretrain_data import load_blocks
+    from spanbert_lab.masking.collate import MaskingCollator
+    from spanbert_lab.pretrain.data import load_blocks
 
     tokenizer = load_tokenizer()
     blocks = load_blocks("train", tokenizer, block_size=128, max_blocks=24, cache=False)

@@ -1,4 +1,4 @@
-"""The grader (``python -m spanbert_lab.grade``) on a synthetic class.
+"""The grader (``python -m spanbert_lab.tools.grade``) on a synthetic class.
 
 The class hands in a small notebook built from notebook 01's exercises (their reference solutions,
 through the public Exercise API), so that each run takes a few seconds: the solved edition, the
@@ -17,11 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from spanbert_lab.exercises import all_exercises
-from spanbert_lab.exercises.student import student_notebook
-from spanbert_lab.grade import find_submissions, grade_submissions, write_csv, write_html
-from spanbert_lab.grade.__main__ import main as grade_main
-from spanbert_lab.grade.plan import (
+from spanbert_lab.course.exercises import all_exercises
+from spanbert_lab.tools.grade import find_submissions, grade_submissions, write_csv, write_html
+from spanbert_lab.tools.grade.__main__ import main as grade_main
+from spanbert_lab.tools.grade.plan import (
     defined_names,
     key_order,
     notebook_numbers,
@@ -29,14 +28,15 @@ from spanbert_lab.grade.plan import (
     plans_from_json,
     plans_to_json,
 )
+from spanbert_lab.tools.student import student_notebook
 
 pytestmark = pytest.mark.timeout(300)  # a broken time limit must fail, not hang the suite
 
 KEYS = sorted(k for k in all_exercises() if k.startswith("01."))
 TIME_LIMIT_S = 30.0
 SETUP = (
-    "import math\n\nimport torch\n\nfrom spanbert_lab.exercises import nb01_attention as ex\n"
-    "from spanbert_lab.exercises import all_exercises\n\nEX = all_exercises()"
+    "import math\n\nimport torch\n\nfrom spanbert_lab.course.exercises import nb01_attention as ex\n"
+    "from spanbert_lab.course.exercises import all_exercises\n\nEX = all_exercises()"
 )
 
 
@@ -195,7 +195,7 @@ def test_plan_finds_exercises_and_anchors() -> None:
     assert [p.key for p in plans] == KEYS
     for i, plan in enumerate(plans):
         assert plan.anchor == 2 + 2 * i, (plan.key, plan.anchor)
-        assert plan.module == "spanbert_lab.exercises.nb01_attention", plan.module
+        assert plan.module == "spanbert_lab.course.exercises.nb01_attention", plan.module
     assert plans_from_json(plans_to_json(plans)) == plans
     assert notebook_numbers([], "02_masking.ipynb") == ["02"]
     assert notebook_numbers([], "01b_bert_encoder.ipynb") == ["01b"]

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from spanbert_lab import hub
+from spanbert_lab.model import hub
 from spanbert_lab.runtime import data_dir
 
 

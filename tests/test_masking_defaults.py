@@ -13,9 +13,9 @@ import pytest
 import torch
 from test_masking_fixtures import wordpiece_tokenizer
 
-from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.contracts import IGNORE_INDEX
 from spanbert_lab.masking import MaskingConfig, RandomTokenSampler, mask_batch, vocab_info
+from spanbert_lab.masking.collate import MaskingCollator
 
 UNIFORM = MaskingConfig(random_token_source="uniform")
 

@@ -11,9 +11,8 @@ import pytest
 import torch
 from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 
-from spanbert_lab.blocks import build_blocks
-from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.contracts import IGNORE_INDEX
+from spanbert_lab.data.blocks import build_blocks
 from spanbert_lab.masking import (
     REGISTRY,
     DrawnSpan,
@@ -23,6 +22,7 @@ from spanbert_lab.masking import (
     register_scheme,
     vocab_info,
 )
+from spanbert_lab.masking.collate import MaskingCollator
 
 UNIFORM = MaskingConfig(random_token_source="uniform")
 

@@ -13,8 +13,7 @@ import pytest
 import torch
 from test_masking_fixtures import course_documents, course_tokenizer
 
-from spanbert_lab.blocks import build_blocks
-from spanbert_lab.collate import MaskingCollator
+from spanbert_lab.data.blocks import build_blocks
 from spanbert_lab.masking import (
     MaskingConfig,
     mask_batch,
@@ -25,6 +24,7 @@ from spanbert_lab.masking import (
     unigram_counts,
     vocab_info,
 )
+from spanbert_lab.masking.collate import MaskingCollator
 
 CHI2_CRIT_1E4 = {9: 33.72, 4: 23.51, 2: 18.42}  # upper 1e-4 quantiles of chi-square(df)
 SPEC_PMF = [0.224, 0.179, 0.143, 0.115, 0.092, 0.073, 0.059, 0.047, 0.038, 0.030]

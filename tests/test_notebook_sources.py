@@ -81,7 +81,7 @@ _PROGRESS_BAR = re.compile(r"\d+%\|[^|]*\|\s*\d+/\d+|it/s\]|(Int|Float)Progress\
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_no_progress_bar_is_stored(source):
     """A bar in a stored output is frozen for the learner, and in a live kernel it floods IOPub
-    (see spanbert_lab/progress.py): progress is one printed line per epoch or evaluation."""
+    (see spanbert_lab/training/progress.py): progress is one printed line per epoch or evaluation."""
     nb = nbformat.read(ROOT / "notebooks" / f"{source.stem}.ipynb", as_version=4)
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from spanbert_lab.contracts import NER_TAGS
 from spanbert_lab.data import (
     load_classification,
     load_corpus,
@@ -25,8 +26,7 @@ from spanbert_lab.data import (
 )
 from spanbert_lab.data.conll import ner_label_names, read_conll, to_bio
 from spanbert_lab.data.formats import label_names_from, read_table, split_sentences
-from spanbert_lab.data.tasks_ner import NER_TAGS
-from spanbert_lab.ner_metric import get_entities
+from spanbert_lab.tasks.ner_metric import get_entities
 
 FIXTURES = Path(__file__).parent / "fixtures" / "own_data"
 BAD = FIXTURES / "malformed"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spanbert_lab.contracts import IGNORE_INDEX
-from spanbert_lab.padding import pad_features, pad_rows, padded_length
+from spanbert_lab.masking.padding import pad_features, pad_rows, padded_length
 
 
 def test_pad_rows_fills_on_the_right():

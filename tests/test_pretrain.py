@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from spanbert_lab.checkpoint import list_checkpoints, resolve_checkpoint
-from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.data.tokenizer import make_tokenizer
-from spanbert_lab.evaluation import evaluate, mlm_target_spans, span_accuracy
 from spanbert_lab.masking import MaskingConfig
+from spanbert_lab.masking.collate import MaskingCollator
 from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.pretrain import TrainConfig, global_batches, train
+from spanbert_lab.pretrain.evaluation import evaluate_pretraining, mlm_target_spans, span_accuracy
+from spanbert_lab.training.checkpoint import list_checkpoints, resolve_checkpoint
 
 UNIFORM = MaskingConfig(random_token_source="uniform")  # synthetic data: no corpus counts
 
@@ -226,9 +226,9 @@ def test_evaluation_is_independent_of_batch_size_and_training_epoch(setup):
     model = tiny_model(tok)
     collator = MaskingCollator(tok, "span", UNIFORM, seed=5)
     collator.set_epoch(3)
-    a = evaluate(model, eval_ex, collator, batch_size=8)
-    b = evaluate(model, eval_ex, collator, batch_size=3)
-    assert collator.epoch == 3, "evaluate() must restore the collator's epoch"
+    a = evaluate_pretraining(model, eval_ex, collator, batch_size=8)
+    b = evaluate_pretraining(model, eval_ex, collator, batch_size=3)
+    assert collator.epoch == 3, "evaluate_pretraining() must restore the collator's epoch"
     for key in ("mlm_loss", "sbo_loss"):
         assert a[key] == pytest.approx(b[key], rel=1e-5), key
     assert a["mlm_accuracy"] == b["mlm_accuracy"] and a["mlm_targets"] == b["mlm_targets"]

@@ -65,7 +65,7 @@ def test_twenty_steps_of_spanbert_open_in_our_model_and_in_bert_qa(tmp_path: Pat
 
 
 def test_cli_resume_continues_the_interrupted_run_exactly(tmp_path: Path, monkeypatch):
-    from spanbert_lab import pretrain
+    from spanbert_lab.pretrain import loop as pretrain
 
     args = ["--objective", "subword", "--max-steps", "6", "--save-every", "3", *SMALL]
     assert cli(*args, "--output-dir", str(tmp_path / "full")) == 0

@@ -1,11 +1,11 @@
-"""Filling masked spans with the trained heads (``spanbert_lab.evaluation.fill_spans``)."""
+"""Filling masked spans with the trained heads (``spanbert_lab.pretrain.evaluation.fill_spans``)."""
 
 from __future__ import annotations
 
 import torch
 from test_pretrain import synthetic_tokenizer, tiny_model
 
-from spanbert_lab.evaluation import fill_spans
+from spanbert_lab.pretrain.evaluation import fill_spans
 
 
 def test_fill_spans_masks_exactly_the_span_and_reads_both_heads():

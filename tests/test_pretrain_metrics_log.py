@@ -7,7 +7,7 @@ import json
 import matplotlib.pyplot as plt
 import pytest
 
-from spanbert_lab.plots.pretraining import plot_history
+from spanbert_lab.course.plots.pretraining import plot_history
 from spanbert_lab.pretrain.metrics_log import history_from_log, log_seconds, read_metrics_log
 
 

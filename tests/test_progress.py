@@ -17,7 +17,7 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from spanbert_lab.finetune import FinetuneConfig, train_loop
-from spanbert_lab.progress import ProgressLog, format_seconds
+from spanbert_lab.training.progress import ProgressLog, format_seconds
 
 
 def test_format_seconds() -> None:
@@ -103,7 +103,7 @@ def test_a_flood_of_iopub_messages_loses_the_idle_status() -> None:
     count, idle = _run_in_kernel(code)
     assert not idle and count < 30000, (
         f"expected dropped messages (got {count}, idle seen: {idle}); if ZeroMQ no longer drops, "
-        "this test and the reasoning in spanbert_lab/progress.py need revisiting"
+        "this test and the reasoning in spanbert_lab/training/progress.py need revisiting"
     )
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_qa_helpers import make_tokenizer, random_example
 
-from spanbert_lab.qa import max_context_mask, prepare_qa_features, squad_evaluate
-from spanbert_lab.qa_decoding import decode_qa, postprocess_qa_predictions
+from spanbert_lab.tasks.qa.decoding import decode_qa, postprocess_qa_predictions
+from spanbert_lab.tasks.qa.features import max_context_mask, prepare_qa_features, squad_evaluate
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanbert_lab.qa_decoding import decode_qa
-from spanbert_lab.squad_metric import question_scores, squad_evaluate
+from spanbert_lab.tasks.qa.decoding import decode_qa
+from spanbert_lab.tasks.qa.metric import question_scores, squad_evaluate
 
 CONTEXT = "Gefeiilde won"
 # [CLS] Ge ##fe ##iilde won [SEP]: the tokens' character offsets (None = not passage)

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import pytest
 from test_qa_helpers import make_tokenizer, random_example
 
-from spanbert_lab.plots.qa import plot_error_analysis, plot_qa_windows, plot_seed_comparison
-from spanbert_lab.qa import prepare_qa_features
-from spanbert_lab.squad_metric import error_analysis
+from spanbert_lab.course.plots.qa import plot_error_analysis, plot_qa_windows, plot_seed_comparison
+from spanbert_lab.tasks.qa.features import prepare_qa_features
+from spanbert_lab.tasks.qa.metric import error_analysis
 
 
 def test_windows_figure_has_one_row_per_window() -> None:

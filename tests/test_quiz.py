@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from spanbert_lab.exercises.quiz import Question, quiz
+from spanbert_lab.course.exercises.quiz import Question, quiz
 
 
 def make():

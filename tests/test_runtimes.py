@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from spanbert_lab.runtimes import (
+from spanbert_lab.tools.runtimes import (
     cell_seconds,
     format_runtime,
     load_runtimes,
@@ -69,7 +69,7 @@ def test_notebook_00_states_the_measured_runtimes() -> None:
         for out in cell.outputs
     ]
     table = next((t for t in outputs if "runtime on a 2-core CPU" in t), None)
-    assert table is not None, "notebook 00 should show spanbert_lab.runtimes.runtime_table()"
+    assert table is not None, "notebook 00 should show spanbert_lab.tools.runtimes.runtime_table()"
     measured = load_runtimes()
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]

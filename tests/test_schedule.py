@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from spanbert_lab.schedule import (
+from spanbert_lab.training.schedule import (
     WarmupLinearSchedule,
     build_optimizer,
     build_scheduler,

@@ -60,10 +60,10 @@ def test_dev_metrics_are_reproduced_from_the_shipped_weights(folder: Path):
     import torch
 
     from spanbert_lab.data import load_tokenizer
-    from spanbert_lab.evaluation import evaluate
-    from spanbert_lab.export import data_fingerprint
     from spanbert_lab.model.pretraining import SpanBertForPreTraining
-    from spanbert_lab.recipes import EVAL_MASK_SEED, OBJECTIVES, prepare_data
+    from spanbert_lab.pretrain.evaluation import evaluate_pretraining
+    from spanbert_lab.pretrain.export import data_fingerprint
+    from spanbert_lab.pretrain.recipes import EVAL_MASK_SEED, OBJECTIVES, prepare_data
 
     m = metrics(folder)
     assert m["data_fingerprint"] == data_fingerprint(), (
@@ -79,7 +79,9 @@ def test_dev_metrics_are_reproduced_from_the_shipped_weights(folder: Path):
     assert len(dev) == m["eval_blocks"]
     model = SpanBertForPreTraining.from_pretrained(folder)
     with torch.random.fork_rng():
-        got = evaluate(model, dev, dev_collator, batch_size=m["train_config"]["eval_batch_size"])
+        got = evaluate_pretraining(
+            model, dev, dev_collator, batch_size=m["train_config"]["eval_batch_size"]
+        )
     for key, want in m["dev"].items():
         if want is None or isinstance(want, int):
             assert got[key] == want, f"{folder.name} dev {key}: {got[key]} vs card {want}"

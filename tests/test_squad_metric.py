@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from spanbert_lab.squad_metric import compute_f1, normalize_answer, squad_evaluate
+from spanbert_lab.tasks.qa.metric import compute_f1, normalize_answer, squad_evaluate
 
 ASCII_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
@@ -333,13 +333,13 @@ def test_malformed_inputs_raise() -> None:
     ],
 )
 def test_error_kinds(golds: list[str], pred: str, kind: str) -> None:
-    from spanbert_lab.squad_metric import error_kind
+    from spanbert_lab.tasks.qa.metric import error_kind
 
     assert error_kind(golds, pred) == kind
 
 
 def test_error_analysis_by_length() -> None:
-    from spanbert_lab.squad_metric import error_analysis, length_bucket
+    from spanbert_lab.tasks.qa.metric import error_analysis, length_bucket
 
     assert [length_bucket(t) for t in ("a cat", "x y", "x y z", "v w x y", "u v w x y z")] == [
         "1", "2", "3", "4-5", "6+"]  # fmt: skip

@@ -13,9 +13,9 @@ import pytest
 import torch
 from nbclient import NotebookClient
 
-from spanbert_lab.exercises import all_exercises
-from spanbert_lab.exercises.core import NOT_ATTEMPTED_MESSAGE, NotAttempted
-from spanbert_lab.exercises.student import BEGIN, END, strip_solutions, write_student_edition
+from spanbert_lab.course.exercises import all_exercises
+from spanbert_lab.course.exercises.core import NOT_ATTEMPTED_MESSAGE, NotAttempted
+from spanbert_lab.tools.student import BEGIN, END, strip_solutions, write_student_edition
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,7 +102,7 @@ def test_student_exercise_cells_fail_as_not_attempted(edition):
         assert errors[0].ename == "NotAttempted" and NOT_ATTEMPTED_MESSAGE in errors[0].evalue
 
 
-EXERCISE_IMPORT = re.compile(r"from spanbert_lab\.exercises import (nb\w+) as (\w+)")
+EXERCISE_IMPORT = re.compile(r"from spanbert_lab\.course\.exercises import (nb\w+) as (\w+)")
 
 
 def test_every_exercise_cell_of_every_notebook_is_not_attempted(edition):
@@ -115,7 +115,7 @@ def test_every_exercise_cell_of_every_notebook_is_not_attempted(edition):
         modules = {alias: name for name, alias in EXERCISE_IMPORT.findall("\n".join(code))}
         namespace_base = {"torch": torch, "math": math, "F": torch.nn.functional, "nn": torch.nn}
         for alias, name in modules.items():
-            namespace_base[alias] = importlib.import_module(f"spanbert_lab.exercises.{name}")
+            namespace_base[alias] = importlib.import_module(f"spanbert_lab.course.exercises.{name}")
         for source in code:
             if "# YOUR CODE HERE" not in source:
                 continue

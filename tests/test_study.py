@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from spanbert_lab.ner_metric import entity_scores, get_entities
-from spanbert_lab.study.plan import Run, finetune_runs, pilot_configs, recipe_key
-from spanbert_lab.study.protocol import load_protocol
-from spanbert_lab.study.report import corpus_f1, paired_bootstrap, report_task
-from spanbert_lab.study.runner import execute
-from spanbert_lab.study.ship import ship_models
-from spanbert_lab.study.stages import _settle
+from spanbert_lab.tasks.ner_metric import entity_scores, get_entities
+from spanbert_lab.tools.study.plan import Run, finetune_runs, pilot_configs, recipe_key
+from spanbert_lab.tools.study.protocol import load_protocol
+from spanbert_lab.tools.study.report import corpus_f1, paired_bootstrap, report_task
+from spanbert_lab.tools.study.runner import execute
+from spanbert_lab.tools.study.ship import ship_models
+from spanbert_lab.tools.study.stages import _settle
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "study" / "protocol.toml"
@@ -163,7 +163,7 @@ def test_report_selects_on_dev_and_compares_on_test(protocol):
 
 
 def test_a_shipped_checkpoint_is_not_taken_for_the_studys(tmp_path, monkeypatch):
-    from spanbert_lab.study.stages import encoder_state
+    from spanbert_lab.tools.study.stages import encoder_state
 
     monkeypatch.chdir(tmp_path)
     text = PROTOCOL.read_text().replace('"data/checkpoints"', f'"{tmp_path / "ckpt"}"')
@@ -183,7 +183,7 @@ def test_a_shipped_checkpoint_is_not_taken_for_the_studys(tmp_path, monkeypatch)
 
 
 def test_one_calibration_per_update_cost_and_equal_updates_across_learning_rates(protocol):
-    from spanbert_lab.study.plan import cost_key, pilot_runs
+    from spanbert_lab.tools.study.plan import cost_key, pilot_runs
 
     configs = pilot_configs(protocol, {})  # the learning-rate factor: same cost for every value
     first = pilot_runs(protocol, configs, steps={})
@@ -246,7 +246,7 @@ def test_the_kept_model_of_the_selected_lr_is_shipped(protocol):
 
 
 def test_cost_counts_every_sitting_and_logs_are_copied(protocol, monkeypatch, tmp_path):
-    from spanbert_lab.study.summary import copy_pretraining_logs, cost_seconds
+    from spanbert_lab.tools.study.summary import copy_pretraining_logs, cost_seconds
 
     monkeypatch.chdir(tmp_path)
     run = tmp_path / "runs" / "study" / "bert-tiny"
@@ -281,7 +281,7 @@ def test_unknown_tasks_are_refused_before_anything_runs(protocol, capsys):
 
 
 def test_finetuning_can_be_limited_to_some_tasks_in_a_chosen_order(protocol, monkeypatch):
-    from spanbert_lab.study import stages
+    from spanbert_lab.tools.study import stages
 
     seen = []
     monkeypatch.setattr(stages, "encoder_state", lambda *_: "ready")
@@ -293,7 +293,7 @@ def test_finetuning_can_be_limited_to_some_tasks_in_a_chosen_order(protocol, mon
 
 def test_pretraining_steps_reach_the_token_budget_in_the_training_order(protocol):
     from spanbert_lab.pretrain.batches import epoch_batches
-    from spanbert_lab.study.plan import Recipe, pretrain_steps
+    from spanbert_lab.tools.study.plan import Recipe, pretrain_steps
 
     lengths = [10 + (7 * i) % 50 for i in range(203)]  # 6 batches of 32 per epoch, 11 dropped
     recipe = Recipe(lr=1e-3, batch_size=32, preset="tiny", block_size=128)

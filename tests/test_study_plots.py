@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from spanbert_lab.plots.study import plot_differences, plot_study_summary
+from spanbert_lab.course.plots.study import plot_differences, plot_study_summary
 
 
 def _stats(values):

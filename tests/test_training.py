@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from spanbert_lab.schedule import build_scheduler
 from spanbert_lab.training import History, LoopState, autocast_for, train_step
+from spanbert_lab.training.schedule import build_scheduler
 
 
 class _Square(nn.Module):

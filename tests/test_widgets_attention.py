@@ -7,7 +7,7 @@ import torch
 from transformers import BertConfig, BertModel
 from widget_driver import sweep
 
-from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps, load_encoder
+from spanbert_lab.course.widgets.attention import AttentionExplorer, attention_maps, load_encoder
 
 SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldov was a city ."]
 

@@ -7,7 +7,7 @@ import torch
 from transformers import BertConfig, BertModel
 from widget_driver import sweep
 
-from spanbert_lab.widgets.encoder import LayerExplorer, token_trace
+from spanbert_lab.course.widgets.encoder import LayerExplorer, token_trace
 
 SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldov was a city ."]
 

@@ -7,9 +7,9 @@ import pytest
 from test_masking_fixtures import synthetic_documents, wordpiece_tokenizer
 from widget_driver import sweep
 
-from spanbert_lab.blocks import build_blocks
+from spanbert_lab.course.widgets.masking import MaskExplorer, mask_explorer_figure
+from spanbert_lab.data.blocks import build_blocks
 from spanbert_lab.masking import unigram_counts
-from spanbert_lab.widgets.masking import MaskExplorer, mask_explorer_figure
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +64,14 @@ def test_invalid_settings_reported(passage):
 def test_plots_return_figures(passage):
     import torch
 
-    from spanbert_lab.masking import mask_batch, sample_span_lengths
-    from spanbert_lab.plots.masking import (
+    from spanbert_lab.course.plots.masking import (
         plot_accuracy_by_context,
         plot_masked_tokens,
         plot_schemes_side_by_side,
         plot_span_length_distributions,
         token_view,
     )
+    from spanbert_lab.masking import mask_batch, sample_span_lengths
 
     tok, block, counts = passage
     ids = torch.tensor(block.input_ids)

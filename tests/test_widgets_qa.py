@@ -9,9 +9,9 @@ from test_qa_helpers import make_tokenizer
 from transformers import BertConfig, BertForQuestionAnswering
 from widget_driver import sweep
 
-from spanbert_lab.plots.qa import plot_answer
-from spanbert_lab.qa_decoding import Candidate, QAPrediction
-from spanbert_lab.widgets.qa import TYPED, QAExplorer, qa_static_figure
+from spanbert_lab.course.plots.qa import plot_answer
+from spanbert_lab.course.widgets.qa import TYPED, QAExplorer, qa_static_figure
+from spanbert_lab.tasks.qa.decoding import Candidate, QAPrediction
 
 
 @pytest.fixture(scope="module")

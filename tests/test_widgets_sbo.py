@@ -7,15 +7,15 @@ import torch
 from transformers.utils import logging as hf_logging
 from widget_driver import sweep
 
-from spanbert_lab.data.tokenizer import make_tokenizer
-from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
-from spanbert_lab.plots.sbo import plot_sbo_losses
-from spanbert_lab.widgets.sbo import (
+from spanbert_lab.course.plots.sbo import plot_sbo_losses
+from spanbert_lab.course.widgets.sbo import (
     SboExplorer,
     load_spanbert,
     sbo_explorer_figure,
     sbo_predictions,
 )
+from spanbert_lab.data.tokenizer import make_tokenizer
+from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
 SENTENCES = [
     "The cat sat on the mat .",

@@ -11,8 +11,8 @@ from widget_driver import sweep
 from spanbert_lab.applications.encoders import load_encoder
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.applications.search import dense_retriever, search_collection
-from spanbert_lab.data.build import make_world
-from spanbert_lab.widgets.search import TYPED, SearchExplorer, search_static_figure
+from spanbert_lab.course.widgets.search import TYPED, SearchExplorer, search_static_figure
+from spanbert_lab.world.build import make_world
 
 
 @pytest.fixture(scope="module")

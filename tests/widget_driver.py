@@ -6,7 +6,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from spanbert_lab.widgets.base import Explorer
+from spanbert_lab.course.widgets.base import Explorer
 
 
 def control_values(control: w.ValueWidget, *, max_steps: int = 12) -> list[Any]:

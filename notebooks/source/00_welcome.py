@@ -112,7 +112,7 @@ rt
 # %% tags=["nbval-ignore-output"]
 from IPython.display import Markdown
 
-from spanbert_lab.runtimes import runtime_table
+from spanbert_lab.tools.runtimes import runtime_table
 
 Markdown(runtime_table())
 
@@ -134,7 +134,7 @@ Markdown(runtime_table())
 # (`check()` then says *Correct*, or names the quantity that is wrong.)
 
 # %%
-from spanbert_lab.exercises import nb01_attention as ex01
+from spanbert_lab.course.exercises import nb01_attention as ex01
 
 ex01.scaled_scores.hint(1)
 
@@ -200,7 +200,7 @@ ready
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Welcome quiz",

@@ -65,7 +65,7 @@ weights.round(decimals=3), weights.sum(dim=-1)
 # $\sqrt{d_k}$ brings the variance back to 1. Let us measure it rather than believe it.
 
 # %%
-from spanbert_lab.plots.attention import plot_score_statistics, score_statistics
+from spanbert_lab.course.plots.attention import plot_score_statistics, score_statistics
 
 N_KEYS = 16  # each query's softmax runs over 16 keys
 stats = score_statistics(
@@ -107,7 +107,7 @@ fig = plot_score_statistics(stats)
 # both).
 
 # %%
-from spanbert_lab.exercises import nb01_attention as ex
+from spanbert_lab.course.exercises import nb01_attention as ex
 
 
 def scaled_scores(q, k):
@@ -292,7 +292,7 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 # cell is not compared by the tests; the memory is computed, and checked below.
 
 # %% tags=["nbval-ignore-output"]
-from spanbert_lab.plots.attention import plot_attention_cost, score_matrix_bytes
+from spanbert_lab.course.plots.attention import plot_attention_cost, score_matrix_bytes
 
 lengths, seconds, HEADS = [128, 256, 512, 1024, 2048], [], 4
 for length in lengths:
@@ -333,9 +333,9 @@ fig = plot_attention_cost(lengths, seconds, score_bytes)
 # checkpoint directory: `AttentionExplorer.from_pretrained("path/to/checkpoint", sentences)`.
 
 # %%
+from spanbert_lab.course.widgets.attention import AttentionExplorer, attention_maps
 from spanbert_lab.data import load_corpus, load_tokenizer
 from spanbert_lab.runtime import data_dir
-from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps
 
 checkpoint = data_dir() / "checkpoints" / "spanbert-tiny"
 sentences = [s for doc in load_corpus("dev").select(range(3)) for s in doc["sentences"][:2]]
@@ -365,7 +365,7 @@ model_kind
 # running kernel:
 
 # %%
-from spanbert_lab.plots.attention import attention_grid
+from spanbert_lab.course.plots.attention import attention_grid
 
 tokens, maps = attention_maps(explorer.model, explorer.tokenizer, sentences[0])
 fig = attention_grid(maps, tokens)
@@ -436,7 +436,7 @@ explorer.summary()
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Attention quiz",

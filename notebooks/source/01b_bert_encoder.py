@@ -128,7 +128,7 @@ same_up_to_order
 # normalisation `emb.LayerNorm`.
 
 # %%
-from spanbert_lab.exercises import nb01b_bert_encoder as ex
+from spanbert_lab.course.exercises import nb01b_bert_encoder as ex
 
 
 def bert_embeddings(input_ids, token_type_ids, emb):
@@ -271,7 +271,7 @@ assert_close(trace.output, reference, atol=1e-6, rtol=0)
 # reads only tokens $1..t$, so it can be trained to predict token $t+1$ without seeing it.
 
 # %%
-from spanbert_lab.plots.encoder import plot_input_dependency, plot_masks_side_by_side
+from spanbert_lab.course.plots.encoder import plot_input_dependency, plot_masks_side_by_side
 
 short = tokenizer("He and Vaenailde Fakrouard had seven children.", return_tensors="pt")[
     "input_ids"
@@ -325,8 +325,8 @@ T = len(short_tokens)
 # the split name `Orm ##ek` — after the embeddings and after each sublayer, for the pretrained model.
 
 # %%
-from spanbert_lab.plots.encoder import plot_token_trace
-from spanbert_lab.widgets.encoder import LayerExplorer, token_trace
+from spanbert_lab.course.plots.encoder import plot_token_trace
+from spanbert_lab.course.widgets.encoder import LayerExplorer, token_trace
 
 explorer_sentences = [
     "The painter Ormek Cormocroft is remembered chiefly for vivid colours.",
@@ -403,7 +403,7 @@ explorer.summary()
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "BERT encoder quiz",

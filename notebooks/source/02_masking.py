@@ -40,9 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from spanbert_lab.blocks import build_blocks, build_nsp_blocks
-from spanbert_lab.collate import MaskingCollator
 from spanbert_lab.data import load_corpus, load_tokenizer
+from spanbert_lab.data.blocks import build_blocks, build_nsp_blocks
 from spanbert_lab.masking import (
     MaskingConfig,
     mask_batch,
@@ -52,6 +51,7 @@ from spanbert_lab.masking import (
     unigram_counts,
     vocab_info,
 )
+from spanbert_lab.masking.collate import MaskingCollator
 
 tokenizer = load_tokenizer()
 train_docs = load_corpus("train").select(range(2500))
@@ -212,7 +212,7 @@ spans_ww = whole.spans[0]
 # float64 tensor.
 
 # %%
-from spanbert_lab.exercises import nb02_masking as ex
+from spanbert_lab.course.exercises import nb02_masking as ex
 
 
 def truncated_pmf(p, max_len):
@@ -245,7 +245,7 @@ clip_mean = float((span_length_pmf(MaskingConfig(length_mode="clip")) * lengths)
 # a chi-square test on exactly this):
 
 # %%
-from spanbert_lab.plots.masking import plot_span_length_distributions
+from spanbert_lab.course.plots.masking import plot_span_length_distributions
 
 samples = sample_span_lengths(20_000, generator=torch.Generator().manual_seed(0))
 observed = torch.bincount(samples - 1, minlength=10).double()
@@ -563,7 +563,7 @@ budgets = [budget_of(int(r.sum())) for r in real]
 # mask a whole annotated span half of the time and a geometric span otherwise (`annotation_prob`).
 
 # %%
-from spanbert_lab.plots.masking import plot_schemes_side_by_side, token_view
+from spanbert_lab.course.plots.masking import plot_schemes_side_by_side, token_view
 
 views = {}
 for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
@@ -652,7 +652,7 @@ acc = {scheme: accuracy(scheme) for scheme in ["subword", "whole_word", "span"]}
 {scheme: round(a, 3) for scheme, a in acc.items()}
 
 # %%
-from spanbert_lab.plots.masking import plot_accuracy_by_context
+from spanbert_lab.course.plots.masking import plot_accuracy_by_context
 
 fig = plot_accuracy_by_context(
     {"sub-word tokens": acc["subword"], "whole words": acc["whole_word"], "spans": acc["span"]},
@@ -671,8 +671,8 @@ fig = plot_accuracy_by_context(
 # spans (every target `[MASK]`, fixed masks, all 342 dev blocks, about 4,400 targets per scheme):
 
 # %%
-from spanbert_lab.evaluation import evaluate
 from spanbert_lab.model.pretraining import SpanBertForPreTraining
+from spanbert_lab.pretrain.evaluation import evaluate_pretraining
 from spanbert_lab.runtime import data_dir
 
 shipped = {
@@ -682,7 +682,9 @@ shipped = {
 all_mask = MaskingConfig(mask_prob=1.0, random_prob=0.0)
 eval_blocks = dev_blocks.examples()  # all the dev blocks
 trained = {
-    (name, scheme): evaluate(m, eval_blocks, MaskingCollator(tokenizer, scheme, all_mask, seed=0))
+    (name, scheme): evaluate_pretraining(
+        m, eval_blocks, MaskingCollator(tokenizer, scheme, all_mask, seed=0)
+    )
     for name, m in shipped.items()
     for scheme in ("subword", "span")
 }
@@ -818,7 +820,7 @@ nsp_batch = MaskingCollator(tokenizer, "span", unigram_counts=counts)(nsp_blocks
 # 64 masks. First the static view (default settings), for readers without a running kernel:
 
 # %%
-from spanbert_lab.widgets.masking import MaskExplorer, mask_explorer_figure
+from spanbert_lab.course.widgets.masking import MaskExplorer, mask_explorer_figure
 
 figure, summary = mask_explorer_figure(
     tokenizer, passage.input_ids, annotations=passage.annotations, unigram_counts=counts
@@ -866,7 +868,7 @@ explorer.summary() == summary
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Masking quiz",

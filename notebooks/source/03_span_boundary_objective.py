@@ -68,7 +68,7 @@ rt
 # each token that gets an SBO target — or `[]` when a boundary would be `[CLS]`/`[SEP]`.
 
 # %%
-from spanbert_lab.exercises import nb03_sbo as ex
+from spanbert_lab.course.exercises import nb03_sbo as ex
 
 
 def sbo_targets(start, end, n, max_targets):
@@ -389,7 +389,7 @@ example = counting_sentences(torch.Generator().manual_seed(0), batch=1, length=8
 # losses fall from $\ln 105 \approx 4.7$ to below 2.5, SBO's fastest.
 
 # %% tags=["nbval-ignore-output"]
-from spanbert_lab.plots.sbo import plot_sbo_losses
+from spanbert_lab.course.plots.sbo import plot_sbo_losses
 
 toy_config = SpanBertConfig(
     vocab_size=len(toy_tokenizer),
@@ -477,7 +477,7 @@ accuracy["sbo"] > 0.3, accuracy["mlm"] > 0.1
 # A static view first, for readers without a running kernel:
 
 # %%
-from spanbert_lab.widgets.sbo import SboExplorer, sbo_explorer_figure, sbo_predictions
+from spanbert_lab.course.widgets.sbo import SboExplorer, sbo_explorer_figure, sbo_predictions
 
 toy_sentences = [
     " ".join(toy_tokenizer.convert_ids_to_tokens(row[1:-1]))
@@ -612,7 +612,7 @@ sorted(info["missing_keys"]), sorted({key.split(".")[1] for key in info["unexpec
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Span boundary objective quiz",

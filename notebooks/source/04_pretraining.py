@@ -60,7 +60,7 @@ rt
 
 # %%
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.recipes import OBJECTIVES, prepare_data
+from spanbert_lab.pretrain.recipes import OBJECTIVES, prepare_data
 
 tokenizer = load_tokenizer()
 objective = OBJECTIVES["span_sbo"]
@@ -106,8 +106,8 @@ bool(torch.equal(epoch0, epoch0_again)), bool(torch.equal(epoch0, epoch1))
 # The library's `param_groups` applies this rule. On the tiny model:
 
 # %%
-from spanbert_lab.recipes import build_model
-from spanbert_lab.schedule import param_groups
+from spanbert_lab.pretrain.recipes import build_model
+from spanbert_lab.training.schedule import param_groups
 
 model = build_model(objective, "tiny", tokenizer, seed=0, block_size=128)
 decay, no_decay = param_groups(model, weight_decay=0.01)
@@ -129,7 +129,7 @@ len(decay["params"]), len(no_decay["params"]), round(n_decay / n_total, 3)
 
 
 # %%
-from spanbert_lab.exercises import nb04_pretraining as ex
+from spanbert_lab.course.exercises import nb04_pretraining as ex
 
 
 def lr_schedule(step, peak_lr, warmup_steps, total_steps):
@@ -145,8 +145,8 @@ def lr_schedule(step, peak_lr, warmup_steps, total_steps):
 ex.lr_schedule.check(lr_schedule)
 
 # %%
-from spanbert_lab.plots.pretraining import plot_lr_schedule
-from spanbert_lab.schedule import build_optimizer, build_scheduler, lr_at_step
+from spanbert_lab.course.plots.pretraining import plot_lr_schedule
+from spanbert_lab.training.schedule import build_optimizer, build_scheduler, lr_at_step
 
 ours = [lr_schedule(s, 1e-3, 40, 400) for s in range(400)]
 library = [lr_at_step(s, peak_lr=1e-3, warmup_steps=40, total_steps=400) for s in range(400)]
@@ -217,7 +217,7 @@ first, last = sum(history.losses[:5]) / 5, sum(history.losses[-5:]) / 5
 )
 
 # %%
-from spanbert_lab.plots.pretraining import plot_history
+from spanbert_lab.course.plots.pretraining import plot_history
 
 fig = plot_history(history, smooth=5)
 
@@ -235,7 +235,7 @@ fig = plot_history(history, smooth=5)
 # `(seed, epoch, index)`, so the global batch is exactly the single-process one. One subtlety: the
 # losses are means over *tokens*, and the two halves of a batch hold different numbers of masked
 # tokens. Averaging the two processes' mean losses (what DDP's gradient averaging does by default)
-# would weight tokens unequally. `spanbert_lab.distributed.shard_loss` rescales each process's mean
+# would weight tokens unequally. `spanbert_lab.pretrain.distributed.shard_loss` rescales each process's mean
 # into its share of the global sum; the test-suite checks that 2 processes reproduce 1.
 
 # %% [markdown]
@@ -306,7 +306,7 @@ same_recipe, same_data
 # pretraining would still help.
 
 # %%
-from spanbert_lab.plots.pretraining import plot_history
+from spanbert_lab.course.plots.pretraining import plot_history
 from spanbert_lab.pretrain.metrics_log import history_from_log, read_metrics_log
 
 logs = {
@@ -327,7 +327,7 @@ fig = plot_history({name: history_from_log(rows) for name, rows in logs.items()}
 # %%
 import pandas as pd
 
-from spanbert_lab.evaluation import evaluate
+from spanbert_lab.pretrain.evaluation import evaluate_pretraining
 from spanbert_lab.stats import wilson_interval
 
 _, eval_blocks, _, span_masks = prepare_data(
@@ -339,7 +339,7 @@ _, _, _, token_masks = prepare_data(
 same_masks = {}
 for name, m in models.items():
     for masks, collator_ in (("single tokens", token_masks), ("spans", span_masks)):
-        r = evaluate(m, eval_blocks, collator_)
+        r = evaluate_pretraining(m, eval_blocks, collator_)
         low, high = wilson_interval(round(r["mlm_accuracy"] * r["mlm_targets"]), r["mlm_targets"])
         same_masks[name, masks] = (r["mlm_accuracy"], float(low), float(high), r["mlm_targets"])
 pd.DataFrame(
@@ -401,8 +401,8 @@ spans = [same_masks[name, "spans"] for name in PRETRAINED]
 # below count the targets behind it.
 
 # %%
-from spanbert_lab.evaluation import span_accuracy
-from spanbert_lab.plots.pretraining import plot_span_accuracy
+from spanbert_lab.course.plots.pretraining import plot_span_accuracy
+from spanbert_lab.pretrain.evaluation import span_accuracy
 
 acc = {name: span_accuracy(models[name], eval_blocks, span_masks, max_position=8, max_length=8)
        for name in PRETRAINED}  # fmt: skip
@@ -468,7 +468,7 @@ deep = list(range(4, 8))
 
 # %%
 from spanbert_lab.data import load_corpus
-from spanbert_lab.evaluation import fill_spans
+from spanbert_lab.pretrain.evaluation import fill_spans
 
 items = []
 for doc in load_corpus("dev").select(range(60)):
@@ -518,8 +518,8 @@ pd.DataFrame(rows)
 # one sentence first (for readers without a kernel), then the interactive explorer.
 
 # %%
-from spanbert_lab.plots.attention import attention_grid
-from spanbert_lab.widgets.attention import AttentionExplorer, attention_maps
+from spanbert_lab.course.plots.attention import attention_grid
+from spanbert_lab.course.widgets.attention import AttentionExplorer, attention_maps
 
 sentences = [items[i][0] for i in multi[:5]]
 explorer = AttentionExplorer.from_pretrained(
@@ -541,7 +541,7 @@ explorer
 # tokens, on 32 V100 GPUs for 15 days. Ours: the numbers on `spanbert-tiny`'s card.
 
 # %%
-from spanbert_lab.plots.pretraining import plot_costs
+from spanbert_lab.course.plots.pretraining import plot_costs
 
 
 def training_flops(n_params, n_tokens):
@@ -610,11 +610,11 @@ def max_context_windows(windows, n_tokens):
 ex.max_context_windows.check(max_context_windows)
 
 # %% [markdown]
-# The library's QA decoder (`spanbert_lab.qa.max_context_mask`, used in notebook 05) applies the
+# The library's QA decoder (`spanbert_lab.tasks.qa.features.max_context_mask`, used in notebook 05) applies the
 # same rule to real windows, identified by character offsets. Yours agrees with it:
 
 # %%
-from spanbert_lab.qa import max_context_mask
+from spanbert_lab.tasks.qa.features import max_context_mask
 
 windows = [(0, 8), (4, 8), (8, 5)]  # 13 passage tokens, stride 4, a short last window
 offsets = [[(j, j + 1) for j in range(s, s + length)] for s, length in windows]
@@ -708,7 +708,7 @@ tuned_on_b = choose_null_threshold(na[half_b], impossible[half_b], f1s[half_b])
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Pretraining quiz",

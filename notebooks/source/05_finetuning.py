@@ -125,7 +125,7 @@ example["context"][start : start + len(text)] == text
 # `max_length=48`, `doc_stride=16`.
 
 # %%
-from spanbert_lab.qa import prepare_qa_features
+from spanbert_lab.tasks.qa.features import prepare_qa_features
 
 longest = max(range(len(qa_dev)), key=lambda i: len(qa_dev[i]["context"]))
 ex = qa_dev[longest]
@@ -152,7 +152,7 @@ rows
 # same thing on the token axis:
 
 # %%
-from spanbert_lab.plots.qa import plot_qa_windows
+from spanbert_lab.course.plots.qa import plot_qa_windows
 
 fig = plot_qa_windows(feats, ex["id"])
 
@@ -173,7 +173,7 @@ list(zip(tokens, feats["offset_mapping"][1], strict=True))[:16]
 # answer.
 
 # %%
-from spanbert_lab.exercises import nb05_finetuning as ex05
+from spanbert_lab.course.exercises import nb05_finetuning as ex05
 
 
 def answer_labels(offsets, start_char, end_char):
@@ -244,8 +244,8 @@ ex05.best_span.check(best_span)
 # windows so that answers often straddle windows:
 
 # %%
-from spanbert_lab.qa import squad_evaluate, squad_json
-from spanbert_lab.qa_decoding import postprocess_qa_predictions
+from spanbert_lab.tasks.qa.decoding import postprocess_qa_predictions
+from spanbert_lab.tasks.qa.features import squad_evaluate, squad_json
 
 dev_feats = prepare_qa_features(qa_dev, tokenizer, max_length=64, doc_stride=24)
 one_hot_start = [
@@ -270,11 +270,11 @@ len(dev_feats["input_ids"]), squad_evaluate(squad_json(qa_dev), oracle)
 #   $R = \frac{\text{overlap}}{|\text{gold}|}$, $F_1 = \frac{2PR}{P+R}$.
 # * Each question takes the **max over its gold answers**; the corpus score is the mean × 100.
 #
-# `spanbert_lab.squad_metric` re-implements the official v1.1 and v2.0 scripts; its tests compare
+# `spanbert_lab.tasks.qa.metric` re-implements the official v1.1 and v2.0 scripts; its tests compare
 # it with an independent re-statement on thousands of random and hand-made cases.
 
 # %%
-from spanbert_lab.squad_metric import compute_f1, normalize_answer
+from spanbert_lab.tasks.qa.metric import compute_f1, normalize_answer
 
 (
     normalize_answer("The  Eiffel-Tower!"),
@@ -414,7 +414,7 @@ def task_table(name, metric, extra=()):
 task_table("qa-v1.1", "f1", extra=("exact_match",))
 
 # %%
-from spanbert_lab.plots.study import plot_study_summary
+from spanbert_lab.course.plots.study import plot_study_summary
 
 METRICS = {"qa-v1.1": "f1", "qa-v2.0": "f1", "ner": "f1", "classify": "accuracy"}
 fig = plot_study_summary(summary, metrics=METRICS)
@@ -542,9 +542,9 @@ abs(rescored["f1"] - kept["spanbert-tiny"]["test_metrics"]["f1"]) < 0.5
 # is the number of questions in the group.
 
 # %%
-from spanbert_lab.plots.study import plot_differences
-from spanbert_lab.squad_metric import LENGTH_BUCKETS, length_bucket
+from spanbert_lab.course.plots.study import plot_differences
 from spanbert_lab.stats import paired_difference
+from spanbert_lab.tasks.qa.metric import LENGTH_BUCKETS, length_bucket
 
 
 def per_question_f1(encoder):
@@ -618,8 +618,8 @@ sbo_gain = paired_difference(
 # (shifted), **no overlap** (wrong place).
 
 # %%
-from spanbert_lab.plots.qa import plot_error_analysis
-from spanbert_lab.squad_metric import error_analysis
+from spanbert_lab.course.plots.qa import plot_error_analysis
+from spanbert_lab.tasks.qa.metric import error_analysis
 
 predictions = {
     name: json.loads(
@@ -655,7 +655,7 @@ pd.DataFrame({name: a["counts"] for name, a in analyses.items()})
 # entirely.
 
 # %%
-from spanbert_lab.widgets.qa import QAExplorer, qa_static_figure
+from spanbert_lab.course.widgets.qa import QAExplorer, qa_static_figure
 
 kinds = analyses["spanbert-tiny"]["kinds"]
 right = next(i for i, q in enumerate(qa_test) if kinds.get(q["id"]) == "exact")
@@ -884,7 +884,7 @@ task_table("classify", "accuracy")
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Fine-tuning quiz",

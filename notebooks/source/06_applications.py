@@ -85,7 +85,7 @@ len(re_train), len(re_test), relations.label_counts(re_test)
 
 
 # %%
-from spanbert_lab.exercises import nb06_applications as ex
+from spanbert_lab.course.exercises import nb06_applications as ex
 
 
 def mark_entities(text, subj, obj):
@@ -162,7 +162,7 @@ test_example.marked(), "predicted: " + next(iter(probs)), "gold: " + test_exampl
 # The stored study: every encoder, five seeds each (mean and 95% t interval over seeds).
 
 # %%
-from spanbert_lab.plots.applications import plot_intervals
+from spanbert_lab.course.plots.applications import plot_intervals
 from spanbert_lab.stats import fmt_ci, verdict
 
 re_ci = results["relations"]["macro_f1_ci"]
@@ -251,7 +251,7 @@ tuned_claims
 # study (60 per label, the same rate and updates) that makes three points of one curve:
 
 # %%
-from spanbert_lab.plots.applications import plot_label_curve
+from spanbert_lab.course.plots.applications import plot_label_curve
 
 few = {
     n: json.loads((data_dir() / "results" / f"applications-relations-few-{n}.json").read_text())
@@ -397,7 +397,7 @@ all(abs(v - results["search"]["fact"][m]["mrr"][0]) < 0.01 + 0.005 for m, v in l
 # The stored study, every retriever (recall@5 with a 95% bootstrap interval over queries):
 
 # %%
-from spanbert_lab.plots.applications import plot_search_recall
+from spanbert_lab.course.plots.applications import plot_search_recall
 
 fig = plot_search_recall(results["search"]["fact"], title="fact queries")
 
@@ -508,7 +508,7 @@ passage_cosine, max(passage_cosine, key=passage_cosine.get) == "random-tiny"
 # widget is the same view, drawn statically for readers without a kernel.
 
 # %%
-from spanbert_lab.widgets.search import SearchExplorer, search_static_figure
+from spanbert_lab.course.widgets.search import SearchExplorer, search_static_figure
 
 for name in ("random-tiny", "bert-tiny"):
     retrievers[f"{name}/mean"] = search.dense_retriever(encoders[name], texts)
@@ -609,7 +609,7 @@ stored_acc = [row[0] for row in results["probe"]["sentiment"]["accuracy_by_layer
 live_acc, all(abs(a - b) < 0.015 for a, b in zip(live_acc, stored_acc, strict=True))
 
 # %%
-from spanbert_lab.plots.applications import plot_probe_curves
+from spanbert_lab.course.plots.applications import plot_probe_curves
 
 fig = plot_probe_curves(results["probe"]["sentiment"]["accuracy_by_layer"],
                         title="sentiment probe (mean-pooled)")  # fmt: skip
@@ -680,11 +680,11 @@ probe_claims
 # (`bert-base-cased`; 28,996 entries) — there is no uncased and no Chinese SpanBERT. The weights
 # are the **encoder only: no MLM head, no SBO head, no pooler.** Loading them into a masked-LM
 # class creates the MLM head afresh, at random, so fill-mask returns noise.
-# `spanbert_lab.hub.load_spanbert` reads transformers' load report and warns. Downloading is an
+# `spanbert_lab.model.hub.load_spanbert` reads transformers' load report and warns. Downloading is an
 # explicit opt-in (`allow_download=True`):
 #
 # ```python
-# from spanbert_lab.hub import load_spanbert
+# from spanbert_lab.model.hub import load_spanbert
 # model, tokenizer, report = load_spanbert("base", allow_download=True)  # ~215 MB, online
 # # MissingMLMHeadWarning: SpanBERT/spanbert-base-cased has no MLM head: ...
 # ```
@@ -697,7 +697,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from spanbert_lab import hub
+from spanbert_lab.model import hub
 
 hub.HUB_IDS, hub.TOKENIZER_IDS["SpanBERT/spanbert-base-cased"]
 
@@ -783,7 +783,7 @@ qa_model, _, qa_report = hub.load_spanbert(standin, task="qa")
 # ## Quiz
 
 # %%
-from spanbert_lab.exercises.quiz import quiz
+from spanbert_lab.course.exercises.quiz import quiz
 
 quiz(
     "Applications quiz",

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import torch
 
-from spanbert_lab.data.corpus import generate_documents
-from spanbert_lab.data.text import ENTITY_TYPES
-from spanbert_lab.data.world import World
+from spanbert_lab.contracts import ENTITY_TYPES
+from spanbert_lab.world.corpus import generate_documents
+from spanbert_lab.world.world import World
 
 
 def fit_logistic(
@@ -86,7 +86,7 @@ def mention_examples(
 ) -> tuple[list[tuple[str, tuple[int, int], int]], list[tuple[str, tuple[int, int], int]]]:
     """Entity-type probe data: ``(sentence, (start, end), type index)`` train and test lists.
 
-    Mentions of all :data:`~spanbert_lab.data.text.ENTITY_TYPES`, at most ``per_type`` of each
+    Mentions of all :data:`~spanbert_lab.contracts.ENTITY_TYPES`, at most ``per_type`` of each
     type per split; test sentences come from documents about other entities (focus id mod 5).
     """
     pools: dict[str, dict[str, list]] = {"train": {}, "test": {}}

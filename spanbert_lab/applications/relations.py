@@ -27,8 +27,6 @@ from typing import Any
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from spanbert_lab.data.corpus import generate_documents
-from spanbert_lab.data.world import World
 from spanbert_lab.finetune import (
     FinetuneConfig,
     load_tokenizer_for,
@@ -38,6 +36,8 @@ from spanbert_lab.finetune import (
 )
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.tasks import classify
+from spanbert_lab.world.corpus import generate_documents
+from spanbert_lab.world.world import World
 
 RELATIONS: dict[str, str] = {
     "birthplace": "born in",

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from spanbert_lab.applications.encoders import Encoder, embed, span_token_mask, token_states
-from spanbert_lab.data.corpus import generate_documents
-from spanbert_lab.data.tasks_qa import QUESTIONS, question_text, subject_name
-from spanbert_lab.data.world import World
+from spanbert_lab.world.corpus import generate_documents
+from spanbert_lab.world.tasks_qa import QUESTIONS, question_text, subject_name
+from spanbert_lab.world.world import World
 
 KINDS = ("person", "place", "org", "event")
 

@@ -19,9 +19,9 @@ from spanbert_lab.applications import probe, relations, search, summarise
 from spanbert_lab.applications.encoders import layer_features, load_encoder
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.data import load_classification
-from spanbert_lab.data.build import make_world
 from spanbert_lab.finetune import FinetuneConfig
 from spanbert_lab.stats import bootstrap_interval, t_interval
+from spanbert_lab.world.build import make_world
 
 BOOTSTRAP_SEED = 0
 # Each study writes its own documents from its own generator (never the corpus files' draws).

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 
 from spanbert_lab.applications.encoders import Encoder, embed
 from spanbert_lab.applications.lexical import TfidfIndex
-from spanbert_lab.data.corpus import generate_documents
-from spanbert_lab.data.world import World
+from spanbert_lab.world.corpus import generate_documents
+from spanbert_lab.world.world import World
 
 
 @dataclass(frozen=True)

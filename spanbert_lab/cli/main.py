@@ -17,9 +17,9 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("spanbert_lab.cli.pretrain", "pretrain BERT / SpanBERT variants on the corpus"),
     "finetune": ("spanbert_lab.cli.finetune", "fine-tune on QA, NER or classification"),
-    "data": ("spanbert_lab.data.__main__", "build the course data (corpus, tokenizer, tasks)"),
-    "applications": ("spanbert_lab.applications.cli", "notebook 06's applications"),
-    "grade": ("spanbert_lab.grade.__main__", "run and grade handed-in student notebooks"),
+    "data": ("spanbert_lab.cli.data", "build the course data (corpus, tokenizer, tasks)"),
+    "applications": ("spanbert_lab.cli.applications", "notebook 06's applications"),
+    "grade": ("spanbert_lab.tools.grade.__main__", "run and grade handed-in student notebooks"),
     "study": ("spanbert_lab.cli.study", "the controlled pretraining study (study/protocol.toml)"),
 }
 

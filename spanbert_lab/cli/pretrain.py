@@ -2,7 +2,7 @@
 
 Objectives (``--objective``): ``subword`` (BERT), ``whole_word``, ``span``, ``span_sbo``
 (SpanBERT), ``entity``, ``noun_phrase``, and each with ``+nsp`` (two segments + next-sentence
-prediction) — see :mod:`spanbert_lab.recipes`. Presets (``--preset``): ``tiny`` (the course
+prediction) — see :mod:`spanbert_lab.pretrain.recipes`. Presets (``--preset``): ``tiny`` (the course
 default), ``mini``, ``small``, ``base`` (:data:`spanbert_lab.model.pretraining.PRESETS`).
 
 Examples::
@@ -27,13 +27,13 @@ from typing import Any
 
 import torch
 
-from spanbert_lab import distributed as D
-from spanbert_lab.checkpoint import list_checkpoints, resolve_checkpoint
 from spanbert_lab.model.pretraining import PRESETS
 from spanbert_lab.pretrain import TrainConfig
+from spanbert_lab.pretrain import distributed as D
+from spanbert_lab.pretrain.recipes import OBJECTIVES
 from spanbert_lab.pretrain.run import PretrainRun, run_pretraining
-from spanbert_lab.recipes import OBJECTIVES
 from spanbert_lab.runtime import get_device
+from spanbert_lab.training.checkpoint import list_checkpoints, resolve_checkpoint
 
 __all__ = ["build_parser", "main"]
 
@@ -153,7 +153,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         keep_checkpoints=args.keep_checkpoints,
         precision=args.precision,
         batching=args.batching,
-        progress=True,  # one line per evaluation, never a bar (spanbert_lab.progress)
+        progress=True,  # one line per evaluation, never a bar (spanbert_lab.training.progress)
     )
 
 

@@ -16,12 +16,17 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from spanbert_lab.study.plan import Recipe, finetune_runs
-from spanbert_lab.study.protocol import Protocol, load_protocol
-from spanbert_lab.study.report import report_task
-from spanbert_lab.study.ship import ship_models
-from spanbert_lab.study.stages import encoder_state, run_finetuning, run_pilot, run_pretraining
-from spanbert_lab.study.summary import copy_pretraining_logs, cost_seconds, write_summary
+from spanbert_lab.tools.study.plan import Recipe, finetune_runs
+from spanbert_lab.tools.study.protocol import Protocol, load_protocol
+from spanbert_lab.tools.study.report import report_task
+from spanbert_lab.tools.study.ship import ship_models
+from spanbert_lab.tools.study.stages import (
+    encoder_state,
+    run_finetuning,
+    run_pilot,
+    run_pretraining,
+)
+from spanbert_lab.tools.study.summary import copy_pretraining_logs, cost_seconds, write_summary
 
 __all__ = ["main"]
 

@@ -8,7 +8,7 @@ line between sentences, ``-DOCSTART-`` lines skipped::
     rejects VBZ B-VP O
 
 **Tag schemes.** Both IOB variants are read and returned as BIO (= IOB2, which the course's
-models and :mod:`spanbert_lab.ner_metric` use):
+models and :mod:`spanbert_lab.tasks.ner_metric` use):
 
 * IOB2 / BIO: every entity starts with ``B-``.
 * IOB1 (the original CoNLL-2003 files): entities start with ``I-``; ``B-`` only separates two

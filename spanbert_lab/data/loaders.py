@@ -21,9 +21,9 @@ from typing import Any
 import datasets
 import pyarrow as pa
 
+from spanbert_lab.contracts import NP
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
 from spanbert_lab.data.formats import find_split_file, read_text_jsonl
-from spanbert_lab.data.squad_rows import flatten_squad
 from spanbert_lab.data.task_files import (
     NER_SUFFIXES,
     TABLE_SUFFIXES,
@@ -32,9 +32,40 @@ from spanbert_lab.data.task_files import (
     course_ner_dataset,
     ner_dataset,
 )
-from spanbert_lab.data.text import NP
 from spanbert_lab.data.validate import validate_documents, validate_spans, validate_squad
 from spanbert_lab.runtime import data_dir
+
+QA_FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "title": datasets.Value("string"),
+        "context": datasets.Value("string"),
+        "question": datasets.Value("string"),
+        "answers": datasets.Sequence(
+            {"text": datasets.Value("string"), "answer_start": datasets.Value("int32")}
+        ),
+    }
+)
+
+
+def flatten_squad(data: dict) -> datasets.Dataset:
+    """Official-layout SQuAD dict → one row per question (``id title context question answers``)."""
+    rows: dict[str, list] = {k: [] for k in QA_FEATURES}
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                rows["id"].append(qa["id"])
+                rows["title"].append(article.get("title", ""))
+                rows["context"].append(para["context"])
+                rows["question"].append(qa["question"])
+                rows["answers"].append(
+                    {
+                        "text": [a["text"] for a in qa["answers"]],
+                        "answer_start": [a["answer_start"] for a in qa["answers"]],
+                    }
+                )
+    return datasets.Dataset.from_dict(rows, features=QA_FEATURES)
+
 
 SPLITS = ("train", "dev", "test")
 VERSIONS = ("1.1", "2.0")

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import datasets
 
+from spanbert_lab.contracts import CLASS_NAMES, NER_TAGS
 from spanbert_lab.data.conll import ner_label_names, read_conll, read_ner_jsonl
 from spanbert_lab.data.corpus import read_text
 from spanbert_lab.data.formats import encode_labels, label_names_from, read_jsonl, read_table
-from spanbert_lab.data.tasks_classification import CLASS_NAMES
-from spanbert_lab.data.tasks_ner import NER_TAGS
 from spanbert_lab.data.validate import validate_classification_row, validate_ner_row
 
 NER_SUFFIXES = (".conll", ".jsonl.gz", ".jsonl", ".txt", ".iob", ".bio", ".tsv", "")

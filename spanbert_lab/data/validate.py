@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from spanbert_lab.data.text import ENTITY_TYPES, NP
+from spanbert_lab.contracts import ENTITY_TYPES, NP
 
 SPAN_TYPES = (*ENTITY_TYPES, NP)
 _SPAN_SET = frozenset(SPAN_TYPES)

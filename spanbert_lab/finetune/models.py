@@ -10,10 +10,10 @@ from typing import Any
 import torch
 import transformers
 
-from spanbert_lab.checkpoint import load_tokenizer_for
 from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.runtime import data_dir, quiet_transformers
 from spanbert_lab.tasks import get_task
+from spanbert_lab.training.checkpoint import load_tokenizer_for
 
 __all__ = ["load_task_model", "resolve_model_path"]
 

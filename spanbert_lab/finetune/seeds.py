@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from spanbert_lab.finetune import FinetuneResult, finetune
+from spanbert_lab.finetune.loop import FinetuneResult, finetune
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.tasks import FinetuneConfig
 

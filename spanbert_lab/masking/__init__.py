@@ -38,8 +38,8 @@ from spanbert_lab.masking.schemes import (
     scheme_spec,
     select_tokens,
 )
-from spanbert_lab.seeding import example_generator, example_seed
-from spanbert_lab.vocab import VocabInfo, unigram_counts, vocab_info
+from spanbert_lab.masking.seeding import example_generator, example_seed
+from spanbert_lab.masking.vocab import VocabInfo, unigram_counts, vocab_info
 
 __all__ = [
     "IGNORE_INDEX",

@@ -3,7 +3,7 @@ the scheme's selector on each segment, merge the runs into spans and SBO rows, d
 scatter the result into tensors.
 
 Every draw comes from an explicit ``torch.Generator``: one per example (what the collator passes,
-see :func:`~spanbert_lab.seeding.example_generator`), or one shared by the examples in order.
+see :func:`~spanbert_lab.masking.seeding.example_generator`), or one shared by the examples in order.
 Example b's draws come only from its generator, in a fixed order — selection segment by segment,
 one ``torch.rand`` for 80/10/10, then the random tokens — so its mask does not depend on the rest
 of the batch when each example has its own.
@@ -23,7 +23,7 @@ from spanbert_lab.masking.replacement import RandomTokenSampler, decide_fates
 from spanbert_lab.masking.schemes import DrawnSpan, SchemeSpec, Segment, replacement_unit
 from spanbert_lab.masking.schemes import scheme_spec as _scheme_spec
 from spanbert_lab.masking.targets import SboRow, merge_runs, mlm_labels, sbo_rows, sbo_tensors
-from spanbert_lab.vocab import VocabInfo, vocab_info
+from spanbert_lab.masking.vocab import VocabInfo, vocab_info
 
 Generators = torch.Generator | Sequence[torch.Generator]
 

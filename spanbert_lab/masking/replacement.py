@@ -14,7 +14,7 @@ import torch
 
 from spanbert_lab.contracts import Span
 from spanbert_lab.masking.config import MaskingConfig
-from spanbert_lab.vocab import VocabInfo
+from spanbert_lab.masking.vocab import VocabInfo
 
 MISSING_COUNTS = (
     "random_token_source='unigram' needs unigram counts: pass unigram_counts= "
@@ -31,7 +31,7 @@ class RandomTokenSampler:
     Args:
         info: the tokenizer's :class:`VocabInfo`.
         config: uses ``random_token_source`` and ``random_prob``.
-        counts: (V,) unigram counts (see :func:`~spanbert_lab.vocab.unigram_counts`); required
+        counts: (V,) unigram counts (see :func:`~spanbert_lab.masking.vocab.unigram_counts`); required
             when ``random_token_source="unigram"`` and ``random_prob > 0``, ignored for uniform.
 
     Raises:

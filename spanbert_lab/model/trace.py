@@ -1,7 +1,7 @@
 """The BERT encoder written out as plain functions over a ``transformers.BertModel``'s weights.
 
 Notebook 01b builds the encoder step by step; this module is the same computation in one place,
-reused by the layer explorer (:mod:`spanbert_lab.widgets.encoder`) and tested against
+reused by the layer explorer (:mod:`spanbert_lab.course.widgets.encoder`) and tested against
 ``BertModel`` itself. :func:`encoder_trace` keeps every intermediate vector, so one token can be
 followed through the sublayers: embeddings → (attention → + residual, LayerNorm → feed-forward →
 + residual, LayerNorm) per layer. BERT is *post-LN*: LayerNorm comes after each residual sum.

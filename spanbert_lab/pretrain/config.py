@@ -1,5 +1,5 @@
 """The settings of a pretraining run (:class:`TrainConfig`); model and data are built elsewhere
-(:mod:`spanbert_lab.recipes`)."""
+(:mod:`spanbert_lab.pretrain.recipes`)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class TrainConfig:
         keep_checkpoints: how many ``checkpoint-*`` folders to keep (``None`` = all).
         precision: ``"auto"`` (bf16 autocast on CUDA when supported, else fp32), ``"fp32"``,
             ``"bf16"`` (CUDA only).
-        progress: write one line per evaluation (rank 0 only; :mod:`spanbert_lab.progress`).
+        progress: write one line per evaluation (rank 0 only; :mod:`spanbert_lab.training.progress`).
         batching: ``"random"`` (shuffled blocks) or ``"bucketed"`` (shuffled, then blocks of
             similar length share a batch: less padding; :mod:`spanbert_lab.pretrain.batches`).
     """

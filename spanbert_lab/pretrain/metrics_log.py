@@ -50,7 +50,7 @@ def log_seconds(path: Path) -> float:
 
 def history_from_log(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The records as a history mapping (``{"train": [...], "eval": [...]}``) that
-    :func:`spanbert_lab.plots.pretraining.plot_history` draws: the logged training losses (a
+    :func:`spanbert_lab.course.plots.pretraining.plot_history` draws: the logged training losses (a
     mean over the updates since the previous record) and the held-out ``dev_*`` numbers."""
     train, evals = [], []
     for row in rows:

@@ -11,11 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from spanbert_lab import distributed as D
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.export import ModelExport, data_fingerprint, export_model
-from spanbert_lab.pretrain import TrainConfig, train
-from spanbert_lab.recipes import Objective, build_model, prepare_data
+from spanbert_lab.pretrain import distributed as D
+from spanbert_lab.pretrain.config import TrainConfig
+from spanbert_lab.pretrain.export import ModelExport, data_fingerprint, export_model
+from spanbert_lab.pretrain.loop import train
+from spanbert_lab.pretrain.recipes import Objective, build_model, prepare_data
 from spanbert_lab.training import History
 
 __all__ = ["PretrainOutcome", "PretrainRun", "run_pretraining"]
@@ -26,7 +27,7 @@ class PretrainRun:
     """What to pretrain and where (the training settings are a :class:`TrainConfig`).
 
     Attributes:
-        objective: an entry of :data:`spanbert_lab.recipes.OBJECTIVES`.
+        objective: an entry of :data:`spanbert_lab.pretrain.recipes.OBJECTIVES`.
         preset: model size (:data:`spanbert_lab.model.pretraining.PRESETS`).
         output_dir: checkpoints and ``run.json`` go here.
         export_dir: the final model and its card (``None`` = ``output_dir / "final"``).

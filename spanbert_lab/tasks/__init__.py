@@ -1,7 +1,9 @@
 """Fine-tuning tasks, one file each, found by name.
 
-Every module of this package except ``base`` declares ``TASK = TaskSpec(...)`` (model class,
-default length, loader, encoder, reader of predictions, scorer); it is registered on import.
+Every module or sub-package of this package except ``base`` and the scorers (``ner_metric``)
+declares ``TASK = TaskSpec(...)`` (model class, default length, loader, encoder, reader of
+predictions, scorer); it is registered on import. QA, the largest task, is the package
+:mod:`spanbert_lab.tasks.qa` (features, decoding, metric, spec).
 **Adding a task is one new file here**, or :func:`register_task` from your own code.
 """
 
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, TaskSpec] = {}
+_NOT_TASKS = {"base", "ner_metric"}
 
 
 def register_task(spec: TaskSpec, *, replace: bool = False) -> TaskSpec:
@@ -61,7 +64,7 @@ def task_names() -> tuple[str, ...]:
 def _discover() -> None:
     # Imported by name so that a new file needs no line here.
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name != "base":
+        if info.name not in _NOT_TASKS:
             module = importlib.import_module(f"{__name__}.{info.name}")
             register_task(module.TASK)
 

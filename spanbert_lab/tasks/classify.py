@@ -10,7 +10,6 @@ import numpy as np
 
 from spanbert_lab import data
 from spanbert_lab.contracts import TokenizerLike
-from spanbert_lab.ner_metric import classification_scores
 from spanbert_lab.tasks.base import (
     FinetuneConfig,
     Report,
@@ -19,6 +18,7 @@ from spanbert_lab.tasks.base import (
     columns_to_rows,
     examples_as_rows,
 )
+from spanbert_lab.tasks.ner_metric import classification_scores
 
 KEYS = ("input_ids", "token_type_ids", "attention_mask", "labels")
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from spanbert_lab import data
 from spanbert_lab.contracts import IGNORE_INDEX, TokenizerLike
-from spanbert_lab.ner_metric import entity_scores, get_entities
 from spanbert_lab.tasks.base import (
     FinetuneConfig,
     Report,
@@ -18,6 +17,7 @@ from spanbert_lab.tasks.base import (
     columns_to_rows,
     examples_as_rows,
 )
+from spanbert_lab.tasks.ner_metric import entity_scores, get_entities
 
 KEYS = ("input_ids", "token_type_ids", "attention_mask", "labels")
 

@@ -1,0 +1,182 @@
+"""Execute one handed-in notebook in a fresh kernel and log what happens, event by event.
+
+Run by the grader as ``python -m spanbert_lab.tools.grade.worker NOTEBOOK PLAN EVENTS WORKDIR EXECUTED``
+(``PLAN``: the exercises and their anchor cells as JSON, from :mod:`spanbert_lab.tools.grade.plan`), in a
+process of its own: the grader kills it (and its kernel) when the notebook runs past its time
+limit, and reads the events written so far. Each event is one JSON object per line in ``EVENTS``:
+
+* ``kernel`` — the kernel started (``pid``, ``pgid`` so that the grader can kill it);
+* ``cell`` — cell ``index`` starts; ``cell_error`` — it raised (``ename``, ``evalue``);
+* ``checking`` — exercise ``key`` is being checked; ``result`` — its verdict;
+* ``finished`` — every cell ran and every exercise was checked (the time limit stops here);
+* ``kernel_died`` / ``worker_error`` — the run stopped early; ``done`` — all saved and shut down.
+
+Every cell runs even after an error (``allow_errors``), so one broken exercise does not hide the
+others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from spanbert_lab.tools.grade.plan import ExercisePlan, plans_from_json
+
+QUIET_ERRORS = ("CheckFailed", "NotAttempted")  # a failed check is a verdict, not a crash
+
+
+class EventLog:
+    """Append-only JSON-lines log, flushed after every event."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        self._start = time.monotonic()
+
+    def write(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "t": round(time.monotonic() - self._start, 3), **fields}
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def first_error(outputs: list[Any]) -> tuple[str, str] | None:
+    """``(ename, evalue)`` of the first error output of a cell, if any."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return str(output.get("ename", "")), str(output.get("evalue", ""))
+    return None
+
+
+def _snippet(token: str, plan: ExercisePlan) -> str:
+    """Kernel code that prints ``token`` + the JSON verdict of the planned exercise."""
+    return (
+        "from spanbert_lab.tools.grade.kernel import verdict_line as _grade_verdict_line\n"
+        f"print(_grade_verdict_line({token!r}, {plan.key!r}, {plan.module!r}, globals()))\n"
+        "del _grade_verdict_line\n"
+    )
+
+
+class NotebookRun:
+    """One notebook executed cell by cell, with each exercise checked after its anchor cell."""
+
+    def __init__(self, path: Path, plans: list[ExercisePlan], log: EventLog, workdir: Path) -> None:
+        self.nb = nbformat.read(path, as_version=4)
+        self.plans = plans
+        self.log = log
+        self.token = f"@@grade-{secrets.token_hex(8)}@@"
+        self.errors: dict[int, tuple[str, str]] = {}
+        self.scratch = len(self.nb.cells)
+        self.nb.cells.append(nbformat.v4.new_code_cell(""))
+        self.client = NotebookClient(
+            self.nb,
+            timeout=None,  # the grader enforces the notebook's time limit from outside
+            allow_errors=True,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(workdir)}},
+        )
+
+    def run(self) -> None:
+        with self.client.setup_kernel():
+            provisioner = getattr(self.client.km, "provisioner", None)
+            self.log.write(
+                "kernel",
+                pid=getattr(provisioner, "pid", None),
+                pgid=getattr(provisioner, "pgid", None),
+            )
+            for index in range(self.scratch):
+                cell = self.nb.cells[index]
+                if cell.cell_type == "code":
+                    self.log.write("cell", index=index)
+                    self.client.execute_cell(cell, index)
+                    error = first_error(cell.outputs)
+                    if error is not None:
+                        self.errors[index] = error
+                        self.log.write("cell_error", index=index, ename=error[0], evalue=error[1])
+                for plan in self.plans:
+                    if plan.anchor == index:
+                        self.check(plan)
+            for plan in self.plans:
+                if plan.anchor is None:
+                    self.check(plan)
+            self.log.write("finished")
+
+    def check(self, plan: ExercisePlan) -> None:
+        self.log.write("checking", key=plan.key)
+        cell = nbformat.v4.new_code_cell(_snippet(self.token, plan))
+        self.nb.cells[self.scratch] = cell
+        self.client.execute_cell(cell, self.scratch, store_history=False)
+        verdict = self._read_verdict(cell.outputs)
+        if verdict["status"] == "missing":
+            verdict = self._explain_missing(plan)
+        self.log.write("result", key=plan.key, **verdict)
+
+    def _read_verdict(self, outputs: list[Any]) -> dict[str, str]:
+        for output in outputs:
+            if output.get("output_type") == "stream":
+                for line in output.get("text", "").splitlines():
+                    if line.startswith(self.token):
+                        found = json.loads(line[len(self.token) :])
+                        return {"status": found["status"], "message": found["message"]}
+        error = first_error(outputs)
+        detail = f"{error[0]}: {error[1]}" if error else "no verdict printed"
+        return {"status": "crashed", "message": f"the grader's check could not run ({detail})"}
+
+    def _explain_missing(self, plan: ExercisePlan) -> dict[str, str]:
+        """An undefined answer is *crashed* when a cell defining it raised, else not attempted."""
+        for index in plan.defining_cells:
+            error = self.errors.get(index)
+            if error is not None and error[0] not in QUIET_ERRORS:
+                return {
+                    "status": "crashed",
+                    "message": f"cell {index + 1} raised {error[0]}: {error[1]}"[:400],
+                }
+        return {"status": "not attempted", "message": f"`{plan.answer_name}` is never defined"}
+
+    def save(self, target: Path) -> None:
+        self.nb.cells = self.nb.cells[: self.scratch]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(self.nb, target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Execute one notebook for the grader.")
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument(
+        "plan", type=Path, help="JSON from spanbert_lab.tools.grade.plan.plans_to_json"
+    )
+    parser.add_argument("events", type=Path)
+    parser.add_argument("workdir", type=Path)
+    parser.add_argument("executed", type=Path, help="where to store the executed notebook")
+    args = parser.parse_args(argv)
+    log = EventLog(args.events)
+    try:
+        plans = plans_from_json(args.plan.read_text(encoding="utf-8"))
+        run = NotebookRun(args.notebook, plans, log, args.workdir)
+        try:
+            run.run()
+        finally:
+            run.save(args.executed)
+    except DeadKernelError as err:
+        log.write("kernel_died", message=str(err))
+    except Exception as err:  # an unreadable notebook, a kernel that will not start…
+        log.write("worker_error", message=f"{type(err).__name__}: {err}"[:400])
+    else:
+        log.write("done")
+    finally:
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
