@@ -148,6 +148,7 @@ def test_classification_end_to_end(checkpoint) -> None:
 
 
 def test_course_checkpoint_format_opens_in_the_task_classes(tmp_path) -> None:
+    from spanbert_lab.model import TASK_MODELS, SpanBertModel
     from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
 
     tokenizer = make_tokenizer()
@@ -159,7 +160,8 @@ def test_course_checkpoint_format_opens_in_the_task_classes(tmp_path) -> None:
     for task in ft.task_names():
         labels = None if task == "qa" else ["a", "b"]
         model, tok, new = ft.load_task_model(tmp_path, task, labels=labels)
-        assert type(model).__name__ == get_task(task).model_class
+        assert type(model) is TASK_MODELS[get_task(task).model_class]
+        assert type(model.bert) is SpanBertModel, "fine-tuning must run the course trunk"
         assert not any(k.startswith("bert.encoder") for k in new), new  # the trunk is loaded
         assert tok.is_fast
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import BertConfig, BertModel
+from transformers import BertConfig
 from widget_driver import sweep
 
 from spanbert_lab.course.widgets.encoder import LayerExplorer, token_trace
+from spanbert_lab.model.trunk import SpanBertModel
 
 SENTENCES = ["The cat sat on the mat .", "Maria won the match in Paris .", "Aldov was a city ."]
 
@@ -21,9 +22,8 @@ def model(tiny_tokenizer):
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=24,
-        attn_implementation="eager",
     )
-    return BertModel(config, add_pooling_layer=False).eval()
+    return SpanBertModel(config).eval()
 
 
 def test_every_control_changes_the_view(model, tiny_tokenizer):

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from transformers import BertConfig, BertModel
+from transformers import BertConfig
 
 from spanbert_lab.finetune import load_tokenizer_for, resolve_model_path
+from spanbert_lab.model.trunk import SpanBertModel
 from spanbert_lab.runtime import quiet_transformers
 
 ENCODERS: tuple[str, ...] = ("random-tiny", "bert-tiny", "span-tiny", "spanbert-tiny")
@@ -36,7 +37,8 @@ Pooling = Literal["mean", "cls"]
 
 @dataclass
 class Encoder:
-    """A named encoder: a ``transformers.BertModel`` (no pooler) in eval mode and its tokenizer."""
+    """A named encoder: the course trunk (:class:`~spanbert_lab.model.trunk.SpanBertModel`, no pooler) in
+    eval mode, and its tokenizer."""
 
     name: str
     model: Any
@@ -61,11 +63,11 @@ def load_encoder(name: str | Path, *, seed: int = 0) -> Encoder:
         config = BertConfig.from_pretrained(path)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = BertModel(config, add_pooling_layer=False)
+            model = SpanBertModel(config)
     else:
         path = resolve_model_path(text)
         with quiet_transformers():
-            model = BertModel.from_pretrained(path, add_pooling_layer=False, local_files_only=True)
+            model = SpanBertModel.from_pretrained(path, local_files_only=True)
     return Encoder(text, model.eval(), load_tokenizer_for(path))
 
 

@@ -1,5 +1,6 @@
 """A checkpoint for fine-tuning: found on disk (or the hub, when allowed) and loaded into the
-task's transformers class with a freshly seeded head."""
+task's model (the course trunk with BERT's task head, :mod:`spanbert_lab.model.finetuning`) with a
+freshly seeded head."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import transformers
 
 from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.model.finetuning import TASK_MODELS
 from spanbert_lab.runtime import data_dir, quiet_transformers
 from spanbert_lab.tasks import get_task
 from spanbert_lab.training.checkpoint import load_tokenizer_for
@@ -46,14 +47,14 @@ def load_task_model(
     seed: int = 0,
     allow_download: bool = False,
 ) -> tuple[torch.nn.Module, TokenizerLike, list[str]]:
-    """Load a checkpoint into the task's transformers class; the new head is seeded by ``seed``.
+    """Load a checkpoint into the task's model; the new head is seeded by ``seed``.
 
     Returns:
         ``(model, tokenizer, newly_initialised_keys)``.
     """
     spec = get_task(task)
     path = resolve_model_path(model, allow_download=allow_download)
-    cls = getattr(transformers, spec.model_class)
+    cls = TASK_MODELS[spec.model_class]
     kwargs: dict[str, Any] = {"local_files_only": not allow_download, "output_loading_info": True}
     if labels is not None:
         kwargs.update(

@@ -122,45 +122,20 @@ class SpanBertConfig(BertConfig):
         super().__post_init__(**kwargs)
 
     @classmethod
-    def preset(
-        cls, name: str, *, vocab_size: int | None = None, **overrides: Any
-    ) -> SpanBertConfig:
+    def preset(cls, name: str, *, vocab_size: int, **overrides: Any) -> SpanBertConfig:
         """A named size from :data:`PRESETS` (``"tiny"`` is the course default).
 
         Args:
             name: ``"tiny"``, ``"mini"``, ``"small"`` or ``"base"``.
-            vocab_size: vocabulary size; ``None`` reads it (and ``pad_token_id``) from the
-                course tokenizer (``spanbert_lab.data.load_tokenizer()``).
-            **overrides: any other config field (e.g. ``use_nsp=True``).
+            vocab_size: the tokenizer's vocabulary size, ``len(tokenizer)``.
+            **overrides: any other config field (e.g. ``pad_token_id=…``, ``use_nsp=True``).
 
         Raises:
-            ValueError: unknown preset, or no ``vocab_size`` and no course tokenizer available.
+            ValueError: unknown preset, or a field that fails the config's checks.
         """
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-        fields: dict[str, Any] = dict(PRESETS[name])
-        if vocab_size is None and "vocab_size" not in overrides:
-            fields.update(_tokenizer_fields())
-        elif vocab_size is not None:
-            fields["vocab_size"] = vocab_size
-        fields.update(overrides)
-        return cls(**fields)
-
-
-def _tokenizer_fields() -> dict[str, int]:
-    """``vocab_size`` and ``pad_token_id`` of the course tokenizer."""
-    try:
-        from spanbert_lab.data import load_tokenizer  # imported lazily: data is optional here
-
-        tokenizer = load_tokenizer()
-    except (ImportError, OSError) as err:
-        raise ValueError(
-            f"SpanBertConfig.preset: pass vocab_size= (the course tokenizer is unavailable: {err})"
-        ) from None
-    fields = {"vocab_size": len(tokenizer)}
-    if tokenizer.pad_token_id is not None:
-        fields["pad_token_id"] = int(tokenizer.pad_token_id)
-    return fields
+        return cls(**{**PRESETS[name], "vocab_size": vocab_size, **overrides})
 
 
 @dataclass

@@ -1,22 +1,22 @@
-"""The BERT encoder written out as plain functions over a ``transformers.BertModel``'s weights.
+"""One encoder forward pass, every intermediate kept: the layer explorer's view of the trunk.
 
-Notebook 01b builds the encoder step by step; this module is the same computation in one place,
-reused by the layer explorer (:mod:`spanbert_lab.course.widgets.encoder`) and tested against
-``BertModel`` itself. :func:`encoder_trace` keeps every intermediate vector, so one token can be
-followed through the sublayers: embeddings → (attention → + residual, LayerNorm → feed-forward →
-+ residual, LayerNorm) per layer. BERT is *post-LN*: LayerNorm comes after each residual sum.
+Notebook 01b builds the encoder step by step; :class:`~spanbert_lab.model.trunk.SpanBertModel` is
+that encoder as the module that trains. :func:`encoder_trace` runs the trunk's own sub-modules one
+by one and keeps every intermediate vector, so a token can be followed through the sublayers:
+embeddings → (attention → + residual, LayerNorm → feed-forward → + residual, LayerNorm) per layer.
+BERT is *post-LN*: LayerNorm comes after each residual sum. The attention inside is the course's
+written-out one (:mod:`spanbert_lab.model.attention`), which returns its weights.
 
-Shape legend: B = batch, T = sequence length, C = hidden size, H = heads, D = C / H.
+Shape legend: B = batch, T = sequence length, C = hidden size, H = heads.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from transformers import BertModel
+
+from spanbert_lab.model.trunk import SpanBertModel
 
 __all__ = ["EncoderTrace", "allowed_keys", "encoder_trace", "input_dependency"]
 
@@ -56,23 +56,12 @@ class EncoderTrace:
 def _layer(
     x: torch.Tensor, allowed: torch.Tensor, layer: torch.nn.Module, prefix: str
 ) -> tuple[list[tuple[str, torch.Tensor]], torch.Tensor]:
-    b, t, c = x.shape
-    sa = layer.attention.self
-    h = sa.num_attention_heads
-    d = c // h
-
-    def heads(z: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> (B, H, T, D)
-        return z.view(b, t, h, d).transpose(1, 2)
-
-    q, k, v = heads(sa.query(x)), heads(sa.key(x)), heads(sa.value(x))
-    scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (B, H, T, T)
-    scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
-    weights = scores.softmax(-1) * allowed.any(-1, keepdim=True)  # all-masked rows -> 0
-    context = (weights @ v).transpose(1, 2).reshape(b, t, c)  # heads concatenated
+    """One trunk layer (:class:`~spanbert_lab.model.trunk.BertLayer`), sub-module by sub-module."""
+    context, weights = layer.attention.self(x, allowed, output_attentions=True)
     out = layer.attention.output
     attended = out.dense(context)
     a = out.LayerNorm(x + attended)  # residual, then LayerNorm (post-LN)
-    ffn = layer.output.dense(F.gelu(layer.intermediate.dense(a)))  # C -> I -> C
+    ffn = layer.output.dense(layer.intermediate(a))  # C -> I -> C
     y = layer.output.LayerNorm(a + ffn)
     stages = [
         (f"{prefix}attention output", attended),
@@ -85,7 +74,7 @@ def _layer(
 
 @torch.no_grad()
 def encoder_trace(
-    model: BertModel,
+    model: SpanBertModel,
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor | None = None,
     token_type_ids: torch.Tensor | None = None,
@@ -96,7 +85,8 @@ def encoder_trace(
     """Run ``model``'s encoder with its own weights, keeping every intermediate (eval mode).
 
     Args:
-        model: a ``BertModel`` (its dropout is ignored: this is the eval-mode computation).
+        model: the trunk, a :class:`~spanbert_lab.model.trunk.SpanBertModel` (in eval mode: the
+            trace is the inference computation, without dropout).
         input_ids: (B, T) long.
         attention_mask: (B, T), 1 = real token (default: all 1).
         token_type_ids: (B, T) segment ids (default: all 0).
@@ -112,12 +102,14 @@ def encoder_trace(
         raise ValueError(f"input_ids must be (B, T), got shape {tuple(ids.shape)}")
     keep = torch.ones_like(ids) if attention_mask is None else torch.as_tensor(attention_mask)
     segments = torch.zeros_like(ids) if token_type_ids is None else token_type_ids
-    emb = model.embeddings
-    words = emb.word_embeddings(ids) if inputs_embeds is None else inputs_embeds
-    positions = torch.arange(ids.shape[1], device=ids.device)
-    x = emb.LayerNorm(
-        words + emb.token_type_embeddings(segments) + emb.position_embeddings(positions)
-    )
+    if not isinstance(model, SpanBertModel):
+        raise TypeError(
+            f"encoder_trace needs the course trunk (SpanBertModel), got {type(model).__name__}; "
+            "open a checkpoint with SpanBertModel.from_pretrained(path)"
+        )
+    if model.training:
+        raise ValueError("encoder_trace traces the eval-mode computation: call model.eval() first")
+    x = model.embeddings(ids, segments, inputs_embeds)
     stages: list[tuple[str, torch.Tensor]] = [("embeddings (token + position + segment, LN)", x)]
     attentions = []
     allowed = allowed_keys(keep, causal=causal)
@@ -130,7 +122,7 @@ def encoder_trace(
 
 
 def input_dependency(
-    model: BertModel, input_ids: torch.Tensor, *, causal: bool, eps: float = 1e-2
+    model: SpanBertModel, input_ids: torch.Tensor, *, causal: bool, eps: float = 1e-2
 ) -> torch.Tensor:
     """How much output position i moves when the input embedding at position j is nudged.
 

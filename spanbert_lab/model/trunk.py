@@ -24,6 +24,7 @@ Shape legend: B = batch, T = tokens, C = hidden size, H = heads, D = C / H, I = 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -36,7 +37,7 @@ from transformers.utils import ModelOutput
 
 from spanbert_lab.model.attention import scaled_dot_product_attention
 
-__all__ = ["BertLayer", "SpanBertModel", "TrunkOutput", "key_mask"]
+__all__ = ["BertLayer", "Dropout", "SpanBertModel", "TrunkOutput", "dropout_mask", "key_mask"]
 
 
 def key_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -59,6 +60,62 @@ def key_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
     return keep[:, None, None, :]
 
 
+def dropout_mask(
+    shape: torch.Size | tuple[int, ...],
+    p: float,
+    *,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, float]:
+    """Which entries dropout zeroes, from 16 random bits each; and the scale for the kept ones.
+
+    ``nn.Dropout`` draws one Bernoulli per entry (``bernoulli_``, about a tenth of a training step
+    on a CPU); here 64-bit random words are cut into four 16-bit integers, and an entry is dropped
+    when its integer falls below ``k = round(p · 65536)``. The drop probability is then exactly
+    ``k / 65536`` (0.100006 for p = 0.1) and the scale ``65536 / (65536 − k)`` keeps the expected
+    value of every entry unchanged.
+
+    Returns:
+        ``(drop, scale)``: a bool tensor of ``shape`` (True = set to 0) and the float by which
+        the kept entries grow.
+    """
+    k = round(p * 65536)
+    n = math.prod(shape)
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device)
+    words.random_(-(2**63), 2**63 - 1, generator=generator)  # every bit uniform
+    drop = words.view(torch.int16)[:n].view(shape) < k - 32768
+    return drop, 65536 / (65536 - k)
+
+
+class _ApplyDropMask(torch.autograd.Function):
+    """Zero the dropped entries and scale the rest; the mask is all it keeps for backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, drop: torch.Tensor, scale: float) -> torch.Tensor:  # noqa: ANN001
+        ctx.save_for_backward(drop)
+        ctx.scale = scale
+        return x.masked_fill(drop, 0.0).mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # noqa: ANN001
+        (drop,) = ctx.saved_tensors
+        return grad.masked_fill(drop, 0.0).mul_(ctx.scale), None, None
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with cheaper random bits (:func:`dropout_mask`); same ``p``, same API.
+
+    Draws from torch's default generator, as ``nn.Dropout`` does, so a run seeded with
+    ``torch.manual_seed`` repeats exactly.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        drop, scale = dropout_mask(x.shape, self.p, device=x.device)
+        return _ApplyDropMask.apply(x, drop, scale)
+
+
 class BertEmbeddings(nn.Module):
     """Word + position + segment embeddings, then LayerNorm and dropout: (B, T) ids → (B, T, C)."""
 
@@ -69,7 +126,7 @@ class BertEmbeddings(nn.Module):
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, c)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, c)
         self.LayerNorm = nn.LayerNorm(c, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(
         self,
@@ -113,12 +170,28 @@ class BertSelfAttention(nn.Module):
         )  # (3, B, H, T, D)
         q, k, v = qkv.unbind(0)
         p = self.dropout_p if self.training else 0.0
+        weights = None
         if output_attentions:  # the course's own attention: slower, but it returns the weights
             context, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+        elif (
+            p > 0.0
+        ):  # SDPA would fall back to its math path and bernoulli_; same maths, cheaper bits
+            context = _attend_with_dropout(q, k, v, mask, p)
         else:
-            context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-            weights = None
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return context.transpose(1, 2).reshape(b, t, c), weights  # heads side by side again
+
+
+def _attend_with_dropout(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, p: float
+) -> torch.Tensor:
+    """softmax(Q Kᵀ / √D) with dropout on the weights, then · V: (B, H, T, D) → (B, H, T, D)."""
+    scores = q @ k.transpose(-2, -1) * (q.shape[-1] ** -0.5)  # (B, H, T, T)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+    weights = scores.softmax(-1)
+    drop, scale = dropout_mask(weights.shape, p, device=weights.device)
+    return _ApplyDropMask.apply(weights, drop, scale) @ v
 
 
 class BertSelfOutput(nn.Module):
@@ -128,7 +201,7 @@ class BertSelfOutput(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, context: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(residual + self.dropout(self.dense(context)))
@@ -168,7 +241,7 @@ class BertOutput(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(residual + self.dropout(self.dense(x)))

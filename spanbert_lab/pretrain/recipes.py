@@ -102,14 +102,13 @@ def build_model(
     if tokenizer.pad_token_id is None:
         raise ValueError("build_model: the tokenizer has no pad_token_id")
     fields: dict[str, Any] = {
-        "vocab_size": len(tokenizer),
         "pad_token_id": int(tokenizer.pad_token_id),
         "sbo_loss_weight": 1.0 if objective.sbo else 0.0,
         "use_nsp": objective.nsp,
         "max_position_embeddings": max(PRESETS[preset]["max_position_embeddings"], block_size),
     }
     fields.update(overrides)
-    config = SpanBertConfig.preset(preset, **fields)
+    config = SpanBertConfig.preset(preset, vocab_size=len(tokenizer), **fields)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return SpanBertForPreTraining(config)

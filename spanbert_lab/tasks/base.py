@@ -104,8 +104,9 @@ class TaskSpec:
 
     Attributes:
         name: what ``finetune(name, …)`` and the command line call it.
-        model_class: the transformers class holding the task's head
-            (``"BertForQuestionAnswering"`` …).
+        model_class: the transformers class whose head and checkpoints the task's model shares
+            (``"BertForQuestionAnswering"`` …); the course's model for it is
+            ``spanbert_lab.model.finetuning.TASK_MODELS[model_class]``.
         default_max_length: tokens per feature unless ``FinetuneConfig.max_length`` says
             otherwise (capped at the model's ``max_position_embeddings``).
         load: ``load(split, version)`` → the course data set of that split.

@@ -15,16 +15,17 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-from transformers import BertModel, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from spanbert_lab.course.plots.attention import attention_heatmap
 from spanbert_lab.course.widgets.base import Explorer
+from spanbert_lab.model.trunk import SpanBertModel
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.training.checkpoint import load_tokenizer_for
 
 
-def load_encoder(path: str | Path) -> tuple[BertModel, PreTrainedTokenizerBase]:
-    """Load a local BERT-family checkpoint directory as a ``BertModel`` (eager attention) + tokenizer.
+def load_encoder(path: str | Path) -> tuple[SpanBertModel, PreTrainedTokenizerBase]:
+    """Load a local BERT-family checkpoint directory into the course trunk, with its tokenizer.
 
     The tokenizer is read from the same folder, or from the course tokenizer when the folder has none.
 
@@ -35,16 +36,14 @@ def load_encoder(path: str | Path) -> tuple[BertModel, PreTrainedTokenizerBase]:
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a folder with config.json)")
     with quiet_transformers():  # the heads a course checkpoint also holds are unused here
-        model = BertModel.from_pretrained(
-            path, attn_implementation="eager", add_pooling_layer=False
-        )
+        model = SpanBertModel.from_pretrained(path)
     tokenizer = load_tokenizer_for(path)
     return model.eval(), tokenizer
 
 
 @torch.no_grad()
 def attention_maps(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, text: str
+    model: SpanBertModel, tokenizer: PreTrainedTokenizerBase, text: str
 ) -> tuple[list[str], torch.Tensor]:
     """Tokens of ``text`` (with [CLS]/[SEP]) and the model's attention, ``(L, H, T, T)``.
 
@@ -58,7 +57,7 @@ def attention_maps(
     output = model(**{k: v.to(device) for k, v in encoded.items()}, output_attentions=True)
     if not output.attentions:
         raise ValueError(
-            "the model returned no attentions: load it with attn_implementation='eager'"
+            "the model returned no attentions: load it with load_encoder (the course trunk)"
         )
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     return tokens, torch.stack([a[0] for a in output.attentions]).float().cpu()  # (L, H, T, T)
@@ -68,7 +67,7 @@ class AttentionExplorer(Explorer):
     """Pick a sentence, a layer, a head and a query token; see where that token attends.
 
     Args:
-        model: a BERT-family encoder (transformers ``PreTrainedModel``) using eager attention.
+        model: the course trunk (:class:`~spanbert_lab.model.trunk.SpanBertModel`).
         tokenizer: its tokenizer.
         sentences: the sentences offered in the dropdown.
         top_k: how many most-attended tokens to list.
@@ -76,7 +75,7 @@ class AttentionExplorer(Explorer):
 
     def __init__(
         self,
-        model: PreTrainedModel,
+        model: SpanBertModel,
         tokenizer: PreTrainedTokenizerBase,
         sentences: Sequence[str],
         *,

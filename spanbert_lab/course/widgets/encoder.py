@@ -13,17 +13,18 @@ from typing import Any
 import ipywidgets as w
 import torch
 from matplotlib.figure import Figure
-from transformers import BertModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from spanbert_lab.course.plots.encoder import plot_token_trace
 from spanbert_lab.course.widgets.base import Explorer
 from spanbert_lab.model.trace import encoder_trace
+from spanbert_lab.model.trunk import SpanBertModel
 
 __all__ = ["LayerExplorer", "token_trace"]
 
 
 def token_trace(
-    model: BertModel,
+    model: SpanBertModel,
     tokenizer: PreTrainedTokenizerBase,
     sentence: str,
     token: int,
@@ -51,7 +52,7 @@ class LayerExplorer(Explorer):
     """Sentence, token and mask → the token's vector through every sublayer."""
 
     def __init__(
-        self, model: BertModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str]
+        self, model: SpanBertModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str]
     ) -> None:
         if not sentences:
             raise ValueError("give at least one sentence")
