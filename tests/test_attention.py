@@ -7,11 +7,8 @@ import torch
 from torch.testing import assert_close
 from transformers import BertConfig, BertModel
 
-from spanbert_lab.model.attention import (
-    MultiHeadSelfAttention,
-    scaled_dot_product_attention,
-    use_our_attention,
-)
+from spanbert_lab.model.attention import scaled_dot_product_attention
+from spanbert_lab.model.trunk import SpanBertModel
 
 F = torch.nn.functional
 DT = torch.float64
@@ -123,8 +120,10 @@ def padded_batch():
     return input_ids, attention_mask
 
 
-def test_multi_head_matches_bert_self_attention_with_padding():
+def test_trunk_self_attention_matches_bert_self_attention_with_padding():
     bert = tiny_bert()
+    ours = SpanBertModel(bert.config).to(DT).eval()
+    ours.load_state_dict(bert.state_dict(), strict=False)  # (no pooler in ours)
     input_ids, attention_mask = padded_batch()
     captured = {}
     layer = bert.encoder.layer[0]
@@ -134,27 +133,11 @@ def test_multi_head_matches_bert_self_attention_with_padding():
     layer.attention.register_forward_pre_hook(lambda m, a: captured.update(x=a[0]))
     bert(input_ids, attention_mask=attention_mask, output_attentions=True)
 
-    ours = MultiHeadSelfAttention.from_bert(layer.attention).eval()
-    out, weights = ours(captured["x"], attention_mask)
-    expected = layer.attention.output.dense(captured["ctx"])
-    assert_close(out, expected, atol=1e-9, rtol=0)
-    # The weights agree wherever a real key is involved (HF gives padded keys ~0 weight too).
+    mask = attention_mask.bool()[:, None, None, :]
+    attention = ours.encoder.layer[0].attention.self
+    written_out, weights = attention(captured["x"], mask, output_attentions=True)
+    fused, none = attention(captured["x"], mask)  # SDPA: same numbers, no weights
+    assert none is None
+    assert_close(written_out, captured["ctx"], atol=1e-9, rtol=0)
+    assert_close(fused, captured["ctx"], atol=1e-9, rtol=0)
     assert_close(weights, captured["w"], atol=1e-9, rtol=0)
-
-
-def test_bert_with_our_attention_gives_the_same_hidden_states():
-    reference = tiny_bert()
-    ours = use_our_attention(tiny_bert())
-    input_ids, attention_mask = padded_batch()
-    with torch.no_grad():
-        want = reference(input_ids, attention_mask=attention_mask).last_hidden_state
-        got = ours(input_ids, attention_mask=attention_mask).last_hidden_state
-    keep = attention_mask.bool()
-    assert_close(got[keep], want[keep], atol=1e-9, rtol=0)
-
-
-def test_multi_head_rejects_impossible_configs():
-    with pytest.raises(ValueError, match="divisible"):
-        MultiHeadSelfAttention(30, 4)
-    with pytest.raises(ValueError, match="positive"):
-        MultiHeadSelfAttention(0, 4)

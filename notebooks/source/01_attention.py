@@ -205,15 +205,18 @@ ours_weights[1].round(decimals=2)
 # \operatorname{head}_h = \operatorname{Attention}(X W^Q_h, X W^K_h, X W^V_h).$$
 #
 # Splitting into heads costs no parameters: it only reshapes. BERT stores the four projections as
-# `attention.self.query / key / value` and `attention.output.dense`; the library's
-# `MultiHeadSelfAttention` uses the same layout. Written inline:
+# `attention.self.query / key / value` and `attention.output.dense`. The course's BERT —
+# `spanbert_lab.model.trunk`, the encoder that notebooks 04 and 05 train — uses the same names.
+# Written inline, on one of its attention blocks:
 
 # %%
-from spanbert_lab.model.attention import MultiHeadSelfAttention
+from transformers import BertConfig
+
+from spanbert_lab.model.trunk import BertAttention
 
 torch.manual_seed(0)
 B, T, C, H = 2, 5, 12, 3
-mha = MultiHeadSelfAttention(C, H).double().eval()
+block = BertAttention(BertConfig(hidden_size=C, num_attention_heads=H)).double().eval()
 x = torch.randn(B, T, C, dtype=torch.float64)
 padding = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
 
@@ -222,26 +225,40 @@ def split_heads(t):
     return t.view(B, T, H, C // H).transpose(1, 2)  # (B, T, C) -> (B, H, T, D)
 
 
-q_h, k_h, v_h = (split_heads(proj(x)) for proj in (mha.query, mha.key, mha.value))
+projections = (block.self.query, block.self.key, block.self.value)
+q_h, k_h, v_h = (split_heads(proj(x)) for proj in projections)
 mask_h = padding.bool()[:, None, None, :]  # (B, 1, 1, T): broadcast over heads and queries
 context = attention(q_h, k_h, v_h, mask_h.expand(B, H, T, T))  # (B, H, T, D)
-inline = mha.output(context.transpose(1, 2).reshape(B, T, C))  # concatenate heads, project
+inline = context.transpose(1, 2).reshape(B, T, C)  # heads side by side again: (B, T, C)
 
-library_out, library_weights = mha(x, padding)
+with torch.no_grad():
+    library_out, library_weights = block.self(x, mask_h, output_attentions=True)
 assert_close(inline, library_out, atol=1e-12, rtol=0)
-{"output (B, T, C)": tuple(library_out.shape), "weights (B, H, T, T)": tuple(library_weights.shape)}
+{"heads concatenated (B, T, C)": tuple(library_out.shape), "weights (B, H, T, T)": tuple(library_weights.shape)}
+
+# %% [markdown]
+# The block then mixes the heads with `attention.output.dense` (the $W^O$ above). When nobody
+# asks for the weights, the trunk runs the same maths through PyTorch's fused
+# `scaled_dot_product_attention`, which never stores the $T \times T$ matrix; it gives the same
+# numbers:
+
+# %%
+with torch.no_grad():
+    fused, no_weights = block.self(x, mask_h)
+assert_close(fused, inline, atol=1e-12, rtol=0)
+{"fused kernel = your attention": bool(torch.allclose(fused, inline, atol=1e-12)), "weights returned": no_weights}
 
 # %% [markdown]
 # ### Checking against 🤗 transformers' BERT
 #
-# A randomly initialised tiny `BertModel` (nothing is downloaded). First one attention block with
-# copied weights, then the whole model with **every** attention block replaced by ours: the final
-# hidden states must not change.
+# A randomly initialised tiny `BertModel` (nothing is downloaded), and the course's trunk given the
+# very same weights (the parameter names are identical, so the state dict loads as it is). The
+# trunk's attention is the function above; the final hidden states must not change.
 
 # %%
-from transformers import BertConfig, BertModel
+from transformers import BertModel
 
-from spanbert_lab.model.attention import use_our_attention
+from spanbert_lab.model.trunk import SpanBertModel
 
 config = BertConfig(
     vocab_size=99,
@@ -249,25 +266,22 @@ config = BertConfig(
     num_hidden_layers=2,
     num_attention_heads=4,
     intermediate_size=37,
-    attn_implementation="eager",
 )
 torch.manual_seed(0)
-reference = BertModel(config).double().eval()
-torch.manual_seed(0)
-swapped = use_our_attention(BertModel(config).double().eval())
+reference = BertModel(config, add_pooling_layer=False).double().eval()
+trunk = SpanBertModel(config).double().eval()
+trunk.load_state_dict(reference.state_dict())
 
 input_ids = torch.randint(5, 99, (3, 7), generator=torch.Generator().manual_seed(2))
 attention_mask = torch.ones(3, 7, dtype=torch.long)
 attention_mask[0, 4:] = 0
 with torch.no_grad():
     want = reference(input_ids, attention_mask=attention_mask).last_hidden_state
-    got = swapped(input_ids, attention_mask=attention_mask).last_hidden_state
+    got = trunk(input_ids, attention_mask=attention_mask, output_attentions=True).last_hidden_state
 real = attention_mask.bool()
 assert_close(got[real], want[real], atol=1e-9, rtol=0)
 {
-    "attention module inside the swapped BERT": type(
-        swapped.encoder.layer[0].attention.attention
-    ).__name__,
+    "same parameter names": sorted(trunk.state_dict()) == sorted(reference.state_dict()),
     "same final hidden states": bool(torch.allclose(got[real], want[real], atol=1e-9)),
 }
 
@@ -277,7 +291,11 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 
 # %%
 {
-    heads: sum(p.numel() for p in MultiHeadSelfAttention(768, heads).parameters())
+    heads: sum(
+        p.numel()
+        for name, p in BertAttention(BertConfig(hidden_size=768, num_attention_heads=heads)).named_parameters()
+        if "LayerNorm" not in name
+    )
     for heads in (1, 12)
 }
 

@@ -11,8 +11,8 @@
 # 1. Read BERT's input: WordPiece tokens, `[CLS]` and `[SEP]`, segment ids (`token_type_ids`).
 # 2. Build the input embeddings: token + position + segment, then LayerNorm.
 # 3. Build one encoder layer — attention, feed-forward block, residual connections and
-#    *post*-LayerNorm — and a whole encoder, equal to transformers' `BertLayer` / `BertModel` to
-#    1e-6 in float32.
+#    *post*-LayerNorm — and a whole encoder, equal to the course's trunk (the encoder that
+#    notebooks 04 and 05 train) and to transformers' `BertModel` to 1e-6 in float32.
 # 4. Compare a bidirectional mask with a causal one, measure what each output depends on, and see
 #    why that forces BERT to hide its inputs.
 # 5. Follow one token's vector through the sublayers with the layer explorer.
@@ -27,18 +27,13 @@ rt
 import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
-from transformers import BertModel
-
 from spanbert_lab.data import load_tokenizer
+from spanbert_lab.model.trunk import SpanBertModel
 from spanbert_lab.runtime import data_dir, quiet_transformers
 
 tokenizer = load_tokenizer()
 with quiet_transformers():  # the checkpoint also holds MLM / SBO heads, unused here
-    model = BertModel.from_pretrained(
-        data_dir() / "checkpoints" / "spanbert-tiny",
-        add_pooling_layer=False,
-        attn_implementation="eager",
-    ).eval()
+    model = SpanBertModel.from_pretrained(data_dir() / "checkpoints" / "spanbert-tiny").eval()
 config = model.config
 {
     "vocabulary": config.vocab_size,
@@ -51,7 +46,12 @@ config = model.config
 
 # %% [markdown]
 # We use the course's pretrained tiny SpanBERT (`data/checkpoints/spanbert-tiny`, trained in
-# notebook 04's recipe) — a real, trained BERT-family encoder, just small. Its text comes from
+# notebook 04's recipe) — a real, trained BERT-family encoder, just small — loaded into the
+# course's own encoder, `SpanBertModel` from `spanbert_lab.model.trunk`. That module is what this
+# notebook has you build, and it is the module that pretraining (notebook 04) and fine-tuning
+# (notebook 05) run: the model you write is the model you train. It uses transformers' BERT
+# parameter names, so the same checkpoint also opens in transformers' `BertModel` (section 4
+# checks that the two agree). Its text comes from
 # the course corpus, which describes a fictional country, *Osterhal*, generated from templates so
 # that every fact is known; its invented names are rare words that WordPiece splits into pieces.
 # The [data card](../data/README.md) describes it.
@@ -97,17 +97,16 @@ pair_tokens = tokenizer.convert_ids_to_tokens(pair["input_ids"])
 # ## 2 · Input embeddings
 #
 # Attention treats its input as a *set*: permute the tokens and the outputs are permuted the same
-# way, nothing else changes. Measured on the library's multi-head attention:
+# way, nothing else changes. Measured on the first attention block of the trained model:
 
 # %%
-from spanbert_lab.model.attention import MultiHeadSelfAttention
-
-torch.manual_seed(0)
-mha = MultiHeadSelfAttention(16, 2).eval()
-x = torch.randn(1, 5, 16)
+attention_block = model.encoder.layer[0].attention
+x = torch.randn(1, 5, config.hidden_size, generator=torch.Generator().manual_seed(0))
 perm = torch.tensor([3, 0, 4, 1, 2])
 with torch.no_grad():
-    same_up_to_order = torch.allclose(mha(x[:, perm])[0], mha(x)[0][:, perm], atol=1e-6)
+    permuted_first = attention_block(x[:, perm], None)[0]  # no padding: no mask
+    permuted_after = attention_block(x, None)[0][:, perm]
+same_up_to_order = torch.allclose(permuted_first, permuted_after, atol=1e-5)
 same_up_to_order
 
 # %% [markdown]
@@ -123,7 +122,7 @@ same_up_to_order
 # ### Exercise 01b.1 — the embeddings
 #
 # Write `bert_embeddings(input_ids, token_type_ids, emb)` for a `(B, T)` batch, where `emb` is
-# transformers' `BertEmbeddings` module (`model.embeddings`): its tables are
+# the trunk's `BertEmbeddings` module (`model.embeddings`): its tables are
 # `emb.word_embeddings`, `emb.position_embeddings`, `emb.token_type_embeddings`, and its
 # normalisation `emb.LayerNorm`.
 
@@ -187,7 +186,7 @@ assert_close(mine, theirs, atol=1e-6, rtol=0)
 # ### Exercise 01b.2 — write the BERT layer
 #
 # Write `bert_layer(x, keep, layer)`: `x` is `(B, T, C)`, `keep` the `(B, T)` padding mask
-# (1 = real token), `layer` transformers' `BertLayer`. Read its weights from
+# (1 = real token), `layer` the trunk's `BertLayer`. Read its weights from
 # `layer.attention.self.query / key / value`, `layer.attention.output.dense / LayerNorm`,
 # `layer.intermediate.dense` and `layer.output.dense / LayerNorm`; the number of heads is
 # `layer.attention.self.num_attention_heads`. Attention is yours from notebook 01.
@@ -218,15 +217,18 @@ def bert_layer(x, keep, layer):
 ex.bert_layer.check(bert_layer)
 
 # %% [markdown]
-# Your layer against transformers' `BertLayer` — the trained model's first layer, on the
-# embeddings above, padding included, in float32. transformers takes the padding mask in
-# *additive* form: 0 where a key may be read, a huge negative number where it may not.
+# Your layer against the trunk's `BertLayer` — the trained model's first layer, on the
+# embeddings above, padding included, in float32. The trunk builds its mask once per batch,
+# `(B, 1, 1, T)` booleans (True = this key may be read), and hands it to every layer. Asked for
+# its attention weights (`output_attentions=True`), the layer runs the attention function you
+# wrote in notebook 01, the same operations as yours:
 
 # %%
-additive = ex.additive_mask(keep, torch.float32)  # (B, 1, 1, T)
+from spanbert_lab.model.trunk import key_mask
+
 with torch.no_grad():
     mine_layer = bert_layer(mine, keep, model.encoder.layer[0])
-    theirs_layer = model.encoder.layer[0](theirs, attention_mask=additive)
+    theirs_layer, _ = model.encoder.layer[0](theirs, key_mask(keep), output_attentions=True)
 assert_close(mine_layer, theirs_layer, atol=1e-6, rtol=0)
 {
     "BertLayer output": tuple(theirs_layer.shape),
@@ -244,17 +246,42 @@ with torch.no_grad():
     hidden = bert_embeddings(input_ids, segments, model.embeddings)
     for layer in model.encoder.layer:
         hidden = bert_layer(hidden, keep, layer)
-    reference = model(**batch).last_hidden_state
+    reference = model(**batch, output_attentions=True).last_hidden_state  # written-out attention
+    fused = model(**batch).last_hidden_state  # PyTorch's fused attention: what training runs
 assert_close(hidden, reference, atol=1e-6, rtol=0)
+assert_close(hidden, fused, atol=1e-5, rtol=0)
 {
-    "BertModel output": tuple(reference.shape),
-    "largest difference ≤ 1e-6": (hidden - reference).abs().max().item() <= 1e-6,
+    "trunk output": tuple(reference.shape),
+    "largest difference, written-out attention ≤ 1e-6": (hidden - reference).abs().max().item()
+    <= 1e-6,
+    "largest difference, fused attention ≤ 1e-5": (hidden - fused).abs().max().item() <= 1e-5,
 }
 
 # %% [markdown]
-# Your encoder reproduces `BertModel` to 1e-6 in float32, padded positions included. The
-# library's `spanbert_lab.model.trace.encoder_trace` is the same computation, keeping every
-# intermediate vector — the layer explorer below uses it:
+# Your encoder reproduces the course's trunk to 1e-6 in float32, padded positions included. In
+# training the trunk runs the same maths through PyTorch's fused attention kernel, which adds in
+# a different order; float32 rounding then moves the outputs by about a millionth (the cell checks
+# 1e-5). The same checkpoint opened in 🤗 transformers' own `BertModel` gives the fused trunk's
+# numbers: the trunk is BERT, written by the course.
+
+# %%
+from transformers import BertModel
+
+with quiet_transformers():
+    hf_model = BertModel.from_pretrained(
+        data_dir() / "checkpoints" / "spanbert-tiny", add_pooling_layer=False
+    ).eval()
+with torch.no_grad():
+    hf_reference = hf_model(**batch).last_hidden_state
+assert_close(fused, hf_reference, atol=1e-6, rtol=0)
+{
+    "transformers BertModel output": tuple(hf_reference.shape),
+    "largest difference to the trunk ≤ 1e-6": (fused - hf_reference).abs().max().item() <= 1e-6,
+}
+
+# %% [markdown]
+# The library's `spanbert_lab.model.trace.encoder_trace` runs the trunk's own sub-modules one
+# by one, keeping every intermediate vector — the layer explorer below uses it:
 
 # %%
 from spanbert_lab.model.trace import encoder_trace
@@ -394,7 +421,8 @@ explorer.summary()
 # * Attention ignores order, so the input embedding is token + position + segment, then
 #   LayerNorm.
 # * A layer = attention and a position-wise feed-forward block, each inside a residual connection
-#   followed by LayerNorm (post-LN). Stacked, they reproduce `BertModel` to 1e-6 — you checked it.
+#   followed by LayerNorm (post-LN). Stacked, they reproduce the course's trunk and transformers'
+#   `BertModel` to 1e-6 — you checked it. That trunk is what notebooks 04 and 05 train.
 # * Bidirectional attention lets every output see every input, its own above all; that is why BERT
 #   must hide the tokens it predicts: masked language modelling.
 #

@@ -1,7 +1,7 @@
 """Scaled dot-product attention, written out (Vaswani et al. 2017, §3.2; BERT's encoder layers).
 
 Shapes legend: ``B`` batch, ``H`` heads, ``T`` tokens (``T_q`` queries, ``T_k`` keys),
-``C`` hidden size, ``D`` head size (``C = H * D``).
+``D`` head size.
 
 Masks follow PyTorch's boolean convention: ``True`` = this query may attend to this key. A query
 whose every key is masked gets all-zero weights and a zero output (never NaN), as PyTorch's own
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 
 def scaled_dot_product_attention(
@@ -81,149 +81,3 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor) -> None:
         raise ValueError(
             f"key and value must have the same number of tokens T_k: {key.size(-2)} != {value.size(-2)}"
         )
-
-
-def padding_mask(attention_mask: Tensor) -> Tensor:
-    """Turn a ``(B, T)`` 0/1 padding mask (1 = real token) into a ``(B, 1, 1, T)`` boolean mask.
-
-    The result broadcasts over heads and queries: every query may attend to every real key.
-    """
-    if attention_mask.dim() != 2:
-        raise ValueError(
-            f"expected a (batch, tokens) padding mask, got shape {tuple(attention_mask.shape)}"
-        )
-    return attention_mask.bool()[:, None, None, :]
-
-
-class MultiHeadSelfAttention(nn.Module):
-    """Multi-head self-attention with BERT's parameter layout.
-
-    ``query``, ``key``, ``value`` and ``output`` are ``C → C`` linear maps (BERT names them
-    ``attention.self.{query,key,value}`` and ``attention.output.dense``). The ``C`` channels are
-    split into ``H`` heads of ``D = C / H`` channels; each head attends in its own subspace.
-
-    Args:
-        hidden_size: ``C``.
-        num_heads: ``H``; must divide ``hidden_size``.
-        dropout_p: attention-weight dropout used in training mode.
-    """
-
-    def __init__(self, hidden_size: int, num_heads: int, *, dropout_p: float = 0.0) -> None:
-        super().__init__()
-        if hidden_size <= 0 or num_heads <= 0:
-            raise ValueError(
-                f"hidden_size and num_heads must be positive, got {hidden_size}, {num_heads}"
-            )
-        if hidden_size % num_heads:
-            raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
-        if not 0.0 <= dropout_p < 1.0:
-            raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p}")
-        self.num_heads = num_heads
-        self.head_size = hidden_size // num_heads
-        self.dropout_p = dropout_p
-        self.query = nn.Linear(hidden_size, hidden_size)
-        self.key = nn.Linear(hidden_size, hidden_size)
-        self.value = nn.Linear(hidden_size, hidden_size)
-        self.output = nn.Linear(hidden_size, hidden_size)
-
-    def forward(
-        self,
-        hidden_states: Tensor,
-        attention_mask: Tensor | None = None,
-        *,
-        generator: torch.Generator | None = None,
-    ) -> tuple[Tensor, Tensor]:
-        """Attend from every token to every (unmasked) token.
-
-        Args:
-            hidden_states: ``(B, T, C)``.
-            attention_mask: ``(B, T)`` padding mask with 1 = real token, or a boolean mask
-                broadcastable to ``(B, H, T, T)`` (True = may attend).
-            generator: for attention dropout in training mode.
-
-        Returns:
-            ``(B, T, C)`` outputs (after the output projection) and ``(B, H, T, T)`` weights.
-        """
-        B, T, C = hidden_states.shape
-
-        def split_heads(x: Tensor) -> Tensor:
-            return x.view(B, T, self.num_heads, self.head_size).transpose(1, 2)  # (B, H, T, D)
-
-        q = split_heads(self.query(hidden_states))
-        k = split_heads(self.key(hidden_states))
-        v = split_heads(self.value(hidden_states))
-        mask = attention_mask
-        if mask is not None and mask.dim() == 2:
-            mask = padding_mask(mask)  # (B, 1, 1, T)
-        p = self.dropout_p if self.training else 0.0
-        context, weights = scaled_dot_product_attention(
-            q, k, v, mask, dropout_p=p, generator=generator
-        )
-        context = context.transpose(1, 2).reshape(B, T, C)  # (B, H, T, D) -> (B, T, C)
-        return self.output(context), weights
-
-    @classmethod
-    def from_bert(cls, bert_attention: nn.Module) -> MultiHeadSelfAttention:
-        """Build one from a transformers ``BertAttention`` module, copying its four projections."""
-        self_attn, out = bert_attention.self, bert_attention.output
-        hidden = self_attn.query.in_features
-        module = cls(hidden, self_attn.num_attention_heads, dropout_p=self_attn.dropout.p)
-        module.to(dtype=self_attn.query.weight.dtype, device=self_attn.query.weight.device)
-        with torch.no_grad():
-            for mine, theirs in [
-                (module.query, self_attn.query),
-                (module.key, self_attn.key),
-                (module.value, self_attn.value),
-                (module.output, out.dense),
-            ]:
-                mine.weight.copy_(theirs.weight)
-                mine.bias.copy_(theirs.bias)
-        return module
-
-
-class BertAttentionBlock(nn.Module):
-    """Drop-in replacement for transformers' ``BertAttention`` built on our attention.
-
-    BERT's attention sub-layer is ``LayerNorm(x + Dropout(MultiHeadSelfAttention(x)))``; this
-    module computes exactly that with :class:`MultiHeadSelfAttention`, so that it can be swapped
-    into a ``BertModel`` (see :func:`use_our_attention`).
-    """
-
-    def __init__(self, bert_attention: nn.Module) -> None:
-        super().__init__()
-        self.attention = MultiHeadSelfAttention.from_bert(bert_attention)
-        self.dropout = bert_attention.output.dropout
-        self.LayerNorm = bert_attention.output.LayerNorm
-        self.train(bert_attention.training)  # keep the replaced module's train/eval mode
-
-    def forward(
-        self,
-        hidden_states: Tensor,
-        attention_mask: Tensor | None = None,
-        *_args: object,
-        **_kwargs: object,
-    ) -> tuple[Tensor, Tensor]:
-        """``BertAttention``'s call: the extra positional and keyword arguments transformers
-        passes (cache, head mask, …) do not apply to this encoder-only, cache-free module."""
-        mask = _as_boolean_mask(attention_mask)
-        context, weights = self.attention(hidden_states, mask)
-        return self.LayerNorm(hidden_states + self.dropout(context)), weights
-
-
-def _as_boolean_mask(mask: Tensor | None) -> Tensor | None:
-    """transformers passes an additive float mask (0 = keep, very negative = masked) or a bool."""
-    if mask is None or mask.dtype == torch.bool:
-        return mask
-    return mask > torch.finfo(mask.dtype).min / 2
-
-
-def use_our_attention(bert_model: nn.Module) -> nn.Module:
-    """Replace every ``BertAttention`` of a transformers ``BertModel`` with :class:`BertAttentionBlock`.
-
-    The weights are copied, so the model computes the same hidden states — which is how the
-    course checks its attention against the real thing. Modifies and returns ``bert_model``.
-    """
-    encoder = getattr(bert_model, "encoder", None) or bert_model.bert.encoder
-    for layer in encoder.layer:
-        layer.attention = BertAttentionBlock(layer.attention)
-    return bert_model
