@@ -234,7 +234,10 @@ inline = context.transpose(1, 2).reshape(B, T, C)  # heads side by side again: (
 with torch.no_grad():
     library_out, library_weights = block.self(x, mask_h, output_attentions=True)
 assert_close(inline, library_out, atol=1e-12, rtol=0)
-{"heads concatenated (B, T, C)": tuple(library_out.shape), "weights (B, H, T, T)": tuple(library_weights.shape)}
+{
+    "heads concatenated (B, T, C)": tuple(library_out.shape),
+    "weights (B, H, T, T)": tuple(library_weights.shape),
+}
 
 # %% [markdown]
 # The block then mixes the heads with `attention.output.dense` (the $W^O$ above). When nobody
@@ -246,7 +249,10 @@ assert_close(inline, library_out, atol=1e-12, rtol=0)
 with torch.no_grad():
     fused, no_weights = block.self(x, mask_h)
 assert_close(fused, inline, atol=1e-12, rtol=0)
-{"fused kernel = your attention": bool(torch.allclose(fused, inline, atol=1e-12)), "weights returned": no_weights}
+{
+    "fused kernel = your attention": bool(torch.allclose(fused, inline, atol=1e-12)),
+    "weights returned": no_weights,
+}
 
 # %% [markdown]
 # ### Checking against 🤗 transformers' BERT
@@ -293,7 +299,9 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 {
     heads: sum(
         p.numel()
-        for name, p in BertAttention(BertConfig(hidden_size=768, num_attention_heads=heads)).named_parameters()
+        for name, p in BertAttention(
+            BertConfig(hidden_size=768, num_attention_heads=heads)
+        ).named_parameters()
         if "LayerNorm" not in name
     )
     for heads in (1, 12)

@@ -27,6 +27,7 @@ rt
 import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
+
 from spanbert_lab.data import load_tokenizer
 from spanbert_lab.model.trunk import SpanBertModel
 from spanbert_lab.runtime import data_dir, quiet_transformers
