@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("spanbert_lab.cli.pretrain", "pretrain BERT / SpanBERT variants on the corpus"),
     "finetune": ("spanbert_lab.cli.finetune", "fine-tune on QA, NER or classification"),
-    "data": ("spanbert_lab.cli.data", "build the course data (corpus, tokenizer, tasks)"),
+    "data": ("spanbert_lab.cli.data", "build the course data; train a tokenizer on your own text"),
     "applications": ("spanbert_lab.cli.applications", "notebook 06's applications"),
     "grade": ("spanbert_lab.tools.grade.__main__", "run and grade handed-in student notebooks"),
     "study": ("spanbert_lab.cli.study", "the controlled pretraining study (study/protocol.toml)"),

@@ -269,3 +269,29 @@ def build_nsp_blocks(
             )
             blocks.append(Block(ids, types, d, (a, b), ann, label))
     return BlockSet(blocks, max_length, dropped)
+
+
+def check_fills_a_block(block_set: BlockSet, source: str) -> None:
+    """Refuse a corpus too small to pretrain on: its blocks must hold at least one full block's
+    worth of tokens (``max_length``), else the run would train on a scrap of text.
+
+    Raises:
+        ValueError: naming ``source``, the tokens found and the block size; when every sentence
+            was dropped for being longer than a block, saying so (prose read as one sentence per
+            line is the usual cause).
+    """
+    tokens = sum(len(block.input_ids) for block in block_set.blocks)
+    if tokens >= block_set.max_length:
+        return
+    if not block_set.blocks and block_set.dropped_sentences:
+        raise ValueError(
+            f"{source}: no block: each of its {block_set.dropped_sentences} sentence(s) is longer "
+            f"than a block of {block_set.max_length} tokens; if the text is prose rather than one "
+            "sentence per line, read it as paragraphs (--corpus-format paragraphs), or use a "
+            "larger --block-size"
+        )
+    raise ValueError(
+        f"{source}: too small for one block: {tokens} tokens in {len(block_set.blocks)} block(s), "
+        f"fewer than one block of {block_set.max_length} tokens; give it more text or use a "
+        "smaller --block-size"
+    )

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spanbert_lab.data.corpus import read_text
+from spanbert_lab.data.corpus import read_text, split_sentences
 
 TEXT_COLUMNS = ("sentence", "text", "content", "review", "document")
 LABEL_COLUMNS = ("label", "labels", "class", "category", "sentiment")
@@ -341,24 +341,10 @@ def read_table(
 
 # ------------------------------------------------------------------------------------ plain text
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Cut a paragraph into sentences after ``. ! ?`` followed by space and a capital or digit.
-
-    Deliberately simple (no abbreviation list): pretraining only needs sentence-sized pieces.
-    Line breaks always end a sentence.
-    """
-    out = []
-    for line in text.splitlines():
-        out += [s.strip() for s in _SENTENCE_END.split(line) if s.strip()]
-    return out
-
 
 def read_text_jsonl(path: str | Path, text_field: str = "text") -> list[list[str]]:
     """Pretraining documents from JSONL: one document per record, its ``text_field`` cut into
-    sentences by :func:`split_sentences`.
+    sentences by :func:`spanbert_lab.data.corpus.split_sentences`.
 
     Raises:
         ValueError: empty file, malformed line, a record without the field (listing its fields)

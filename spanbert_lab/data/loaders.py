@@ -22,7 +22,14 @@ import datasets
 import pyarrow as pa
 
 from spanbert_lab.contracts import NP
-from spanbert_lab.data.corpus import parse_corpus_text, read_text
+from spanbert_lab.data.corpus import (
+    JSONL_SUFFIXES,
+    TEXT_FORMATS,
+    corpus_files,
+    parse_corpus_text,
+    parse_text,
+    read_text,
+)
 from spanbert_lab.data.formats import find_split_file, read_text_jsonl
 from spanbert_lab.data.task_files import (
     NER_SUFFIXES,
@@ -121,7 +128,11 @@ def _first(folder: Path, names: list[str], what: str) -> Path:
 
 
 def load_corpus(
-    split: str = "train", path: str | Path | None = None, *, text_field: str = "text"
+    split: str = "train",
+    path: str | Path | None = None,
+    *,
+    text_field: str = "text",
+    text_format: str = "auto",
 ) -> datasets.Dataset:
     """The pretraining corpus, one row per document.
 
@@ -132,17 +143,24 @@ def load_corpus(
         split: ``"train"`` or ``"dev"``.
         path: ``None`` (the course corpus); a folder with ``<split>.txt[.gz]`` (annotations read
             from ``<split>.annotations.jsonl[.gz]`` when present); a folder of ``.txt`` and
-            ``.jsonl`` files or one such file (``.txt``: one sentence per line, a blank line
-            between documents; ``.jsonl``: one document per record, its ``text_field`` cut into
-            sentences by :func:`spanbert_lab.data.formats.split_sentences`; no annotations, so
+            ``.jsonl`` files or one such file (:func:`~spanbert_lab.data.corpus.corpus_files`;
+            ``.txt``: one sentence per line with a blank line between documents, or plain
+            paragraphs; ``.jsonl``: one document per record, its ``text_field`` cut into
+            sentences by :func:`spanbert_lab.data.corpus.split_sentences`; no annotations, so
             empty span lists); or a hub dataset name with a ``text`` column (opt-in, online;
             each row becomes a document, one line per sentence).
         text_field: the JSONL field that holds a document's text.
+        text_format: how ``.txt`` files are read: ``"auto"``, ``"lines"`` or ``"paragraphs"``
+            (:data:`spanbert_lab.data.corpus.TEXT_FORMATS`; ``"jsonl"`` reads every file as JSONL).
 
     Raises:
         FileNotFoundError: the file or folder does not exist (the message gives the path).
-        ValueError: an empty document or a malformed annotation (naming the file and item).
+        ValueError: an empty, binary or non-UTF-8 file (naming the file, and the line), an empty
+            document or a malformed annotation (naming the file and item), an unknown
+            ``text_format``.
     """
+    if text_format not in TEXT_FORMATS:
+        raise ValueError(f"text_format must be one of {TEXT_FORMATS}, got {text_format!r}")
     if path is not None and not _is_local(path):
         rows = _hub(str(path), split)
         texts = [t.split("\n") for t in rows["text"]]
@@ -151,31 +169,21 @@ def load_corpus(
         _check_split(split, ("train", "dev"))
         folder = _existing(data_dir() / "corpus", "course corpus folder")
         return _read_course_corpus(folder, split)
-    p = _existing(Path(path).expanduser(), "corpus path")
-    if p.is_file():
-        return _corpus_dataset(split, _read_documents(p, text_field), None, str(p))
-    if any((p / f"{split}.txt{gz}").is_file() for gz in ("", ".gz")):
+    p = Path(path).expanduser()
+    files = corpus_files(p, split)
+    if p.is_dir() and files[0].parent == p and files[0].name.startswith(f"{split}.txt"):
         return _read_course_corpus(p, split)
-
-    def texts(folder: Path) -> list[Path]:
-        return sorted(
-            f for pattern in ("*.txt", "*.jsonl", "*.jsonl.gz") for f in folder.glob(pattern)
-        )
-
-    files = texts(p) or texts(p / split)
-    if not files:
-        raise FileNotFoundError(f"no .txt or .jsonl files (or {split}.txt) in {p}")
-    docs = [d for f in files for d in _read_documents(f, text_field)]
+    docs = [d for f in files for d in read_documents(f, text_field, text_format)[0]]
     return _corpus_dataset(split, docs, None, str(p))
 
 
-def _read_documents(file: Path, text_field: str) -> list[list[str]]:
-    if file.name.endswith((".jsonl", ".jsonl.gz")):
-        return read_text_jsonl(file, text_field)
-    text = read_text(file)
-    if not text.strip():
-        raise ValueError(f"{file}: empty document (the file holds no sentence)")
-    return parse_corpus_text(text, str(file))
+def read_documents(
+    file: Path, text_field: str = "text", text_format: str = "auto"
+) -> tuple[list[list[str]], str]:
+    """One corpus file's documents (lists of sentences) and the format it was read in."""
+    if file.name.endswith(JSONL_SUFFIXES) or text_format == "jsonl":
+        return read_text_jsonl(file, text_field), "jsonl"
+    return parse_text(read_text(file), str(file), text_format)
 
 
 _CORPUS_CACHE: dict[tuple[str, int, int], datasets.Dataset] = {}  # at most 4 entries

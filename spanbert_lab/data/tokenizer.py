@@ -28,10 +28,17 @@ VOCAB_SIZE = 6144
 """Vocabulary size; see ``data/README.md`` for why (small embeddings, rare names split)."""
 
 
-def count_words(sentences: Iterable[str]) -> Counter[str]:
-    """Word frequencies after BERT's cased normalisation and pre-tokenisation (``tokenizers``)."""
+def count_words(sentences: Iterable[str], lowercase: bool = False) -> Counter[str]:
+    """Word frequencies after BERT's normalisation and pre-tokenisation (``tokenizers``).
+
+    Cased by default (no lower-casing, accents kept); ``lowercase=True`` is BERT's uncased
+    normalisation (lower-case, accents stripped), as :func:`make_tokenizer` does with it.
+    """
     normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
+        clean_text=True,
+        handle_chinese_chars=True,
+        strip_accents=None if lowercase else False,
+        lowercase=lowercase,
     )
     pre = pre_tokenizers.BertPreTokenizer()
     counts: Counter[str] = Counter()
@@ -60,10 +67,10 @@ def train_wordpiece(
     :data:`SPECIAL_TOKENS` order, then every character of the corpus in both forms, ``c`` and
     ``##c`` (sorted), then the merges in order.
     """
-    if vocab_size < 256:
-        raise ValueError(f"vocab_size must be at least 256, got {vocab_size}")
     counts = sentences if isinstance(sentences, Counter) else count_words(sentences)
     words = sorted(counts)  # fixed order
+    if not words:
+        raise ValueError("no words to train a vocabulary on (the text is empty)")
     freqs = [counts[w] for w in words]
     # Each word as a list of pieces: first character as is, the others as "##c".
     pieces = [[w[0]] + ["##" + c for c in w[1:]] for w in words]
@@ -71,6 +78,7 @@ def train_wordpiece(
     # corpus's characters tokenizes without [UNK], wherever in the word a character stands.
     chars = {c for w in words for c in w}
     alphabet = sorted(chars | {"##" + c for c in chars})
+    check_vocab_size(vocab_size, len(chars))
     vocab: dict[str, int] = {t: i for i, t in enumerate((*SPECIAL_TOKENS, *alphabet))}
     pair_count: Counter[tuple[str, str]] = Counter()
     where: dict[tuple[str, str], set[int]] = {}
@@ -135,21 +143,41 @@ def _merge_everywhere(
     return changed
 
 
-def make_tokenizer(vocab: dict[str, int], model_max_length: int = 512) -> BertTokenizer:
-    """Wrap a vocabulary as a cased ``transformers`` BERT tokenizer (fast)."""
+def check_vocab_size(vocab_size: int, n_chars: int) -> None:
+    """Refuse a vocabulary too small for the alphabet: the special tokens plus every one of the
+    corpus's ``n_chars`` characters as a word start and as ``##c`` (else a word is ``[UNK]``).
+
+    Raises:
+        ValueError: ``vocab_size`` below ``len(SPECIAL_TOKENS) + 2 * n_chars``.
+    """
+    needed = len(SPECIAL_TOKENS) + 2 * n_chars
+    if vocab_size < needed:
+        raise ValueError(
+            f"vocab_size={vocab_size} is below the alphabet: the text's {n_chars} distinct "
+            f"characters need {needed} entries ({len(SPECIAL_TOKENS)} special tokens + each "
+            f"character as a word start and as ##c); use at least {needed}, and more to leave "
+            "room for whole words"
+        )
+
+
+def make_tokenizer(
+    vocab: dict[str, int], model_max_length: int = 512, lowercase: bool = False
+) -> BertTokenizer:
+    """Wrap a vocabulary as a ``transformers`` BERT tokenizer (fast): cased, or with
+    ``lowercase`` BERT's uncased normalisation (lower-case, accents stripped)."""
     return BertTokenizer(
         vocab=vocab,
-        do_lower_case=False,
-        strip_accents=False,
+        do_lower_case=lowercase,
+        strip_accents=None if lowercase else False,
         tokenize_chinese_chars=True,
         model_max_length=model_max_length,
     )
 
 
-def save_tokenizer(vocab: dict[str, int], folder: Path) -> None:
+def save_tokenizer(vocab: dict[str, int], folder: Path, lowercase: bool = False) -> None:
     """Save the tokenizer to ``folder`` (``tokenizer.json``, ``tokenizer_config.json``, ``vocab.txt``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tok = make_tokenizer(vocab)
+    tok = make_tokenizer(vocab, lowercase=lowercase)
     tok.save_pretrained(str(folder))
     ordered = sorted(vocab.items(), key=lambda kv: kv[1])
     (folder / "vocab.txt").write_text("".join(t + "\n" for t, _ in ordered), encoding="utf-8")

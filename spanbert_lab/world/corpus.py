@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,41 @@ def annotation_lines(docs: Iterable[Document]) -> str:
             spans = [list(sp) for sp in s.piece.spans]
             lines.append(json.dumps({"doc": i, "sent": j, "spans": spans}, separators=(",", ":")))
     return "\n".join(lines) + "\n"
+
+
+SAMPLE_FORMATS = ("lines", "paragraphs", "jsonl")
+
+
+def _document_text(doc: Document, text_format: str) -> str:
+    if text_format == "lines":
+        return "\n".join(doc.sentences) + "\n\n"
+    if text_format == "paragraphs":
+        return textwrap.fill(" ".join(doc.sentences), width=80) + "\n\n"
+    return json.dumps({"text": " ".join(doc.sentences)}, ensure_ascii=False) + "\n"
+
+
+def sample_corpus(world: World, size_bytes: int, seed: int = 0, text_format: str = "lines") -> str:
+    """At least ``size_bytes`` of UTF-8 text about ``world``, for trying the own-text commands.
+
+    Documents of the statement genres (:data:`DOC_KINDS`) drawn with ``random.Random(seed)``
+    (sentences may repeat across documents), written as ``text_format``: ``lines`` (one sentence
+    per line, a blank line between documents), ``paragraphs`` (each document one paragraph
+    wrapped at 80 columns, a blank line between) or ``jsonl`` (``{"text": ...}`` per document).
+
+    Raises:
+        ValueError: ``size_bytes`` < 1 or an unknown ``text_format``.
+    """
+    if size_bytes < 1:
+        raise ValueError(f"size_bytes must be at least 1, got {size_bytes}")
+    if text_format not in SAMPLE_FORMATS:
+        raise ValueError(f"text_format must be one of {SAMPLE_FORMATS}, got {text_format!r}")
+    parts: list[str] = []
+    size = 0
+    docs = generate_documents(world, 1 << 40, random.Random(seed), unique=False)
+    while size < size_bytes:
+        parts.append(_document_text(next(docs), text_format))
+        size += len(parts[-1].encode("utf-8"))
+    return "".join(parts)
 
 
 def write_corpus(out: Path, splits: dict[str, list[Document]]) -> dict[str, Path]:
