@@ -1,10 +1,12 @@
-"""Confidence intervals: bootstrap over examples (paired for two systems), Student t over seeds.
+"""Confidence intervals: bootstrap over examples (paired for two systems), Student t over seeds,
+and a seed-aware interval for comparing two pretraining recipes.
 
 Every random draw takes an explicit ``torch.Generator``; nothing here touches a global state.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -43,6 +45,28 @@ _T95 = (
     2.045,
     2.042,
 )
+# Beyond 30 degrees of freedom, (df, quantile) rows; the normal quantile 1.96 is the limit.
+_T95_LARGE = ((30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980), (math.inf, 1.960))
+
+
+def t_quantile_95(df: float) -> float:
+    """The two-sided 95% Student-t quantile for ``df`` ≥ 1 degrees of freedom.
+
+    Tabulated at whole degrees of freedom; a fractional ``df`` (Welch–Satterthwaite) is
+    interpolated linearly in ``1 / df``. The quantile is convex in ``1 / df``, so this errs on the
+    wide side: by 1.1 at df = 1.5, 0.06 at 2.5, under 0.01 from df = 3.5 on.
+    """
+    if not df >= 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if df == int(df) and df <= len(_T95):
+        return _T95[int(df) - 1]
+    rows = [(k + 1.0, q) for k, q in enumerate(_T95)] + list(_T95_LARGE[1:])
+    for (d0, q0), (d1, q1) in itertools.pairwise(rows):
+        if d0 <= df <= d1:
+            if math.isinf(d1):
+                return q0 + (q1 - q0) * (1 / d0 - 1 / df) / (1 / d0)
+            return q0 + (q1 - q0) * (1 / d0 - 1 / df) / (1 / d0 - 1 / d1)
+    return 1.96
 
 
 def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
@@ -139,3 +163,87 @@ def verdict(a: str, b: str, interval: Sequence[float], digits: int = 3) -> str:
     if high < 0:
         return text + f"{b} is better (the interval excludes 0)"
     return text + "no difference shown (the interval includes 0)"
+
+
+def seed_aware_difference(
+    a: torch.Tensor | Sequence[Sequence[Sequence[float]]],
+    b: torch.Tensor | Sequence[Sequence[Sequence[float]]],
+) -> dict[str, float]:
+    """Mean difference of two pretraining recipes and a 95% interval that counts every seed.
+
+    Each recipe is pretrained with several seeds, each encoder fine-tuned with several seeds, and
+    every fine-tuned model scored on the same test examples. The difference of grand means varies
+    for three reasons: which pretraining seeds were drawn, which fine-tuning seeds, and which test
+    examples. A bootstrap over examples sees only the last; a percentile bootstrap over two or
+    three pretraining seeds cannot reach 95% coverage either (resampling three values
+    under-states their spread). So the interval is built from variance components (a two-level
+    random-effects analysis), one per independent source:
+
+    - **seeds**, per recipe: the sample variance of its per-pretraining-seed means (each the mean
+      over its fine-tuning seeds and the examples) over the number of pretraining seeds.
+      Fine-tuning seeds and run-to-run noise are inside these means.
+    - **examples**: how much the recipes' difference depends on *which* examples were drawn. The
+      examples are shared, so the comparison is paired: an example's difficulty cancels. What is
+      left is the recipe × example interaction, estimated as the variance of the per-example
+      difference minus the part that run-to-run noise alone puts there (each recipe's residual
+      variance after removing run and example means, over its number of runs), floored at 0,
+      over the number of examples.
+
+    The two are added; the degrees of freedom come from Welch–Satterthwaite over the seed parts
+    (the example part, estimated from hundreds of examples, counts as exact), and the quantile is
+    Student's t (:func:`t_quantile_95`). ``tests/test_stats.py`` checks on synthetic scores with
+    a known null effect that the interval covers 0 about 95% of the time, with and without seed
+    variance and interaction (measured: 95–97%; the Welch degrees of freedom make it a little
+    conservative with two or three seeds).
+
+    Args:
+        a, b: (P, F, E) scores: P pretraining seeds (at least 2), F fine-tuning seeds, E examples
+            (at least 2); P and F may differ between the two, the examples (same ones, same order)
+            may not.
+
+    Returns:
+        ``{"diff", "low", "high", "df", "se", "se_seeds", "se_examples"}``.
+    """
+    x, y = (torch.as_tensor(v, dtype=torch.float64) for v in (a, b))
+    for name, t in (("a", x), ("b", y)):
+        if t.dim() != 3:
+            raise ValueError(
+                f"{name} must be (pretrain seeds, finetune seeds, examples), got {tuple(t.shape)}"
+            )
+        if t.shape[0] < 2 or t.shape[2] < 2:
+            raise ValueError(
+                f"{name} has shape {tuple(t.shape)}: at least 2 pretraining seeds and 2 examples"
+            )
+    if x.shape[2] != y.shape[2]:
+        raise ValueError(f"a and b are scored on different examples: {x.shape[2]} vs {y.shape[2]}")
+    seed_means = [t.mean(dim=(1, 2)) for t in (x, y)]  # (P,) each
+    seed_vars = [float(m.var()) / m.numel() for m in seed_means]
+    per_example = x.mean(dim=(0, 1)) - y.mean(dim=(0, 1))  # (E,)
+    noise = sum(_residual_variance(t) / (t.shape[0] * t.shape[1]) for t in (x, y))
+    interaction = max(0.0, float(per_example.var()) - noise)
+    example_var = interaction / per_example.numel()
+    total = sum(seed_vars) + example_var
+    denominator = sum(v**2 / (m.numel() - 1) for v, m in zip(seed_vars, seed_means, strict=True))
+    df = total**2 / denominator if denominator > 0 else float("inf")
+    diff = float(x.mean() - y.mean())
+    half = t_quantile_95(max(df, 1.0)) * math.sqrt(total)
+    return {
+        "diff": diff,
+        "low": diff - half,
+        "high": diff + half,
+        "df": df,
+        "se": math.sqrt(total),
+        "se_seeds": math.sqrt(sum(seed_vars)),
+        "se_examples": math.sqrt(example_var),
+    }
+
+
+def _residual_variance(scores: torch.Tensor) -> float:
+    """Run-to-run noise of one recipe: (P, F, E) scores as (runs, examples), the variance left
+    after removing each run's mean and each example's mean (two-way layout, (R−1)(E−1) df)."""
+    m = scores.reshape(-1, scores.shape[2])  # (R, E)
+    r, e = m.shape
+    if r < 2:
+        return 0.0
+    resid = m - m.mean(1, keepdim=True) - m.mean(0, keepdim=True) + m.mean()
+    return float(resid.square().sum()) / ((r - 1) * (e - 1))
