@@ -145,13 +145,26 @@ def quiet_transformers() -> Iterator[None]:
     # imported here: `import spanbert_lab` (this module) must not pay for transformers
     from transformers.utils import logging as hf_logging
 
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
+    try:
+        with transformers_bars_off():
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+@contextlib.contextmanager
+def transformers_bars_off() -> Iterator[None]:
+    """Switch transformers' progress bars off for the ``with`` block only (e.g. the "Writing
+    model shards" bar of ``save_pretrained``), then back to what they were."""
+    from transformers.utils import logging as hf_logging  # see quiet_transformers
+
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
         yield
     finally:
-        hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
 

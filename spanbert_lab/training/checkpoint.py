@@ -35,7 +35,7 @@ from transformers import AutoTokenizer
 
 from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.data import load_tokenizer
-from spanbert_lab.runtime import quiet_transformers
+from spanbert_lab.runtime import quiet_transformers, transformers_bars_off
 
 __all__ = [
     "LATEST",
@@ -147,7 +147,8 @@ def _write_model(
     tokenizer: TokenizerLike | None,
     extra_files: dict[str, str] | None,
 ) -> None:
-    model.save_pretrained(folder)
+    with transformers_bars_off():  # no "Writing model shards" bar in a run's output
+        model.save_pretrained(folder)
     if tokenizer is not None:
         tokenizer.save_pretrained(folder)
     for name, text in (extra_files or {}).items():
