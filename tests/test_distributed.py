@@ -2,7 +2,9 @@
 
 The last test launches this very file under ``torchrun`` with two gloo processes (the
 ``__main__`` block is the worker), then trains the same model in one process on the same global
-batches and checks that both runs report the same losses and end with the same weights.
+batches and checks that both runs report the same losses and end with the same weights — also
+when each process splits its share into 2 micro-batches (gradient accumulation): 2 × 2 parts of
+the global batch weighted by their targets give the one-process update.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ CONFIG = dict(max_steps=4, batch_size=8, lr=3e-3, warmup_steps=1, progress=False
               eval_every=2, save_every=2)  # fmt: skip
 
 
-def _train(output_dir: str):
+def _train(output_dir: str, grad_accumulation: int = 1):
     sys.path.insert(0, str(HERE))
     from test_pretrain import synthetic_examples, synthetic_tokenizer, tiny_model
 
@@ -85,7 +87,8 @@ def _train(output_dir: str):
     model = tiny_model(tok, dropout=0.0)  # dropout would draw per process
     uniform = MaskingConfig(random_token_source="uniform")  # synthetic data: no corpus counts
     history = train(
-        model, train_ex, eval_ex, TrainConfig(**CONFIG, output_dir=output_dir),
+        model, train_ex, eval_ex,
+        TrainConfig(**CONFIG, output_dir=output_dir, grad_accumulation=grad_accumulation),
         collator=MaskingCollator(tok, "span", uniform, seed=5),
         eval_collator=MaskingCollator(tok, "span", uniform, seed=9), device="cpu",
     )  # fmt: skip
@@ -93,10 +96,12 @@ def _train(output_dir: str):
 
 
 @pytest.mark.slow
-def test_two_processes_match_one_process(tmp_path: Path):
+@pytest.mark.parametrize("grad_accumulation", [1, 2])
+def test_two_processes_match_one_process(tmp_path: Path, grad_accumulation: int):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-           "--standalone", str(Path(__file__)), str(tmp_path / "ddp")]  # fmt: skip
+           "--standalone", str(Path(__file__)), str(tmp_path / "ddp"),
+           str(grad_accumulation)]  # fmt: skip
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, f"torchrun failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     ddp = json.loads((tmp_path / "ddp" / "history.json").read_text())
@@ -125,7 +130,7 @@ if __name__ == "__main__":  # the torchrun worker
     from spanbert_lab.pretrain import distributed as D
 
     out = sys.argv[1]
-    _, hist = _train(out)
+    _, hist = _train(out, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
     if int(os.environ.get("RANK", "0")) == 0:
         Path(out, "history.json").write_text(json.dumps(hist.to_dict()))
     D.cleanup()

@@ -18,9 +18,18 @@ Precision = Literal["auto", "fp32", "bf16"]
 class TrainConfig:
     """Every setting of a pretraining run (model and data are built elsewhere).
 
+    The command line (``python -m spanbert_lab pretrain``) takes its defaults from these fields;
+    its warm-up default is 10% of ``--max-steps``, which is this class's 20 of 200.
+
     Attributes:
         max_steps: optimiser updates of the whole run (also the schedule's length).
-        batch_size: *global* batch, in blocks per update (split over processes).
+        batch_size: *global* batch, in blocks per update (split over processes, then into
+            ``grad_accumulation`` micro-batches).
+        grad_accumulation: micro-batches per update: each process splits its share of the
+            global batch into this many, runs forward + backward on each (gradients add up,
+            every micro-batch weighted by its share of the global batch's targets, so the loss
+            is the global batch's token mean), then clips and steps once. ``batch_size`` must be
+            divisible by ``grad_accumulation`` × the number of processes.
         lr: peak learning rate.
         warmup_steps: linear warm-up updates (must be < ``max_steps``).
         weight_decay: AdamW decoupled decay on ≥ 2-D tensors.
@@ -43,6 +52,7 @@ class TrainConfig:
 
     max_steps: int = 200
     batch_size: int = 16
+    grad_accumulation: int = 1
     lr: float = 1e-3
     warmup_steps: int = 20
     weight_decay: float = 0.01
@@ -64,10 +74,15 @@ class TrainConfig:
         def bad(name: str, why: str) -> ValueError:
             return ValueError(f"TrainConfig.{name}={getattr(self, name)!r}: {why}")
 
-        for name in ("max_steps", "batch_size", "eval_batch_size"):
+        for name in ("max_steps", "batch_size", "grad_accumulation", "eval_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise bad(name, "must be a positive int")
+        if self.batch_size % self.grad_accumulation:
+            raise bad(
+                "grad_accumulation",
+                f"must divide batch_size={self.batch_size} (micro-batches of equal size)",
+            )
         for name in ("eval_every", "save_every", "warmup_steps"):
             if getattr(self, name) < 0:
                 raise bad(name, "must be >= 0")

@@ -7,6 +7,12 @@ One update (pytorch/examples, nanoGPT style)::
     loss.backward(); clip_grad_norm_(…, 1.0)
     optimizer.step(); scheduler.step(); optimizer.zero_grad()
 
+With ``grad_accumulation = N`` each process cuts its share of the global batch into N
+micro-batches and back-propagates each before the one optimiser step; every micro-batch's loss is
+weighted by its share of the global batch's targets (:func:`spanbert_lab.pretrain.distributed.shard_loss`,
+the same weighting as across processes), so the update is the one of the whole batch and the
+records report the whole batch's token means.
+
 around which :func:`train` adds: the data order (a permutation per epoch seeded by
 ``(seed, epoch)``), warm-up + linear decay (:mod:`spanbert_lab.training.schedule`), periodic evaluation on
 held-out blocks (:func:`spanbert_lab.pretrain.evaluation.evaluate_pretraining`), a metrics callback, one
@@ -112,14 +118,20 @@ def train(
 
     Raises:
         ValueError: fewer training examples than one global batch, or a batch that does not
-            split over the processes.
+            split over the processes and their ``grad_accumulation`` micro-batches.
     """
     info = dist if dist is not None else D.init_from_env(device)
     if len(train_data) < config.batch_size:
         raise ValueError(
             f"{len(train_data)} training examples cannot fill one batch of {config.batch_size}"
         )
-    D.shard(range(config.batch_size), info.rank, info.world_size)  # validates the split
+    parts = config.grad_accumulation * info.world_size
+    if config.batch_size % parts:
+        raise ValueError(
+            f"TrainConfig.batch_size={config.batch_size} does not split into "
+            f"{config.grad_accumulation} micro-batches (grad_accumulation) x {info.world_size} "
+            f"processes: choose a batch size divisible by {parts}"
+        )
     autocast = autocast_for(info.device, config.precision)
     model.to(info.device)
     optimizer = build_optimizer(
@@ -206,7 +218,9 @@ class _Run:
                 batches = batches_of(state.epoch)
             local = D.shard(batches[state.batch_in_epoch], self.info.rank, self.info.world_size)
             self.collator.set_epoch(state.epoch)
-            record = self._update(self.collator([train_data[i] for i in local]))
+            size = len(local) // cfg.grad_accumulation
+            micro = [local[j : j + size] for j in range(0, len(local), size)]
+            record = self._update([self.collator([train_data[i] for i in m]) for m in micro])
             state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
             record.update(
                 kind="train",
@@ -237,38 +251,46 @@ class _Run:
                 break
         history.wall_time_s = time.perf_counter() - start
 
-    def _update(self, batch: Mapping[str, torch.Tensor]) -> TrainRecord:
+    def _update(self, micro: Sequence[Mapping[str, torch.Tensor]]) -> TrainRecord:
+        """One update on this process's micro-batches (one unless accumulating)."""
         info = self.info
-        batch = {k: v.to(info.device) for k, v in batch.items()}
-        local = D.target_counts(batch)  # (4,) float64: MLM targets, SBO targets, examples, tokens
-        counts = D.all_reduce_sum(local, info.device)
+        micro = [{k: v.to(info.device) for k, v in batch.items()} for batch in micro]
+        # (4,) float64 per micro-batch: MLM targets, SBO targets, examples, tokens
+        local = [D.target_counts(batch) for batch in micro]
+        counts = D.all_reduce_sum(sum(local[1:], local[0]), info.device)
         sbo_weight = float(getattr(getattr(self.model, "config", None), "sbo_loss_weight", 1.0))
 
         def means_of(out: Any) -> list[torch.Tensor | None]:
             sbo = None if out.sbo_loss is None else sbo_weight * out.sbo_loss
             return [out.mlm_loss, sbo, out.nsp_loss]
 
-        def loss_of(out: Any) -> torch.Tensor:
-            if info.distributed:  # each shard's share of the global token means (distributed.py)
-                return D.shard_loss(means_of(out), local[:3], counts[:3], info.world_size)
-            return out.loss  # one process: the model's own loss
+        seen: list[list[torch.Tensor | None]] = []  # each micro-batch's per-term means
 
+        def weighted(j: int) -> Callable[[Any], torch.Tensor]:
+            def loss_of(out: Any) -> torch.Tensor:
+                # micro-batch j's share of the global token means (distributed.shard_loss)
+                means = means_of(out)
+                seen.append(means)
+                return D.shard_loss(means, local[j][:3], counts[:3], info.world_size)
+
+            return loss_of
+
+        exact = info.distributed or len(micro) > 1  # else the model's own loss is the batch's
         step = train_step(
             self.model,
-            batch,
+            micro if len(micro) > 1 else micro[0],
             self.optimizer,
             self.scheduler,
             max_grad_norm=self.config.max_grad_norm,
             forward=self.ddp_model,
-            loss_of=loss_of,
+            loss_of=[weighted(j) for j in range(len(micro))] if exact else None,
             autocast=self.autocast,
         )
-        means = means_of(step.output)
-        if info.distributed:  # what one process would report: Σ_r mean_r · n_r / N per term
-            values = _global_means(means, local, counts, info.device)
+        if exact:  # what one process with one batch would report: Σ mean · n / N per term
+            values = _global_means(seen, local, counts, info.device)
             total = sum(v for v in values if v is not None)
         else:
-            values = [None if m is None else float(m.detach()) for m in means]
+            values = [None if m is None else float(m.detach()) for m in means_of(step.output)]
             total = float(step.output.loss.detach())
         return {
             "loss": total,
@@ -345,20 +367,28 @@ def _every(period: int, step: int) -> bool:
 
 
 def _global_means(
-    means: Sequence[torch.Tensor | None],
-    local: torch.Tensor,
+    means: Sequence[Sequence[torch.Tensor | None]],
+    local: Sequence[torch.Tensor],
     counts: torch.Tensor,
     device: torch.device,
 ) -> list[float | None]:
-    """Per loss term, the global-batch mean: Σ_r mean_r · n_r / N over the processes."""
+    """Per loss term, the global-batch mean: Σ mean · n / N over the micro-batches (``means[j]``
+    with target counts ``local[j]``) of every process; ``counts`` holds the global N."""
+    terms = range(len(means[0]))
     shares = torch.tensor(
-        [0.0 if m is None else float(m.detach()) * float(local[k]) for k, m in enumerate(means)],
+        [
+            sum(
+                0.0 if m[k] is None else float(m[k].detach()) * float(n[k])
+                for m, n in zip(means, local, strict=True)
+            )
+            for k in terms
+        ],
         dtype=torch.float64,
     )
     shares = D.all_reduce_sum(shares, device)
     return [
-        None if m is None else float(shares[k] / max(float(counts[k]), 1.0))
-        for k, m in enumerate(means)
+        None if means[0][k] is None else float(shares[k] / max(float(counts[k]), 1.0))
+        for k in terms
     ]
 
 
