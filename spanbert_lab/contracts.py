@@ -15,6 +15,13 @@ import torch
 IGNORE_INDEX = -100
 """Label of a position that is not a target (PyTorch's ``cross_entropy`` default)."""
 
+QA_MAX_LENGTH = 384
+"""Tokens per QA window, special tokens included (the SQuAD scripts' ``max_seq_length``): the
+default of the QA task, :class:`~spanbert_lab.tasks.FinetuneConfig` and every QA helper."""
+
+QA_DOC_STRIDE = 128
+"""How far one QA window advances over the passage (the SQuAD scripts' ``doc_stride``)."""
+
 ANNOTATION_KINDS: tuple[str, ...] = ("entities", "noun_phrases")
 """The annotation layers a pretraining example may carry, as half-open token spans."""
 

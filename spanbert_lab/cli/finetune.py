@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from spanbert_lab.cli.defaults import default_of
+from spanbert_lab.contracts import QA_MAX_LENGTH
 from spanbert_lab.data.conll import SCHEMES
 from spanbert_lab.finetune import (
     FinetuneConfig,
@@ -47,6 +49,21 @@ __all__ = ["aggregate", "build_parser", "load_own_data", "main"]
 
 _DESCRIPTION = __doc__
 
+# flag, FinetuneConfig field, type, help: the plain numeric settings (defaults from the fields)
+_CONFIG_FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    ("--lr", "learning_rate", float, "peak learning rate"),
+    ("--epochs", "epochs", float, "passes over the training data"),
+    ("--batch-size", "batch_size", int, "examples (QA: windows) per update"),
+    ("--max-steps", "max_steps", int, "stop after N updates (overrides --epochs)"),
+    ("--doc-stride", "doc_stride", int, "qa: how far one window advances over the passage"),
+    (
+        "--null-threshold",
+        "null_threshold",
+        float,
+        "qa v2.0: no answer when the null score beats the best span by more",
+    ),
+)
+
 
 def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.ArgumentParser:
     """The ``finetune`` command's argument parser."""
@@ -55,11 +72,11 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     )
     p.add_argument("task", choices=task_names())
     p.add_argument("--model", required=True, help="checkpoint dir, data/checkpoints/ name, hub id")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=[default_of(FinetuneConfig, "seed")])
     p.add_argument("--output", type=Path, help="per-seed folders with predictions + eval results")
     p.add_argument("--results", type=Path, help="JSON file for the multi-seed summary")
-    p.add_argument("--train-split", default="train")
-    p.add_argument("--eval-split", default="dev")
+    p.add_argument("--train-split", default=default_of(OwnData, "train_split"))
+    p.add_argument("--eval-split", default=default_of(OwnData, "eval_split"))
     p.add_argument(
         "--test-split",
         help="also evaluate every fine-tuned model on this course split (e.g. test); written to "
@@ -67,18 +84,24 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     )
     p.add_argument("--max-train", type=int, help="use only the first N training examples")
     p.add_argument("--max-eval", type=int, help="use only the first N evaluation examples")
-    p.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
-    p.add_argument("--epochs", type=float, default=FinetuneConfig.epochs)
-    p.add_argument("--batch-size", type=int, default=FinetuneConfig.batch_size)
-    p.add_argument("--max-steps", type=int)
-    p.add_argument("--max-length", type=int)
-    p.add_argument("--doc-stride", type=int, default=FinetuneConfig.doc_stride)
-    p.add_argument("--version", choices=("1.1", "2.0"), default="1.1")
-    p.add_argument("--null-threshold", type=float, default=0.0)
+    for flag, name, kind, what in _CONFIG_FLAGS:
+        default = default_of(FinetuneConfig, name)
+        shown = "" if default is None else f" (default: {default})"
+        p.add_argument(flag, type=kind, default=default, help=what + shown)
+    p.add_argument(
+        "--max-length",
+        type=int,
+        default=default_of(FinetuneConfig, "max_length"),
+        help=f"tokens per feature (default: the task's, QA {QA_MAX_LENGTH}, capped at the model's "
+        "limit)",
+    )
+    p.add_argument(
+        "--version", choices=("1.1", "2.0"), default=default_of(FinetuneConfig, "version")
+    )
     p.add_argument(
         "--span-unit",
         choices=("words", "tokens"),
-        default=FinetuneConfig.span_unit,
+        default=default_of(FinetuneConfig, "span_unit"),
         help="qa: answers start and end at word boundaries (words, default) or at any WordPiece "
         "(tokens, as the official scripts); the other unit's scores are reported as f1@<unit>",
     )
@@ -92,7 +115,7 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
     own.add_argument(
         "--eval-fraction",
         type=float,
-        default=0.1,
+        default=default_of(OwnData, "eval_fraction"),
         help="held out of a single --data file when there is no --eval-data",
     )
     own.add_argument("--format", help="ner: conll, jsonl; classify: tsv, csv, jsonl")
@@ -103,9 +126,17 @@ def build_parser(prog: str = "python -m spanbert_lab finetune") -> argparse.Argu
         action=argparse.BooleanOptionalAction,
         help="classify: the first line names the columns (default: detected)",
     )
-    own.add_argument("--tag-column", type=int, default=-1, help="ner: CoNLL tag column (-1 = last)")
     own.add_argument(
-        "--scheme", default="auto", choices=SCHEMES, help="ner: tag scheme (read as BIO)"
+        "--tag-column",
+        type=int,
+        default=default_of(OwnData, "tag_column"),
+        help="ner: CoNLL tag column (-1 = last)",
+    )
+    own.add_argument(
+        "--scheme",
+        default=default_of(OwnData, "scheme"),
+        choices=SCHEMES,
+        help="ner: tag scheme (read as BIO)",
     )
     own.add_argument("--labels", nargs="+", help="label names in id order (default: from data)")
     own.add_argument(

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import torch
 
-from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.contracts import QA_DOC_STRIDE, QA_MAX_LENGTH, TokenizerLike
 from spanbert_lab.finetune.models import load_task_model, resolve_model_path
 from spanbert_lab.masking.padding import pad_features
 from spanbert_lab.runtime import get_device
@@ -369,8 +369,8 @@ def answer_question(
     question: str,
     context: str,
     *,
-    max_length: int = 384,
-    doc_stride: int = 128,
+    max_length: int = QA_MAX_LENGTH,
+    doc_stride: int = QA_DOC_STRIDE,
     n_best: int = 20,
     max_answer_length: int = 30,
     version: Literal["1.1", "2.0"] = "1.1",

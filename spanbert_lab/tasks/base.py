@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.contracts import QA_DOC_STRIDE, TokenizerLike
 
 __all__ = [
     "ExampleScores",
@@ -46,8 +46,10 @@ class Report(TypedDict, total=False):
 class FinetuneConfig:
     """Hyper-parameters of one fine-tuning run (QA fields are ignored by the other tasks).
 
-    ``max_length=None`` takes the task default (QA 384, others 128) capped at the model's
-    ``max_position_embeddings``; ``max_steps`` overrides ``epochs`` when set.
+    ``max_length=None`` takes the task default (QA :data:`~spanbert_lab.contracts.QA_MAX_LENGTH`,
+    others 128) capped at the model's ``max_position_embeddings``; ``doc_stride`` defaults to
+    :data:`~spanbert_lab.contracts.QA_DOC_STRIDE`; ``max_steps`` overrides ``epochs`` when set.
+    The ``finetune`` command line takes its defaults from these fields.
     """
 
     learning_rate: float = 1e-4
@@ -59,7 +61,7 @@ class FinetuneConfig:
     seed: int = 0
     max_steps: int | None = None
     max_length: int | None = None
-    doc_stride: int = 128
+    doc_stride: int = QA_DOC_STRIDE
     version: Literal["1.1", "2.0"] = "1.1"
     null_threshold: float = 0.0
     n_best: int = 20

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.contracts import QA_DOC_STRIDE, QA_MAX_LENGTH, TokenizerLike
 from spanbert_lab.tasks.qa.examples import examples_to_list, squad_json
 from spanbert_lab.tasks.qa.metric import squad_evaluate
 
@@ -69,8 +69,8 @@ def prepare_qa_features(
     examples: Any,
     tokenizer: TokenizerLike,
     *,
-    max_length: int = 384,
-    doc_stride: int = 128,
+    max_length: int = QA_MAX_LENGTH,
+    doc_stride: int = QA_DOC_STRIDE,
     max_question_length: int = 64,
 ) -> dict[str, list[Any]]:
     """Turn QA examples into model features: one per passage window.

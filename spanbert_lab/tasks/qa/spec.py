@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spanbert_lab import data
-from spanbert_lab.contracts import TokenizerLike
+from spanbert_lab.contracts import QA_MAX_LENGTH, TokenizerLike
 from spanbert_lab.tasks.base import FinetuneConfig, Report, Row, TaskSpec, columns_to_rows
 from spanbert_lab.tasks.qa.decoding import decode_qa
 from spanbert_lab.tasks.qa.features import prepare_qa_features, squad_json
@@ -103,7 +103,7 @@ def load(split: str, version: str) -> Any:
 TASK = TaskSpec(
     name="qa",
     model_class="BertForQuestionAnswering",
-    default_max_length=384,
+    default_max_length=QA_MAX_LENGTH,
     load=load,
     encode=encode,
     read=read,
