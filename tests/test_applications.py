@@ -46,6 +46,20 @@ def test_bootstrap_interval_is_reproducible_and_brackets_the_mean():
 # --- lexical baselines -----------------------------------------------------------------------------
 
 
+def test_tfidf_weights_by_hand():
+    """Raw counts × ``ln((1 + N) / (1 + df)) + 1``, L2-normalised; one-letter words and numbers
+    are words too (scikit-learn's default pattern would drop "a")."""
+    tfidf = TfidfIndex(["A cat, a cat sat.", "a dog", "cat 42"])
+    assert sorted(tfidf.vectorizer.vocabulary_) == ["42", "a", "cat", "dog", "sat"]
+    idf = {w: math.log(4 / (1 + df)) + 1 for w, df in {"a": 2, "cat": 2, "sat": 1}.items()}
+    raw = torch.zeros(5)
+    for w, count in (("a", 2), ("cat", 2), ("sat", 1)):
+        raw[tfidf.vectorizer.vocabulary_[w]] = count * idf[w]
+    torch.testing.assert_close(tfidf.matrix[0], raw / raw.norm())
+    assert tfidf.scores(["an unseen query"]).abs().max() == 0.0  # no shared word: cosine 0
+    assert tfidf.scores(["cat"]).shape == (1, 3)
+
+
 def test_tfidf_and_bm25_by_hand():
     passages = ["the cat sat", "the dog ran far", "a cat and a dog"]
     tfidf = TfidfIndex(passages)
@@ -189,13 +203,36 @@ def test_logistic_probe_separates_separable_data_and_fails_on_noise():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(200, 5, generator=g)
     y = (x[:, 2] > 0).long()
-    model = probe.fit_logistic(x, y, n_classes=2)
-    assert (probe.predict_logistic(model, x) == y).double().mean() > 0.97
+    for kind in ("logistic", "svm"):
+        model = probe.fit_probe(x, y, kind=kind)
+        assert (probe.predict_probe(model, x) == y).double().mean() > 0.97, kind
     noise = torch.randint(0, 2, (200,), generator=g)
     xt = torch.randn(400, 5, generator=g)
-    acc = (probe.predict_logistic(probe.fit_logistic(x, noise, n_classes=2), xt)
+    acc = (probe.predict_probe(probe.fit_probe(x, noise), xt)
            == torch.randint(0, 2, (400,), generator=g)).double().mean()  # fmt: skip
     assert 0.38 < acc < 0.62  # chance: binomial sd 0.025
+    with pytest.raises(ValueError, match="kind"):
+        probe.make_probe(10, kind="tree")  # type: ignore[arg-type]
+
+
+def test_probe_minimises_mean_cross_entropy_plus_l2_on_standardised_features():
+    """scikit-learn's C = 1 / (2 N l2) is the stated objective: at the fitted weights the float64
+    gradient of ``mean CE + l2 |W|²`` (on the scaler's features) vanishes; a wrong C would not."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(150, 4, generator=g, dtype=torch.float64) * torch.tensor([1.0, 3.0, 0.5, 2.0])
+    y = (x[:, 0] > 0).long() + (x[:, 1] + torch.randn(150, generator=g, dtype=torch.float64) > 1)
+    l2 = 0.05
+    model = probe.fit_probe(x + 1, y, l2=l2)
+    z = torch.from_numpy(model[0].transform((x + 1).numpy()))
+    assert torch.allclose(z.mean(0), torch.zeros(4, dtype=torch.float64), atol=1e-12)
+    w = torch.from_numpy(model[-1].coef_.T.copy()).requires_grad_()
+    b = torch.from_numpy(model[-1].intercept_.copy()).requires_grad_()
+    for penalty, should_vanish in ((l2, True), (4 * l2, False)):
+        w.grad = b.grad = None
+        loss = torch.nn.functional.cross_entropy(z @ w + b, y) + penalty * (w**2).sum()
+        loss.backward()
+        largest = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
+        assert (largest < 1e-4) == should_vanish, f"l2 {penalty}: largest gradient {largest:.2e}"
 
 
 # --- encoders --------------------------------------------------------------------------------------

@@ -330,7 +330,8 @@ few_claims
 #   passages stating that fact;
 # * **entity queries** — just an entity's name; relevant: the passages mentioning it.
 #
-# Retrievers: **TF-IDF** and **BM25** (word overlap), and each encoder as a dense retriever —
+# Retrievers: **TF-IDF** (scikit-learn's `TfidfVectorizer`) and **BM25** (written out in
+# `spanbert_lab/applications/lexical.py`), both word overlap, and each encoder as a dense retriever —
 # **mean-pooled** or **`[CLS]`** vectors compared by cosine — plus, for entity queries,
 # **span pooling**: a passage scores the best cosine between the query and any of its entity
 # mentions, each mention being the mean of its tokens' vectors in context (the representation
@@ -589,24 +590,36 @@ summary_claims
 # The blog's "extract SpanBERT features and feed them to an SVM", done properly: freeze the
 # encoder; take one vector per example **from each layer** (0 = embeddings); fit a linear
 # classifier on training features only; score held-out examples; plot accuracy by layer — a
-# *probe curve*. The classifier is L2-regularised logistic regression, fitted with L-BFGS in a few
-# lines of torch (`spanbert_lab/applications/probe.py`) — the same model as scikit-learn's
-# `LogisticRegression`, so the course needs no extra dependency; a linear SVM would draw a very
-# similar boundary. Two probes: review **sentiment** from mean-pooled vectors, and **entity type**
-# (PER, ORG, LOC, DATE …) from span-pooled mention vectors.
+# *probe curve*. The classifier is the one you would reach for: scikit-learn's `LogisticRegression`
+# (L2 penalty, L-BFGS) after a `StandardScaler` fitted on the training features —
+# `probe.make_probe` builds that pipeline (`spanbert_lab/applications/probe.py`), and
+# `kind="svm"` swaps in `LinearSVC`, the blog's SVM. Two probes: review **sentiment** from
+# mean-pooled vectors, and **entity type** (PER, ORG, LOC, DATE …) from span-pooled mention
+# vectors.
 
 # %%
 from spanbert_lab.applications import probe
 from spanbert_lab.applications.encoders import layer_features
 
 probe_inputs = studies.probe_data()
-xtr, _, ytr, xte, _, yte, n_classes = probe_inputs["sentiment"]
-correct = probe.probe_curve(layer_features(encoders["spanbert-tiny"], xtr), torch.tensor(ytr),
-                            layer_features(encoders["spanbert-tiny"], xte), torch.tensor(yte),
-                            n_classes=n_classes)  # fmt: skip
+xtr, _, ytr, xte, _, yte, _ = probe_inputs["sentiment"]
+features_tr = layer_features(encoders["spanbert-tiny"], xtr)
+features_te = layer_features(encoders["spanbert-tiny"], xte)
+correct = probe.probe_curve(features_tr, torch.tensor(ytr), features_te, torch.tensor(yte))
 live_acc = [round(float(c.mean()), 2) for c in correct]
 stored_acc = [row[0] for row in results["probe"]["sentiment"]["accuracy_by_layer"]["spanbert-tiny"]]
 live_acc, all(abs(a - b) < 0.015 for a, b in zip(live_acc, stored_acc, strict=True))
+
+# %% [markdown]
+# The same curve with the SVM: a different loss (squared hinge, one class against the rest) on the
+# same features, and a similar boundary — the accuracies stay within a few points.
+
+# %%
+svm_correct = probe.probe_curve(
+    features_tr, torch.tensor(ytr), features_te, torch.tensor(yte), kind="svm"
+)
+svm_acc = [round(float(c.mean()), 2) for c in svm_correct]
+svm_acc, all(abs(a - b) < 0.05 for a, b in zip(svm_acc, live_acc, strict=True))
 
 # %%
 from spanbert_lab.course.plots.applications import plot_probe_curves

@@ -1,7 +1,9 @@
-"""Lexical retrieval baselines: TF-IDF cosine and BM25, written out (no extra dependency).
+"""Lexical retrieval baselines: TF-IDF cosine (scikit-learn's ``TfidfVectorizer``) and BM25
+(written out here, a dozen lines).
 
-Words are lower-cased runs of letters and digits. Both indexes score every passage for a query
-and return a (Q, P) float tensor, the shape the dense retrievers return too.
+Words are lower-cased runs of letters and digits (:func:`words`; the vectorizer is given the same
+pattern). Both indexes score every passage for a query and return a (Q, P) float tensor, the shape
+the dense retrievers return too.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-_WORD = re.compile(r"[a-z0-9]+")
+WORD_PATTERN = r"[a-z0-9]+"
+"""A word: a run of lower-case letters and digits (applied after lower-casing)."""
+_WORD = re.compile(WORD_PATTERN)
 
 
 def words(text: str) -> list[str]:
@@ -22,33 +27,31 @@ def words(text: str) -> list[str]:
 
 
 class TfidfIndex:
-    """TF-IDF vectors (raw counts × smoothed idf, L2-normalised) and cosine similarity."""
+    """TF-IDF vectors and cosine similarity, by scikit-learn's ``TfidfVectorizer``.
+
+    Its defaults are the textbook weighting: raw counts × smoothed idf
+    ``ln((1 + N) / (1 + df)) + 1``, each vector L2-normalised; only the word pattern is ours.
+    ``vectorizer`` is the fitted scikit-learn object (``vectorizer.vocabulary_``, ``.idf_``).
+    """
 
     def __init__(self, passages: Sequence[str]) -> None:
         if not passages:
             raise ValueError("TfidfIndex needs at least one passage")
-        counts = [Counter(words(p)) for p in passages]
-        df = Counter(w for c in counts for w in c)
-        n = len(passages)
-        self.vocab = {w: i for i, w in enumerate(sorted(df))}
-        self.idf = torch.tensor([math.log((1 + n) / (1 + df[w])) + 1 for w in self.vocab])
-        self.matrix = torch.stack([self._vector(c) for c in counts])  # (P, V)
-
-    def _vector(self, counts: Counter[str]) -> torch.Tensor:
-        v = torch.zeros(len(self.vocab))
-        for w, c in counts.items():
-            if w in self.vocab:
-                v[self.vocab[w]] = c
-        v = v * self.idf
-        return v / v.norm().clamp_min(1e-12)
+        self.vectorizer = TfidfVectorizer(lowercase=True, token_pattern=WORD_PATTERN)
+        self.matrix = _dense(self.vectorizer.fit_transform(passages))  # (P, V)
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
-        """(N, V) L2-normalised TF-IDF vectors in this index's vocabulary."""
-        return torch.stack([self._vector(Counter(words(t))) for t in texts])
+        """(N, V) L2-normalised TF-IDF vectors in this index's vocabulary (float32)."""
+        return _dense(self.vectorizer.transform(texts))
 
     def scores(self, queries: Sequence[str]) -> torch.Tensor:
         """(Q, P) cosine similarities."""
         return self.embed(queries) @ self.matrix.T
+
+
+def _dense(matrix: object) -> torch.Tensor:
+    """A SciPy sparse matrix as a dense float32 tensor."""
+    return torch.from_numpy(matrix.toarray()).float()  # type: ignore[attr-defined]
 
 
 class BM25Index:

@@ -3,9 +3,9 @@
 The blog's "extract features with SpanBERT and feed them to an SVM", done properly: freeze the
 encoder, take one feature vector per example from each layer (0 = the embeddings), fit a linear
 classifier on the training features only, score held-out examples, and plot accuracy by layer.
-The classifier is multinomial logistic regression with an L2 penalty, fitted to convergence with
-L-BFGS on standardised features — the same model as scikit-learn's ``LogisticRegression`` (a
-linear SVM would draw a very similar boundary); written out here in a few lines of torch.
+The classifier is scikit-learn's: ``LogisticRegression`` (multinomial, L2 penalty, L-BFGS) after
+a ``StandardScaler`` fitted on the training features, or ``LinearSVC`` — the SVM of the blog —
+with ``kind="svm"``.
 
 Two probes: review *sentiment* from mean-pooled sentence features, and *entity type* (PER, ORG,
 LOC, DATE, …) from span-pooled mention features — a span task in miniature.
@@ -15,51 +15,53 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 
 from spanbert_lab.contracts import ENTITY_TYPES
 from spanbert_lab.world.corpus import generate_documents
 from spanbert_lab.world.world import World
 
+ProbeKind = Literal["logistic", "svm"]
 
-def fit_logistic(
-    x: torch.Tensor, y: torch.Tensor, *, n_classes: int, l2: float = 1e-2, max_iter: int = 200
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Fit ``softmax(x W + b)`` by L-BFGS (deterministic, no random draw).
 
-    Args:
-        x: (N, D) float features. y: (N,) long labels in ``[0, n_classes)``.
-        l2: penalty ``l2 * |W|²`` added to the mean cross-entropy.
+def make_probe(n_train: int, *, l2: float = 1e-2, kind: ProbeKind = "logistic") -> Pipeline:
+    """An unfitted scikit-learn probe: ``StandardScaler`` then a linear classifier.
 
-    Returns:
-        ``(W (D, C), b (C,), mean (D,), std (D,))`` — the standardisation is part of the model.
+    ``l2`` is the penalty ``l2 * |W|²`` added to the *mean* training loss, so its meaning does not
+    change with the training-set size; scikit-learn's ``C`` multiplies the *summed* loss against
+    ``½|W|²``, hence ``C = 1 / (2 · n_train · l2)``. Both classifiers are deterministic (L-BFGS;
+    ``LinearSVC``'s coordinate descent with ``random_state=0``).
     """
+    if n_train < 1 or not l2 > 0:
+        raise ValueError(f"need n_train >= 1 and l2 > 0, got n_train={n_train}, l2={l2}")
+    c = 1.0 / (2 * n_train * l2)
+    if kind == "logistic":
+        classifier = LogisticRegression(C=c, max_iter=1000)
+    elif kind == "svm":
+        classifier = LinearSVC(C=c, max_iter=10_000, random_state=0)
+    else:
+        raise ValueError(f"kind must be 'logistic' or 'svm', got {kind!r}")
+    return make_pipeline(StandardScaler(), classifier)
+
+
+def fit_probe(
+    x: torch.Tensor, y: torch.Tensor, *, l2: float = 1e-2, kind: ProbeKind = "logistic"
+) -> Pipeline:
+    """:func:`make_probe` fitted on (N, D) float features ``x`` and (N,) long labels ``y``."""
     if x.dim() != 2 or y.shape != (x.shape[0],):
         raise ValueError(f"x must be (N, D) and y (N,), got {tuple(x.shape)} and {tuple(y.shape)}")
-    x = x.double()
-    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
-    z = (x - mean) / std
-    w = torch.zeros(x.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(z @ w + b, y) + l2 * (w**2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach(), b.detach(), mean, std
+    return make_probe(x.shape[0], l2=l2, kind=kind).fit(x.double().numpy(), y.numpy())
 
 
-def predict_logistic(
-    model: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], x: torch.Tensor
-) -> torch.Tensor:
-    """(N,) predicted classes."""
-    w, b, mean, std = model
-    return (((x.double() - mean) / std) @ w + b).argmax(-1)
+def predict_probe(model: Pipeline, x: torch.Tensor) -> torch.Tensor:
+    """(N,) predicted classes (long) of a fitted probe for (N, D) features."""
+    return torch.from_numpy(model.predict(x.double().numpy())).long()
 
 
 def probe_curve(
@@ -68,16 +70,16 @@ def probe_curve(
     test_x: torch.Tensor,
     test_y: torch.Tensor,
     *,
-    n_classes: int,
     l2: float = 1e-2,
+    kind: ProbeKind = "logistic",
 ) -> torch.Tensor:
     """(L+1, N_test) 0/1 correctness of a probe per layer, from (N, L+1, H) features."""
     if train_x.shape[1] != test_x.shape[1]:
         raise ValueError("train and test features have different numbers of layers")
     rows = []
     for layer in range(train_x.shape[1]):
-        model = fit_logistic(train_x[:, layer], train_y, n_classes=n_classes, l2=l2)
-        rows.append((predict_logistic(model, test_x[:, layer]) == test_y).double())
+        model = fit_probe(train_x[:, layer], train_y, l2=l2, kind=kind)
+        rows.append((predict_probe(model, test_x[:, layer]) == test_y).double())
     return torch.stack(rows)
 
 

@@ -273,7 +273,7 @@ def probe_study(
 
     data = probe_data(settings)
     out: dict[str, Any] = {"settings": settings}
-    for task, (xtr, str_, ytr, xte, ste, yte, n_classes) in data.items():
+    for task, (xtr, str_, ytr, xte, ste, yte, _n_classes) in data.items():
         ytr_t, yte_t = torch.tensor(ytr), torch.tensor(yte)
         majority = int(torch.bincount(ytr_t).argmax())
         g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
@@ -285,7 +285,6 @@ def probe_study(
                 ytr_t,
                 layer_features(enc, xte, ste),
                 yte_t,
-                n_classes=n_classes,
             )
             table[name] = [_ci(row, g) for row in correct]
         out[task] = {"n_train": len(ytr), "n_test": len(yte), "accuracy_by_layer": table}
