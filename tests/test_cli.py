@@ -4,6 +4,8 @@ into the library's dataclasses and calls the library. The old spellings
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +103,87 @@ def test_data_command_through_the_entry_point():
     done = _run("spanbert_lab", "data", "--help")
     assert done.returncode == 0, done.stderr
     assert "build" in done.stdout
+
+
+def test_pretrain_masking_and_accumulation_flags_reach_the_run(tmp_path, monkeypatch):
+    from spanbert_lab.masking import MaskingConfig
+
+    seen = {}
+
+    def fake_run(run, config, *, dist):
+        seen.update(run=run, config=config)
+        return PretrainOutcome(History(), None, 0.0)
+
+    monkeypatch.setattr(pretrain_cli, "run_pretraining", fake_run)
+    argv = ["--output-dir", str(tmp_path / "r"), "--batch-size", "8", "--grad-accumulation", "4",
+            "--geometric-p", "0.5", "--max-span-words", "6", "--mask-ratio", "0.2",
+            "--replacement", "token", "--mask-prob", "0.7", "--random-prob", "0.2",
+            "--threads", "1", "--device", "cpu"]  # fmt: skip
+    assert main(["pretrain", *argv]) == 0
+    assert seen["config"].grad_accumulation == 4 and seen["config"].batch_size == 8
+    assert seen["run"].masking == MaskingConfig(
+        geometric_p=0.5, max_span_words=6, mask_ratio=0.2, replacement="token",
+        mask_prob=0.7, random_prob=0.2,
+    )  # fmt: skip
+
+    # a resumed run keeps the recorded masking flags (run.json's argv), unless given again
+    (tmp_path / "r").mkdir(exist_ok=True)
+    (tmp_path / "r" / "run.json").write_text(json.dumps({"argv": argv}))
+    monkeypatch.setattr(pretrain_cli, "resolve_checkpoint", lambda path: Path(path) / "ckpt")
+    assert main(["pretrain", "--output-dir", str(tmp_path / "r"), "--resume"]) == 0
+    assert seen["run"].masking.geometric_p == 0.5 and seen["run"].masking.replacement == "token"
+    assert seen["config"].grad_accumulation == 4
+    assert seen["run"].resume_from == str(tmp_path / "r" / "ckpt")
+
+
+def test_every_pretrain_default_is_its_config_field_default(tmp_path):
+    from spanbert_lab.masking import MaskingConfig
+
+    parser = pretrain_cli.build_parser()
+    args = parser.parse_args(["--output-dir", str(tmp_path)])
+    # TrainConfig: the flags' defaults give the dataclass's defaults (the warm-up's 10% of the
+    # default --max-steps included); the other fields have no flag
+    unflagged = {"adam_betas", "adam_eps", "output_dir", "progress"}
+    flagged = {f.name for f in dataclasses.fields(TrainConfig)} - unflagged
+    renamed = {"time_budget_s": "time_budget"}
+    for name in flagged:
+        dest = renamed.get(name, name)
+        if name != "warmup_steps":
+            assert parser.get_default(dest) == getattr(TrainConfig(), name), (
+                f"--{dest.replace('_', '-')} default {parser.get_default(dest)!r} vs "
+                f"TrainConfig.{name} = {getattr(TrainConfig(), name)!r}"
+            )
+    config = pretrain_cli._train_config(args)
+    assert config == TrainConfig(output_dir=str(tmp_path), progress=True), config
+    assert args.block_size == PretrainRun.__dataclass_fields__["block_size"].default
+    for name in pretrain_cli.MASKING_FLAGS:
+        assert parser.get_default(name) == getattr(MaskingConfig(), name), name
+
+
+def test_every_finetune_default_is_its_config_field_default():
+    from spanbert_lab.finetune import FinetuneConfig
+
+    args = finetune_cli.build_parser().parse_args(["qa", "--model", "m"])
+    assert finetune_cli._study(args).config == FinetuneConfig()
+    assert args.seeds == [FinetuneConfig().seed]
+
+
+def test_the_qa_window_is_defined_once():
+    import inspect
+
+    from spanbert_lab.contracts import QA_DOC_STRIDE, QA_MAX_LENGTH
+    from spanbert_lab.finetune import FinetuneConfig
+    from spanbert_lab.finetune.loop import answer_question
+    from spanbert_lab.tasks import get_task
+    from spanbert_lab.tasks.qa.features import prepare_qa_features
+
+    assert (QA_MAX_LENGTH, QA_DOC_STRIDE) == (384, 128)  # the SQuAD scripts' window
+    # `is`: the very constant, not an equal literal (for 384; CPython shares small ints like 128)
+    for function in (prepare_qa_features, answer_question):
+        params = inspect.signature(function).parameters
+        assert params["max_length"].default is QA_MAX_LENGTH, function.__name__
+        assert params["doc_stride"].default is QA_DOC_STRIDE, function.__name__
+    assert get_task("qa").default_max_length is QA_MAX_LENGTH
+    assert FinetuneConfig().doc_stride is QA_DOC_STRIDE
+    args = finetune_cli.build_parser().parse_args(["qa", "--model", "m"])
+    assert args.doc_stride is QA_DOC_STRIDE

@@ -57,3 +57,19 @@ def test_a_broken_log_names_the_line(tmp_path):
     path.write_text(json.dumps({"step": 1}) + "\n")
     with pytest.raises(ValueError, match="needs 'step' and 'elapsed_s'"):
         log_seconds(path)
+
+
+def test_header_records_are_kept_apart_from_the_metrics(tmp_path):
+    from spanbert_lab.pretrain.metrics_log import append_header, read_log_headers
+
+    path = tmp_path / "metrics.jsonl"
+    append_header(path, {"masking": {"geometric_p": 0.5}})
+    with path.open("a") as out:
+        out.write(json.dumps({"step": 10, "loss": 3.0, "elapsed_s": 5.0}) + "\n")
+    append_header(path, {"masking": {"geometric_p": 0.5}})  # a resumed sitting
+    with path.open("a") as out:
+        out.write(json.dumps({"step": 20, "loss": 2.0, "elapsed_s": 4.0}) + "\n")
+    assert [r["step"] for r in read_metrics_log(path)] == [10, 20]
+    assert log_seconds(path) == pytest.approx(9.0)
+    assert [h["masking"]["geometric_p"] for h in read_log_headers(path)] == [0.5, 0.5]
+    assert history_from_log(read_metrics_log(path))["train"][0]["step"] == 10

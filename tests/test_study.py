@@ -357,3 +357,36 @@ def test_every_encoder_is_compared_with_the_control_too(protocol, monkeypatch, t
     assert report.versus_control["bert-tiny"]["value"] == pytest.approx(30.0)
     assert report.versus_control["bert-tiny"]["low"] > 0
     assert report.versus_baseline["span-tiny"]["value"] == pytest.approx(0.0)
+
+
+def test_an_arm_sets_its_own_masking_flags(tmp_path):
+    from spanbert_lab.cli.pretrain import build_parser
+    from spanbert_lab.tools.study.plan import Recipe, pretrain_runs
+
+    text = PROTOCOL.read_text().replace(
+        'objective = "span_sbo"', 'objective = "span_sbo"\nmasking = {geometric_p = 0.5}', 1
+    )
+    path = tmp_path / "protocol.toml"
+    path.write_text(text)
+    protocol = load_protocol(path)
+    assert protocol.encoder("spanbert-tiny").masking == {"geometric_p": 0.5}
+    assert protocol.encoder("span-tiny").masking == {}
+    recipe = Recipe(lr=1e-3, batch_size=4, preset="tiny", block_size=128)
+    runs = {r.meta["encoder"]: r for r in pretrain_runs(protocol, recipe, [100] * 40, tmp_path)}
+    argv = runs["spanbert-tiny"].argv
+    assert argv[argv.index("--geometric-p") + 1] == "0.5"
+    assert "--geometric-p" not in runs["span-tiny"].argv
+    args = build_parser().parse_args(argv[1:])  # the pretraining command reads it back
+    assert args.geometric_p == 0.5 and args.objective == "span_sbo"
+
+    for masking, message in [
+        ("{geometric_p = 2.0}", r"encoders\[3\]\.masking: MaskingConfig.geometric_p=2.0"),
+        ("{span_p = 0.5}", r"encoders\[3\]\.masking: unknown masking setting\(s\) \['span_p'\]"),
+        ("0.5", r"encoders\[3\]\.masking = 0.5: expected a table"),
+    ]:
+        bad = PROTOCOL.read_text().replace(
+            'objective = "span_sbo"', f'objective = "span_sbo"\nmasking = {masking}', 1
+        )
+        path.write_text(bad)
+        with pytest.raises(ValueError, match=message):
+            load_protocol(path)

@@ -9,11 +9,22 @@ Examples::
 
     python -m spanbert_lab.pretrain --objective span_sbo --preset tiny --max-steps 20 --output-dir runs/x
     python -m spanbert_lab.pretrain --output-dir runs/x --resume          # continue runs/x
+    python -m spanbert_lab.pretrain --geometric-p 0.5 --max-span-words 5 --output-dir runs/short
+    python -m spanbert_lab.pretrain --batch-size 256 --grad-accumulation 8 --output-dir runs/big
     torchrun --nproc-per-node 2 -m spanbert_lab.pretrain --objective subword --output-dir runs/y
 
 A run writes ``<output-dir>/checkpoint-<step>/`` (model + optimiser/scheduler/RNG state, for
 ``--resume``) and, at the end, the final model with the tokenizer and a model card
 (``README.md``, ``metrics.json``) to ``--export-dir`` (default ``<output-dir>/final``).
+
+Every default is a config dataclass's field default (:class:`~spanbert_lab.pretrain.TrainConfig`,
+:class:`~spanbert_lab.masking.MaskingConfig`, :class:`~spanbert_lab.pretrain.run.PretrainRun`);
+the warm-up's is 10% of ``--max-steps``. The masking flags (``--geometric-p``,
+``--max-span-words``, ``--mask-ratio``, ``--replacement`` …, one per
+:data:`~spanbert_lab.pretrain.run.MASKING_FLAGS` field) make the run's one ``MaskingConfig``: both
+collators (training and dev) use it, and ``run.json``, the header record of ``metrics.jsonl`` and
+the model card record it. ``--grad-accumulation N`` splits each update's batch into N
+micro-batches. A value a config refuses is a command-line error (exit status 2).
 """
 
 from __future__ import annotations
@@ -23,15 +34,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import torch
 
+from spanbert_lab.cli.defaults import default_of
+from spanbert_lab.masking import MaskingConfig
+from spanbert_lab.masking.config import CHOICES
 from spanbert_lab.model.pretraining import PRESETS
 from spanbert_lab.pretrain import TrainConfig
 from spanbert_lab.pretrain import distributed as D
+from spanbert_lab.pretrain.batches import BATCHINGS
+from spanbert_lab.pretrain.config import Precision
 from spanbert_lab.pretrain.recipes import OBJECTIVES
-from spanbert_lab.pretrain.run import PretrainRun, run_pretraining
+from spanbert_lab.pretrain.run import MASKING_FLAGS, PretrainRun, masking_flag, run_pretraining
 from spanbert_lab.runtime import get_device
 from spanbert_lab.training.checkpoint import list_checkpoints, resolve_checkpoint
 
@@ -39,7 +55,9 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.ArgumentParser:
-    """The ``pretrain`` command's argument parser."""
+    """The ``pretrain`` command's argument parser; every default is the field's default in
+    :class:`~spanbert_lab.pretrain.TrainConfig`, :class:`~spanbert_lab.pretrain.run.PretrainRun`
+    or :class:`~spanbert_lab.masking.MaskingConfig` (the warm-up's: 10% of ``--max-steps``)."""
     p = argparse.ArgumentParser(
         prog=prog,
         description="Pretrain BERT / SpanBERT variants on the course corpus.",
@@ -64,34 +82,10 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
         metavar="PATH",
         help="continue from a checkpoint folder (default: OUTPUT_DIR's latest)",
     )
-    p.add_argument("--max-steps", type=int, default=1000, help="optimiser updates")
-    p.add_argument(
-        "--time-budget",
-        type=float,
-        metavar="SECONDS",
-        help="stop after this much training time (wall clock)",
-    )
-    p.add_argument("--batch-size", type=int, default=32, help="global batch in blocks")
-    p.add_argument("--block-size", type=int, default=128, help="tokens per block incl. [CLS]/[SEP]")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    p.add_argument("--warmup-steps", type=int, help="default: 10%% of --max-steps")
-    p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--max-grad-norm", type=float, default=1.0)
-    p.add_argument("--eval-every", type=int, default=0, help="0 = evaluate at the end only")
+    _add_training_flags(p)
     p.add_argument("--max-train-blocks", type=int, help="use only the first N training blocks")
     p.add_argument("--max-eval-blocks", type=int, help="use only the first N dev blocks")
-    p.add_argument("--save-every", type=int, default=0, help="0 = checkpoint at the end only")
-    p.add_argument("--keep-checkpoints", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--batching",
-        choices=["random", "bucketed"],
-        default="random",
-        help="random: shuffled blocks; bucketed: blocks of similar length share a batch (less "
-        "padding, same blocks and masks)",
-    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: best available)")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     p.add_argument(
         "--threads",
         type=int,
@@ -103,7 +97,97 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
         action="store_true",
         help="accepted for old scripts; progress is one line per evaluation anyway",
     )
+    _add_masking_flags(p)
     return p
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of :class:`TrainConfig` (and the block size), defaults from its fields."""
+
+    def flag(name: str, field: str, kind: type, what: str, **more: Any) -> None:
+        default = default_of(TrainConfig, field)
+        p.add_argument(
+            name, type=kind, default=default, help=f"{what} (default: {default})", **more
+        )
+
+    flag("--max-steps", "max_steps", int, "optimiser updates")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=default_of(TrainConfig, "time_budget_s"),
+        metavar="SECONDS",
+        help="stop after this much training time (wall clock; default: no limit)",
+    )
+    flag("--batch-size", "batch_size", int, "global batch in blocks")
+    flag(
+        "--grad-accumulation",
+        "grad_accumulation",
+        int,
+        "micro-batches per update (forward + backward each, one optimiser step; the loss is "
+        "the whole batch's token mean); --batch-size must divide by N x processes",
+        metavar="N",
+    )
+    block = default_of(PretrainRun, "block_size")
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=block,
+        help=f"tokens per block incl. [CLS]/[SEP] (default: {block})",
+    )
+    flag("--lr", "lr", float, "peak learning rate")
+    p.add_argument("--warmup-steps", type=int, help="default: 10%% of --max-steps")
+    flag("--weight-decay", "weight_decay", float, "AdamW weight decay")
+    flag("--max-grad-norm", "max_grad_norm", float, "clip the gradient norm to this")
+    flag("--eval-every", "eval_every", int, "evaluate every N updates; 0 = at the end only")
+    flag("--eval-batch-size", "eval_batch_size", int, "blocks per evaluation batch")
+    flag("--save-every", "save_every", int, "checkpoint every N updates; 0 = at the end only")
+    flag("--keep-checkpoints", "keep_checkpoints", int, "checkpoint folders kept")
+    flag("--seed", "seed", int, "data order, masks, dropout and initial weights")
+    flag(
+        "--batching",
+        "batching",
+        str,
+        "random: shuffled blocks; bucketed: blocks of similar length share a batch (less "
+        "padding, same blocks and masks)",
+        choices=list(BATCHINGS),
+    )
+    flag(
+        "--precision", "precision", str, "bf16 autocast on CUDA", choices=list(get_args(Precision))
+    )
+
+
+# what each masking flag means (its default and choices come from MaskingConfig)
+_MASKING_HELP = {
+    "mask_ratio": "fraction of a block's tokens to mask",
+    "geometric_p": "p of the span length Geo(p), in words (smaller p: longer spans)",
+    "min_span_words": "shortest span, in words",
+    "max_span_words": "span-length cap, in words",
+    "length_mode": "truncate: renormalise Geo(p) on min..max (the paper); clip: min(L, max)",
+    "anchor": "span start: uniform over sub-words (moved to a word start) or over words",
+    "replacement": "the unit of the 80/10/10 draw: auto = the scheme's own (per token for "
+    "subword, per span otherwise)",
+    "mask_prob": "share of masked units replaced by [MASK]",
+    "random_prob": "share replaced by a random token (the rest keeps the original)",
+    "random_token_source": "where random tokens come from",
+    "annotation_prob": "entity / noun_phrase: share of iterations that mask an annotation",
+    "annotation_fallback": "entity / noun_phrase: what the other iterations mask",
+}
+
+
+def _add_masking_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per :data:`~spanbert_lab.pretrain.run.MASKING_FLAGS` field of MaskingConfig."""
+    group = p.add_argument_group(
+        "masking", "spanbert_lab.masking.MaskingConfig, used by the training and dev masks"
+    )
+    for name in MASKING_FLAGS:
+        default = default_of(MaskingConfig, name)
+        kind = {"choices": CHOICES[name]} if name in CHOICES else {"type": type(default)}
+        group.add_argument(
+            masking_flag(name),
+            default=default,
+            help=f"{_MASKING_HELP[name]} (default: {default})",
+            **kind,
+        )
 
 
 def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str | None:
@@ -141,11 +225,13 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         max_steps=args.max_steps,
         batch_size=args.batch_size,
+        grad_accumulation=args.grad_accumulation,
         lr=args.lr,
         warmup_steps=warmup,
         weight_decay=args.weight_decay,
         max_grad_norm=args.max_grad_norm,
         eval_every=args.eval_every,
+        eval_batch_size=args.eval_batch_size,
         seed=args.seed,
         time_budget_s=args.time_budget,
         output_dir=str(args.output_dir),
@@ -170,6 +256,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m spanbert_lab 
         torch.set_num_threads(threads)
     try:
         config = _train_config(args)
+        masking = MaskingConfig(**{name: getattr(args, name) for name in MASKING_FLAGS})
     except ValueError as err:
         parser.error(str(err))
     run = PretrainRun(
@@ -182,6 +269,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m spanbert_lab 
         max_eval_blocks=args.max_eval_blocks,
         resume_from=_check_paths(args, parser),
         argv=tuple(recorded["argv"] if recorded is not None else argv),
+        masking=masking,
     )
     try:
         device = get_device(args.device) if args.device is not None else None

@@ -56,7 +56,7 @@ class MaskingConfig:
                 raise self._bad(name, "must be an integer >= 1")
         if self.max_span_words < self.min_span_words:
             raise self._bad("max_span_words", f"must be >= min_span_words={self.min_span_words}")
-        for name, allowed in _CHOICES.items():
+        for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise self._bad(name, f"choose one of {allowed}")
         for name in ("mask_prob", "random_prob", "annotation_prob"):
@@ -70,7 +70,8 @@ class MaskingConfig:
         return ValueError(f"MaskingConfig.{name}={getattr(self, name)!r}: {why}")
 
 
-_CHOICES: dict[str, tuple[str, ...]] = {
+#: the allowed values of each string-valued field (command lines offer them as choices)
+CHOICES: dict[str, tuple[str, ...]] = {
     "length_mode": ("truncate", "clip"),
     "anchor": ("subword", "word"),
     "replacement": ("auto", "span", "token"),

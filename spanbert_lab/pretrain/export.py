@@ -10,7 +10,7 @@ import os
 import platform
 import shlex
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from spanbert_lab.contracts import PretrainExample, TokenizerLike
+from spanbert_lab.masking import MaskingConfig
 from spanbert_lab.pretrain.config import TrainConfig
 from spanbert_lab.pretrain.evaluation import evaluate_pretraining
 from spanbert_lab.pretrain.loop import Collator
@@ -52,6 +53,7 @@ class ModelExport:
         world_size, device: where it ran.
         max_train_blocks, max_eval_blocks: the data limits asked for (``None`` = all).
         fingerprint: :func:`data_fingerprint` taken before the data was read (``None``: now).
+        masking: the masking of the run's collators (training and dev).
     """
 
     model: nn.Module
@@ -71,6 +73,7 @@ class ModelExport:
     max_train_blocks: int | None = None
     max_eval_blocks: int | None = None
     fingerprint: str | None = None
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
 
     def run_metrics(self) -> dict[str, Any]:
         """The content of ``metrics.json``: how the run was made and what it measures."""
@@ -96,6 +99,7 @@ class ModelExport:
             "train_blocks": len(self.train_examples),
             "eval_blocks": len(self.eval_examples),
             "eval_mask_seed": EVAL_MASK_SEED,
+            "masking": asdict(self.masking),
             "tokens_seen": sum(r["tokens"] for r in history.train),
             "data_fingerprint": self.fingerprint
             if self.fingerprint is not None
@@ -181,6 +185,21 @@ def data_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _masking_line(masking: dict[str, Any] | None) -> str:
+    """The card's one-line summary of the masking settings (``–`` for an older card)."""
+    if masking is None:
+        return "–"
+    unit = {"auto": "the scheme's own unit (auto)"}.get(masking["replacement"])
+    kept = 1 - masking["mask_prob"] - masking["random_prob"]
+    return (
+        f"{masking['mask_ratio']:g} of the tokens; spans Geo(p={masking['geometric_p']:g}) words, "
+        f"{masking['min_span_words']}–{masking['max_span_words']} ({masking['length_mode']}), "
+        f"anchor {masking['anchor']}; [MASK]/random/kept {masking['mask_prob']:g}/"
+        f"{masking['random_prob']:g}/{kept:.2g} per {unit or masking['replacement']} "
+        f"(`metrics.json` holds every setting)"
+    )
+
+
 def model_card(m: dict[str, Any]) -> str:
     """The README.md of an exported model, from its ``metrics.json`` content."""
 
@@ -219,6 +238,7 @@ nothing else.
 | tokens seen | {m["tokens_seen"]:,} |
 | peak lr / warm-up / decay | {m["train_config"]["lr"]} / {m["train_config"]["warmup_steps"]} steps / linear to 0 |
 | weight decay / grad clip | {m["train_config"]["weight_decay"]} / {m["train_config"]["max_grad_norm"]} |
+| masking | {_masking_line(m.get("masking"))} |
 | processes | {m["world_size"]} |
 | wall time | {m["wall_time_s"]} s |
 | machine | {m["machine"]} |

@@ -4,6 +4,11 @@ A run that was stopped and resumed appends to the same file; its ``elapsed_s`` s
 0 at each resume, and an evaluation may be repeated if the run stopped between logging it and
 saving the checkpoint. These helpers turn the file into one clean series and the total training
 time over every sitting.
+
+Each sitting of a command-line run first appends a *header* record, ``{"kind": "header", ...}``
+with the run's objective, preset, command-line arguments and masking settings
+(:func:`append_header`, :func:`read_log_headers`); the readers of the metrics skip it (older
+logs have none).
 """
 
 from __future__ import annotations
@@ -12,10 +17,28 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["history_from_log", "log_seconds", "read_metrics_log"]
+__all__ = [
+    "HEADER_KIND",
+    "append_header",
+    "history_from_log",
+    "log_seconds",
+    "read_log_headers",
+    "read_metrics_log",
+]
+
+#: ``record["kind"]`` of a header record
+HEADER_KIND = "header"
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
+def append_header(path: Path, fields: dict[str, Any]) -> None:
+    """Append ``{"kind": "header", **fields}`` to ``path`` (created with its folder if missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"kind": HEADER_KIND, **fields}) + "\n")
+
+
+def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -24,10 +47,26 @@ def _records(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}:{number}: not a JSON record ({err.msg})") from err
-        if not isinstance(row, dict) or "step" not in row or "elapsed_s" not in row:
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{number}: not a JSON object")
+        rows.append((number, row))
+    return rows
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, row in _lines(path):
+        if row.get("kind") == HEADER_KIND:
+            continue
+        if "step" not in row or "elapsed_s" not in row:
             raise ValueError(f"{path}:{number}: a record needs 'step' and 'elapsed_s'")
         rows.append(row)
     return rows
+
+
+def read_log_headers(path: Path) -> list[dict[str, Any]]:
+    """The header records of ``path``, one per sitting, in order (empty for an older log)."""
+    return [row for _, row in _lines(Path(path)) if row.get("kind") == HEADER_KIND]
 
 
 def read_metrics_log(path: Path) -> list[dict[str, Any]]:

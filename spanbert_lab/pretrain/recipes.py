@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import torch
 
 from spanbert_lab.contracts import PretrainExample, TokenizerLike
-from spanbert_lab.masking import unigram_counts
+from spanbert_lab.masking import MaskingConfig, unigram_counts
 from spanbert_lab.masking.collate import MaskingCollator
 from spanbert_lab.model.pretraining import PRESETS, SpanBertConfig, SpanBertForPreTraining
 from spanbert_lab.pretrain.data import load_blocks
@@ -124,13 +124,15 @@ def prepare_data(
     max_eval_blocks: int | None = None,
     eval_split: str = "dev",
     cache: bool = True,
+    masking: MaskingConfig | None = None,
 ) -> PretrainData:
     """Blocks and collators of a run: ``(train_examples, eval_examples, collator, eval_collator)``.
 
     Train blocks come from the ``train`` split, eval blocks from ``eval_split`` (see
     :func:`~spanbert_lab.pretrain.data.load_blocks`). Random replacement tokens follow the
-    training blocks' unigram distribution. The training collator masks with ``seed``, the eval
-    collator with :data:`EVAL_MASK_SEED`.
+    training blocks' unigram distribution. Both collators mask with ``masking`` (``None`` = the
+    paper's :class:`~spanbert_lab.masking.MaskingConfig`); the training collator with ``seed``,
+    the eval collator with :data:`EVAL_MASK_SEED`.
     """
 
     def blocks(split: str, limit: int | None) -> list[PretrainExample]:
@@ -156,6 +158,7 @@ def prepare_data(
         return MaskingCollator(
             tokenizer,
             objective.scheme,
+            masking,
             seed=mask_seed,
             unigram_counts=counts,
             include_sbo=objective.sbo,

@@ -8,18 +8,55 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from spanbert_lab.data import load_tokenizer
+from spanbert_lab.masking import MaskingConfig
 from spanbert_lab.pretrain import distributed as D
 from spanbert_lab.pretrain.config import TrainConfig
 from spanbert_lab.pretrain.export import ModelExport, data_fingerprint, export_model
 from spanbert_lab.pretrain.loop import train
+from spanbert_lab.pretrain.metrics_log import append_header
 from spanbert_lab.pretrain.recipes import Objective, build_model, prepare_data
 from spanbert_lab.training import History
 
-__all__ = ["PretrainOutcome", "PretrainRun", "run_pretraining"]
+__all__ = [
+    "MASKING_FLAGS",
+    "PretrainOutcome",
+    "PretrainRun",
+    "masking_argv",
+    "masking_flag",
+    "run_pretraining",
+]
+
+#: The :class:`~spanbert_lab.masking.MaskingConfig` fields a run's command line sets, each as
+#: :func:`masking_flag` spells it (``geometric_p`` → ``--geometric-p``). Every field but
+#: ``max_sbo_targets_per_span``, which the model's SBO position table is sized for.
+MASKING_FLAGS: tuple[str, ...] = tuple(
+    f.name for f in fields(MaskingConfig) if f.name != "max_sbo_targets_per_span"
+)
+
+
+def masking_flag(name: str) -> str:
+    """The command-line flag of a :class:`MaskingConfig` field: ``"--" + name`` with dashes."""
+    return "--" + name.replace("_", "-")
+
+
+def masking_argv(masking: Mapping[str, Any]) -> list[str]:
+    """``{"geometric_p": 0.5}`` → ``["--geometric-p", "0.5"]`` (the pretraining command's flags).
+
+    Raises:
+        ValueError: a field that is not in :data:`MASKING_FLAGS`, or a value that
+            :class:`MaskingConfig` refuses.
+    """
+    unknown = sorted(set(masking) - set(MASKING_FLAGS))
+    if unknown:
+        raise ValueError(f"unknown masking setting(s) {unknown}; choose from {MASKING_FLAGS}")
+    MaskingConfig(**masking)  # its ValueError names the field
+    return [part for name, value in masking.items() for part in (masking_flag(name), str(value))]
 
 
 @dataclass(frozen=True)
@@ -35,6 +72,8 @@ class PretrainRun:
         max_train_blocks, max_eval_blocks: use only the first N blocks (``None`` = all).
         resume_from: a checkpoint folder to continue from.
         argv: the command-line arguments recorded in ``run.json`` and the model card.
+        masking: the masking of both collators (training and dev), recorded in ``run.json``,
+            the first record of ``metrics.jsonl`` and the model card.
     """
 
     objective: Objective
@@ -46,6 +85,7 @@ class PretrainRun:
     max_eval_blocks: int | None = None
     resume_from: str | None = None
     argv: tuple[str, ...] = ()
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
 
 
 @dataclass(frozen=True)
@@ -73,14 +113,22 @@ def run_pretraining(run: PretrainRun, config: TrainConfig, *, dist: D.DistInfo) 
         seed=config.seed,
         max_train_blocks=run.max_train_blocks,
         max_eval_blocks=run.max_eval_blocks,
+        masking=run.masking,
     )
     model = build_model(
         run.objective, run.preset, tokenizer, seed=config.seed, block_size=run.block_size
     )
     if dist.is_main:
         run.output_dir.mkdir(parents=True, exist_ok=True)
-        record = {"objective": run.objective.name, "preset": run.preset, "argv": list(run.argv)}
+        record = {
+            "objective": run.objective.name,
+            "preset": run.preset,
+            "argv": list(run.argv),
+            "masking": asdict(run.masking),
+        }
         (run.output_dir / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+        if config.output_dir is not None:  # where the loop appends its records
+            append_header(Path(config.output_dir) / "metrics.jsonl", record)
     start = time.perf_counter()
     history = train(
         model,
@@ -114,6 +162,7 @@ def run_pretraining(run: PretrainRun, config: TrainConfig, *, dist: D.DistInfo) 
         max_train_blocks=run.max_train_blocks,
         max_eval_blocks=run.max_eval_blocks,
         fingerprint=fingerprint,
+        masking=run.masking,
     )
     folder = export_model(run.export_dir or run.output_dir / "final", export)
     return PretrainOutcome(history, folder, wall)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spanbert_lab.pretrain.batches import epoch_batches
+from spanbert_lab.pretrain.run import masking_argv
 from spanbert_lab.tools.study.protocol import Encoder, FinetuneTask, Protocol
 
 __all__ = [
@@ -186,8 +187,9 @@ def pretrain_steps(block_lengths: Sequence[int], recipe: Recipe, protocol: Proto
 def pretrain_runs(
     protocol: Protocol, recipe: Recipe, block_lengths: Sequence[int], runs_dir: Path
 ) -> list[Run]:
-    """One pretraining run per pretrained encoder, same recipe, steps, batch and seed; each
-    checkpoints every ``eval_every`` updates and resumes from its folder."""
+    """One pretraining run per pretrained encoder, same recipe, steps, batch and seed (and the
+    encoder's own ``masking`` flags, if any); each checkpoints every ``eval_every`` updates and
+    resumes from its folder."""
     steps = pretrain_steps(block_lengths, recipe, protocol)
     runs = []
     for encoder in protocol.encoders:
@@ -195,6 +197,7 @@ def pretrain_runs(
             continue
         out = runs_dir / encoder.name
         argv = _pretrain_argv(encoder.objective, recipe, out, protocol)
+        argv += masking_argv(encoder.masking)  # the arm's masking settings, if any
         argv += [
             "--max-steps",
             str(steps),

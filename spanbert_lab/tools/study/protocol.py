@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spanbert_lab.pretrain.run import masking_argv
+
 __all__ = ["Encoder", "FinetuneTask", "Pilot", "Protocol", "load_protocol"]
 
 _OBJECTIVES = ("none", "subword", "whole_word", "span", "span_sbo")
@@ -30,10 +32,14 @@ class Pilot:
 
 @dataclass(frozen=True)
 class Encoder:
-    """One encoder of the study: a pretraining objective, or ``"none"`` (the untrained control)."""
+    """One encoder (arm) of the study: a pretraining objective, or ``"none"`` (the untrained
+    control), and optional masking settings (``MaskingConfig`` fields, e.g.
+    ``masking = {geometric_p = 0.5}`` in the protocol) that become the pretraining command's
+    flags (``--geometric-p 0.5``); empty = the paper's defaults."""
 
     name: str
     objective: str
+    masking: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,25 @@ def _encoders(rows: list[dict[str, Any]], where: str) -> list[Encoder]:
         objective = _get(row, "objective", str, f"{where}[{i}]")
         if objective not in _OBJECTIVES:
             raise ValueError(f"{where}[{i}].objective = {objective!r}: choose one of {_OBJECTIVES}")
-        encoders.append(Encoder(name, objective))
+        encoders.append(Encoder(name, objective, _masking(row, objective, f"{where}[{i}]")))
     names = [e.name for e in encoders]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: encoder names repeat: {names}")
     return encoders
+
+
+def _masking(row: dict[str, Any], objective: str, where: str) -> dict[str, Any]:
+    """An encoder's optional ``masking`` table, checked as the pretraining command would."""
+    masking = row.get("masking", {})
+    if not isinstance(masking, dict):
+        raise ValueError(f"{where}.masking = {masking!r}: expected a table")
+    if masking and objective == "none":
+        raise ValueError(f"{where}.masking: the untrained control is never masked")
+    try:
+        masking_argv(masking)
+    except ValueError as err:
+        raise ValueError(f"{where}.masking: {err}") from err
+    return dict(masking)
 
 
 def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:

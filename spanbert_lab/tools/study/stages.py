@@ -14,6 +14,7 @@ from typing import Any
 
 from spanbert_lab.data import load_tokenizer
 from spanbert_lab.pretrain.data import load_blocks
+from spanbert_lab.pretrain.metrics_log import read_metrics_log
 from spanbert_lab.pretrain.recipes import OBJECTIVES, build_model
 from spanbert_lab.runtime import quiet_transformers
 from spanbert_lab.tools.study.plan import (
@@ -55,8 +56,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _final_dev_loss(folder: Path) -> float:
-    lines = (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
-    return float(json.loads(lines[-1])["dev_mlm_loss"])
+    return float(read_metrics_log(folder / "metrics.jsonl")[-1]["dev_mlm_loss"])
 
 
 def _pilot_state(protocol: Protocol) -> dict[str, Any]:
