@@ -102,9 +102,12 @@ fig = plot_score_statistics(stats)
 #
 # ### Exercise 1 — the score matrix
 #
-# Write `scaled_scores(q, k)` returning $QK^\top / \sqrt{d_k}$ for batched inputs of shape
+# Write `scaled_scores(q, k)`: the dot product of every query with every key, $QK^\top$, divided
+# by the one constant that gives the scores variance 1 when the entries of `q` and `k` are
+# independent with mean 0 and variance 1. Derive it first: what are the mean and the variance of
+# one product $q_i k_i$, and of a sum of $d_k$ of them? Inputs are batched, of shape
 # `(..., T, d_k)`: `(B, T, d_k)` here, `(B, H, T, d_k)` once there are heads (the checker tries
-# both).
+# both, and several $d_k$).
 
 # %%
 from spanbert_lab.course.exercises import nb01_attention as ex
@@ -148,7 +151,10 @@ mask.int()
 # ### Exercise 2 — softmax with a mask
 #
 # Write `masked_softmax(scores, mask)`: weights that are exactly 0 where `mask` is False, rows
-# that sum to 1, and an all-zero row (not NaN) for a query with no allowed key.
+# that sum to 1, and an all-zero row (not NaN) for a query with no allowed key. The mask only has
+# to *broadcast* to the scores' shape — a padding mask of shape `(B, 1, 1, T_k)` serves every head
+# and every query — and the scores may be float32 numbers of any size, as a trained model's are
+# (what does `exp` do to a float32 score of 100?).
 
 
 # %%
@@ -165,7 +171,9 @@ ex.masked_softmax.check(masked_softmax)
 # ### Exercise 3 — attention
 #
 # Put the pieces together: `attention(q, k, v, mask)` returns the attention output, for any
-# number of leading dimensions — multi-head attention below calls it on `(B, H, T, D)` tensors.
+# number of leading dimensions — multi-head attention below calls it on `(B, H, T, D)` tensors,
+# with masks that broadcast. Before you run it, work out what the output row of a query with no
+# allowed key is, and check your answer on one.
 
 
 # %%

@@ -125,7 +125,9 @@ same_up_to_order
 # Write `bert_embeddings(input_ids, token_type_ids, emb)` for a `(B, T)` batch, where `emb` is
 # the trunk's `BertEmbeddings` module (`model.embeddings`): its tables are
 # `emb.word_embeddings`, `emb.position_embeddings`, `emb.token_type_embeddings`, and its
-# normalisation `emb.LayerNorm`.
+# normalisation `emb.LayerNorm`. Build the result from these parts: the checker hands your
+# function the parts only, and calling `emb(...)` itself — the module you are rebuilding — is
+# refused.
 
 # %%
 from spanbert_lab.course.exercises import nb01b_bert_encoder as ex
@@ -190,7 +192,9 @@ assert_close(mine, theirs, atol=1e-6, rtol=0)
 # (1 = real token), `layer` the trunk's `BertLayer`. Read its weights from
 # `layer.attention.self.query / key / value`, `layer.attention.output.dense / LayerNorm`,
 # `layer.intermediate.dense` and `layer.output.dense / LayerNorm`; the number of heads is
-# `layer.attention.self.num_attention_heads`. Attention is yours from notebook 01.
+# `layer.attention.self.num_attention_heads`. Attention is yours from notebook 01. As in 01b.1
+# the checker passes only these parts — `layer(...)`, `layer.attention(...)` and the other
+# composite modules refuse to run — and its cases use heads of different sizes.
 
 
 # %%

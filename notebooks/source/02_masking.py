@@ -203,13 +203,17 @@ spans_ww = whole.spans[0]
 #
 # $$P(L = \ell) = \frac{p(1-p)^{\ell-1}}{\sum_{k=1}^{10} p(1-p)^{k-1}}, \qquad \ell = 1, \dots, 10.$$
 #
-# Only this version has mean 3.8: a true clip, $\min(L, 10)$, has mean
-# $(1 - 0.8^{10})/0.2 \approx 4.46$, and the untruncated geometric has mean $1/p = 5$.
+# A true clip is different: it draws $L$ from the untruncated geometric and takes
+# $\min(L, 10)$, so all the mass of $L \ge 10$ lands on 10. The paper reports a mean of 3.8 words.
+# Which of the two gives it?
 #
-# ### Exercise 1 — the truncated pmf
+# ### Exercise 1 — truncated or clipped: which has mean 3.8?
 #
-# Write `truncated_pmf(p, max_len)` returning the probabilities of lengths `1..max_len` as a
-# float64 tensor.
+# Write `truncated_pmf(p, max_len)`, the probabilities of lengths `1..max_len` as a float64 tensor
+# (the formula above), and `length_means(p, max_len)` returning the pair
+# `(truncated mean, clipped mean)` in words, each computed from its distribution — work out the
+# clipped pmf yourself: what is $P(\min(L, 10) = 10)$? (The untruncated geometric has mean
+# $1/p = 5$.) The checker tries several $p$ and caps.
 
 # %%
 from spanbert_lab.course.exercises import nb02_masking as ex
@@ -223,10 +227,20 @@ def truncated_pmf(p, max_len):
     ### END SOLUTION
 
 
-ex.truncated_pmf.check(truncated_pmf)
+def length_means(p, max_len):
+    ### BEGIN SOLUTION
+    lengths = torch.arange(1, max_len + 1, dtype=torch.float64)
+    clipped = p * (1 - p) ** (lengths - 1)
+    clipped[-1] = (1 - p) ** (max_len - 1)  # P(L >= max_len): the whole tail lands on max_len
+    truncated = truncated_pmf(p, max_len)
+    return float((lengths * truncated).sum()), float((lengths * clipped).sum())
+    ### END SOLUTION
+
+
+ex.length_means.check(length_means)
 
 # %% [markdown]
-# Stuck? `ex.truncated_pmf.hint()` gives hints one by one, `ex.truncated_pmf.solution()` the answer.
+# Stuck? `ex.length_means.hint()` gives hints one by one, `ex.length_means.solution()` the answer.
 # Your pmf is the library's, and its mean is the paper's 3.8:
 
 # %%
@@ -339,19 +353,22 @@ yours_merged = merge_spans([(d.start, d.end) for d in span_out.drawn[0]])
 # %% [markdown]
 # ### Exercise 3 — 80/10/10 per span
 #
-# Write `replace_per_span(input_ids, spans, u, mask_id, random_ids)`: one draw `u[j]` per span
-# decides its fate — below 0.8 the whole span becomes `mask_id`; from 0.8 to 0.9 each of its tokens
-# is replaced by `random_ids` at the same position; otherwise it stays. Do not modify `input_ids`.
+# Write `replace_per_span(input_ids, spans, u, mask_id, random_ids, mask_prob, random_prob)`: one
+# uniform draw `u[j]` in $[0, 1)$ per span decides its fate — with probability `mask_prob` (0.8 in
+# SpanBERT) the whole span becomes `mask_id`, with probability `random_prob` (0.1) each of its
+# tokens is replaced by `random_ids` at the same position, otherwise it stays. Work out which
+# values of `u[j]` lead to which fate; the checker also tries other splits than 80/10/10. Do not
+# modify `input_ids`.
 
 
 # %%
-def replace_per_span(input_ids, spans, u, mask_id, random_ids):
+def replace_per_span(input_ids, spans, u, mask_id, random_ids, mask_prob=0.8, random_prob=0.1):
     ### BEGIN SOLUTION
     out = input_ids.clone()
     for (start, end), draw in zip(spans, u.tolist(), strict=True):
-        if draw < 0.8:
+        if draw < mask_prob:  # P(u < a) = a
             out[start:end] = mask_id
-        elif draw < 0.9:
+        elif draw < mask_prob + random_prob:  # an interval of width random_prob
             out[start:end] = random_ids[start:end]
     return out
     ### END SOLUTION
@@ -392,19 +409,51 @@ def mixed_share(replacement):
 }
 
 # %% [markdown]
-# ### Exercise 4 — the span sampler, draw for draw
+# ### Exercise 4 — span lengths by inverse-CDF sampling
+#
+# A sampler that must draw *exactly* what the library draws has to use the same uniforms in the
+# same way. Inverse-CDF sampling turns one uniform $u \in [0, 1)$ into one length: the smallest
+# $\ell$ with $u < \text{CDF}(\ell)$, i.e. 1 + the number of CDF values $\le u$. Write
+# `sample_lengths(n, p, max_len, generator)` returning `n` lengths (a long tensor of shape `(n,)`)
+# from the truncated pmf, drawing the uniforms as
+# `torch.rand(n, generator=generator, dtype=torch.float64)` — from the generator you are given,
+# never from the global one, so that the same seed gives the same lengths. The checker compares
+# your lengths with `sample_span_lengths` on the same seed, and where your generator ends up.
+
+
+# %%
+def sample_lengths(n, p, max_len, generator):
+    ### BEGIN SOLUTION
+    cdf = torch.cumsum(truncated_pmf(p, max_len), 0)  # cdf[l - 1] = P(L <= l)
+    u = torch.rand(n, generator=generator, dtype=torch.float64)  # one uniform per length
+    return (torch.searchsorted(cdf, u, right=True) + 1).clamp(max=max_len)
+    ### END SOLUTION
+
+
+ex.sample_lengths.check(sample_lengths)
+
+# %% [markdown]
+# ### Exercise 5 — the span sampler, draw for draw
 #
 # Now the whole algorithm. Write `span_sampler(n, word_starts, budget, generator)` for one block of
 # `n` real tokens (positions `0..n-1`, no `[CLS]`/`[SEP]`; `word_starts` lists where words start).
 # Return `(spans, fate)`: the merged half-open spans, and a long tensor of shape `(n,)` with the
 # fate of every token — 0 not selected, 1 `[MASK]`, 2 random token, 3 kept.
 #
-# To draw exactly what `mask_batch` draws, read the uniforms from
-# `pairs = ex.uniform_pairs(generator, budget)`: each `next(pairs)` gives `(u_length, u_anchor)`
-# for one draw, in the library's order. Then:
+# **The random-number protocol.** Every random choice comes from `generator`, in this order, so
+# that the same seed gives `mask_batch`'s spans and fates:
 #
-# 1. **length** in words: the smallest $\ell$ with $u_{\text{length}} < \text{CDF}(\ell)$ of
-#    your truncated pmf (inverse-CDF sampling), i.e. 1 + the number of CDF values ≤ $u$;
+# - the span draws read uniforms in pairs. `pairs = ex.uniform_pairs(generator, budget)` replays
+#   the library's reading: each `next(pairs)` gives `(u_length, u_anchor)` for one draw (the
+#   library draws `torch.rand(3 * max(8, budget), dtype=torch.float64)` at a time and uses three
+#   per draw: length, anchor, and a coin only the entity / noun-phrase schemes read); a rejected
+#   draw still uses its pair;
+# - after the last span, one `torch.rand(len(spans), generator=generator, dtype=torch.float64)`
+#   gives one uniform per **merged** span, in span order, for its 80/10/10 fate.
+#
+# Then, for each draw:
+#
+# 1. **length** in words: inverse-CDF sampling, as in exercise 4, applied to $u_{\text{length}}$;
 # 2. **anchor** `int(u_anchor * n)`, a sub-word position; if it is already masked, **reject** the
 #    draw and take the next pair;
 # 3. **snap** the anchor to the start of its word and **extend** by whole words until the span

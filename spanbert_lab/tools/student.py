@@ -16,14 +16,13 @@ Usage: ``python -m spanbert_lab.tools.student notebooks build/student``.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import nbformat
 
-BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?::\s*(?P<stub>.+?))?\s*$")
-END = re.compile(r"^\s*### END SOLUTION\s*$")
+from spanbert_lab.course.exercises.solutions import BEGIN, END
+
 STUB_COMMENT = "  # YOUR CODE HERE"
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from spanbert_lab.course.exercises.solutions import notebook_solution
+
 NOT_ATTEMPTED_MESSAGE = (
     "not attempted yet: replace the `...` stub with your code, then run the cell"
 )
@@ -30,6 +32,20 @@ class CheckFailed(AssertionError):
 
 class NotAttempted(AssertionError):
     """The answer is still the stub from the student edition."""
+
+
+def call_answer(fn: Callable[..., Any], *args: Any, what: str = "your function") -> Any:
+    """``fn(*args)``, with an error of the learner's code turned into :class:`CheckFailed`.
+
+    Stubs (:class:`NotAttempted`) and the checker's own verdicts pass through unchanged.
+    """
+    try:
+        return fn(*args)
+    except AssertionError:
+        raise
+    except Exception as err:
+        first = (str(err).splitlines() or [""])[0]
+        raise CheckFailed(f"{what} raised {type(err).__name__}: {first}") from None
 
 
 @dataclass(frozen=True)
@@ -59,30 +75,55 @@ class Exercise:
         key: stable id, ``"<notebook>.<n>"`` (e.g. ``"01.1"``).
         title: one line shown on success.
         answer_name: the variable or function the learner defines.
-        checker: ``checker(answer)`` raises :class:`CheckFailed` when the answer is wrong.
+        checker: ``checker(answer, seed)`` raises :class:`CheckFailed` when the answer is wrong.
+            It only *calls* the answer, on inputs drawn from ``seed`` (0 in the notebook; the
+            grader picks fresh seeds) and on fixed edge cases, and judges what comes back, so
+            that the grader can run the answer in the learner's kernel and judge in its own
+            process (:mod:`spanbert_lab.tools.grade`). Inputs and outputs are data: tensors,
+            numbers, strings, lists, tuples, dicts, numpy arrays, ``torch.Generator``.
         hints: shown one at a time by :meth:`hint`.
-        solution_code: the reference solution, defining ``answer_name``.
         wrong_solutions: code snippets that define ``answer_name`` wrongly (used by the tests).
+        mutations: more wrong solutions, as ``(old, new)`` substitutions in the solution.
         namespace: names the solution code may use (``torch``, ``math``…), for :meth:`run_code`.
+        needs: earlier exercises whose answers this one's solution calls (run first by
+            :meth:`run_code`).
+        adapter: turns the answer into the function the checker calls, when the answer is not
+            one already (a class, a function of a module): ``adapter(answer)(*data)``. It is
+            applied where the answer lives — in the notebook, or in the learner's kernel.
+        reference_names: functions that compute the whole answer outright (PyTorch's, the
+            library's); the grader flags an answer that calls one.
+
+    The solution itself is not stored here: it is the notebook's solution block
+    (:func:`~spanbert_lab.course.exercises.solutions.notebook_solution`).
     """
 
     key: str
     title: str
     answer_name: str
-    checker: Callable[[Any], None]
+    checker: Callable[[Any, int], None]
     hints: tuple[str, ...]
-    solution_code: str
     wrong_solutions: tuple[str, ...] = ()
+    mutations: tuple[tuple[str, str], ...] = ()
     namespace: Mapping[str, Any] = field(default_factory=dict)
+    needs: tuple[Exercise, ...] = ()
+    adapter: Callable[[Any], Callable[..., Any]] | None = None
+    reference_names: tuple[str, ...] = ()
 
-    def check(self, answer: Any) -> Feedback:
+    @property
+    def solution_code(self) -> str:
+        """The reference solution: the notebook's solution block (one source)."""
+        return notebook_solution(self.key, self.answer_name)
+
+    def check(self, answer: Any, *, seed: int = 0) -> Feedback:
         """Check ``answer``; raise :class:`NotAttempted` or :class:`CheckFailed`, else say so."""
         if is_stub(answer):
             raise NotAttempted(f"Exercise {self.key}: {NOT_ATTEMPTED_MESSAGE}")
+        if self.adapter is not None:
+            answer = self.adapter(answer)
         if callable(answer) and not isinstance(answer, type):
             answer = _StubDetectingCallable(answer, self.key)
         try:
-            self.checker(answer)
+            self.checker(answer, seed)
         except NotAttempted:
             raise
         except CheckFailed as err:
@@ -99,13 +140,34 @@ class Exercise:
         return Feedback(f"Hint {n}/{len(self.hints)} for exercise {self.key}", self.hints[n - 1])
 
     def solution(self) -> Feedback:
-        """The reference solution as code."""
-        code = textwrap.dedent(self.solution_code).strip()
+        """The reference solution as code: the solution block of the exercise's notebook."""
+        try:
+            code = self.solution_code
+        except LookupError as err:
+            return Feedback(f"Solution to exercise {self.key}", f"not available here: {err}")
         return Feedback(f"Solution to exercise {self.key}", f"```python\n{code}\n```")
 
+    def wrong_answers(self) -> tuple[str, ...]:
+        """Every wrong solution: the written ones and the solution with each mutation applied."""
+        mutated = []
+        for old, new in self.mutations:
+            code = self.solution_code
+            if code.count(old) != 1:
+                raise ValueError(
+                    f"exercise {self.key}: a mutation does not match the notebook's solution "
+                    f"exactly once: {old!r}"
+                )
+            mutated.append(code.replace(old, new))
+        return (*self.wrong_solutions, *mutated)
+
     def run_code(self, code: str) -> Any:
-        """Execute ``code`` in a fresh namespace and return the value it binds to ``answer_name``."""
+        """Execute ``code`` in a fresh namespace and return the value it binds to ``answer_name``.
+
+        The solutions of :attr:`needs` run first, as the notebook's earlier cells would.
+        """
         scope: dict[str, Any] = dict(self.namespace)
+        for earlier in self.needs:
+            exec(earlier.solution_code, scope)
         exec(textwrap.dedent(code), scope)
         if self.answer_name not in scope:
             raise KeyError(f"code for exercise {self.key} does not define {self.answer_name!r}")

@@ -46,7 +46,7 @@ _TARGET_CASES = [
 ]
 
 
-def _check_targets(fn: Callable[..., object]) -> None:
+def _check_targets(fn: Callable[..., object], _seed: int) -> None:
     for args, what in _TARGET_CASES:
         got = fn(*args)
         want = _targets_ref(*args)
@@ -80,12 +80,6 @@ sbo_targets = Exercise(
         "Relative positions count from 0 at the span's first token, and only the first "
         "max_targets tokens get a target.",
     ),
-    solution_code="""
-def sbo_targets(start, end, n, max_targets):
-    if start - 1 < 1 or end > n - 2:  # a boundary would be [CLS] or [SEP]
-        return []
-    return [(start - 1, end, i - start) for i in range(start, min(end, start + max_targets))]
-""",
     wrong_solutions=(
         # boundaries allowed to be [CLS]/[SEP]
         "def sbo_targets(start, end, n, max_targets):\n"
@@ -108,11 +102,13 @@ def sbo_targets(start, end, n, max_targets):
 _HEAD_PARTS = ("position_embeddings", "dense1", "norm1", "dense2", "norm2", "bias")
 
 
-def _reference_head(hidden: int, position: int, k: int, word_embeddings: torch.Tensor, eps: float):
+def _reference_head(
+    hidden: int, position: int, k: int, word_embeddings: torch.Tensor, eps: float, seed: int
+) -> SpanBoundaryHead:
     """The library's head with random weights and the given (tied) word embeddings."""
 
     head = SpanBoundaryHead(hidden, word_embeddings.shape[0], position, k, "gelu", eps).double()
-    g = torch.Generator().manual_seed(hidden * 1000 + position)
+    g = torch.Generator().manual_seed(hidden * 1000 + position + 7919 * seed)
     with torch.no_grad():
         for p in head.parameters():
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.3)
@@ -120,125 +116,150 @@ def _reference_head(hidden: int, position: int, k: int, word_embeddings: torch.T
     return head
 
 
-def _check_head(cls: type[torch.nn.Module]) -> None:
-    for hidden, position, k, vocab in [(8, 5, 4, 13), (6, 7, 3, 11)]:
-        g = torch.Generator().manual_seed(vocab)
-        word_embeddings = torch.nn.Parameter(
-            torch.randn(vocab, hidden, generator=g, dtype=torch.float64)
-        )
-        try:
-            mine = cls(hidden, position, k, word_embeddings)
-        except TypeError as err:
-            raise CheckFailed(
-                "construct it as SBOHead(hidden_size, position_size, max_targets, "
-                f"word_embeddings): {err}"
-            ) from None
-        expect(isinstance(mine, torch.nn.Module), "SBOHead must be a torch.nn.Module subclass")
-        mine = mine.double()
+_SHAPE_NAMES = (
+    "position_embeddings.weight",
+    "dense1.weight",
+    "dense2.weight",
+    "norm1.weight",
+    "bias",
+)
+
+
+def _shapes(h: int, position: int, k: int, vocab: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each checked parameter for hidden size h, position size P, K, V."""
+    return {
+        "position_embeddings.weight": (k, position),
+        "dense1.weight": (h, 2 * h + position),
+        "dense2.weight": (h, h),
+        "norm1.weight": (h,),
+        "bias": (vocab,),
+    }
+
+
+def head_report(cls: type[torch.nn.Module], spec: dict) -> dict:
+    """Build the learner's ``SBOHead`` from ``spec`` (sizes, word embeddings, weights, inputs) and
+    report what the checker judges: parameter shapes, untied (V, h) matrices, and the logits with
+    ``spec["weights"]`` loaded. Runs where the answer lives (the notebook or the learner's kernel).
+    """
+    hidden, position, k = spec["hidden"], spec["position"], spec["max_targets"]
+    word_embeddings = torch.nn.Parameter(spec["word_embeddings"].clone())
+    vocab = word_embeddings.shape[0]
+    try:
+        mine = cls(hidden, position, k, word_embeddings)
+    except NotImplementedError:
+        raise NotAttempted(f"Exercise 03.2: {NOT_ATTEMPTED_MESSAGE}") from None
+    except TypeError as err:
+        raise CheckFailed(
+            "construct it as SBOHead(hidden_size, position_size, max_targets, "
+            f"word_embeddings): {err}"
+        ) from None
+    if mine is None or mine is Ellipsis:
+        raise NotAttempted(f"Exercise 03.2: {NOT_ATTEMPTED_MESSAGE}")
+    expect(isinstance(mine, torch.nn.Module), "SBOHead must be a torch.nn.Module subclass")
+    mine = mine.double()
+    left, right, positions = spec["left"], spec["right"], spec["positions"]
+    try:
+        first = mine(left, right, positions)
+    except (RuntimeError, AttributeError, TypeError) as err:
+        raise CheckFailed(
+            f"forward fails ({type(err).__name__}: {str(err).splitlines()[0]}); "
+            "check the sizes of your layers"
+        ) from None
+    if first is None or first is Ellipsis:
+        raise NotAttempted(f"Exercise 03.2: {NOT_ATTEMPTED_MESSAGE}")
+    missing = [name for name in _HEAD_PARTS if not hasattr(mine, name)]
+    expect(not missing, f"your module has no attribute(s) {missing}; use the names given")
+    params = dict(mine.named_parameters())
+    untied = [
+        name
+        for name, p in params.items()
+        if tuple(p.shape) == (vocab, hidden) and p is not word_embeddings
+    ]
+    shapes = {name: list(params[name].shape) if name in params else None for name in _SHAPE_NAMES}
+    if untied or any(shape is None for shape in shapes.values()):
+        return {"shapes": shapes, "untied": untied, "logits": None}
+    try:
+        with torch.no_grad():
+            for name, value in spec["weights"].items():
+                mine.get_parameter(name).copy_(value)
+            logits = mine(left, right, positions)
+    except (RuntimeError, AttributeError) as err:
+        raise CheckFailed(f"loading the checker's weights failed: {err}") from None
+    return {"shapes": shapes, "untied": untied, "logits": logits}
+
+
+def _head_adapter(cls: type[torch.nn.Module]) -> Callable[[dict], dict]:
+    def run(spec: dict) -> dict:
+        return head_report(cls, spec)
+
+    return run
+
+
+def _check_head(fn: Callable[[dict], dict], seed: int) -> None:
+    for case, (hidden, position, k, vocab) in enumerate([(8, 5, 4, 13), (6, 7, 3, 11)]):
+        g = torch.Generator().manual_seed(1000 * seed + vocab)
+        word_embeddings = torch.randn(vocab, hidden, generator=g, dtype=torch.float64)
         n = 5
         left = torch.randn(n, hidden, generator=g, dtype=torch.float64)
         right = torch.randn(n, hidden, generator=g, dtype=torch.float64)
         positions = torch.randint(0, k, (n,), generator=g)
-        try:
-            first = mine(left, right, positions)
-        except (RuntimeError, AttributeError) as err:
-            raise CheckFailed(
-                f"forward fails ({type(err).__name__}: {str(err).splitlines()[0]}); "
-                "check the sizes of your layers"
-            ) from None
-        if first is None or first is Ellipsis:
-            raise NotAttempted(f"Exercise 03.2: {NOT_ATTEMPTED_MESSAGE}")
-        missing = [name for name in _HEAD_PARTS if not hasattr(mine, name)]
-        expect(not missing, f"your module has no attribute(s) {missing}; use the names given")
-        ref = _reference_head(hidden, position, k, word_embeddings, 1e-12)
-        shapes = {
-            "position_embeddings.weight": (k, position),
-            "dense1.weight": (hidden, 2 * hidden + position),
-            "dense2.weight": (hidden, hidden),
-            "norm1.weight": (hidden,),
-            "bias": (vocab,),
+        tied = torch.nn.Parameter(word_embeddings.clone())
+        ref = _reference_head(hidden, position, k, tied, 1e-12, 1000 * seed + case)
+        weights = {"position_embeddings.weight": ref.position_embeddings.weight, "bias": ref.bias}
+        for i, layer in ((1, ref.layer1), (2, ref.layer2)):
+            weights[f"dense{i}.weight"] = layer.dense.weight
+            weights[f"dense{i}.bias"] = layer.dense.bias
+            weights[f"norm{i}.weight"] = layer.LayerNorm.weight
+            weights[f"norm{i}.bias"] = layer.LayerNorm.bias
+        spec = {
+            "hidden": hidden,
+            "position": position,
+            "max_targets": k,
+            "word_embeddings": word_embeddings,
+            "weights": {name: w.detach().clone() for name, w in weights.items()},
+            "left": left,
+            "right": right,
+            "positions": positions,
         }
-        params = dict(mine.named_parameters())
-        for name, shape in shapes.items():
-            got = tuple(params[name].shape) if name in params else None
-            expect(got == shape, f"{name} has shape {got}; think about what goes in and out")
-        big = [
-            name
-            for name, p in params.items()
-            if tuple(p.shape) == (vocab, hidden) and p is not word_embeddings
-        ]
+        report = fn(spec)
         expect(
-            not big,
-            f"{big[0] if big else ''} is a new (V, h) matrix: the output projection must be the "
-            "word_embeddings you were given (tied), not a copy",
+            isinstance(report, dict) and {"shapes", "untied", "logits"} <= set(report),
+            "the head could not be checked",
+        )
+        for name, want in _shapes(hidden, position, k, vocab).items():
+            got = report["shapes"].get(name)
+            got = tuple(got) if got is not None else None
+            expect(got == want, f"{name} has shape {got}; think about what goes in and out")
+        untied = report["untied"]
+        expect(
+            not untied,
+            f"{untied[0] if untied else ''} is a new (V, h) matrix: the output projection must be "
+            "the word_embeddings you were given (tied), not a copy",
         )
         with torch.no_grad():
-            mine.position_embeddings.weight.copy_(ref.position_embeddings.weight)
-            for i, layer in ((1, ref.layer1), (2, ref.layer2)):
-                getattr(mine, f"dense{i}").weight.copy_(layer.dense.weight)
-                getattr(mine, f"dense{i}").bias.copy_(layer.dense.bias)
-                getattr(mine, f"norm{i}").weight.copy_(layer.LayerNorm.weight)
-                getattr(mine, f"norm{i}").bias.copy_(layer.LayerNorm.bias)
-            mine.bias.copy_(ref.bias)
-            got, want = mine(left, right, positions), ref(left, right, positions)
-        expect_tensor_close(f"the logits (h = {hidden}, P = {position})", got, want, atol=1e-8)
+            want = ref(left, right, positions)
+        expect_tensor_close(
+            f"the logits (h = {hidden}, P = {position})", report["logits"], want, atol=1e-8
+        )
 
 
-_HEAD_SOLUTION = """
-class SBOHead(torch.nn.Module):
-    def __init__(self, hidden_size, position_size, max_targets, word_embeddings, eps=1e-12):
-        super().__init__()
-        h = hidden_size
-        self.position_embeddings = torch.nn.Embedding(max_targets, position_size)  # (K, P)
-        self.dense1 = torch.nn.Linear(2 * h + position_size, h)  # [left; right; position] -> h
-        self.norm1 = torch.nn.LayerNorm(h, eps=eps)
-        self.dense2 = torch.nn.Linear(h, h)
-        self.norm2 = torch.nn.LayerNorm(h, eps=eps)
-        self.word_embeddings = word_embeddings  # (V, h): the tied output projection
-        self.bias = torch.nn.Parameter(torch.zeros(word_embeddings.shape[0]))  # SBO's own bias
-
-    def forward(self, left, right, positions):
-        h0 = torch.cat([left, right, self.position_embeddings(positions)], dim=-1)  # (N, 2h+P)
-        h1 = self.norm1(F.gelu(self.dense1(h0)))  # (N, h)
-        y = self.norm2(F.gelu(self.dense2(h1)))  # (N, h)
-        return y @ self.word_embeddings.T + self.bias  # (N, V)
-"""
-
+# Each wrong head differs from the notebook's solution in one place (old → new).
 _HEAD_MUTATIONS = (
-    # an untied output layer: a new (V, h) matrix
+    # an untied output layer: a copy of the word embeddings, trained on its own
     (
-        "        return y @ self.word_embeddings.T + self.bias  # (N, V)",
-        "        return self.out(y)",
+        "self.word_embeddings = word_embeddings",
+        "self.word_embeddings = torch.nn.Parameter(word_embeddings.detach().clone())",
     ),
     # LayerNorm before the activation
-    (
-        "        h1 = self.norm1(F.gelu(self.dense1(h0)))  # (N, h)",
-        "        h1 = F.gelu(self.norm1(self.dense1(h0)))",
-    ),
+    ("h1 = self.norm1(F.gelu(self.dense1(h0)))", "h1 = F.gelu(self.norm1(self.dense1(h0)))"),
     # only one layer
-    (
-        "        y = self.norm2(F.gelu(self.dense2(h1)))  # (N, h)",
-        "        y = h1",
-    ),
+    ("y = self.norm2(F.gelu(self.dense2(h1)))", "y = h1"),
     # position vector as wide as the hidden state (3h -> h), not the paper's P
     (
-        "        self.dense1 = torch.nn.Linear(2 * h + position_size, h)  # [left; right; position] -> h",
-        "        self.dense1 = torch.nn.Linear(3 * h, h)",
+        "self.dense1 = torch.nn.Linear(2 * h + position_size, h)",
+        "self.dense1 = torch.nn.Linear(3 * h, h)",
     ),
 )
-
-
-def _head_wrong(old: str, new: str) -> str:
-    if _HEAD_SOLUTION.count(old) != 1:
-        raise ValueError(f"wrong-head substitution does not match exactly once: {old!r}")
-    code = _HEAD_SOLUTION.replace(old, new)
-    if "self.out(" in code:
-        code = code.replace(
-            "        self.bias = torch.nn.Parameter",
-            "        self.out = torch.nn.Linear(h, word_embeddings.shape[0])\n"
-            "        self.bias = torch.nn.Parameter",
-        )
-    return code
 
 
 sbo_head = Exercise(
@@ -253,9 +274,9 @@ sbo_head = Exercise(
         "twice (activation first, then LayerNorm).",
         "Logits: `y @ self.word_embeddings.T + self.bias`.",
     ),
-    solution_code=_HEAD_SOLUTION,
-    wrong_solutions=tuple(_head_wrong(old, new) for old, new in _HEAD_MUTATIONS),
+    mutations=_HEAD_MUTATIONS,
     namespace=_NS,
+    adapter=_head_adapter,
 )
 
 
@@ -284,9 +305,9 @@ def _loss_case(seed: int, n_mlm: int, n_sbo: int, v: int = 11):
     )
 
 
-def _check_loss(fn: Callable[..., object]) -> None:
-    for seed, n_mlm, n_sbo, weight in [(0, 7, 5, 1.0), (1, 4, 9, 0.5), (2, 6, 0, 1.0)]:
-        args = _loss_case(seed, n_mlm, n_sbo)
+def _check_loss(fn: Callable[..., object], seed: int) -> None:
+    for case, n_mlm, n_sbo, weight in [(0, 7, 5, 1.0), (1, 4, 9, 0.5), (2, 6, 0, 1.0)]:
+        args = _loss_case(1000 * seed + case, n_mlm, n_sbo)
         got = fn(*args, weight)
         want = _loss_ref(*args, weight)
         what = "with no SBO target at all" if n_sbo == 0 else f"with weight {weight}"
@@ -310,13 +331,6 @@ spanbert_loss = Exercise(
         "The SBO term is multiplied by `weight`; the MLM term is not.",
         "With zero SBO rows the mean is 0/0: return a zero SBO term instead (e.g. `logits.sum() * 0`).",
     ),
-    solution_code="""
-def spanbert_loss(mlm_logits, mlm_labels, sbo_logits, sbo_labels, weight):
-    mlm = F.cross_entropy(mlm_logits, mlm_labels)
-    if len(sbo_labels) == 0:
-        return mlm + 0.0 * sbo_logits.sum()
-    return mlm + weight * F.cross_entropy(sbo_logits, sbo_labels)
-""",
     wrong_solutions=(
         # sums instead of means
         "def spanbert_loss(mlm_logits, mlm_labels, sbo_logits, sbo_labels, weight):\n"

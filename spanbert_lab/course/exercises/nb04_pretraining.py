@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 import torch
 
 from spanbert_lab.course.exercises.core import CheckFailed, Exercise, expect
+from spanbert_lab.tasks.qa.features import max_context_mask
 from spanbert_lab.training.schedule import lr_at_step
 
 _NS = {"torch": torch, "math": math}
 
 
-def _check_schedule(fn: Callable[..., object]) -> None:
+def _check_schedule(fn: Callable[..., object], _seed: int) -> None:
     for peak, warmup, total in [(1e-3, 4, 20), (5e-4, 1, 7), (2.0, 10, 11)]:
         for step in range(total + 3):
             want = lr_at_step(step, peak_lr=peak, warmup_steps=warmup, total_steps=total)
@@ -54,14 +55,6 @@ lr_schedule = Exercise(
         "After warm-up the rate falls by `peak / (total_steps - warmup_steps)` per update and "
         "would reach 0 at `step == total_steps`.",
     ),
-    solution_code="""
-def lr_schedule(step, peak_lr, warmup_steps, total_steps):
-    if step < warmup_steps:
-        return peak_lr * (step + 1) / warmup_steps
-    if step >= total_steps:
-        return 0.0
-    return peak_lr * (total_steps - step) / (total_steps - warmup_steps)
-""",
     wrong_solutions=(
         # warm-up starts at 0: the first update is wasted
         "def lr_schedule(step, peak_lr, warmup_steps, total_steps):\n"
@@ -83,13 +76,16 @@ def lr_schedule(step, peak_lr, warmup_steps, total_steps):
 
 
 def _max_context_reference(windows: list[tuple[int, int]], n_tokens: int) -> list[int]:
-    best: list[tuple[float, int]] = [(-1.0, -1)] * n_tokens
-    for w, (start, length) in enumerate(windows):
-        for j in range(start, start + length):
-            score = min(j - start, start + length - 1 - j) + 0.01 * length
-            if score > best[j][0]:
-                best[j] = (score, w)
-    return [w for _, w in best]
+    """The library's rule (:func:`~spanbert_lab.tasks.qa.features.max_context_mask`, which tells
+    tokens apart by their character offsets) on windows of token positions."""
+    offsets = [[(j, j + 1) for j in range(start, start + length)] for start, length in windows]
+    masks = max_context_mask(offsets)
+    winner = [-1] * n_tokens
+    for w, (start, _) in enumerate(windows):
+        for i, best in enumerate(masks[w]):
+            if best:
+                winner[start + i] = w
+    return winner
 
 
 _CONTEXT_CASES = [
@@ -98,10 +94,11 @@ _CONTEXT_CASES = [
     ([(0, 10)], 10),
     ([(0, 7), (2, 7), (4, 7), (6, 7)], 13),  # a stride of 2: every token is in several windows
     ([(0, 5), (5, 5)], 10),  # no overlap at all
+    ([(0, 5), (2, 8)], 10),  # token 3 ties on its shorter side: the longer window must win
 ]
 
 
-def _check_max_context(fn: Callable[..., object]) -> None:
+def _check_max_context(fn: Callable[..., object], _seed: int) -> None:
     for windows, n in _CONTEXT_CASES:
         want = _max_context_reference(windows, n)
         got = fn(list(windows), n)
@@ -134,17 +131,6 @@ max_context_windows = Exercise(
         "Keep, for every token, the best score so far and its window; replace only on a strictly "
         "higher score, so the first window wins a tie.",
     ),
-    solution_code="""
-def max_context_windows(windows, n_tokens):
-    best_score = [-1.0] * n_tokens
-    best_window = [-1] * n_tokens
-    for w, (start, length) in enumerate(windows):
-        for j in range(start, start + length):
-            score = min(j - start, start + length - 1 - j) + 0.01 * length
-            if score > best_score[j]:
-                best_score[j], best_window[j] = score, w
-    return best_window
-""",
     wrong_solutions=(
         # the first window that holds the token
         "def max_context_windows(windows, n_tokens):\n"
@@ -217,9 +203,7 @@ def _threshold_case(seed: int, n: int, separation: float) -> tuple[list, list, l
     return na, impossible, f1
 
 
-_THRESHOLD_CASES = [
-    (_threshold_case(0, 40, 2.0), "a model that separates the two kinds of question well"),
-    (_threshold_case(1, 25, 0.5), "a model that barely separates them"),
+_FIXED_THRESHOLD_CASES = [
     (
         ([3.0, 2.0, 1.0, -1.0], [True, True, True, True], [0.0] * 4),
         "a set where no question has an answer",
@@ -235,8 +219,13 @@ _THRESHOLD_CASES = [
 ]
 
 
-def _check_threshold(fn: Callable[..., object]) -> None:
-    for (na, impossible, f1), what in _THRESHOLD_CASES:
+def _check_threshold(fn: Callable[..., object], seed: int) -> None:
+    cases = [
+        (_threshold_case(1000 * seed, 40, 2.0), "a model that separates the two kinds well"),
+        (_threshold_case(1000 * seed + 1, 25, 0.5), "a model that barely separates them"),
+        *_FIXED_THRESHOLD_CASES,
+    ]
+    for (na, impossible, f1), what in cases:
         got = fn(list(na), list(impossible), list(f1))
         try:
             got = float(got)
@@ -270,17 +259,6 @@ choose_null_threshold = Exercise(
         '(every question "") and the na scores themselves. `ex.dev_f1(t, ...)` scores one.',
         "Return the smallest candidate with the highest dev F1.",
     ),
-    solution_code="""
-def choose_null_threshold(na_scores, is_impossible, answer_f1):
-    candidates = [-math.inf] + sorted(na_scores)
-    def f1_at(t):
-        return sum(
-            float(imp) if na > t else f1
-            for na, imp, f1 in zip(na_scores, is_impossible, answer_f1)
-        ) / len(na_scores)
-    scores = [f1_at(t) for t in candidates]
-    return candidates[scores.index(max(scores))]
-""",
     wrong_solutions=(
         # the sign flipped: "" when na < threshold
         "def choose_null_threshold(na_scores, is_impossible, answer_f1):\n"

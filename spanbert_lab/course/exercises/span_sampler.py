@@ -1,13 +1,12 @@
-"""Exercise 02.4's machinery: the span sampler's solution, its wrong variants and the checker that
-compares a learner's sampler with ``mask_batch(scheme="span")`` draw for draw
-(``docs/spanbert-reference.md#span-masking``). :mod:`~spanbert_lab.course.exercises.nb02_masking` declares
-the exercise; this module keeps it under the size limit.
+"""Exercise 02.5's machinery: the wrong variants of the span sampler and the checker that compares
+a learner's sampler with ``mask_batch(scheme="span")`` draw for draw, fates included
+(``docs/spanbert-reference.md#span-masking``). :mod:`~spanbert_lab.course.exercises.nb02_masking`
+declares the exercise; its solution is the notebook's.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,53 +38,11 @@ def uniform_pairs(generator: torch.Generator, budget: int) -> Iterator[tuple[flo
             yield draws[j], draws[j + 1]
 
 
-SAMPLER_SOLUTION = """
-def span_sampler(n, word_starts, budget, generator, p=0.2, max_words=10):
-    # lengths: inverse CDF of the truncated, renormalised geometric on 1..max_words
-    weights = [p * (1 - p) ** (l - 1) for l in range(1, max_words + 1)]
-    cdf = [sum(weights[: i + 1]) / sum(weights) for i in range(max_words)]
-    word_ends = list(word_starts[1:]) + [n]
-    word_of = [0] * n  # token -> index of its word
-    for w, (a, b) in enumerate(zip(word_starts, word_ends)):
-        word_of[a:b] = [w] * (b - a)
-    masked = [False] * n
-    drawn, count = [], 0
-    pairs = ex.uniform_pairs(generator, budget)
-    while count < budget:
-        u_length, u_anchor = next(pairs)
-        length = min(1 + sum(c <= u_length for c in cdf), max_words)
-        anchor = min(int(u_anchor * n), n - 1)  # uniform over sub-word positions
-        if masked[anchor]:
-            continue  # reject a masked anchor: draw length and anchor again
-        w = word_of[anchor]  # snap to the start of the anchor's word ...
-        start = word_starts[w]
-        end = word_ends[min(w + length, len(word_starts)) - 1]  # ... extend by whole words
-        for t in range(start, end):
-            if not masked[t]:
-                masked[t] = True
-                count += 1
-                if count == budget:  # the budget is exact: stop, even mid-word
-                    end = t + 1
-                    break  # out of this span; the while loop ends too
-        drawn.append((start, end))
-    spans = []  # merge overlapping and touching spans
-    for s, e in sorted(drawn):
-        if spans and s <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], e))
-        else:
-            spans.append((s, e))
-    fate = torch.zeros(n, dtype=torch.long)  # 0 = not selected
-    u = torch.rand(len(spans), generator=generator, dtype=torch.float64)  # one draw per span
-    for (s, e), draw in zip(spans, u.tolist()):
-        fate[s:e] = 1 if draw < 0.8 else 2 if draw < 0.9 else 3  # [MASK] / random / kept
-    return spans, fate
-"""
-
-# Each wrong sampler differs from the solution in one place (a (old, new) text substitution).
+# Each wrong sampler differs from the notebook's solution in one place (a (old, new) text substitution).
 SAMPLER_MUTATIONS = {
     "per-token fates": (
         """    u = torch.rand(len(spans), generator=generator, dtype=torch.float64)  # one draw per span
-    for (s, e), draw in zip(spans, u.tolist()):
+    for (s, e), draw in zip(spans, u.tolist(), strict=True):
         fate[s:e] = 1 if draw < 0.8 else 2 if draw < 0.9 else 3  # [MASK] / random / kept""",
         """    u = torch.rand(count, generator=generator, dtype=torch.float64)  # one draw per token
     chosen = [t for t in range(n) if masked[t]]
@@ -110,17 +67,8 @@ SAMPLER_MUTATIONS = {
                     break  # out of this span; the while loop ends too""",
         "                pass",
     ),
-    "touching spans not merged": (
-        "        if spans and s <= spans[-1][1]:",
-        "        if spans and s < spans[-1][1]:",
-    ),
+    "spans not merged": ("    spans = merge_spans(drawn)", "    spans = sorted(drawn)"),
 }
-
-
-def mutate(code: str, old: str, new: str) -> str:
-    if code.count(old) != 1:
-        raise ValueError(f"wrong-sampler substitution does not match exactly once: {old!r}")
-    return code.replace(old, new)
 
 
 def _toy_vocab() -> VocabInfo:
@@ -144,32 +92,64 @@ def _toy_block(seed: int, n: int) -> tuple[torch.Tensor, list[int]]:
     return torch.cat([torch.tensor([1]), pieces, torch.tensor([2])]), starts
 
 
-# (seed, n, mask ratio): the paper's 15 %, and a denser 40 % that makes rejections and merges common
-_SAMPLER_CASES = [
-    *[(seed, n, 0.15) for seed, n in enumerate([20, 37, 64, 126, 126, 9, 100, 126])],
-    *[(seed, n, 0.4) for seed, n in enumerate([30, 64, 126, 126], start=8)],
+# (n, mask ratio) of the checker's blocks
+_SAMPLER_SIZES = [
+    *[(n, 0.15) for n in (20, 37, 64, 126, 126, 9, 100, 126)],
+    *[(n, 0.4) for n in (30, 64, 126, 126)],
 ]
 
 
-def check_sampler(fn: Callable[..., Any]) -> None:
+def _library_fates(n: int, seed: int, ratio: float) -> tuple[list[tuple[int, int]], torch.Tensor]:
+    """``mask_batch``'s spans and the fate of every token, from the library alone.
+
+    [MASK] and "not selected" are visible in one run; "random" and "kept" are told apart by a
+    second run on other token ids with the same word structure and the same seed: the draws —
+    spans, fates and the random ids — are the same, so a token that is random differs from its
+    original in at least one of the two runs (a random id cannot equal two different originals).
+    """
     vocab = _toy_vocab()
-    ref_fn = reference_sampler()
-    for case, (seed, n, ratio) in enumerate(_SAMPLER_CASES):
-        ids, starts = _toy_block(seed, n)
+    config = MaskingConfig(mask_ratio=ratio, random_token_source="uniform")
+    ids, _ = _toy_block(seed, n)
+    other = ids.clone()
+    text = slice(1, n + 1)
+    other[text] = torch.where(
+        ids[text] < 14, 4 + (ids[text] - 4 + 1) % 10, 14 + (ids[text] - 13) % 10
+    )
+    runs = [
+        mask_batch(
+            x[None], tokenizer=vocab, config=config, generator=torch.Generator().manual_seed(seed)
+        )
+        for x in (ids, other)
+    ]
+    spans = [(s - 1, e - 1) for s, e in runs[0].spans[0]]  # library positions count [CLS]
+    fate = torch.zeros(n, dtype=torch.long)
+    for s, e in spans:
+        fate[s:e] = KEPT
+    changed = (runs[0].input_ids[0, text] != ids[text]) | (
+        runs[1].input_ids[0, text] != other[text]
+    )
+    fate[changed] = RANDOM
+    fate[runs[0].input_ids[0, text] == vocab.mask_token_id] = MASKED
+    return spans, fate
+
+
+def _sampler_cases(seed: int) -> list[tuple[int, int, float]]:
+    """(block seed, n, mask ratio): the paper's 15 %, and a denser 40 % that makes rejections
+    and merges common; fresh block seeds for every ``seed``."""
+    return [(1000 * seed + case, n, ratio) for case, (n, ratio) in enumerate(_SAMPLER_SIZES)]
+
+
+def check_sampler(fn: Callable[..., Any], seed: int) -> None:
+    for case, (block_seed, n, ratio) in enumerate(_sampler_cases(seed)):
+        _, starts = _toy_block(block_seed, n)
         budget = mask_budget(n, ratio)
-        got = fn(n, list(starts), budget, torch.Generator().manual_seed(seed))
-        if not isinstance(got, tuple) or len(got) != 2:
+        got = fn(n, list(starts), budget, torch.Generator().manual_seed(block_seed))
+        if not isinstance(got, tuple | list) or len(got) != 2:
             raise CheckFailed("return a pair (spans, fate)")
         spans, fate = got
         if fate is None or spans is None:
-            raise NotAttempted(f"Exercise 02.4: {NOT_ATTEMPTED_MESSAGE}")
-        lib = mask_batch(
-            ids[None],
-            tokenizer=vocab,
-            config=MaskingConfig(mask_ratio=ratio, random_token_source="uniform"),
-            generator=torch.Generator().manual_seed(seed),
-        )
-        want = [(s - 1, e - 1) for s, e in lib.spans[0]]  # library positions count [CLS]
+            raise NotAttempted(f"Exercise 02.5: {NOT_ATTEMPTED_MESSAGE}")
+        want, want_fate = _library_fates(n, block_seed, ratio)
         where = f"block {case} (n = {n}, budget = {budget})"
         try:
             spans = [(int(s), int(e)) for s, e in spans]
@@ -204,9 +184,8 @@ def check_sampler(fn: Callable[..., Any]) -> None:
                 len(set(fate[s:e].tolist())) == 1,
                 f"{where}: span {j} mixes fates; SpanBERT draws 80/10/10 once per merged span",
             )
-        _, want_fate = ref_fn(n, list(starts), budget, torch.Generator().manual_seed(seed))
         expect(
-            bool(((fate == 0) == (want_fate == 0)).all()),
+            bool(((fate == UNSELECTED) == (want_fate == UNSELECTED)).all()),
             f"{where}: fate is 0 exactly at the unselected tokens",
         )
         expect(
@@ -214,12 +193,6 @@ def check_sampler(fn: Callable[..., Any]) -> None:
             f"{where}: the span fates differ; after the spans, draw one uniform per merged span "
             "from the same generator (< 0.8 → [MASK] 1, < 0.9 → random 2, else kept 3)",
         )
-
-
-def reference_sampler() -> Callable[..., Any]:
-    scope: dict = {"torch": torch, "math": math, "ex": SolutionScope()}
-    exec(SAMPLER_SOLUTION, scope)
-    return scope["span_sampler"]
 
 
 class SolutionScope:
