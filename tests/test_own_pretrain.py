@@ -5,12 +5,17 @@ split, and a clear error for each bad input (no network: hub ids need ``allow_do
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
 from transformers import BertConfig, BertForMaskedLM, GPT2Config, GPT2LMHeadModel
 
+from spanbert_lab.cli.finetune import main as finetune_main
+from spanbert_lab.cli.pretrain import main as pretrain_main
+from spanbert_lab.data.corpus import corpus_fingerprint
 from spanbert_lab.data.tokenizer import make_tokenizer, save_tokenizer, train_wordpiece
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 from spanbert_lab.pretrain.init_from import load_init_checkpoint
 from spanbert_lab.pretrain.own_corpus import EVAL_SPLIT_SEED, corpus_blocks
 from spanbert_lab.runtime import data_dir
@@ -109,3 +114,109 @@ def test_too_few_documents_for_a_dev_split_is_a_clear_error(own, tmp_path):
     (tmp_path / "one.txt").write_text("\n".join(lines) + "\n")  # no blank line: one document
     with pytest.raises(ValueError, match=r"1 document\(s\), too few to hold out a dev split"):
         corpus_blocks(tmp_path / "one.txt", tok, block_size=64)
+
+
+# ------------------------------------------------------------------------------ the commands
+
+
+def _squad(path, n: int = 12) -> None:
+    """A tiny SQuAD 1.1 file: where was X born?"""
+    paras = []
+    for i in range(n):
+        name, place = f"Orla Kelby{i}", ["Vellmouth", "Harrowgate", "Galaby"][i % 3]
+        context = f"{name} was born in {place} in 18{40 + i}. She sailed north."
+        paras.append(
+            {
+                "context": context,
+                "qas": [
+                    {
+                        "id": f"q{i}",
+                        "question": f"Where was {name} born?",
+                        "answers": [{"text": place, "answer_start": context.index(place)}],
+                    }
+                ],
+            }
+        )
+    path.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paras}]}))
+
+
+SHORT_RUN = ["--max-steps", "2", "--batch-size", "4", "--max-train-blocks", "8", "--max-eval-blocks", "4", "--block-size", "64"]  # fmt: skip
+
+
+def test_init_from_a_transformers_bert_continue_then_finetune_qa(own, tmp_path, capsys):
+    """The issue's path: a BERT saved by transformers, continued with span masking + SBO on a
+    corpus, then fine-tuned on a SQuAD-format file by the unchanged finetune command."""
+    out = tmp_path / "run"
+    argv = ["--init-from", str(own / "bert"), "--tokenizer", str(own / "tok"), "--corpus", str(own / "corpus.txt"), "--output-dir", str(out), *SHORT_RUN]  # fmt: skip
+    assert pretrain_main(argv) == 0, capsys.readouterr().err
+    card = json.loads((out / "final" / "metrics.json").read_text())
+    assert card["init_from"]["init_from"] == str(own / "bert")
+    assert card["init_from"]["fresh_modules"] == ["cls.span_boundary"]
+    assert card["corpus"]["sha256"] == corpus_fingerprint(own / "corpus.txt").sha256
+    assert card["tokenizer"] == str(own / "tok") and card["steps"] == 2
+    readme = (out / "final" / "README.md").read_text()
+    assert f"continued from `{own / 'bert'}`" in readme and card["corpus"]["sha256"] in readme
+    continued = SpanBertForPreTraining.from_pretrained(out / "final").state_dict()
+    start = BertForMaskedLM.from_pretrained(own / "bert").state_dict()
+    key = "bert.encoder.layer.0.output.dense.weight"
+    assert not torch.equal(continued[key], start[key]), "two updates left the trunk unchanged"
+    _squad(tmp_path / "train.json")
+    _squad(tmp_path / "dev.json", 4)
+    argv = ["qa", "--model", str(out / "final"), "--data", str(tmp_path / "train.json"), "--eval-data", str(tmp_path / "dev.json"), "--max-steps", "2", "--batch-size", "4", "--output", str(tmp_path / "qa"), "--results", str(tmp_path / "qa.json")]  # fmt: skip
+    assert finetune_main(argv) == 0, capsys.readouterr().err
+    result = json.loads((tmp_path / "qa.json").read_text())
+    assert "exact_match" in json.dumps(result) and "f1" in json.dumps(result), result
+
+
+def test_init_from_a_shipped_checkpoint_on_your_corpus(own, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--init-from", "spanbert-tiny", "--corpus", str(own / "corpus.txt"), "--output-dir", str(out), *SHORT_RUN]  # fmt: skip
+    assert pretrain_main(argv) == 0, capsys.readouterr().err
+    card = json.loads((out / "final" / "metrics.json").read_text())
+    shipped = str(data_dir() / "checkpoints" / "spanbert-tiny")
+    assert card["init_from"]["init_from"] == shipped and card["init_from"]["fresh_modules"] == []
+    assert card["tokenizer"] == shipped, "the tokenizer comes from the checkpoint"
+    assert card["corpus"]["documents"] + card["corpus"]["eval_documents"] > 20
+
+
+def _gpt2(folder):
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=50)).save_pretrained(folder)  # fmt: skip
+    return folder
+
+
+BAD_FILES = {
+    "empty": b"\n\n",
+    "binary": b"\x89PNG\x00\x00",
+    "non-utf8": "A line.\nNa\u00efve.\n".encode("latin-1"),
+    "too-small": b"One sentence.\n\nTwo sentences here.\n",
+}
+BAD_MESSAGES = {
+    "not-bert": r"is not a BERT checkpoint: its config.json says model_type 'gpt2'",
+    "tokenizer-mismatch": r"the tokenizer does not match --init-from .*spanbert-tiny",
+    "entity-on-plain-text": r"objective 'entity' masks entity mentions, and .* has none annotated",
+    "empty": r"empty\.txt: empty document",
+    "binary": r"binary\.txt: a binary file",
+    "non-utf8": r"non-utf8\.txt: line 2, column 3: not UTF-8",
+    "too-small": r"too-small\.txt: too small for one block",
+}
+
+
+def _bad_argv(case: str, own, tmp) -> list[str]:
+    tokenizer, corpus = ["--tokenizer", str(own / "tok")], ["--corpus", str(own / "corpus.txt")]
+    if case in BAD_FILES:
+        (tmp / f"{case}.txt").write_bytes(BAD_FILES[case])
+        return [*tokenizer, "--corpus", str(tmp / f"{case}.txt")]
+    if case == "not-bert":
+        return ["--init-from", str(_gpt2(tmp / "gpt2")), *corpus]
+    if case == "tokenizer-mismatch":
+        return ["--init-from", "spanbert-tiny", *tokenizer, *corpus]
+    return ["--objective", "entity", *tokenizer, *corpus]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MESSAGES))
+def test_pretrain_refuses_bad_input_and_writes_nothing(own, tmp_path, capsys, case):
+    out = tmp_path / "run"
+    status = pretrain_main([*_bad_argv(case, own, tmp_path), "--output-dir", str(out), *SHORT_RUN])
+    err = capsys.readouterr().err
+    assert status == 1 and re.search(BAD_MESSAGES[case], err), f"status {status}: {err[-600:]}"
+    assert not out.exists(), f"a refused run wrote {sorted(p.name for p in out.rglob('*'))}"

@@ -1,4 +1,4 @@
-"""``python -m spanbert_lab pretrain`` (or ``python -m spanbert_lab.pretrain``): pretrain a (Span)BERT on the course corpus from the shell.
+"""``python -m spanbert_lab pretrain`` (or ``python -m spanbert_lab.pretrain``): pretrain a (Span)BERT from the shell, on the course corpus or your own text, from scratch or from a BERT checkpoint.
 
 Objectives (``--objective``): ``subword`` (BERT), ``whole_word``, ``span``, ``span_sbo``
 (SpanBERT), ``entity``, ``noun_phrase``, and each with ``+nsp`` (two segments + next-sentence
@@ -12,6 +12,17 @@ Examples::
     python -m spanbert_lab.pretrain --geometric-p 0.5 --max-span-words 5 --output-dir runs/short
     python -m spanbert_lab.pretrain --batch-size 256 --grad-accumulation 8 --output-dir runs/big
     torchrun --nproc-per-node 2 -m spanbert_lab.pretrain --objective subword --output-dir runs/y
+    python -m spanbert_lab.pretrain --corpus my_text/ --tokenizer my_tok --output-dir runs/mine
+    python -m spanbert_lab.pretrain --corpus my_text/ --init-from path/to/bert --output-dir runs/dapt
+
+Your own text (``--corpus``): a ``.txt`` file or folder (one sentence per line with a blank line
+between documents, as the official SpanBERT code reads it, or plain paragraphs, cut into sentences;
+``--corpus-format``), JSONL (``--text-field``), or a folder in the course layout (``train.txt`` +
+``train.annotations.jsonl`` [+ ``dev.txt``]). ``--eval-fraction`` of its documents is held out
+for the dev evaluation. ``--init-from`` continues any BERT checkpoint (ours, or saved by
+transformers; a hub id with ``--allow-download``) with span masking and SBO: its tokenizer is used
+unless ``--tokenizer`` names one with the same vocabulary, and ``--preset`` does not apply. The
+model card records the corpus (path, size, SHA-256), the tokenizer and the starting checkpoint.
 
 A run writes ``<output-dir>/checkpoint-<step>/`` (model + optimiser/scheduler/RNG state, for
 ``--resume``) and, at the end, the final model with the tokenizer and a model card
@@ -39,6 +50,7 @@ from typing import Any, get_args
 import torch
 
 from spanbert_lab.cli.defaults import default_of
+from spanbert_lab.data.corpus import TEXT_FORMATS
 from spanbert_lab.masking import MaskingConfig
 from spanbert_lab.masking.config import CHOICES
 from spanbert_lab.model.pretraining import PRESETS
@@ -60,7 +72,8 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
     or :class:`~spanbert_lab.masking.MaskingConfig` (the warm-up's: 10% of ``--max-steps``)."""
     p = argparse.ArgumentParser(
         prog=prog,
-        description="Pretrain BERT / SpanBERT variants on the course corpus.",
+        description="Pretrain BERT / SpanBERT variants on the course corpus or your own text, "
+        "from scratch or continuing a BERT checkpoint.",
     )
     p.add_argument(
         "--objective",
@@ -97,8 +110,47 @@ def build_parser(prog: str = "python -m spanbert_lab pretrain") -> argparse.Argu
         action="store_true",
         help="accepted for old scripts; progress is one line per evaluation anyway",
     )
+    _add_own_text_flags(p)
     _add_masking_flags(p)
     return p
+
+
+def _add_own_text_flags(p: argparse.ArgumentParser) -> None:
+    """``--corpus``, ``--tokenizer``, ``--init-from`` and their companions (PretrainRun's fields)."""
+    g = p.add_argument_group("your own text and checkpoint (default: the course corpus, fresh)")
+    g.add_argument("--corpus", help="a .txt / .jsonl file or folder of your text")
+    g.add_argument(
+        "--corpus-format",
+        choices=TEXT_FORMATS,
+        default=default_of(PretrainRun, "corpus_format"),
+        help="lines: one sentence per line, blank line between documents; paragraphs: prose, "
+        "one document per paragraph; auto: lines when 80%% of lines are one sentence",
+    )
+    g.add_argument(
+        "--text-field", default=default_of(PretrainRun, "text_field"), help="the JSONL text field"
+    )
+    fraction = default_of(PretrainRun, "eval_fraction")
+    g.add_argument(
+        "--eval-fraction",
+        type=float,
+        default=fraction,
+        help=f"--corpus documents held out for dev (default: {fraction}; a dev.txt is used instead)",
+    )
+    g.add_argument(
+        "--tokenizer",
+        metavar="DIR_OR_ID",
+        help="tokenizer folder (python -m spanbert_lab data tokenizer) or hub id (default: "
+        "--init-from's own, else the course tokenizer)",
+    )
+    g.add_argument(
+        "--init-from",
+        metavar="PATH_OR_ID",
+        help="continue a BERT checkpoint (folder, data/checkpoints/ name, or hub id); the SBO "
+        "head starts fresh if it has none; --preset is ignored",
+    )
+    g.add_argument(
+        "--allow-download", action="store_true", help="let --init-from / --tokenizer be hub ids"
+    )
 
 
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
@@ -270,6 +322,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m spanbert_lab 
         resume_from=_check_paths(args, parser),
         argv=tuple(recorded["argv"] if recorded is not None else argv),
         masking=masking,
+        corpus=args.corpus,
+        tokenizer=args.tokenizer,
+        init_from=args.init_from,
+        eval_fraction=args.eval_fraction,
+        corpus_format=args.corpus_format,
+        text_field=args.text_field,
+        allow_download=args.allow_download,
     )
     try:
         device = get_device(args.device) if args.device is not None else None

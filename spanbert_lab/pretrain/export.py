@@ -54,6 +54,9 @@ class ModelExport:
         max_train_blocks, max_eval_blocks: the data limits asked for (``None`` = all).
         fingerprint: :func:`data_fingerprint` taken before the data was read (``None``: now).
         masking: the masking of the run's collators (training and dev).
+        sources: your own corpus, tokenizer and starting checkpoint, when the run had them:
+            ``{"corpus": {path, files, bytes, sha256, ...}, "tokenizer": str,
+            "init_from": {...}}`` (``None``: the course corpus and tokenizer, fresh weights).
     """
 
     model: nn.Module
@@ -74,6 +77,7 @@ class ModelExport:
     max_eval_blocks: int | None = None
     fingerprint: str | None = None
     masking: MaskingConfig = field(default_factory=MaskingConfig)
+    sources: dict[str, Any] | None = None
 
     def run_metrics(self) -> dict[str, Any]:
         """The content of ``metrics.json``: how the run was made and what it measures."""
@@ -100,6 +104,7 @@ class ModelExport:
             "eval_blocks": len(self.eval_examples),
             "eval_mask_seed": EVAL_MASK_SEED,
             "masking": asdict(self.masking),
+            **(self.sources or {}),
             "tokens_seen": sum(r["tokens"] for r in history.train),
             "data_fingerprint": self.fingerprint
             if self.fingerprint is not None
@@ -200,6 +205,29 @@ def _masking_line(masking: dict[str, Any] | None) -> str:
     )
 
 
+def _own_intro(m: dict[str, Any], what: str, heads: str) -> str:
+    """The card's opening for a run on your own corpus and / or from a checkpoint."""
+    corpus, init = m.get("corpus"), m.get("init_from")
+    start = (
+        f"continued from `{init['init_from']}` (new: {', '.join(init['fresh_modules']) or 'nothing'})"
+        if init
+        else f"a fresh {m['preset']}-size model"
+    )
+    text = (
+        f"`{corpus['path']}`: {corpus['files']} file(s), {corpus['bytes']:,} bytes, sha256 "
+        f"`{corpus['sha256']}`; {corpus['documents']:,} training documents, dev: {corpus['dev']}"
+        if corpus
+        else "the course corpus (`data/corpus`)"
+    )
+    return f"""Pretrained with the `{m["objective"]}` objective ({what}; {heads}) by spanbert-lab's
+command line: {start}.
+{m["parameters"]:,} parameters, float32.
+
+- corpus: {text}
+- tokenizer: `{m.get("tokenizer", "the course tokenizer (data/tokenizer)")}`
+"""
+
+
 def model_card(m: dict[str, Any]) -> str:
     """The README.md of an exported model, from its ``metrics.json`` content."""
 
@@ -217,13 +245,18 @@ def model_card(m: dict[str, Any]) -> str:
     }
     what = names.get(m["objective"], f"masking scheme `{m['scheme']}`")
     heads = f"SBO {'on' if m['sbo'] else 'off'}, NSP {'on' if m['nsp'] else 'off'}"
-    return f"""# {m["preset"]} model, objective `{m["objective"]}` — spanbert-lab
-
-A {m["preset"]}-size model pretrained on the course corpus (`data/corpus`) with the
+    intro = (
+        _own_intro(m, what, heads)
+        if m.get("corpus") or m.get("init_from")
+        else f"""A {m["preset"]}-size model pretrained on the course corpus (`data/corpus`) with the
 `{m["objective"]}` objective ({what}; {heads}) by the course's own command line.
 {m["parameters"]:,} parameters, float32. For teaching: it knows the course's fictional world and
 nothing else.
+"""
+    )
+    return f"""# {m["preset"]} model, objective `{m["objective"]}` — spanbert-lab
 
+{intro}
 ## How it was made
 
 ```

@@ -125,6 +125,7 @@ def prepare_data(
     eval_split: str = "dev",
     cache: bool = True,
     masking: MaskingConfig | None = None,
+    examples: tuple[list[PretrainExample], list[PretrainExample]] | None = None,
 ) -> PretrainData:
     """Blocks and collators of a run: ``(train_examples, eval_examples, collator, eval_collator)``.
 
@@ -132,7 +133,9 @@ def prepare_data(
     :func:`~spanbert_lab.pretrain.data.load_blocks`). Random replacement tokens follow the
     training blocks' unigram distribution. Both collators mask with ``masking`` (``None`` = the
     paper's :class:`~spanbert_lab.masking.MaskingConfig`); the training collator with ``seed``,
-    the eval collator with :data:`EVAL_MASK_SEED`.
+    the eval collator with :data:`EVAL_MASK_SEED`. ``examples`` = ``(train, eval)`` blocks made
+    elsewhere (your own corpus, :func:`~spanbert_lab.pretrain.own_corpus.corpus_blocks`) are used
+    instead of the course corpus's.
     """
 
     def blocks(split: str, limit: int | None) -> list[PretrainExample]:
@@ -146,8 +149,11 @@ def prepare_data(
             cache=cache,
         )
 
-    train_examples = blocks("train", max_train_blocks)
-    eval_examples = blocks(eval_split, max_eval_blocks)
+    if examples is None:
+        train_examples = blocks("train", max_train_blocks)
+        eval_examples = blocks(eval_split, max_eval_blocks)
+    else:
+        train_examples, eval_examples = examples
     counts = unigram_counts(
         (ex["input_ids"] for ex in train_examples),
         len(tokenizer),

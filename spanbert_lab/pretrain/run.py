@@ -13,13 +13,18 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.data import load_tokenizer
 from spanbert_lab.masking import MaskingConfig
+from spanbert_lab.masking.schemes import REGISTRY
+from spanbert_lab.model.pretraining import SpanBertForPreTraining
 from spanbert_lab.pretrain import distributed as D
 from spanbert_lab.pretrain.config import TrainConfig
 from spanbert_lab.pretrain.export import ModelExport, data_fingerprint, export_model
+from spanbert_lab.pretrain.init_from import load_init_checkpoint
 from spanbert_lab.pretrain.loop import train
 from spanbert_lab.pretrain.metrics_log import append_header
+from spanbert_lab.pretrain.own_corpus import CorpusBlocks, corpus_blocks
 from spanbert_lab.pretrain.recipes import Objective, build_model, prepare_data
 from spanbert_lab.training import History
 
@@ -74,6 +79,14 @@ class PretrainRun:
         argv: the command-line arguments recorded in ``run.json`` and the model card.
         masking: the masking of both collators (training and dev), recorded in ``run.json``,
             the first record of ``metrics.jsonl`` and the model card.
+        corpus: your own corpus, a file or folder (``None`` = the course corpus); read by
+            :func:`~spanbert_lab.pretrain.own_corpus.corpus_blocks` with ``corpus_format`` and
+            ``text_field``, a dev split of ``eval_fraction`` of its documents held out.
+        tokenizer: a tokenizer folder or hub id (``None`` = the checkpoint's with ``init_from``,
+            else the course tokenizer).
+        init_from: a BERT checkpoint to continue (:mod:`spanbert_lab.pretrain.init_from`);
+            ``preset`` is then ignored.
+        allow_download: let ``init_from`` / ``tokenizer`` be hub ids.
     """
 
     objective: Objective
@@ -86,6 +99,13 @@ class PretrainRun:
     resume_from: str | None = None
     argv: tuple[str, ...] = ()
     masking: MaskingConfig = field(default_factory=MaskingConfig)
+    corpus: str | None = None
+    tokenizer: str | None = None
+    init_from: str | None = None
+    eval_fraction: float = 0.1
+    corpus_format: str = "auto"
+    text_field: str = "text"
+    allow_download: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +124,14 @@ def run_pretraining(run: PretrainRun, config: TrainConfig, *, dist: D.DistInfo) 
     Raises:
         FileNotFoundError, ValueError: missing data files, or settings that do not fit the data.
     """
-    fingerprint = data_fingerprint()  # of the files this run reads, before reading them
-    tokenizer = load_tokenizer()
+    # Everything that can fail on bad input (corpus, tokenizer, checkpoint) runs before anything
+    # is written, so a refused run leaves no half-made output folder.
+    fingerprint = data_fingerprint() if run.corpus is None else None  # before reading the data
+    tokenizer, model, sources = _start(run, config.seed)
+    own = _own_blocks(run, tokenizer, config.seed) if run.corpus is not None else None
+    if own is not None:
+        sources["corpus"] = own.describe()
+        fingerprint = own.fingerprint.sha256
     data = prepare_data(
         run.objective,
         tokenizer,
@@ -114,9 +140,7 @@ def run_pretraining(run: PretrainRun, config: TrainConfig, *, dist: D.DistInfo) 
         max_train_blocks=run.max_train_blocks,
         max_eval_blocks=run.max_eval_blocks,
         masking=run.masking,
-    )
-    model = build_model(
-        run.objective, run.preset, tokenizer, seed=config.seed, block_size=run.block_size
+        examples=None if own is None else (own.train_examples, own.eval_examples),
     )
     if dist.is_main:
         run.output_dir.mkdir(parents=True, exist_ok=True)
@@ -163,6 +187,64 @@ def run_pretraining(run: PretrainRun, config: TrainConfig, *, dist: D.DistInfo) 
         max_eval_blocks=run.max_eval_blocks,
         fingerprint=fingerprint,
         masking=run.masking,
+        sources=sources or None,
     )
     folder = export_model(run.export_dir or run.output_dir / "final", export)
     return PretrainOutcome(history, folder, wall)
+
+
+def _start(run: PretrainRun, seed: int) -> tuple[TokenizerLike, SpanBertForPreTraining, dict]:
+    """The run's tokenizer and model (fresh, or ``init_from``) and what the card says of them."""
+    if run.init_from is not None:
+        init = load_init_checkpoint(
+            run.init_from,
+            sbo=run.objective.sbo,
+            nsp=run.objective.nsp,
+            block_size=run.block_size,
+            tokenizer=run.tokenizer,
+            allow_download=run.allow_download,
+            seed=seed,
+        )
+        tokenizer, model = init.tokenizer, init.model
+        sources: dict[str, Any] = {"tokenizer": init.tokenizer_source, "init_from": init.describe()}
+    else:
+        if (
+            run.tokenizer is not None
+            and not run.allow_download
+            and not Path(run.tokenizer).exists()
+        ):
+            raise FileNotFoundError(
+                f"--tokenizer {run.tokenizer!r}: no such folder; to fetch a hub id, pass "
+                "--allow-download"
+            )
+        tokenizer = load_tokenizer(run.tokenizer)
+        model = build_model(run.objective, run.preset, tokenizer, seed=seed, block_size=run.block_size)  # fmt: skip
+        sources = {} if run.tokenizer is None else {"tokenizer": run.tokenizer}
+    missing = [
+        t for t in ("cls", "sep", "pad", "mask") if getattr(tokenizer, f"{t}_token_id") is None
+    ]
+    if missing:
+        raise ValueError(
+            f"the tokenizer has no {', '.join(missing)} token: span masking needs BERT's special "
+            "tokens ([CLS] [SEP] [PAD] [MASK]); train one with `python -m spanbert_lab data tokenizer`"
+        )
+    return tokenizer, model, sources
+
+
+def _own_blocks(run: PretrainRun, tokenizer: TokenizerLike, seed: int) -> CorpusBlocks:
+    """Blocks of ``run.corpus``; an objective that masks annotations needs them in it."""
+    kind = REGISTRY[run.objective.scheme].annotation_kind
+    assert run.corpus is not None
+    return corpus_blocks(
+        run.corpus,
+        tokenizer,
+        block_size=run.block_size,
+        nsp=run.objective.nsp,
+        seed=seed,
+        eval_fraction=run.eval_fraction,
+        needs=None if kind is None else (run.objective.name, kind),
+        text_format=run.corpus_format,
+        text_field=run.text_field,
+        max_train_blocks=run.max_train_blocks,
+        max_eval_blocks=run.max_eval_blocks,
+    )
