@@ -97,7 +97,7 @@ def test_a_registered_toy_task_fine_tunes_through_finetune(toy_task, checkpoint)
                           progress=False)  # fmt: skip
     finally:
         torch.set_num_threads(threads)
-    assert type(result.trained_model).__name__ == "BertForSequenceClassification"
+    assert type(result.trained_model).__name__ == "SpanBertForSequenceClassification"  # the trunk
     assert [r["step"] for r in result.history] == list(range(1, 31)), "steps count from 1"
     assert {r["epoch"] for r in result.history} == {0, 1, 2, 3, 4}, "48 rows / 8 = 6 per epoch"
     losses = [r["loss"] for r in result.history]
@@ -111,7 +111,7 @@ def test_a_registered_toy_task_fine_tunes_through_finetune(toy_task, checkpoint)
 
 
 def test_the_registry_lists_finds_and_refuses():
-    assert task_names()[:3] == ("classify", "ner", "qa")
+    assert task_names()[:4] == ("classify", "coref", "ner", "qa")
     assert get_task("qa").model_class == "BertForQuestionAnswering"
     assert get_task("ner").default_max_length == 128 and get_task("qa").default_max_length == 384
     with pytest.raises(ValueError, match=r"unknown task 'nope'; choose one of \('classify'"):
