@@ -24,7 +24,7 @@ from spanbert_lab.model.finetuning import (
     SpanBertForTokenClassification,
 )
 from spanbert_lab.model.pretraining import SpanBertConfig, SpanBertForPreTraining
-from spanbert_lab.model.trunk import SpanBertModel, key_mask
+from spanbert_lab.model.trunk import Dropout, SpanBertModel, dropout_mask, key_mask
 
 B, T, V, C, H, FF, L = 13, 7, 99, 32, 4, 37, 3
 TOL = dict(atol=1e-6, rtol=1e-6)
@@ -204,3 +204,33 @@ def test_clear_errors_for_inputs_torch_would_crash_on():
         SpanBertModel(config(position_embedding_type="relative_key"))
     with pytest.raises(ValueError, match="at least 2 classes"):
         SpanBertForSequenceClassification(config(num_labels=1))
+
+
+def test_dropout_mask_drops_at_the_stated_rate_and_keeps_the_expectation():
+    g = torch.Generator().manual_seed(0)
+    n = 1_000_003  # not a multiple of 4: the last 64-bit word is cut
+    drop, scale = dropout_mask((n,), 0.1, generator=g)
+    k = round(0.1 * 65536)
+    rate = k / 65536
+    sd = (rate * (1 - rate) / n) ** 0.5
+    assert abs(drop.float().mean().item() - rate) < 4 * sd, drop.float().mean()
+    assert scale == pytest.approx(1 / (1 - rate))
+    # every 16-bit lane of the random words is uniform: each of the four lanes drops at the rate
+    lanes = drop[: n - n % 4].view(-1, 4).float().mean(0)
+    assert (lanes - rate).abs().max() < 4 * (rate * (1 - rate) / (n // 4)) ** 0.5, lanes
+    again, _ = dropout_mask((n,), 0.1, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(drop, again), "the same generator state gives the same mask"
+
+
+def test_dropout_module_scales_kept_entries_and_their_gradient():
+    layer = Dropout(0.25)
+    x = torch.randn(64, 33, requires_grad=True)
+    torch.manual_seed(0)
+    y = layer(x)
+    kept = y != 0
+    scale = 65536 / (65536 - round(0.25 * 65536))
+    assert_close(y[kept], x[kept] * scale)
+    y.sum().backward()
+    assert_close(x.grad, kept.float() * scale)
+    assert 0.2 < 1 - kept.float().mean().item() < 0.3
+    assert layer.eval()(x) is x, "eval mode must not touch the input"

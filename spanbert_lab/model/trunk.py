@@ -88,18 +88,22 @@ def dropout_mask(
 
 
 class _ApplyDropMask(torch.autograd.Function):
-    """Zero the dropped entries and scale the rest; the mask is all it keeps for backward."""
+    """``x · m`` where ``m`` is 0 at the dropped entries and ``scale`` elsewhere.
+
+    ``m`` is built once, as floats, and kept for the backward pass (``grad · m``): two passes over
+    the tensor instead of the four or five of a masked fill and a scaling each way.
+    """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, drop: torch.Tensor, scale: float) -> torch.Tensor:  # noqa: ANN001
-        ctx.save_for_backward(drop)
-        ctx.scale = scale
-        return x.masked_fill(drop, 0.0).mul_(scale)
+        m = torch.where(drop, 0.0, scale).to(x.dtype)
+        ctx.save_for_backward(m)
+        return x * m
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # noqa: ANN001
-        (drop,) = ctx.saved_tensors
-        return grad.masked_fill(drop, 0.0).mul_(ctx.scale), None, None
+        (m,) = ctx.saved_tensors
+        return grad * m, None, None
 
 
 class Dropout(nn.Dropout):
