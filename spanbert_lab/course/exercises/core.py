@@ -2,8 +2,9 @@
 
 An :class:`Exercise` knows the name the learner must define (``answer_name``), a *checker* that
 raises :class:`CheckFailed` naming the quantity that is wrong (shape, dtype, a value…) without
-revealing the expected answer, a few hints, the reference solution as code, and at least two wrong
-solutions that the test-suite feeds to the checker to prove it can fail.
+revealing the expected answer, a few hints, and at least two wrong solutions that the test-suite
+feeds to the checker to prove it can fail. The reference solution is the notebook's solution
+block (:mod:`~spanbert_lab.course.exercises.solutions`).
 
 An untouched stub — the value ``...``, ``None``, or a function that returns ``None`` / ``...`` or
 raises ``NotImplementedError`` — is reported as *not attempted* (:class:`NotAttempted`), never as

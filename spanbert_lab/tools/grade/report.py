@@ -12,12 +12,13 @@ from spanbert_lab.tools.grade.plan import key_order
 from spanbert_lab.tools.grade.runner import STATUSES, NotebookResult
 
 CSV_COLUMNS = ("student", "notebook", "exercise", "title", "status", "message", "run")
-_SYMBOL = {"correct": "✔", "wrong": "✘", "not attempted": "–", "crashed": "!"}
+_SYMBOL = {"correct": "✔", "wrong": "✘", "not attempted": "–", "crashed": "!", "flagged": "⚑"}
 _COLOUR = {
     "correct": "#d8f3dc",
     "wrong": "#ffd6d6",
     "not attempted": "#eeeeee",
     "crashed": "#ffe5b4",
+    "flagged": "#e0d4f7",
 }
 
 

@@ -33,7 +33,7 @@ from spanbert_lab.tools.grade.plan import (
     plans_to_json,
 )
 
-STATUSES = ("correct", "wrong", "not attempted", "crashed")
+STATUSES = ("correct", "wrong", "not attempted", "crashed", "flagged")
 STARTUP_LIMIT_S = 120.0  # a kernel that is not up by then counts as a crash
 SHUTDOWN_GRACE_S = 30.0  # after the last cell: time to shut the kernel down and save
 

@@ -7,12 +7,15 @@ limit, and reads the events written so far. Each event is one JSON object per li
 
 * ``kernel`` — the kernel started (``pid``, ``pgid`` so that the grader can kill it);
 * ``cell`` — cell ``index`` starts; ``cell_error`` — it raised (``ename``, ``evalue``);
-* ``checking`` — exercise ``key`` is being checked; ``result`` — its verdict;
+* ``checking`` — exercise ``key`` is being checked (``seed``: the checker's fresh seed);
+  ``result`` — its verdict, decided here, not in the kernel (:mod:`spanbert_lab.tools.grade.judge`);
 * ``finished`` — every cell ran and every exercise was checked (the time limit stops here);
 * ``kernel_died`` / ``worker_error`` — the run stopped early; ``done`` — all saved and shut down.
 
 Every cell runs even after an error (``allow_errors``), so one broken exercise does not hide the
-others.
+others. The kernel is the learner's: it only ever runs their cells and, for each call the
+checker makes, one line that calls their answer on inputs this process chose and writes back the
+outputs (:mod:`spanbert_lab.tools.grade.kernel`). The checker runs in this process.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from spanbert_lab.tools.grade.judge import judge
+from spanbert_lab.tools.grade.kernel import find_exercise
 from spanbert_lab.tools.grade.plan import ExercisePlan, plans_from_json
 
 QUIET_ERRORS = ("CheckFailed", "NotAttempted")  # a failed check is a verdict, not a crash
@@ -57,12 +62,13 @@ def first_error(outputs: list[Any]) -> tuple[str, str] | None:
     return None
 
 
-def _snippet(token: str, plan: ExercisePlan) -> str:
-    """Kernel code that prints ``token`` + the JSON verdict of the planned exercise."""
+def _snippet(plan: ExercisePlan, request: Path, reply: Path) -> str:
+    """Kernel code that calls the learner's answer on the inputs in ``request``."""
     return (
-        "from spanbert_lab.tools.grade.kernel import verdict_line as _grade_verdict_line\n"
-        f"print(_grade_verdict_line({token!r}, {plan.key!r}, {plan.module!r}, globals()))\n"
-        "del _grade_verdict_line\n"
+        "from spanbert_lab.tools.grade.kernel import answer_call as _grade_answer_call\n"
+        f"_grade_answer_call(globals(), {plan.answer_name!r}, {plan.key!r}, {plan.module!r}, "
+        f"{str(request)!r}, {str(reply)!r})\n"
+        "del _grade_answer_call\n"
     )
 
 
@@ -73,7 +79,9 @@ class NotebookRun:
         self.nb = nbformat.read(path, as_version=4)
         self.plans = plans
         self.log = log
-        self.token = f"@@grade-{secrets.token_hex(8)}@@"
+        self.token = secrets.token_hex(8)
+        self.workdir = Path(workdir)
+        self.calls = 0
         self.errors: dict[int, tuple[str, str]] = {}
         self.scratch = len(self.nb.cells)
         self.nb.cells.append(nbformat.v4.new_code_cell(""))
@@ -112,25 +120,31 @@ class NotebookRun:
             self.log.write("finished")
 
     def check(self, plan: ExercisePlan) -> None:
-        self.log.write("checking", key=plan.key)
-        cell = nbformat.v4.new_code_cell(_snippet(self.token, plan))
-        self.nb.cells[self.scratch] = cell
-        self.client.execute_cell(cell, self.scratch, store_history=False)
-        verdict = self._read_verdict(cell.outputs)
+        seed = secrets.randbelow(2**31 - 1) + 1  # inputs the notebook never saw
+        self.log.write("checking", key=plan.key, seed=seed)
+        verdict = judge(find_exercise(plan.key, plan.module), lambda r: self.call(plan, r), seed)
         if verdict["status"] == "missing":
             verdict = self._explain_missing(plan)
         self.log.write("result", key=plan.key, **verdict)
 
-    def _read_verdict(self, outputs: list[Any]) -> dict[str, str]:
-        for output in outputs:
-            if output.get("output_type") == "stream":
-                for line in output.get("text", "").splitlines():
-                    if line.startswith(self.token):
-                        found = json.loads(line[len(self.token) :])
-                        return {"status": found["status"], "message": found["message"]}
-        error = first_error(outputs)
-        detail = f"{error[0]}: {error[1]}" if error else "no verdict printed"
-        return {"status": "crashed", "message": f"the grader's check could not run ({detail})"}
+    def call(self, plan: ExercisePlan, request: dict[str, Any]) -> dict[str, Any]:
+        """One round trip: the request to a file, one line run in the kernel, the reply back."""
+        self.calls += 1
+        base = self.workdir / f".grade-{self.token}-{self.calls}"
+        request_path, reply_path = base.with_suffix(".in.json"), base.with_suffix(".out.json")
+        request_path.write_text(json.dumps(request), encoding="utf-8")
+        cell = nbformat.v4.new_code_cell(_snippet(plan, request_path, reply_path))
+        self.nb.cells[self.scratch] = cell
+        self.client.execute_cell(cell, self.scratch, store_history=False)
+        request_path.unlink(missing_ok=True)
+        try:
+            reply = json.loads(reply_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            error = first_error(cell.outputs)
+            detail = f"{error[0]}: {error[1]}" if error else "no reply"
+            reply = {"error": {"type": "GraderCallFailed", "message": detail[:400]}}
+        reply_path.unlink(missing_ok=True)
+        return reply if isinstance(reply, dict) else {"error": {"type": "BadReply"}}
 
     def _explain_missing(self, plan: ExercisePlan) -> dict[str, str]:
         """An undefined answer is *crashed* when a cell defining it raised, else not attempted."""
