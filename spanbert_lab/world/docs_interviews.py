@@ -55,7 +55,7 @@ def interview_doc(w: Writer, pid: str) -> list[Sent]:
     labels: tuple[Piece | str, Piece | str] = (
         ("", ""),
         ("Q: ", "A: "),
-        ("Interviewer: ", concat(ent(p.last, "PER", pid), ": ")),
+        ("Interviewer: ", concat(ent(p.last, "PER", pid, "surname"), ": ")),
     )[style]
     turns = [_birth, _parent, _school, _work, _home, _works, _award, _family, _event]
     w.rng.shuffle(turns)
@@ -312,7 +312,7 @@ def letter_doc(w: Writer, pid: str) -> list[Sent]:
                 "My dear {rf}, it is [a long time] since I wrote to you from {home}.",
             ],
             {},
-            rf=ent(r.first, "PER", to),
+            rf=ent(r.first, "PER", to, "first"),
             rres=w.place(r.residence),
             home=home,
         ),
@@ -359,7 +359,7 @@ def letter_doc(w: Writer, pid: str) -> list[Sent]:
             ],
             {},
             rres=w.place(r.residence),
-            sf=ent(p.first, "PER", pid),
+            sf=ent(p.first, "PER", pid, "first"),
             home=home,
         )
     )

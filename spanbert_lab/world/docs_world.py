@@ -104,21 +104,23 @@ def place_doc(w: Writer, lid: str) -> list[Sent]:
             [
                 "[The local economy] rests on {items}.",
                 "{s} is known for {items}.",
-                "[Its workshops] produce {items}.",
+                "[{its} workshops] produce {items}.",
                 "[The main trades] of {s} are {items}.",
             ],
             {},
             s=w.place_ref(lid),
             items=join_list(industries, oxford=w.rng.random() < 0.3),
+            its=w.its(lid),
         )
     ]
     if pl.landmarks:
         marks = [concat("the ", ent(x, "LOC")) for x in pl.landmarks]
         sents.append(
             w.write(
-                ["[Its landmarks] include {items}.", "Visitors come to see {items}."],
+                ["[{its} landmarks] include {items}.", "Visitors come to see {items}."],
                 {},
                 items=join_list(marks),
+                its=w.its(lid),
             )
         )
     parts.append(sents)
@@ -196,12 +198,13 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
         w.write(
             [
                 "{s} is [{a_kind}] based in {hq}.",
-                "{s} is [{a_kind}] with [its head office in {hq}].",
+                "{s} is [{a_kind}] with [{its} head office in {hq}].",
                 "Founded in {hq} {prep} {d}, {s} is [one of the oldest {kinds} in {country}].",
             ],
             {"hq": ("hq", oid, "LOC"), "d": ("founded", oid, "DATE")},
             s=w.org(oid),
             a_kind=a_noun(ORG_NOUN[o.kind]),
+            its=w.its(oid),
             kinds=plural(ORG_NOUN[o.kind]),
             hq=w.place(o.hq),
             prep=prep,
@@ -234,13 +237,14 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
             w.write(
                 [
                     "{s} employs {n} people.",
-                    "At [its height] {s} had {n} employees.",
+                    "At [{its} height] {s} had {n} employees.",
                     "[The workforce of {s}] numbered {n}.",
                     "{s} has [a staff of {n}].",
                 ],
                 {"n": ("employees", oid, "NUM")},
                 s=w.org(oid),
                 n=w.count(o.employees),
+                its=w.its(oid),
             )
         ]
     )
@@ -268,12 +272,13 @@ def org_doc(w: Writer, oid: str) -> list[Sent]:
     if len(staff) >= 2:
         s = w.write(
             [
-                "Among [its best-known employees] were {items}.",
+                "Among [{its} best-known employees] were {items}.",
                 "{items} all worked for {s} at [some point].",
             ],
             {},
             items=join_list([w.answer_person(q) for q in staff]),
             s=w.org(oid),
+            its=w.its(oid),
         )
         parts.append([s])
     for eid in world.events_by.get(oid, [])[:2]:

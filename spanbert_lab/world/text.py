@@ -2,7 +2,9 @@
 
 Every sentence of the course corpus is assembled from :class:`Piece` objects: a piece is a
 string plus the typed character spans inside it (entity mentions, noun phrases), the entity ids
-it mentions and the offsets of named *slots* (which the QA generator turns into answers).
+it mentions, the offsets of named *slots* (which the QA generator turns into answers) and its
+coreference *mentions*: every reference to a world entity — a name, a surname, a pronoun, a
+description such as "the company" — with the entity it refers to (the coreference task's gold).
 Concatenating pieces shifts their spans, so no annotation is ever recovered by searching the
 text afterwards.
 
@@ -25,6 +27,15 @@ from spanbert_lab.contracts import NP
 
 Span = tuple[int, int, str]
 """A half-open character range ``(start, end)`` and its type (``PER``, ``LOC`` … or ``NP``)."""
+
+Mention = tuple[int, int, str, str]
+"""A reference to a world entity: ``(start, end, entity_id, form)``, ``form`` one of
+:data:`MENTION_FORMS`."""
+
+MENTION_FORMS = ("name", "surname", "first", "pronoun", "nominal")
+"""How an entity is referred to: its full name (a person's, a place's, an organisation's or an
+event's), a person's surname or first name alone, a pronoun (``she``, ``his``, ``its`` …), or a
+description that stands for the named entity (``the company``, ``the town``, ``the festival``)."""
 
 
 MONTHS = (
@@ -75,12 +86,15 @@ class Piece:
         spans: typed half-open character ranges inside ``text``.
         refs: ``(start, end, entity_id)`` for every mention of a world entity.
         slots: offsets of the named template slots, ``name -> (start, end)``.
+        mentions: :data:`Mention` records, every reference to a world entity (named or not);
+            ``refs`` holds the named ones only, as the corpus annotations always have.
     """
 
     text: str
     spans: tuple[Span, ...] = ()
     refs: tuple[tuple[int, int, str], ...] = ()
     slots: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    mentions: tuple[Mention, ...] = ()
 
     def shifted(self, offset: int) -> Piece:
         """The same piece with every offset moved right by ``offset``."""
@@ -89,13 +103,30 @@ class Piece:
             tuple((s + offset, e + offset, t) for s, e, t in self.spans),
             tuple((s + offset, e + offset, i) for s, e, i in self.refs),
             {k: (s + offset, e + offset) for k, (s, e) in self.slots.items()},
+            tuple((s + offset, e + offset, i, f) for s, e, i, f in self.mentions),
         )
 
 
-def ent(text: str, label: str, ref: str | None = None) -> Piece:
-    """An entity mention: the whole string is one ``label`` span (and a reference to ``ref``)."""
+def ent(text: str, label: str, ref: str | None = None, form: str = "name") -> Piece:
+    """An entity mention: the whole string is one ``label`` span; with ``ref``, also a reference
+    to that entity and a coreference mention of it in ``form`` (see :data:`MENTION_FORMS`)."""
     refs = ((0, len(text), ref),) if ref is not None else ()
-    return Piece(text, ((0, len(text), label),), refs)
+    mentions = ((0, len(text), ref, _form(form)),) if ref is not None else ()
+    return Piece(text, ((0, len(text), label),), refs, {}, mentions)
+
+
+def _form(form: str) -> str:
+    if form not in MENTION_FORMS:
+        raise ValueError(f"mention form must be one of {MENTION_FORMS}, got {form!r}")
+    return form
+
+
+def refer(piece: Piece | str, ref: str, form: str) -> Piece:
+    """``piece`` as a whole as one more coreference mention of entity ``ref`` (a pronoun, or a
+    description such as "the company"); its other annotations are kept."""
+    piece = Piece(piece) if isinstance(piece, str) else piece
+    mention = (0, len(piece.text), ref, _form(form))
+    return Piece(piece.text, piece.spans, piece.refs, piece.slots, (*piece.mentions, mention))
 
 
 def concat(*parts: Piece | str) -> Piece:
@@ -104,6 +135,7 @@ def concat(*parts: Piece | str) -> Piece:
     spans: list[Span] = []
     refs: list[tuple[int, int, str]] = []
     slots: dict[str, tuple[int, int]] = {}
+    mentions: list[Mention] = []
     pos = 0
     for part in parts:
         piece = Piece(part) if isinstance(part, str) else part.shifted(pos)
@@ -111,13 +143,15 @@ def concat(*parts: Piece | str) -> Piece:
         spans.extend(piece.spans)
         refs.extend(piece.refs)
         slots.update(piece.slots)
+        mentions.extend(piece.mentions)
         pos += len(piece.text)
-    return Piece("".join(text), tuple(spans), tuple(refs), slots)
+    return Piece("".join(text), tuple(spans), tuple(refs), slots, tuple(mentions))
 
 
 def wrap(piece: Piece, label: str) -> Piece:
     """The piece with one more span covering all of it (e.g. an ``NP`` around a mention)."""
-    return Piece(piece.text, (*piece.spans, (0, len(piece.text), label)), piece.refs, piece.slots)
+    spans = (*piece.spans, (0, len(piece.text), label))
+    return Piece(piece.text, spans, piece.refs, piece.slots, piece.mentions)
 
 
 def join_list(items: Sequence[Piece | str], conj: str = "and", oxford: bool = False) -> Piece:
@@ -175,6 +209,7 @@ def render(template: str, **slots: Piece | str) -> Piece:
     text: list[str] = []
     spans: list[Span] = []
     refs: list[tuple[int, int, str]] = []
+    mentions: list[Mention] = []
     slot_pos: dict[str, tuple[int, int]] = {}
     stack: list[int] = []
     pos = 0
@@ -190,6 +225,7 @@ def render(template: str, **slots: Piece | str) -> Piece:
                 text.append(value.text)
                 spans.extend((s + pos, e + pos, t) for s, e, t in value.spans)
                 refs.extend((s + pos, e + pos, r) for s, e, r in value.refs)
+                mentions.extend((s + pos, e + pos, r, f) for s, e, r, f in value.mentions)
                 for k, (s, e) in value.slots.items():
                     slot_pos[k] = (s + pos, e + pos)
             end = pos + len(text[-1])
@@ -199,7 +235,7 @@ def render(template: str, **slots: Piece | str) -> Piece:
             stack.append(pos)
         else:
             spans.append((stack.pop(), pos, NP))
-    return Piece("".join(text), tuple(spans), tuple(refs), slot_pos)
+    return Piece("".join(text), tuple(spans), tuple(refs), slot_pos, tuple(mentions))
 
 
 def sentence(piece: Piece) -> Piece:
@@ -208,7 +244,7 @@ def sentence(piece: Piece) -> Piece:
     if text and text[0].islower():
         text = text[0].upper() + text[1:]
     spans = tuple(sorted(set(piece.spans), key=lambda s: (s[0], -s[1], s[2])))
-    return Piece(text, spans, piece.refs, piece.slots)
+    return Piece(text, spans, piece.refs, piece.slots, piece.mentions)
 
 
 # ----------------------------------------------------------------------------- numbers and dates

@@ -2,8 +2,9 @@
 
 A :class:`Writer` turns world entities into :class:`~spanbert_lab.world.text.Piece` mentions —
 a full name the first time, then a surname, a pronoun or a description ("the company"), which is
-where the corpus gets its coreference — and turns templates into :class:`Sent` records that know
-which facts (relation, subject, answer offsets) they state. The QA generator asks questions about
+where the corpus gets its coreference; each mention records the entity it refers to (the
+coreference task's gold, :attr:`~spanbert_lab.world.text.Piece.mentions`) — and turns templates
+into :class:`Sent` records that know which facts (relation, subject, answer offsets) they state. The QA generator asks questions about
 exactly those facts, so every answer's offsets are known by construction.
 """
 
@@ -12,7 +13,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from spanbert_lab.world.text import Date, Piece, concat, date_piece, ent, fmt_count, render
+from spanbert_lab.world.text import (
+    Date,
+    Piece,
+    concat,
+    date_piece,
+    ent,
+    fmt_count,
+    refer,
+    render,
+)
 from spanbert_lab.world.text import sentence as finish
 from spanbert_lab.world.world import World
 
@@ -90,25 +100,30 @@ class Writer:
         self.seen.add(pid)
         r = self.rng.random()
         if not full and not first_time and pid == self.focus and r < 0.55:
-            word = {"subj": ("she", "he"), "obj": ("her", "him"), "pos": ("her", "his")}[case]
-            return Piece(word[0] if p.gender == "f" else word[1])
+            return self.pronoun(pid, case)
         if full or first_time or r < 0.7:
-            name = ent(p.name if (full or first_time or r < 0.65) else p.last, "PER", pid)
+            whole = full or first_time or r < 0.65
+            name = ent(p.name if whole else p.last, "PER", pid, "name" if whole else "surname")
         else:
-            name = ent(p.first, "PER", pid)
+            name = ent(p.first, "PER", pid, "first")
         return concat(name, "'s") if case == "pos" else name
 
     def pronoun(self, pid: str, case: str = "subj") -> Piece:
         """``she``/``he`` (``her``/``him``, ``her``/``his``): a second mention inside a sentence."""
         word = {"subj": ("she", "he"), "obj": ("her", "him"), "pos": ("her", "his")}[case]
-        return Piece(word[0] if self.world.people[pid].gender == "f" else word[1])
+        return refer(word[0] if self.world.people[pid].gender == "f" else word[1], pid, "pronoun")
+
+    def its(self, eid: str) -> Piece:
+        """``its``, the possessive of a place, organisation or event (no draw from ``rng``)."""
+        return refer("its", eid, "pronoun")
 
     def answer_person(self, pid: str) -> Piece:
         """A person mention that names them (never a pronoun): fit to be an answer."""
         p = self.world.people[pid]
         first_time = pid not in self.seen
         self.seen.add(pid)
-        return ent(p.name if first_time or self.rng.random() < 0.6 else p.last, "PER", pid)
+        whole = first_time or self.rng.random() < 0.6
+        return ent(p.name if whole else p.last, "PER", pid, "name" if whole else "surname")
 
     def place(self, lid: str) -> Piece:
         self.seen.add(lid)
@@ -118,14 +133,14 @@ class Writer:
         """The place by name, or "the town"/"the village" once it has been named."""
         pl = self.world.places[lid]
         if lid in self.seen and lid == self.focus and self.rng.random() < 0.5:
-            return render("[the {k}]", k=pl.kind)
+            return refer(render("[the {k}]", k=pl.kind), lid, "nominal")
         return self.place(lid)
 
     def org(self, oid: str, article: bool = True) -> Piece:
         """The organisation's name (``the`` outside the span), or "the company" once named."""
         o = self.world.orgs[oid]
         if oid in self.seen and oid == self.focus and self.rng.random() < 0.45:
-            return render("[" + _ORG_NOUN[o.kind] + "]")
+            return refer(render("[" + _ORG_NOUN[o.kind] + "]"), oid, "nominal")
         self.seen.add(oid)
         name = ent(o.name, "ORG", oid)
         needs_the = article and not (o.name[0].isupper() and " & " in o.name)
@@ -134,7 +149,7 @@ class Writer:
     def event(self, eid: str) -> Piece:
         e = self.world.events[eid]
         if eid in self.seen and eid == self.focus and self.rng.random() < 0.45:
-            return render("[" + _EVENT_NOUN[e.kind] + "]")
+            return refer(render("[" + _EVENT_NOUN[e.kind] + "]"), eid, "nominal")
         self.seen.add(eid)
         return concat("the ", ent(e.name, "EVENT", eid))
 
