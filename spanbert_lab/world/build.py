@@ -24,6 +24,7 @@ from spanbert_lab.world.corpus import (
     write_corpus,
 )
 from spanbert_lab.world.tasks_classification import write_classification
+from spanbert_lab.world.tasks_coref import write_coref
 from spanbert_lab.world.tasks_ner import write_ner
 from spanbert_lab.world.tasks_qa import write_qa
 from spanbert_lab.world.world import World
@@ -35,10 +36,21 @@ DEV_FRACTION = 0.04
 QUESTION_SHARE = 0.2
 """Question-genre documents (interviews, letters, FAQ pages, quizzes) per statement document."""
 
-MANAGED = ("corpus", "tokenizer", "qa", "ner", "classification")
+MANAGED = ("corpus", "tokenizer", "qa", "ner", "classification", "coref")
 """The folders of ``data/`` that ``build`` owns (plus ``README.md``); ``checkpoints/`` etc. are not."""
+SIZED = MANAGED[:5]
+"""The folders whose total size the data card's head states (written before ``coref/``, whose
+size its own section states, so adding it left the head as it was)."""
 
-_PARTS = {"world": 1, "corpus": 2, "qa": 3, "ner": 4, "classification": 5, "questions": 6}
+_PARTS = {
+    "world": 1,
+    "corpus": 2,
+    "qa": 3,
+    "ner": 4,
+    "classification": 5,
+    "questions": 6,
+    "coref": 7,
+}
 
 
 def part_rng(seed: int, part: str) -> random.Random:
@@ -54,7 +66,7 @@ class BuildConfig:
         seed: master seed.
         scale: multiplies the number of corpus documents (1.0 = the shipped corpus).
         vocab_size: WordPiece vocabulary size.
-        tasks: also build the QA / NER / classification sets.
+        tasks: also build the QA / NER / classification / coreference sets.
     """
 
     seed: int = DEFAULT_SEED
@@ -136,11 +148,12 @@ def build(
         write_qa(out / "qa", world, part_rng(config.seed, "qa"))
         write_ner(out / "ner", world, part_rng(config.seed, "ner"))
         write_classification(out / "classification", world, part_rng(config.seed, "classification"))
+        write_coref(out / "coref", world, part_rng(config.seed, "coref"))
         times["tasks"] = time.perf_counter() - t0
-        say("tasks: qa, ner, classification")
+        say("tasks: qa, ner, classification, coref")
 
         t0 = time.perf_counter()
-        write_card(out, config, counts, MANAGED)
+        write_card(out, config, counts, SIZED)
         times["card"] = time.perf_counter() - t0
         say("data card: README.md")
     return times

@@ -15,6 +15,7 @@ from spanbert_lab.data.corpus import parse_corpus_text, read_text
 from spanbert_lab.data.loaders import load_classification, load_ner, load_qa
 from spanbert_lab.data.tokenizer import load_tokenizer
 from spanbert_lab.world.card_baselines import baselines
+from spanbert_lab.world.card_coref import coref_lines
 from spanbert_lab.world.card_coverage import coverage_lines, coverage_stats
 from spanbert_lab.world.tasks_ner import words
 
@@ -197,6 +198,8 @@ def write_card(
         lines.append(
             f"| {split} | {n:,} | {lab['negative']:,} | {lab['mixed']:,} | {lab['positive']:,} |"
         )
+    if (out / "coref").is_dir():
+        lines.extend(coref_lines(out))
     lines.extend(coverage_lines(coverage_stats(out)))
     base = baselines(out)
     lines.append("\n### Reference points (dev)\n")
