@@ -167,12 +167,13 @@ def predict(
     pad_id: int = 0,
     batch_size: int = 64,
     device: torch.device | None = None,
+    keys: Sequence[str] = ("input_ids", "token_type_ids", "attention_mask"),
 ) -> list[Any]:
     """Run the model in eval mode; per row, what ``read(output, b, n)`` takes from its batch's
-    output (a task's :attr:`~spanbert_lab.tasks.TaskSpec.read`)."""
+    output (a task's :attr:`~spanbert_lab.tasks.TaskSpec.read`). The model reads the rows'
+    ``keys`` (a task's :attr:`~spanbert_lab.tasks.TaskSpec.input_keys`)."""
     device = device or next(model.parameters()).device
     model.eval()
-    keys = ("input_ids", "token_type_ids", "attention_mask")
     out: list[Any] = []
     for i in range(0, len(rows), batch_size):
         chunk = rows[i : i + batch_size]
@@ -220,6 +221,7 @@ def evaluate(
         read=spec.read,
         pad_id=tokenizer.pad_token_id or 0,
         batch_size=config.eval_batch_size,
+        keys=spec.input_keys,
     )
     names = list(labels or model.config.id2label.values())
     return spec.score(examples, meta, outputs, config, names)

@@ -23,6 +23,7 @@ from transformers.modeling_outputs import (
 )
 from transformers.models.bert.modeling_bert import BertPreTrainedModel
 
+from spanbert_lab.model.coref import SpanBertForCoreference
 from spanbert_lab.model.trunk import SpanBertModel
 
 __all__ = [
@@ -156,4 +157,6 @@ TASK_MODELS: dict[str, type[BertPreTrainedModel]] = {
     "BertForQuestionAnswering": SpanBertForQuestionAnswering,
     "BertForTokenClassification": SpanBertForTokenClassification,
     "BertForSequenceClassification": SpanBertForSequenceClassification,
+    # no transformers class: the course's own (spanbert_lab.model.coref), the coreference task's
+    "SpanBertForCoreference": SpanBertForCoreference,
 }

@@ -119,6 +119,7 @@ class TaskSpec:
         score: ``score(examples, meta, predictions, config, labels)`` → a :class:`Report`.
         label_column: the ClassLabel column naming the classes (``None``: no label names).
         needs_labels: whether a run needs label names (the size of the new head).
+        input_keys: the row keys the model reads when it predicts (the targets left out).
     """
 
     name: str
@@ -130,6 +131,7 @@ class TaskSpec:
     score: Scorer
     label_column: str | None = None
     needs_labels: bool = True
+    input_keys: tuple[str, ...] = ("input_ids", "token_type_ids", "attention_mask")
 
     def label_names(self, dataset: Any) -> list[str] | None:
         """Class names from the data set's ClassLabel column (``None`` when it has none)."""
