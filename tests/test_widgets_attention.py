@@ -71,3 +71,40 @@ def test_bad_inputs_are_explained(model, tiny_tokenizer, tmp_path):
         attention_maps(model, tiny_tokenizer, "   ")
     with pytest.raises(ValueError, match="at least one sentence"):
         AttentionExplorer(model, tiny_tokenizer, [])
+
+
+def test_lesson_figures_draw_their_reference_lines():
+    """Notebook 01's figures: the even-weights line 1/n_keys, T and T² references through the
+    middle length (not the cache-bound last point), and an attention grid with the whole sentence
+    in its title and readable tick labels."""
+    import matplotlib.pyplot as plt
+
+    from spanbert_lab.course.plots.attention import (
+        attention_grid,
+        plot_attention_cost,
+        plot_score_statistics,
+        score_statistics,
+    )
+
+    stats = score_statistics(
+        [4, 16], n_keys=8, samples=50, generator=torch.Generator().manual_seed(0)
+    )
+    assert stats.n_keys == 8
+    fig = plot_score_statistics(stats)
+    levels = {round(float(line.get_ydata()[0]), 4) for line in fig.axes[1].lines[2:]}
+    assert levels == {1.0, 0.125}
+    plt.close(fig)
+
+    lengths, seconds = [128, 256, 512, 1024, 2048], [1e-4, 4e-4, 2e-3, 2e-2, 4e-1]
+    fig = plot_attention_cost(lengths, seconds)
+    for line in fig.axes[0].lines[1:]:  # the two references pass through the T = 512 point
+        assert abs(line.get_ydata()[2] - seconds[2]) < 1e-12, line.get_label()
+        assert "T = 512" in line.get_label()
+    plt.close(fig)
+
+    tokens = ["[CLS]", *[f"word{i}" for i in range(30)], "[SEP]"]
+    fig = attention_grid(torch.rand(2, 2, 32, 32), tokens)
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert title.endswith("word29") and "…" not in title
+    assert min(t.get_fontsize() for t in fig.axes[0].get_xticklabels()) >= 7
+    plt.close(fig)

@@ -49,12 +49,53 @@ similarity = vectors @ vectors.T
 similarity.round(decimals=2)
 
 # %% [markdown]
-# "cat" matches "dog" (1.8) far better than "Paris" (0.1). The **softmax** turns a row of scores
-# into positive weights that sum to one: $\operatorname{softmax}(s)_j = e^{s_j} / \sum_l e^{s_l}$.
+# "cat" matches "dog" (1.8) far better than "Paris" (0.1). But look at the last row: "Rome"
+# matches "Paris" (0.90) *better than itself* (0.82). A dot product is not a pure similarity: it
+# also grows with the lengths of the two vectors, $q \cdot k = \lVert q\rVert\,\lVert k\rVert
+# \cos\theta$, and "Paris" is the longer vector. Cosine similarity divides the lengths out;
+# attention does not, so a key with a long vector draws more weight from every query.
+
+# %%
+norms = vectors.norm(dim=-1)
+cosine = similarity / (norms[:, None] * norms[None, :])
+rome, paris = words.index("Rome"), words.index("Paris")
+assert similarity[rome, paris] > similarity[rome, rome] and cosine[rome, rome] > cosine[rome, paris]
+{
+    "length of Paris, of Rome": (round(float(norms[paris]), 2), round(float(norms[rome]), 2)),
+    "Rome·Paris vs Rome·Rome": (
+        round(float(similarity[rome, paris]), 2),
+        round(float(similarity[rome, rome]), 2),
+    ),
+    "cosine: Rome–Paris vs Rome–Rome": (
+        round(float(cosine[rome, paris]), 2),
+        round(float(cosine[rome, rome]), 2),
+    ),
+}
+
+# %% [markdown]
+# The **softmax** turns a row of scores into positive weights that sum to one:
+# $\operatorname{softmax}(s)_j = e^{s_j} / \sum_l e^{s_l}$.
 
 # %%
 weights = similarity.softmax(dim=-1)
 weights.round(decimals=3), weights.sum(dim=-1)
+
+# %% [markdown]
+# The last step of attention multiplies the weights by the **values**: each word's output is the
+# weighted average of the value vectors. Here the values are the word vectors themselves (a real
+# layer computes keys, queries and values by three learned projections):
+
+# %%
+outputs = weights @ vectors  # (4, 4) weights × (4, 3) values -> (4, 3): one new vector per word
+cat = words.index("cat")
+assert outputs[cat, :2].min() > 0.75 and outputs[rome, 2] > 0.6 and outputs[rome, :2].min() > 0.3
+outputs.round(decimals=2)
+
+# %% [markdown]
+# "cat"'s new vector is mostly animal (0.81, 0.81 on the first two coordinates, 0.19 on the
+# third); "Rome"'s is mostly place (0.66) but a third animal (0.34, 0.35), because unscaled scores
+# this close give soft weights: every output is a blend. The next section is about how sharp
+# those weights should be.
 
 # %% [markdown]
 # ## Why divide by $\sqrt{d_k}$? A measured experiment
@@ -94,7 +135,8 @@ fig = plot_score_statistics(stats)
 # %% [markdown]
 # **What to look for.** Left: the variance of the raw score grows like $d_k$ (the slope-1 line on
 # log–log axes); scaled, it stays at 1. Right: each query's softmax runs over 16 keys, so
-# perfectly even weights would be $1/16 \approx 0.06$ each. Unscaled, at $d_k = 64$ (BERT-base's
+# perfectly even weights would be $1/16 \approx 0.06$ each (the dashed line). Unscaled, at
+# $d_k = 64$ (BERT-base's
 # head size) the largest of the 16 weights already takes most of the mass on average (the value in
 # the dictionary above), and by $d_k = 1024$ almost all of it: the softmax drifts towards an argmax,
 # whose gradient is almost 0 for every other key. Scaled, the largest weight stays the same
@@ -265,9 +307,11 @@ assert_close(fused, inline, atol=1e-12, rtol=0)
 # %% [markdown]
 # ### Checking against 🤗 transformers' BERT
 #
-# A randomly initialised tiny `BertModel` (nothing is downloaded), and the course's trunk given the
-# very same weights (the parameter names are identical, so the state dict loads as it is). The
-# trunk's attention is the function above; the final hidden states must not change.
+# A randomly initialised tiny `BertModel` (nothing is downloaded, 2 layers of 4 heads), and the
+# course's whole trunk given the very same weights: the parameter names are identical, so the state
+# dict loads as it is. Both run a padded batch of 3 sequences; the trunk is asked for its attention
+# weights (`output_attentions=True`), so every one of its attention blocks runs the written-out
+# attention checked above. The final hidden states of the real tokens must agree to 1e-9.
 
 # %%
 from transformers import BertModel
@@ -345,9 +389,10 @@ fig = plot_attention_cost(lengths, seconds, score_bytes)
 # **What to look for.** On the right, every doubling of $T$ multiplies the score matrix's memory by
 # 4: 4 heads × 512² float32 values are 4 MiB; at 2,048 tokens, 64 MiB for one layer of one
 # sequence — and training keeps such a matrix for every layer for the backward pass. On the left,
-# compare the slope of the measured line with the two grey references: it is much steeper than
-# the $T$ line and close to (or, once the matrix outgrows the CPU caches, steeper than) the $T^2$
-# line. (Timings vary between machines and runs; this cell is not checked by the tests.)
+# compare the slope of the measured line with the two grey references, both drawn through the
+# measured point at $T = 512$: it is much steeper than the $T$ line and close to the $T^2$ line —
+# or steeper still at the longest lengths, once the matrix outgrows the CPU caches. (Timings vary
+# between machines and runs; this cell is not checked by the tests.)
 
 # %%
 {f"T={t}": f"{b / 2**20:g} MiB" for t, b in zip(lengths, score_bytes, strict=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ class ScoreStatistics:
     variance_scaled: tuple[float, ...]  # Var(q·k / √d_k), ≈ 1
     max_weight_raw: tuple[float, ...]  # mean largest softmax weight without scaling
     max_weight_scaled: tuple[float, ...]  # ... and with scaling
+    n_keys: int = 16  # keys per query: perfectly even weights would be 1 / n_keys
 
 
 def score_statistics(
@@ -49,7 +51,7 @@ def score_statistics(
             )
         )
     columns = list(zip(*rows, strict=True))
-    return ScoreStatistics(tuple(d_ks), *(tuple(c) for c in columns))
+    return ScoreStatistics(tuple(d_ks), *(tuple(c) for c in columns), n_keys=n_keys)
 
 
 def plot_score_statistics(stats: ScoreStatistics) -> Figure:
@@ -61,14 +63,16 @@ def plot_score_statistics(stats: ScoreStatistics) -> Figure:
     left.legend()
     right.semilogx(stats.d_k, stats.max_weight_raw, "o-", label="softmax(q·k)")
     right.semilogx(stats.d_k, stats.max_weight_scaled, "s-", label="softmax(q·k / √d_k)")
-    right.axhline(1.0, color="grey", lw=0.8, ls=":")
+    right.axhline(1.0, color="grey", lw=0.8, ls=":", label="one key takes everything (1)")
+    even = 1 / stats.n_keys
+    right.axhline(even, color="grey", lw=0.8, ls="--", label=f"even weights (1/{stats.n_keys})")
     right.set(
         xlabel="d_k",
         ylabel="mean largest weight",
         title="Unscaled softmax saturates",
         ylim=(0, 1.05),
     )
-    right.legend()
+    right.legend(fontsize=8, loc="center right")
     fig.tight_layout()
     return fig
 
@@ -81,15 +85,18 @@ def score_matrix_bytes(length: int, *, heads: int, batch: int = 1, bytes_per_val
 def plot_attention_cost(
     lengths: Sequence[int], seconds: Sequence[float], score_bytes: Sequence[int] | None = None
 ) -> Figure:
-    """Measured attention time against sequence length, with a T² reference through the last
-    point; with ``score_bytes``, a second panel shows the memory of the score matrix."""
+    """Measured attention time against sequence length, with T and T² references through a middle
+    point (the longest lengths outgrow the CPU caches and run slower than T² alone predicts, so an
+    anchor there would flatter the measured line); with ``score_bytes``, a second panel shows the
+    memory of the score matrix."""
     panels = 2 if score_bytes is not None else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6), squeeze=False)
     ax = axes[0][0]
     ax.loglog(lengths, seconds, "o-", label="measured (after a warm-up call)")
+    mid = len(lengths) // 2  # the anchor: a middle length, away from the cache-bound end
     for power, style in ((2, "--"), (1, ":")):
-        ref = [seconds[-1] * (t / lengths[-1]) ** power for t in lengths]
-        label = f"∝ T{'²' if power == 2 else ''} (through the last point)"
+        ref = [seconds[mid] * (t / lengths[mid]) ** power for t in lengths]
+        label = f"∝ T{'²' if power == 2 else ''} (through T = {lengths[mid]})"
         ax.loglog(lengths, ref, style, color="grey", label=label)
     ax.set(xlabel="sequence length T", ylabel="seconds per call", title="Attention time")
     ax.legend(fontsize=8)
@@ -144,33 +151,42 @@ def attention_heatmap(
 
 
 def attention_grid(
-    attentions: torch.Tensor, tokens: Sequence[str], *, max_layers: int = 4
+    attentions: torch.Tensor,
+    tokens: Sequence[str],
+    *,
+    max_layers: int = 4,
+    fontsize: float = 7,
 ) -> Figure:
     """Every head of the first ``max_layers`` layers: ``attentions`` is ``(L, H, T, T)``.
 
     All panels share one colour scale (0 to the largest weight shown) and one colour bar, so heads
-    can be compared; rows are queries, columns keys, both labelled with the tokens.
+    can be compared; rows are queries, columns keys, both labelled with the tokens (``fontsize``
+    points). The title gives the whole sentence, wrapped over as many lines as it needs.
     """
     layers, heads = min(attentions.shape[0], max_layers), attentions.shape[1]
     shown = attentions[:layers].detach().cpu()
     vmax = float(shown.max())
     size = max(2.6, 0.2 * len(tokens))
     fig, axes = plt.subplots(
-        layers, heads, figsize=(size * heads + 1.0, size * layers + 0.8), squeeze=False
+        layers,
+        heads,
+        figsize=(size * heads + 1.0, size * layers + 0.8),
+        squeeze=False,
+        layout="constrained",
     )
     image = None
     for layer in range(layers):
         for head in range(heads):
             ax = axes[layer][head]
             image = ax.imshow(shown[layer, head].numpy(), vmin=0.0, vmax=vmax, cmap="Blues")
-            ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=6)
-            ax.set_yticks(range(len(tokens)), tokens if head == 0 else [], fontsize=6)
+            ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=fontsize)
+            ax.set_yticks(range(len(tokens)), tokens if head == 0 else [], fontsize=fontsize)
             ax.grid(False)
-            ax.set_title(f"layer {layer} · head {head}", fontsize=8)
+            ax.set_title(f"layer {layer} · head {head}", fontsize=fontsize + 2)
     fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight (query row → key column)")
     text = " ".join(tokens[1:-1])
+    width = max(40, int(10 * fig.get_figwidth()))  # characters per title line
     fig.suptitle(
-        "Attention of every head on: " + (text if len(text) <= 70 else text[:67] + "…"),
-        fontsize=9,
+        textwrap.fill("Attention of every head on: " + text, width=width), fontsize=fontsize + 2
     )
     return fig
