@@ -328,7 +328,13 @@ fig = plot_input_dependency(dep_bi, dep_causal, short_tokens)
 
 # %%
 T = len(short_tokens)
+row_scaled = dep_bi / dep_bi.amax(dim=1, keepdim=True)  # as drawn: each row's strongest = 1
+weaker = 1 / row_scaled.amin(dim=1)  # per row: strongest input / weakest input
+assert 6.5 < float(weaker.min()) < 7.5 and 16.5 < float(weaker.max()) < 17.5  # as the text says
 {
+    "bidirectional: weakest cell of a row, times weaker than its strongest": (
+        f"{float(weaker.min()):.0f} to {float(weaker.max()):.0f}"
+    ),
     "causal: outputs moved by a later input": int((dep_causal.triu(1) > 0).sum()),
     "bidirectional: outputs moved by a later input": int((dep_bi.triu(1) > 0).sum()),
     "bidirectional: rows whose strongest input is the token itself": (
@@ -337,8 +343,9 @@ T = len(short_tokens)
 }
 
 # %% [markdown]
-# **What to look for.** The colour scale is logarithmic: each row is divided by its largest entry,
-# so the pale cells are about 100 times weaker than the dark ones. Under the causal mask everything
+# **What to look for.** The colour scale is logarithmic and each row is divided by its largest
+# entry. In the bidirectional panel even the palest cell of a row is only 7 to 17 times weaker
+# than the darkest (the cell above measures it): no input is negligible. Under the causal mask everything
 # above the diagonal is grey — exactly 0: a token's output never depends on a later token. Under
 # the bidirectional mask every cell is coloured: every output depends on every input, and most
 # strongly on **its own** input (the dark diagonal).
@@ -370,10 +377,12 @@ fig = plot_token_trace(stage_names, vectors, trace_tokens[3])
 
 # %% [markdown]
 # **What to look for.** The rows after a LayerNorm (the embeddings and every `+ residual,
-# LayerNorm`) have lengths of the same order, while the sums they normalise could grow layer after
-# layer: LayerNorm resets the scale after every residual sum. Exactly: before its learned gain
-# $\gamma$ and bias $\beta$, a LayerNorm output has mean 0 and variance 1 over its $C$
-# coordinates, so its length is $\sqrt{C}$. Undo $\gamma$ and $\beta$ and check:
+# LayerNorm`) have lengths of the same order. The sums they normalise are not drawn: the cell below
+# rebuilds each one — the three embeddings added up, then the running vector plus its sublayer's
+# correction — checks that LayerNorm turns it into the row above, and prints the lengths before and
+# after. Before its learned gain $\gamma$ and bias $\beta$, a LayerNorm output has mean 0 and
+# variance 1 over its $C$ coordinates, so its length is exactly $\sqrt{C}$; the cell also undoes
+# $\gamma$ and $\beta$ and checks that:
 
 # %%
 layer_norms = [model.embeddings.LayerNorm] + [
@@ -382,19 +391,39 @@ layer_norms = [model.embeddings.LayerNorm] + [
     for norm in (layer.attention.output.LayerNorm, layer.output.LayerNorm)
 ]
 after_norm = [i for i, name in enumerate(stage_names) if "LN" in name or "LayerNorm" in name]
+token_id = tokenizer.convert_tokens_to_ids(trace_tokens[3])
 with torch.no_grad():
+    emb = model.embeddings
+    sums = (
+        [  # what each LayerNorm receives, for this token
+            emb.word_embeddings.weight[token_id]
+            + emb.position_embeddings.weight[3]
+            + emb.token_type_embeddings.weight[0]
+        ]
+        + [vectors[i - 2] + vectors[i - 1] for i in after_norm[1:]]
+    )  # running vector + correction
+    for total, i, norm in zip(sums, after_norm, layer_norms, strict=True):
+        assert_close(norm(total), vectors[i], atol=1e-5, rtol=0)
     undone = [
         (vectors[i] - norm.bias) / norm.weight
         for i, norm in zip(after_norm, layer_norms, strict=True)
     ]
+before_lengths = [round(float(total.norm()), 1) for total in sums]
+after_lengths = [round(float(vectors[i].norm()), 1) for i in after_norm]
+assert max(before_lengths) / min(before_lengths) > 5 and max(after_lengths) / min(after_lengths) < 2
 {
-    "lengths after LayerNorm": [round(float(vectors[i].norm()), 1) for i in after_norm],
+    "lengths before LayerNorm": before_lengths,
+    "lengths after LayerNorm": after_lengths,
     "lengths with γ and β undone": [round(float(v.norm()), 3) for v in undone],
     "√C": round(config.hidden_size**0.5, 3),
 }
 
 # %% [markdown]
-# Every normalised vector has length exactly $\sqrt{C}$; the trained gains then stretch some
+# Before LayerNorm the lengths run from 1.6 (the three embeddings added up are short) to 16.0
+# (layer 0's sum after the feed-forward block), a factor of 10; after it they stay between 7.6
+# and 12.8. So LayerNorm resets the scale in both directions: it stretches a short sum (the
+# embeddings, 1.6 → 7.6) and shrinks a long one (16.0 → 8.0). Every normalised vector has length
+# exactly $\sqrt{C}$ before $\gamma$ and $\beta$; the trained gains then stretch some
 # coordinates and shrink others, which is why the bars are not all the same length. The
 # `attention output` and `feed-forward output` rows are the *corrections* added to the running
 # vector; compare their lengths with the vector they are added to to see how much each sublayer
