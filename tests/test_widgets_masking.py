@@ -92,3 +92,47 @@ def test_plots_return_figures(passage):
     assert [len(f.axes) for f in figures] == [1, 2, 1, 1]
     for figure in figures:
         plt.close(figure)
+
+
+def test_token_view_shows_what_the_model_reads(passage):
+    """The boxes show the model's input — [MASK], the random token, the kept original — with each
+    hidden original in brackets under its [MASK] or random token."""
+    import torch
+
+    from spanbert_lab.course.plots.masking import FATE_COLOURS, plot_masked_tokens, token_view
+    from spanbert_lab.masking import MaskingConfig, mask_batch
+
+    tok, block, counts = passage
+    ids = torch.tensor(block.input_ids)
+    config = MaskingConfig(mask_ratio=0.5, replacement="token")  # many targets, mixed fates
+    fates: set[str] = set()
+    for seed in range(20):
+        out = mask_batch(
+            ids[None],
+            tokenizer=tok,
+            config=config,
+            unigram_counts=counts,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        view = token_view(tok, ids, out.input_ids[0], out.labels[0], out.spans[0])
+        assert view.shown == tuple(tok.convert_ids_to_tokens(out.input_ids[0].tolist()))
+        for i, fate in enumerate(view.fates):
+            if fate == "[MASK]":
+                assert view.seen(i) == "[MASK]"
+            elif fate == "random":
+                assert view.seen(i) != view.tokens[i]
+            else:
+                assert view.seen(i) == view.tokens[i]
+        fates |= set(view.fates)
+        if {"[MASK]", "random", "kept"} <= fates and "random" in view.fates:
+            break
+    assert {"[MASK]", "random", "kept"} <= fates, f"no seed showed every fate: {fates}"
+    fig = plot_masked_tokens(view)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    hidden = [i for i, f in enumerate(view.fates) if f in ("[MASK]", "random")]
+    for i in hidden:
+        assert view.seen(i) in texts and f"({view.tokens[i]})" in texts
+    assert len(texts) == len(view.tokens) + len(hidden)  # one extra line per hidden original
+    colours = list(FATE_COLOURS.values())
+    assert len(set(colours)) == len(colours)
+    plt.close(fig)

@@ -5,7 +5,8 @@
 # SpanBERT's first change to BERT is to hide **contiguous spans of whole words** instead of
 # scattered sub-word pieces. In this notebook you build the three masking schemes — BERT's
 # sub-word tokens, whole words, SpanBERT's geometric spans — check your code against the course
-# library, and measure why spans make a harder, more useful task.
+# library, and measure how much harder spans make the task. (Whether the harder task makes a
+# better model is a question for notebooks 04 and 05, which pretrain and fine-tune.)
 #
 # **Goals**
 #
@@ -17,7 +18,7 @@
 # 4. Follow the official span-masking algorithm step by step: anchors, rejection, merging, the exact
 #    budget, one 80/10/10 draw per span, random tokens from the corpus unigram distribution.
 # 5. Measure how much harder spans are for a predictor that relies on neighbouring tokens.
-# 6. Pack documents into pre-training blocks and collate batches with span boundary targets.
+# 6. Pack documents into pre-training blocks and collate reproducible batches.
 #
 # **What this notebook uses.** The course tokenizer and corpus — text about *Osterhal*, a fictional
 # country generated from templates, whose invented names split into several WordPieces (the
@@ -100,6 +101,7 @@ len(passage.input_ids)
 
 # %%
 info = vocab_info(tokenizer)
+MASK_ID = tokenizer.mask_token_id
 ids = torch.tensor(passage.input_ids)
 n = len(ids) - 2  # real tokens between [CLS] and [SEP]
 budget = math.ceil(0.15 * n)
@@ -136,8 +138,22 @@ assert torch.equal(lib.input_ids[0], my_input) and torch.equal(lib.labels[0], my
 }
 
 # %% [markdown]
+# This is what the model reads — the passage above with the 12 targets corrupted:
+
+# %%
+print(" ".join(tokenizer.convert_ids_to_tokens(my_input.tolist())))
+fate_counts = {
+    "[MASK]": int((my_input[chosen] == tokenizer.mask_token_id).sum()),
+    "random token": int(((my_input[chosen] != ids[chosen]) & (my_input[chosen] != MASK_ID)).sum()),
+    "kept": int((my_input[chosen] == ids[chosen]).sum()),
+}
+fate_counts
+
+# %% [markdown]
 # And the loss: with any logits, `cross_entropy(..., ignore_index=-100)` is the mean negative
-# log-likelihood over the targets only — changing the logits anywhere else changes nothing.
+# log-likelihood over the targets only — changing the logits anywhere else changes nothing. For
+# scale, the cell also gives $\ln |V|$, the loss of a model that spreads its probability evenly
+# over the $|V| = 6{,}144$ tokens: chance level.
 
 # %%
 logits = torch.randn(len(ids), len(tokenizer), generator=torch.Generator().manual_seed(1))
@@ -146,12 +162,21 @@ targets = lib.labels[0] != -100
 manual = -logits.log_softmax(-1)[targets, lib.labels[0][targets]].mean()
 assert_close(loss, manual)
 logits[~targets] += 5.0 * torch.randn(int((~targets).sum()), len(tokenizer))
+ln_v = math.log(len(tokenizer))
+assert abs(loss.item() - (ln_v + 0.5)) < 0.3  # random N(0, 1) logits: about ln|V| + 1/2
 {
     "loss": round(loss.item(), 4),
     "unchanged after editing non-target logits": bool(
         torch.isclose(F.cross_entropy(logits, lib.labels[0], ignore_index=-100), loss)
     ),
+    "chance level ln|V|": round(ln_v, 2),
 }
+
+# %% [markdown]
+# Random logits score 9.16, *worse* than the even guess's 8.72. That is expected: with
+# standard-normal logits, $\log \sum_j e^{z_j} \approx \ln|V| + \tfrac12$ while the target's
+# own logit averages 0, so the loss is about $\ln|V| + 0.5 \approx 9.2$ (the cell checks it). A
+# trained model must get well below 8.72 to have learned anything.
 
 # %% [markdown]
 # ## 2 · Whole words
@@ -176,7 +201,8 @@ multi = [w for w in words if len(w) > 1]
 # %% [markdown]
 # Masking sub-word tokens one by one often hides *part* of a word — `Wex ##il [MASK]` is easy to
 # complete from the rest of the word. **Whole-word masking** picks words in random order and masks
-# all their pieces, up to the budget (a word that would overshoot it is skipped):
+# all their pieces, up to the budget (a word that would overshoot it is skipped). With this seed
+# it picks the two-piece name `Hollen ##amstone`, and both pieces go:
 
 # %%
 whole = mask_batch(
@@ -184,17 +210,40 @@ whole = mask_batch(
     tokenizer=tokenizer,
     scheme="whole_word",
     config=config_bert,
-    generator=torch.Generator().manual_seed(0),
+    generator=torch.Generator().manual_seed(1),
 )
-spans_ww = whole.spans[0]
+print(" ".join(tokenizer.convert_ids_to_tokens(whole.input_ids[0].tolist())))
+word_index = torch.cumsum(word_start.long(), 0)  # which word each token belongs to
+
+
+def words_hit(labels):
+    """(words fully masked, words masked only in part), as lists of their pieces."""
+    full, part = [], []
+    for w in word_index[1:-1].unique().tolist():
+        where = word_index == w
+        hit = int((labels[where] != -100).sum())
+        pieces_w = tokenizer.convert_ids_to_tokens(ids[where].tolist())
+        if hit and hit == int(where.sum()):
+            full.append(pieces_w)
+        elif hit:
+            part.append(pieces_w)
+    return full, part
+
+
+full_ww, part_ww = words_hit(whole.labels[0])
+full_sw, part_sw = words_hit(lib.labels[0])
+assert not part_ww and ["Hollen", "##amstone"] in full_ww
+assert part_sw == [["V", "##aen", "##ailde"]]
 {
-    "every span is whole words": all(
-        bool(word_start[s]) and (e == len(ids) or bool(word_start[e])) for s, e in spans_ww
-    ),
-    "first spans": spans_ww[:6],
+    "whole words: words of several pieces masked": [w for w in full_ww if len(w) > 1],
+    "whole words: words masked only in part": part_ww,
+    "sub-word masking above: words masked only in part": part_sw,
 }
 
 # %% [markdown]
+# Whole-word masking never splits a word; BERT's sub-word masking above hid only the last piece of
+# `V ##aen ##ailde`, leaving `V ##aen [MASK]` — a guess the rest of the word almost gives away.
+#
 # ## 3 · Spans: the truncated geometric distribution
 #
 # SpanBERT draws a span length $\ell$, in **words**, from a geometric distribution with $p = 0.2$,
@@ -295,12 +344,10 @@ fig = plot_span_length_distributions(samples=samples)
 # Because anchors are uniform over sub-words, a word is a span start with probability proportional
 # to its number of pieces: long words are favoured — the paper's "uniform" is approximate.
 #
-# The unigram distribution comes from the training blocks: `unigram_counts` counts their tokens,
-# and `mask_batch` takes the counts as `unigram_counts=`. It needs them whenever random tokens
-# follow the unigram distribution (the default): without them it stops with an error instead of
-# quietly drawing uniform tokens. Uniform tokens, as in the BERT cell above, are a choice you
-# state: `MaskingConfig(random_token_source="uniform")`. `mask_batch` keeps the draws it accepted
-# (before merging) in `.drawn`:
+# **In code.** The unigram distribution is counted once over the training blocks and handed to
+# `mask_batch` as `unigram_counts=` (it refuses to run without them rather than quietly drawing
+# uniform tokens; uniform tokens, as in the BERT cell above, are stated with
+# `MaskingConfig(random_token_source="uniform")`):
 
 # %%
 counts = unigram_counts(
@@ -308,17 +355,39 @@ counts = unigram_counts(
     len(tokenizer),
     ignore_ids=tokenizer.all_special_ids,
 )
-MERGE_SEED = 1  # a seed whose draws touch, so that merging shows
+{"tokens counted": int(counts.sum()), "most frequent": tokenizer.decode([int(counts.argmax())])}
+
+# %% [markdown]
+# Now the algorithm on our passage. `mask_batch` keeps the draws it accepted, before merging, in
+# `.drawn` as `(start, end, words)`: token positions, and the number of **words** drawn for the
+# span.
+
+# %%
+MERGE_SEED = 10  # a seed whose draws touch, so that merging shows
 span_out = mask_batch(
     ids[None],
     tokenizer=tokenizer,
     unigram_counts=counts,
     generator=torch.Generator().manual_seed(MERGE_SEED),
 )
+print(" ".join(tokenizer.convert_ids_to_tokens(span_out.input_ids[0].tolist())))
+drawn_here = [tuple(d) for d in span_out.drawn[0]]
+last = span_out.drawn[0][-1]
+assert sum(e - s for s, e in span_out.spans[0]) == budget  # exactly the budget
+assert len(span_out.spans[0]) < len(drawn_here)  # two draws touch and are merged
 {
-    "drawn (start, end, words)": [tuple(d) for d in span_out.drawn[0]],
+    "drawn (start, end, words)": drawn_here,
     "merged spans": span_out.spans[0],
+    "first draw: pieces": tokenizer.convert_ids_to_tokens(ids[slice(*drawn_here[0][:2])].tolist()),
+    "last draw: tokens / words drawn": (last.end - last.start, last.length),
 }
+
+# %% [markdown]
+# How to read the draws. The third number counts words, so it need not equal `end - start`:
+# the first draw, 5 words, covers 6 tokens because `Fak ##rouard` is one word of two pieces; the
+# last draw asked for 4 words but got only 2 tokens, because the budget of 12 ran out in the
+# middle of it. That last draw starts exactly where the first one ends (45), so merging joins
+# them into one span, `(39, 47)`: 3 draws, 2 merged spans, 12 masked tokens.
 
 # %% [markdown]
 # ### Exercise 2 — merging spans
@@ -577,6 +646,8 @@ merged = [e - s for row in span_dev.spans for s, e in row]
 pieces_per_word = real.sum() / (real & ~info.is_continuation[dev_ids]).sum()
 cut_per_span = sum(d.end - d.start for _, d in drawn) / len(drawn)
 budgets = [budget_of(int(r.sum())) for r in real]
+english_estimate = 3.8 * 1.3  # the paper's 3.8 words × ≈ 1.3 pieces per English word (an estimate)
+assert abs(pieces_per_span - words_per_span * float(pieces_per_word)) < 0.1
 {
     "drawn: words per span": round(words_per_span, 2),
     "drawn: sub-words those words cover": round(pieces_per_span, 2),
@@ -586,6 +657,8 @@ budgets = [budget_of(int(r.sum())) for r in real]
     "drawn spans per block": round(len(drawn) / len(span_dev.drawn), 2),
     "merged spans per block": round(len(merged) / len(span_dev.spans), 2),
     "budget per block (tokens)": round(sum(budgets) / len(budgets), 1),
+    "real tokens per block": round(float(real.sum(1).double().mean()), 1),
+    "3.8 words × 1.3 pieces (English estimate)": round(english_estimate, 1),
 }
 
 # %% [markdown]
@@ -593,8 +666,9 @@ budgets = [budget_of(int(r.sum())) for r in real]
 #
 # 1. The drawn lengths average 3.82 words — the truncated geometric's 3.8.
 # 2. Those words cover 4.22 sub-words: 3.82 words × 1.1 pieces per word (anchors uniform over
-#    sub-words favour long words a little). The paper's "≈ 5 sub-words" comes from English
-#    Wikipedia, where BERT's vocabulary makes more pieces per word (≈ 1.3).
+#    sub-words favour long words a little). The paper gives span lengths only in words; the
+#    "≈ 5 sub-words" you will read elsewhere is an estimate, not a number from the paper:
+#    3.8 words × about 1.3 pieces per word, typical of English text with BERT's vocabulary, ≈ 4.9.
 # 3. The **budget cuts them**: a course block has on average only 12.8 tokens to mask (⌈15%⌉ of
 #    about 82 real tokens), so a span of 4 is a third of the budget, and the last span of nearly
 #    every block stops where the budget runs out. After the cut, drawn spans average 3.54
@@ -610,10 +684,25 @@ budgets = [budget_of(int(r.sum())) for r in real]
 # The library's schemes on one passage with one seed: BERT's sub-words, whole words, SpanBERT's
 # spans, and the paper's two linguistic ablations — **named entities** and **noun phrases**, which
 # mask a whole annotated span half of the time and a geometric span otherwise (`annotation_prob`).
+# That is what the official code does and what the course follows; the paper's own description
+# (§5.1) differs in one sentence's worth: there the other half are random *whole words*, and
+# numerical entities are not candidates, while the code masks any tagged span, dates and numbers
+# included (`MaskingConfig(annotation_fallback="whole_word")` gives the paper's other half).
+
+# %%
+paper_vs_code = MaskingConfig()
+assert paper_vs_code.annotation_prob == 0.5 and paper_vs_code.annotation_fallback == "span"
+{"annotation_prob": paper_vs_code.annotation_prob, "fallback": paper_vs_code.annotation_fallback}
+
+# %% [markdown]
+# Each panel shows what the model reads: a `[MASK]` (dark blue) or a random token (vermillion)
+# with the hidden original in brackets under it, a target kept unchanged (yellow), or an ordinary
+# token (white).
 
 # %%
 from spanbert_lab.course.plots.masking import plot_schemes_side_by_side, token_view
 
+FIVE_WAY_SEED = 31  # a seed where every fate shows: [MASK], random and kept
 views = {}
 for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
     key = scheme_spec(scheme).annotation_kind  # the registry says which annotations it reads
@@ -623,19 +712,25 @@ for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
         scheme=scheme,
         annotations=[passage.annotations[key]] if key else None,
         unigram_counts=counts,
-        generator=torch.Generator().manual_seed(5),
+        generator=torch.Generator().manual_seed(FIVE_WAY_SEED),
     )
     views[scheme] = token_view(tokenizer, ids, out.input_ids[0], out.labels[0], out.spans[0])
 fig = plot_schemes_side_by_side(views)
 
 # %% [markdown]
-# **What to look for.** Every panel hides the same 12 tokens. Sub-word masking scatters them one
-# by one (and may hide only part of a word); whole-word masking hides whole words, still
-# scattered; spans hide runs of several words, and the two linguistic schemes hide whole names or
-# noun phrases. Count the masked runs:
+# **What to look for.** Every panel hides the same *number* of tokens, 12 (the budget) — not the
+# same tokens. Sub-word masking scatters them one by one (and may hide only part of a word);
+# whole-word masking hides whole words, still scattered; spans hide runs of several words, and
+# the two linguistic schemes hide whole names or noun phrases. In the span schemes a whole run
+# shares one fate: all `[MASK]`, all random, or all kept. Count the masked runs and the fates:
 
 # %%
-{name: len(view.spans) for name, view in views.items()}
+fates_per_scheme = {
+    name: {fate: view.fates.count(fate) for fate in ("[MASK]", "random", "kept")}
+    for name, view in views.items()
+}
+assert all(sum(f.values()) == budget for f in fates_per_scheme.values())
+{name: (len(view.spans), fates_per_scheme[name]) for name, view in views.items()}
 
 # %% [markdown]
 # ## 6 · Why spans are harder
@@ -680,14 +775,18 @@ def predict(masked_ids, i):
     return most_common
 
 
-def accuracy(scheme):
-    out = mask_batch(
+def dev_masks(scheme):
+    return mask_batch(
         dev_ids,
         tokenizer=tokenizer,
         scheme=scheme,
         config=MaskingConfig(mask_prob=1.0, random_prob=0.0),  # every target is [MASK]
         generator=torch.Generator().manual_seed(0),
     )
+
+
+def accuracy(scheme):
+    out = dev_masks(scheme)
     hits = total = 0
     for row, labels in zip(out.input_ids.tolist(), out.labels.tolist(), strict=True):
         for i, y in enumerate(labels):
@@ -711,7 +810,28 @@ fig = plot_accuracy_by_context(
 # %% [markdown]
 # **What to look for.** Each bar has the same number of targets; only *which* tokens are hidden
 # changes. Spans cut the accuracy of a predictor that leans on the immediate neighbours by more
-# than half: most span tokens have no visible neighbour at all.
+# than half. The reason is in the neighbours themselves — for each target, are its left and right
+# neighbours visible, or hidden too?
+
+
+# %%
+def neighbours_hidden(scheme):
+    hidden = dev_masks(scheme).labels != -100  # (B, T), the same masks as above
+    target = hidden[:, 1:-1]
+    n_hidden = hidden[:, :-2].int() + hidden[:, 2:].int()  # 0, 1 or 2 hidden neighbours
+    return {k: round(float((n_hidden[target] == k).double().mean()), 2) for k in (0, 1, 2)}
+
+
+context = {scheme: neighbours_hidden(scheme) for scheme in acc}
+assert context["span"][2] > 0.5 and context["span"][0] < 0.1 and context["subword"][0] > 0.7
+context
+
+# %% [markdown]
+# The share of targets with 0, 1 or 2 hidden neighbours. A scattered sub-word target usually has
+# both neighbours in view (0.74), and then the "between" table answers. In spans only 0.06 of the
+# targets do; 0.42 have one neighbour hidden, and a little over half, 0.52, have **no** visible
+# neighbour at all — for those the counting predictor can only fall back on the most frequent
+# token.
 #
 # A counting predictor is a crude model. The course ships *trained* tiny models
 # (`data/checkpoints/`, notebook 04), among them **bert-tiny**, pretrained with BERT's sub-word
@@ -764,6 +884,10 @@ def drop(name):
 
 bert_share = drop("bert-tiny") / trained["bert-tiny", "subword"]["mlm_accuracy"]
 on_spans = [("bert-tiny", "span"), ("spanbert-tiny", "span")]
+quoted = {"bert-tiny": (0.75, 0.37), "spanbert-tiny": (0.48, 0.38)}  # the numbers in the text
+for name, (on_subword, on_span) in quoted.items():
+    assert abs(trained[name, "subword"]["mlm_accuracy"] - on_subword) < 0.005
+    assert abs(trained[name, "span"]["mlm_accuracy"] - on_span) < 0.006
 {
     "both models lower on spans": all(below((m, "span"), (m, "subword")) for m in shipped),
     "bert-tiny loses about half": 0.4 < bert_share < 0.6,
@@ -777,48 +901,36 @@ on_spans = [("bert-tiny", "span"), ("spanbert-tiny", "span")]
 # lower on spans (the cell above checks each statement). `bert-tiny` loses about half its
 # accuracy, 0.75 → 0.37, much like the counting predictor: a scattered target usually has a
 # visible neighbour on each side, and BERT's masking trained it to lean on them. `spanbert-tiny`,
-# trained on spans, is weaker on scattered tokens (0.48) and loses less; on spans the two are
-# level (0.37 and 0.38). Spans stay harder for every predictor — training on them does not make
-# the missing neighbours come back; it teaches the model to look further. Notebook 04 breaks the
-# same accuracy down by position inside the span.
+# trained on spans, is far weaker on scattered tokens (0.48) and therefore loses less; on spans
+# the two are level (0.37 and 0.38).
 #
-# Spans push the model to use longer-range context — the point of span masking — and SpanBERT's
-# second idea, the **span boundary objective** (notebook 03), makes it explicit: predict each
-# span token from the two tokens just outside the span, $x_{s-1}$ and $x_{e+1}$, plus its
-# relative position.
+# So what do these numbers show, and what not? Spans are harder for every predictor, trained or
+# not. Training on spans did **not** make this model better at filling spans — it is level with
+# BERT's there and worse on scattered tokens. Nothing here measures whether a span-trained model
+# "looks further"; the paper's case for span masking is made on downstream span tasks (its
+# Table 6), which notebooks 04 and 05 take up, and notebook 04 breaks the same accuracy down by
+# position inside the span.
 #
-# ## 7 · Span boundary targets and the collator
+# SpanBERT's second idea, the **span boundary objective** (notebook 03), adds a training signal
+# aimed at spans directly: predict each span token from the two tokens just outside the span,
+# $x_{s-1}$ and $x_{e+1}$, plus its relative position.
 #
-# `mask_batch` already lists those targets ([reference: SBO](../docs/spanbert-reference.md#sbo)): for every merged span
-# whose two boundary
-# tokens are real text (not `[CLS]`/`[SEP]`), its first 15 tokens, each with the boundary
-# indices, its relative position $i - s$ and its original id. The collator wraps all of this for a
-# `DataLoader` (or transformers' `Trainer`): it pads, masks, and gives each example its own
-# generator seeded from (seed, epoch, index), so a mask never depends on the batch size or the
-# number of workers, and each epoch gets new masks. Like `mask_batch`, it draws random tokens from
-# the corpus unigram distribution, so it takes the training blocks' counts (`unigram_counts=counts`);
-# without them it raises an error, unless no target ever gets a random token (`random_prob=0`, as
-# in the evaluation above).
+# ## 7 · The collator: masks that do not depend on the batch
+#
+# For training, the collator wraps `mask_batch` for a `DataLoader` (or transformers' `Trainer`):
+# it pads and masks, and it gives each example its own generator seeded from (seed, epoch,
+# index). So a mask never depends on the batch size or the number of workers, and each epoch
+# gets new masks.
+#
+# **In code.** `MaskingCollator(tokenizer, scheme, seed=..., unigram_counts=counts)`; like
+# `mask_batch` it needs the unigram counts unless no target ever gets a random token
+# (`random_prob=0`, as in the evaluation above). Its batches also carry four `sbo_*` tensors, the
+# span boundary targets that notebook 03 explains.
 
 # %%
 collator = MaskingCollator(tokenizer, "span", seed=0, unigram_counts=counts)
 batch = collator(train_blocks.examples()[:8])
 {key: tuple(value.shape) for key, value in batch.items()}
-
-# %%
-b0 = (batch["sbo_labels"][0] != -100).nonzero().flatten()
-left, right = batch["sbo_left"][0, b0], batch["sbo_right"][0, b0]
-first = [
-    (int(lb), int(rb), int(pos), tokenizer.convert_ids_to_tokens(int(y)))
-    for lb, rb, pos, y in zip(
-        left, right, batch["sbo_positions"][0, b0], batch["sbo_labels"][0, b0], strict=True
-    )
-]
-sbo_share = (batch["sbo_labels"] != -100).sum() / (batch["labels"] != -100).sum()
-{
-    "first SBO targets (left, right, position, token)": first[:5],
-    "share of MLM targets with an SBO target": round(float(sbo_share), 3),
-}
 
 # %%
 again = collator(train_blocks.examples()[4:8])  # a different batch size and composition
@@ -832,23 +944,44 @@ same = torch.equal(again["labels"][0], batch["labels"][4, : again["labels"].shap
 }
 
 # %% [markdown]
-# For the paper's NSP ablation, `build_nsp_blocks` makes `[CLS] A [SEP] B [SEP]` pairs (B is the
-# true continuation or, half of the time, text from another document); each segment is masked
-# separately and the collator adds `next_sentence_label`:
+# For the paper's NSP ablation (next-sentence prediction, explained in notebook 00),
+# `build_nsp_blocks` makes `[CLS] A [SEP] B [SEP]` pairs: B is the true continuation of A or, half
+# of the time, text from another document. The label follows transformers' convention:
+# **`next_sentence_label` 0 means "B continues A"**, 1 means "B is random". Each segment is masked
+# separately and the collator adds the label:
 
 # %%
-nsp_blocks = build_nsp_blocks(
-    train_docs.select(range(200)), tokenizer, 128, generator=torch.Generator().manual_seed(0)
-)
+from spanbert_lab.data.blocks import tokenize_documents
+
+nsp_docs = train_docs.select(range(200))
+nsp_blocks = build_nsp_blocks(nsp_docs, tokenizer, 128, generator=torch.Generator().manual_seed(0))
 nsp_batch = MaskingCollator(tokenizer, "span", unigram_counts=counts)(nsp_blocks.examples()[:4])
-{"keys": sorted(nsp_batch), "next_sentence_label": nsp_batch["next_sentence_label"].tolist()}
+doc_sentences = tokenize_documents(nsp_docs, tokenizer)
+
+
+def b_continues_a(block):
+    """A then B is exactly the run of sentences of A's document that the block records."""
+    first, end = block.sentences
+    text = [t for s in doc_sentences[block.doc_index][first:end] for t in s.input_ids]
+    frame = (tokenizer.cls_token_id, tokenizer.sep_token_id)
+    return [t for t in block.input_ids if t not in frame] == text
+
+
+labels_nsp = [b.next_sentence_label for b in nsp_blocks.blocks]
+assert all(b_continues_a(b) == (b.next_sentence_label == 0) for b in nsp_blocks.blocks)
+{
+    "keys": sorted(nsp_batch),
+    "next_sentence_label": nsp_batch["next_sentence_label"].tolist(),
+    "label 0 ⇔ B continues A": True,
+    "share of label 1 (random B)": round(sum(labels_nsp) / len(labels_nsp), 2),
+}
 
 # %% [markdown]
 # ## 8 · Misconceptions, set right
 #
 # | you may read | what the paper and the official code do |
 # |---|---|
-# | "span length 3.8 tokens" | 3.8 **words**, about 5 sub-words |
+# | "span length 3.8 tokens" | 3.8 **words**; the paper gives no sub-word figure (≈ 5 is an estimate for English, 4.2 on this corpus) |
 # | "lengths clipped at 10" (i.e. $\min(L, 10)$) | truncated *and renormalised*: a true clip has mean 4.46, not 3.8 |
 # | "80/10/10 per token, as in BERT" | **once per span**: the whole span is `[MASK]`, random or kept |
 # | "span start chosen uniformly over words" | anchor uniform over **sub-words**, moved to its word start; long words are favoured |
@@ -893,6 +1026,7 @@ explorer.summary() == summary
 # mean span grows. Lower $p$: longer spans, fewer of them, the same number of targets. Switch the
 # replacement unit to "token": the `[MASK]` colour starts to mix inside spans. The statistics
 # line counts over 64 masks, so it moves little with the seed; the passage view moves a lot.
+# (Its last figure, the share of targets with span boundary targets, belongs to notebook 03.)
 #
 # ## Summary
 #
@@ -903,12 +1037,15 @@ explorer.summary() == summary
 # * The 80/10/10 rule keeps the model from relying on `[MASK]`, which never appears at fine-tuning.
 # * Words come from the WordPiece `##` rule; whole-word masking never leaves half a word visible.
 # * SpanBERT's span lengths follow a **truncated, renormalised** Geo(0.2) on 1..10 words: mean 3.8
-#   words ≈ 5 sub-words in English. Anchors are uniform over sub-words, masked anchors are
+#   words (4.2 sub-words on this corpus; ≈ 5 is only an estimate for English). Anchors are uniform
+#   over sub-words, masked anchors are
 #   rejected, spans are merged, the budget is exact, and 80/10/10 is decided **per span** with
 #   unigram random tokens — you wrote the whole sampler and matched the library draw for draw.
-# * Spans are much harder for neighbour-based guessing (you measured less than half the accuracy)
-#   and for trained models too, which pushes the model to use wider context — and motivates the
-#   span boundary objective.
+# * Spans are much harder for neighbour-based guessing (you measured less than half the accuracy:
+#   most span targets have a hidden neighbour) and for trained models too. A model trained on spans
+#   was no better at filling them here and worse on scattered tokens; the case for span masking
+#   rests on downstream span tasks (notebooks 04–05). The span boundary objective (notebook 03)
+#   adds a signal aimed at spans.
 # * The collator's masks depend only on (seed, epoch, index): reproducible with any batch size or
 #   worker count, and new every epoch.
 #
@@ -924,7 +1061,11 @@ quiz(
     (
         "What is the mean span length in SpanBERT?",
         [
-            ("3.8 sub-word tokens", False, "3.8 counts words; in sub-words it is about 5."),
+            (
+                "3.8 sub-word tokens",
+                False,
+                "3.8 counts words; in sub-words it depends on the text (4.2 on this corpus).",
+            ),
             ("3.8 words", True, "Truncated, renormalised Geo(0.2) on 1..10 words has mean 3.797."),
             ("5 words", False, "1/p = 5 is the mean of the untruncated geometric distribution."),
         ],

@@ -19,26 +19,41 @@ from matplotlib.patches import Rectangle
 from spanbert_lab.contracts import IGNORE_INDEX
 from spanbert_lab.masking import MaskingConfig, span_length_pmf, vocab_info
 
-# colour per token fate (also the legend order)
+# colour per token fate (also the legend order): Okabe–Ito colours that stay apart for colour-blind
+# readers and in greyscale (dark blue, mid vermillion, light yellow, pale grey)
 FATE_COLOURS = {
-    "[MASK]": "#e4572e",
-    "random": "#f3a712",
-    "kept": "#a8c686",
+    "[MASK]": "#0072B2",
+    "random": "#D55E00",
+    "kept": "#F0E442",
     "special": "#d9d9d9",
 }
+FATE_LABELS = {
+    "[MASK]": "target → [MASK]",
+    "random": "target → a random token",
+    "kept": "target, kept unchanged",
+    "special": "[CLS] / [SEP]",
+}
+_TEXT_COLOURS = {"[MASK]": "white", "random": "white"}  # dark boxes: white text
 
 
 @dataclass(frozen=True)
 class TokenView:
-    """One example, token by token: its original text and its fate under a mask.
+    """One example, token by token: its original text, what the model sees, and each fate.
 
     ``fates[i]`` is ``"[MASK]"``, ``"random"`` (replaced by another token), ``"kept"`` (a target
-    left unchanged), ``"special"`` or ``""`` (not a target).
+    left unchanged), ``"special"`` or ``""`` (not a target). ``shown[i]`` is the token the model
+    reads at position ``i`` (``[MASK]``, the random token, or the original); empty means "the
+    original" for every position.
     """
 
     tokens: tuple[str, ...]
     fates: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
+    shown: tuple[str, ...] = ()
+
+    def seen(self, i: int) -> str:
+        """The token the model reads at position ``i``."""
+        return self.shown[i] if self.shown else self.tokens[i]
 
 
 def token_view(
@@ -52,6 +67,7 @@ def token_view(
     """Build a :class:`TokenView` of one (T,) example from a masking result (padding dropped)."""
     n = int(attention_mask.sum()) if attention_mask is not None else len(original_ids)
     tokens = tokenizer.convert_ids_to_tokens(original_ids[:n].tolist())  # type: ignore[attr-defined]
+    shown = tokenizer.convert_ids_to_tokens(masked_ids[:n].tolist())  # type: ignore[attr-defined]
     control = vocab_info(tokenizer).is_control  # [UNK] is text, not a control token
     mask_id = tokenizer.mask_token_id  # type: ignore[attr-defined]
     fates = []
@@ -64,15 +80,27 @@ def token_view(
             fates.append("random")
         else:
             fates.append("kept")
-    return TokenView(tuple(tokens), tuple(fates), tuple(tuple(s) for s in spans))
+    return TokenView(tuple(tokens), tuple(fates), tuple(tuple(s) for s in spans), tuple(shown))
+
+
+def _labels(view: TokenView) -> list[tuple[str, str]]:
+    """(what the model reads, the original under it or "") per token: a target that the model
+    reads differently ([MASK] or a random token) also shows the hidden original."""
+    out = []
+    for i, (token, fate) in enumerate(zip(view.tokens, view.fates, strict=True)):
+        seen = view.seen(i)
+        out.append((seen, token if fate in ("[MASK]", "random") else ""))
+    return out
 
 
 def _layout(tokens: Sequence[str], width: int) -> tuple[list[tuple[int, float, float]], int]:
     """Flow layout: (row, x, box width) per token, in units of a short token's box; long tokens get
-    wider boxes so that their text stays inside. Returns the placements and the number of rows."""
+    wider boxes so that their text stays inside. Returns the placements and the number of rows.
+    A token may be two lines joined by a newline (the box fits the longer one)."""
     placed, row, x = [], 0, 0.0
     for token in tokens:
-        w = max(1.0, 0.095 * len(token) + 0.3)  # ≈ 7-point characters in 0.62-inch units
+        longest = max(len(line) for line in token.split("\n"))
+        w = max(1.0, 0.095 * longest + 0.3)  # ≈ 7-point characters in 0.62-inch units
         if x > 0 and x + w > width:
             row, x = row + 1, 0.0
         placed.append((row, x, w))
@@ -80,22 +108,63 @@ def _layout(tokens: Sequence[str], width: int) -> tuple[list[tuple[int, float, f
     return placed, (placed[-1][0] + 1 if placed else 1)
 
 
-def token_rows(tokens: Sequence[str], width: int = 16) -> int:
-    """How many lines :func:`draw_tokens` needs for ``tokens`` at this ``width``."""
-    return _layout(tokens, width)[1]
+def _box_texts(view: TokenView) -> list[str]:
+    return [seen + ("\n" + f"({hidden})" if hidden else "") for seen, hidden in _labels(view)]
+
+
+def token_rows(tokens: Sequence[str] | TokenView, width: int = 16) -> int:
+    """How many lines :func:`draw_tokens` needs for ``tokens`` (or a view) at this ``width``."""
+    texts = _box_texts(tokens) if isinstance(tokens, TokenView) else list(tokens)
+    return _layout(texts, width)[1]
 
 
 def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") -> None:
-    """Draw the tokens of ``view`` as coloured boxes, flowing over lines ``width`` units wide."""
+    """Draw ``view`` as coloured boxes flowing over lines ``width`` units wide: each box shows
+    what the model reads; a target hidden behind ``[MASK]`` or a random token also shows its
+    original, in brackets, under it."""
     ax.set_axis_off()
-    placed, rows = _layout(view.tokens, width)
+    labels = _labels(view)
+    placed, rows = _layout(_box_texts(view), width)
     ax.set_xlim(0, width)
     ax.set_ylim(rows, -0.2 if not title else -0.6)
     boxes, colours = [], []
-    for (row, x, w), token, fate in zip(placed, view.tokens, view.fates, strict=True):
-        boxes.append(Rectangle((x + 0.04, row + 0.12), w - 0.08, 0.76))
+    for (row, x, w), (seen, hidden), fate in zip(placed, labels, view.fates, strict=True):
+        boxes.append(Rectangle((x + 0.04, row + 0.06), w - 0.08, 0.88))
         colours.append(FATE_COLOURS.get(fate, "white"))
-        ax.text(x + w / 2, row + 0.5, token, ha="center", va="center", fontsize=7, clip_on=False)
+        colour = _TEXT_COLOURS.get(fate, "black")
+        if hidden:
+            ax.text(
+                x + w / 2,
+                row + 0.33,
+                seen,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=colour,
+                fontweight="bold",
+                clip_on=False,
+            )
+            ax.text(
+                x + w / 2,
+                row + 0.72,
+                f"({hidden})",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color=colour,
+                clip_on=False,
+            )
+        else:
+            ax.text(
+                x + w / 2,
+                row + 0.5,
+                seen,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=colour,
+                clip_on=False,
+            )
     # one collection for all boxes: far cheaper to render than a bbox per text
     ax.add_collection(PatchCollection(boxes, facecolors=colours, edgecolors="#999999", lw=0.5))
     if title:
@@ -104,20 +173,21 @@ def draw_tokens(ax: Axes, view: TokenView, *, width: int = 16, title: str = "") 
 
 def plot_masked_tokens(view: TokenView, *, width: int = 16, title: str = "") -> Figure:
     """One example's tokens coloured by fate, with a legend."""
-    _, rows = _layout(view.tokens, width)
-    fig, ax = plt.subplots(figsize=(width * 0.62, 0.42 * rows + 0.8))
+    rows = token_rows(view, width)
+    fig, ax = plt.subplots(figsize=(width * 0.62, 0.5 * rows + 0.8))
     draw_tokens(ax, view, width=width, title=title)
     add_fate_legend(fig)
     return fig
 
 
 def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16) -> Figure:
-    """The same passage masked by several schemes, one panel per scheme (top to bottom)."""
-    heights = [_layout(v.tokens, width)[1] + 0.8 for v in views.values()]
+    """The same passage masked by several schemes, one panel per scheme (top to bottom): what
+    the model reads, each hidden original under its ``[MASK]`` or random token."""
+    heights = [token_rows(v, width) + 0.8 for v in views.values()]
     fig, axes = plt.subplots(
         len(views),
         1,
-        figsize=(width * 0.62, 0.36 * sum(heights) + 0.5),
+        figsize=(width * 0.62, 0.46 * sum(heights) + 0.5),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
@@ -134,7 +204,8 @@ def plot_schemes_side_by_side(views: Mapping[str, TokenView], *, width: int = 16
 def add_fate_legend(fig: Figure) -> None:
     """The colour legend of token fates, centred under the figure."""
     handles = [plt.Rectangle((0, 0), 1, 1, fc=c, ec="#999999") for c in FATE_COLOURS.values()]
-    fig.legend(handles, list(FATE_COLOURS), loc="lower center", ncol=4, fontsize=8, frameon=False)
+    labels = [FATE_LABELS[fate] for fate in FATE_COLOURS]
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
 
 
 def plot_span_length_distributions(

@@ -93,7 +93,7 @@ def mask_explorer_figure(
     mask_share = float((many.input_ids[is_target] == tokenizer.mask_token_id).float().mean())
     mean_len = float(span_lengths.float().mean()) if span_lengths.numel() else 0.0
 
-    rows = token_rows(view.tokens, width)
+    rows = token_rows(view, width)
     fig, (ax_tokens, ax_hist) = plt.subplots(
         1, 2, figsize=(width * 0.62 + 3.5, 0.42 * rows + 1.4), gridspec_kw={"width_ratios": [4, 1]}
     )
