@@ -146,3 +146,17 @@ def test_static_figure_save_png_and_checkpoint_directory(model, tiny_tokenizer, 
 def test_loss_plot_has_one_line_pair_per_series():
     fig = plot_sbo_losses({"mlm_loss": [5.0, 4.0, 3.5], "sbo_loss": [5.5, 4.8, 4.1]}, smooth=2)
     assert len(fig.axes[0].lines) == 4
+
+
+def test_explorer_opens_on_the_span_it_is_given(model, tiny_tokenizer):
+    """Given the static figure's span, the widget opens on the same view (same summary)."""
+    explorer = SboExplorer(model, tiny_tokenizer, SENTENCES, start=4, length=3)
+    assert (explorer.controls["start"].value, explorer.controls["length"].value) == (4, 3)
+    view = sbo_predictions(model, tiny_tokenizer, SENTENCES[0], 4, 7)
+    assert explorer.summary() == view.summary()
+    default = SboExplorer(model, tiny_tokenizer, SENTENCES)
+    assert (default.controls["start"].value, default.controls["length"].value) == (3, 2)
+    with pytest.raises(ValueError, match="start=1"):
+        SboExplorer(model, tiny_tokenizer, SENTENCES, start=1)
+    with pytest.raises(ValueError, match="length=5"):
+        SboExplorer(model, tiny_tokenizer, SENTENCES, length=5)

@@ -142,6 +142,14 @@ class SboExplorer(Explorer):
         tokenizer: its tokenizer.
         sentences: the sentences offered in the dropdown (each needs ≥ 5 tokens with specials).
         top_k: how many guesses to show per position.
+        start: the span start the explorer opens on (token index, ``[CLS]`` = 0), in the first
+            sentence; ``None`` = 3 (or the last valid start of a short sentence). Give the static
+            figure's span here, so that the widget opens on the view printed beside it.
+        length: the span length it opens on, in tokens.
+
+    Raises:
+        ValueError: no sentence, a sentence too short for a span with two text boundaries, or a
+            ``start`` / ``length`` outside the sliders' ranges.
     """
 
     def __init__(
@@ -151,6 +159,8 @@ class SboExplorer(Explorer):
         sentences: Sequence[str],
         *,
         top_k: int = 5,
+        start: int | None = None,
+        length: int = 2,
     ) -> None:
         if not sentences:
             raise ValueError("give the explorer at least one sentence")
@@ -164,12 +174,17 @@ class SboExplorer(Explorer):
                 f"sentence too short for a span with two text boundaries: {short[0]!r}"
             )
         n = self._lengths[sentences[0]]
+        start = min(3, n - 3) if start is None else start
+        if not 2 <= start <= n - 3:
+            raise ValueError(f"start={start}: the first sentence allows 2..{n - 3}")
+        if not 1 <= length <= self._max_length():
+            raise ValueError(f"length={length}: the explorer allows 1..{self._max_length()}")
         controls = {
             "sentence": w.Dropdown(
                 options=list(sentences), description="sentence", layout=w.Layout(width="520px")
             ),
-            "start": w.IntSlider(min(3, n - 3), min=2, max=n - 3, description="span start"),
-            "length": w.IntSlider(2, min=1, max=self._max_length(), description="span length"),
+            "start": w.IntSlider(start, min=2, max=n - 3, description="span start"),
+            "length": w.IntSlider(length, min=1, max=self._max_length(), description="span length"),
         }
         super().__init__(controls, png_name="sbo.png")
         # a new sentence has a new number of tokens: reset the start slider first (one redraw)
