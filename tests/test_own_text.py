@@ -227,7 +227,7 @@ def test_sample_corpus_and_tokenizer_commands_end_to_end(tmp_path, capsys):
     assert corpus_fingerprint(corpus).sha256[:16] in printed
     tok = AutoTokenizer.from_pretrained(str(out))
     assert len(tok) == 600 and tok.pad_token_id == 0 and tok.mask_token == "[MASK]"
-    assert tok.tokenize("Kelby") == tok.tokenize("Kelby") and "[UNK]" not in tok.tokenize(corpus.read_text()[:500])  # fmt: skip
+    assert "[UNK]" not in tok.tokenize(corpus.read_text()[:500]), "a word of the corpus is [UNK]"
     # a second run replaces the tokenizer folder
     assert data_main(["tokenizer", "--corpus", str(corpus), "--vocab-size", "500", "--output", str(out), "--lowercase"]) == 0  # fmt: skip
     lower = AutoTokenizer.from_pretrained(str(out))
