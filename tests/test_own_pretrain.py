@@ -56,8 +56,26 @@ def test_init_from_a_transformers_bert_loads_the_trunk_and_starts_the_sbo_head_f
 def test_init_from_a_shipped_checkpoint_takes_its_tokenizer():
     init = load_init_checkpoint("spanbert-tiny", sbo=True, nsp=False, block_size=128)
     assert init.source == str(data_dir() / "checkpoints" / "spanbert-tiny")
-    assert init.fresh == [], "a course SpanBERT holds every head"
+    assert init.fresh and all(k.startswith("cls.span_boundary.") for k in init.fresh)
     assert len(init.tokenizer) == init.model.config.vocab_size == 6144
+
+
+def test_the_sbo_head_starts_fresh_and_the_rest_is_loaded():
+    from safetensors.torch import load_file
+
+    init = load_init_checkpoint("spanbert-tiny", sbo=True, nsp=False, block_size=128, seed=3)
+    stored = load_file(str(data_dir() / "checkpoints" / "spanbert-tiny" / "model.safetensors"))
+    model = init.model
+    sbo = model.cls.span_boundary
+    assert not torch.equal(sbo.layer1.dense.weight, stored["cls.span_boundary.layer1.dense.weight"])
+    assert abs(sbo.layer1.dense.weight.std().item() - model.config.initializer_range) < 0.002
+    assert sbo.bias.abs().max() == 0 and torch.all(sbo.layer2.LayerNorm.weight == 1)
+    assert sbo.decoder.weight is model.bert.embeddings.word_embeddings.weight, "decoder stays tied"
+    for key in ("bert.embeddings.word_embeddings.weight", "cls.predictions.transform.dense.weight",
+                "bert.encoder.layer.1.output.dense.weight"):  # fmt: skip
+        assert torch.equal(model.state_dict()[key], stored[key]), f"{key} was not loaded"
+    again = load_init_checkpoint("spanbert-tiny", sbo=True, nsp=False, block_size=128, seed=3)
+    assert torch.equal(again.model.cls.span_boundary.layer1.dense.weight, sbo.layer1.dense.weight)
 
 
 def test_a_tokenizer_that_does_not_match_the_checkpoint_is_a_clear_error(own):
@@ -174,7 +192,8 @@ def test_init_from_a_shipped_checkpoint_on_your_corpus(own, tmp_path, capsys):
     assert pretrain_main(argv) == 0, capsys.readouterr().err
     card = json.loads((out / "final" / "metrics.json").read_text())
     shipped = str(data_dir() / "checkpoints" / "spanbert-tiny")
-    assert card["init_from"]["init_from"] == shipped and card["init_from"]["fresh_modules"] == []
+    assert card["init_from"]["init_from"] == shipped
+    assert card["init_from"]["fresh_modules"] == ["cls.span_boundary"], "the SBO head starts fresh"
     assert card["tokenizer"] == shipped, "the tokenizer comes from the checkpoint"
     assert card["corpus"]["documents"] + card["corpus"]["eval_documents"] > 20
 

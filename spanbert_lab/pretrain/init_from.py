@@ -6,8 +6,10 @@ masking and SBO. Any BERT checkpoint loads into
 BERT parameter names: the course's own checkpoints (``data/checkpoints/spanbert-tiny``, or just
 ``spanbert-tiny``), folders saved by transformers' ``BertModel`` / ``BertForMaskedLM`` /
 ``BertForPreTraining``, or a hub id such as ``bert-base-cased`` (only with ``allow_download``).
-The trunk and the MLM head are loaded; heads the checkpoint does not hold (the SBO head of a BERT,
-the NSP head of a model trained without it) start fresh, drawn from BERT's initialisation.
+The trunk and the MLM head are loaded. The SBO head always starts fresh, drawn from BERT's
+initialisation (the SBO is a pretraining objective for *your* text: a head trained on another
+corpus is not carried over); so do heads the checkpoint does not hold (the NSP head of a model
+trained without it).
 
 The tokenizer comes from the checkpoint unless one is given; a given tokenizer must match the
 checkpoint: the same vocabulary as the checkpoint's own tokenizer when it ships one, else as many
@@ -213,7 +215,8 @@ def load_init_checkpoint(
         model, info = SpanBertForPreTraining.from_pretrained(
             source, config=config, output_loading_info=True, local_files_only=not allow_download
         )
-    fresh = sorted(info["missing_keys"])
+        sbo_names = _fresh_sbo_head(model)  # even when the checkpoint has one
+    fresh = sorted(set(info["missing_keys"]) | sbo_names)
     trunk = [n for n, _ in model.named_parameters() if n.startswith("bert.encoder.")]
     if trunk and all(n in info["missing_keys"] for n in trunk):
         raise ValueError(
@@ -223,3 +226,26 @@ def load_init_checkpoint(
     if info["mismatched_keys"]:
         raise ValueError(f"--init-from {source!r}: weights of the wrong shape: {sorted(info['mismatched_keys'])[:5]}")  # fmt: skip
     return InitFrom(model, tok, source, tok_source, fresh)
+
+
+@torch.no_grad()
+def _fresh_sbo_head(model: SpanBertForPreTraining) -> set[str]:
+    """Redraw the SBO head as BERT initialises it (normal(0, initializer_range) matrices and
+    position table, zero biases, LayerNorm 1 / 0); the decoder stays tied to the word embeddings.
+
+    Returns:
+        The redrawn parameters' names.
+    """
+    head, std = model.cls.span_boundary, model.config.initializer_range
+    redrawn = set()
+    for name, param in head.named_parameters():
+        if param is model.bert.embeddings.word_embeddings.weight:
+            continue  # the tied decoder is the trunk's embedding table
+        if "LayerNorm" in name:
+            param.fill_(1.0 if name.endswith("weight") else 0.0)
+        elif name.endswith("bias"):
+            param.zero_()
+        else:
+            param.normal_(0.0, std)
+        redrawn.add(f"cls.span_boundary.{name}")
+    return redrawn
