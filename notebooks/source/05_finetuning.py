@@ -77,7 +77,8 @@ for name, folder in CHECKPOINTS.items():
     else:  # stand-in: random weights, clearly labelled
         tmp = Path(tempfile.mkdtemp()) / f"random-{folder}"
         torch.manual_seed(len(paths))
-        SpanBertForPreTraining(SpanBertConfig.preset("tiny")).save_pretrained(tmp)
+        config = SpanBertConfig.preset("tiny", vocab_size=len(load_tokenizer()))
+        SpanBertForPreTraining(config).save_pretrained(tmp)
         load_tokenizer().save_pretrained(tmp)
         paths[name] = tmp
 model_kind = "shipped pretrained checkpoints" if all(available.values()) else "RANDOM stand-ins"
