@@ -9,10 +9,11 @@ import random
 import pytest
 import torch
 
-from spanbert_lab.applications import probe, relations, search, summarise
+from spanbert_lab.applications import probe, search, summarise
 from spanbert_lab.applications.encoders import embed, layer_features, load_encoder, token_states
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex, words
 from spanbert_lab.stats import bootstrap_interval, paired_difference, t_interval
+from spanbert_lab.tasks import relations
 from spanbert_lab.world.build import make_world
 
 

@@ -11,10 +11,11 @@ import json
 
 import pytest
 
-from spanbert_lab.applications import relations, search, studies, summarise
+from spanbert_lab.applications import search, studies, summarise
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.cli.applications import main
 from spanbert_lab.runtime import data_dir
+from spanbert_lab.tasks import relations
 
 RESULTS = data_dir() / "results"
 

@@ -49,6 +49,15 @@ class Encoder:
         return int(self.model.config.num_hidden_layers)
 
 
+def random_architecture(name: str | Path) -> str | None:
+    """The checkpoint whose architecture ``random-<x>`` names (``bert-<x>``); ``None`` for any
+    other name, and for a folder that exists under that name."""
+    text = str(name)
+    if text.startswith(RANDOM_PREFIX) and not Path(text).exists():
+        return "bert-" + text[len(RANDOM_PREFIX) :]
+    return None
+
+
 def load_encoder(name: str | Path, *, seed: int = 0) -> Encoder:
     """Load ``random-tiny``, a course checkpoint by name, or a local checkpoint folder.
 
@@ -58,8 +67,9 @@ def load_encoder(name: str | Path, *, seed: int = 0) -> Encoder:
     """
 
     text = str(name)
-    if text.startswith(RANDOM_PREFIX) and not Path(text).exists():
-        path = resolve_model_path("bert-" + text[len(RANDOM_PREFIX) :])
+    architecture = random_architecture(text)
+    if architecture is not None:
+        path = resolve_model_path(architecture)
         config = BertConfig.from_pretrained(path)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

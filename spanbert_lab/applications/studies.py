@@ -21,11 +21,12 @@ from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.data import load_classification
 from spanbert_lab.finetune import FinetuneConfig
 from spanbert_lab.stats import bootstrap_interval, t_interval
+from spanbert_lab.tasks import relations as relation_task
 from spanbert_lab.world.build import make_world
 
 BOOTSTRAP_SEED = 0
 # Each study writes its own documents from its own generator (never the corpus files' draws).
-DATA_SEEDS = {"relations": 14, "search": 15, "summarise": 16, "probe": 17}
+DATA_SEEDS = {"relations": relation_task.DATA_SEED, "search": 15, "summarise": 16, "probe": 17}
 RE_SETTINGS = {
     "n_docs": 1500,
     "train_per_class": 60,
@@ -47,24 +48,26 @@ def _ci(values: torch.Tensor | Sequence[float], generator: torch.Generator) -> l
 def relation_data(
     settings: dict[str, Any] = RE_SETTINGS, *, with_dev: bool = False
 ) -> tuple[list, ...]:
-    """The balanced train and test examples of the relation study (and a dev set if asked).
+    """The balanced train and test examples of the relation study (and a dev set if asked):
+    :func:`spanbert_lab.tasks.relations.relation_splits` with the study's sizes.
 
     The dev set (``dev_per_class`` per label, default 30) is drawn after train and test from the
-    training documents' unused examples, so asking for it leaves train and test unchanged. With
+    training documents' unused examples, so its size leaves train and test unchanged. With
     ``train_subset_per_class`` the training set is cut to the first that many examples of each
     label *after* every draw: test and dev stay exactly those of the full-data study.
     """
-    rng = random.Random(DATA_SEEDS["relations"])
-    pool, test_pool = relations.relation_examples(make_world(), settings["n_docs"], rng)
-    train = relations.balance(pool, settings["train_per_class"], rng)
-    test = relations.balance(test_pool, settings["test_per_class"], rng)
-    used = set(map(id, train))
-    dev = None
-    if with_dev:
-        rest = [ex for ex in pool if id(ex) not in used]
-        dev = relations.balance(rest, settings.get("dev_per_class", 30), rng)
+    train, test, dev = map(
+        list,
+        relation_task.relation_splits(
+            settings["n_docs"],
+            settings["train_per_class"],
+            settings["test_per_class"],
+            settings.get("dev_per_class", relation_task.SPLIT_SIZES["dev_per_class"]),
+            seed=DATA_SEEDS["relations"],
+        ),
+    )
     if settings.get("train_subset_per_class") is not None:  # 0 is refused, not ignored
-        train = relations.first_per_class(train, settings["train_subset_per_class"])
+        train = relation_task.first_per_class(train, settings["train_subset_per_class"])
     return (train, test, dev) if with_dev else (train, test)
 
 
@@ -84,7 +87,8 @@ def relation_study(
     settings: dict[str, Any] = RE_SETTINGS,
     log: Any = None,
 ) -> dict[str, Any]:
-    """Fine-tune every encoder with every seed; macro-F1 per run, t intervals, paired differences."""
+    """Fine-tune every encoder with every seed on the registered task ``"relations"``
+    (:func:`spanbert_lab.finetune.finetune`); macro-F1 per run, t intervals, paired differences."""
     train, test, dev = relation_data(settings, with_dev=True)
     runs: dict[str, list[dict[str, Any]]] = {}
     selection: dict[str, dict[str, float]] = {}
@@ -93,29 +97,30 @@ def relation_study(
         lr = settings["learning_rate"]
         if settings.get("lr_grid"):  # the paper's protocol: pick the LR on dev, seed 0
             for grid_lr in settings["lr_grid"]:
-                run, _, _ = relations.run_relation_extraction(
-                    name, train, dev, seed=0, config=_re_config(settings, 0, grid_lr)
+                result = relations.run_relation_extraction(
+                    name, train, dev, _re_config(settings, 0, grid_lr)
                 )
-                selection.setdefault(name, {})[str(grid_lr)] = round(run.scores["macro_f1"], 4)
+                f1 = relations.fractions(result)["macro_f1"]
+                selection.setdefault(name, {})[str(grid_lr)] = round(f1, 4)
                 if log:
-                    log(f"relations {name} lr {grid_lr}: dev macro-F1 {run.scores['macro_f1']:.3f}")
+                    log(f"relations {name} lr {grid_lr}: dev macro-F1 {f1:.3f}")
             lr = float(max(selection[name], key=lambda k: selection[name][k]))
         chosen[name] = lr
         for seed in seeds:
-            config = _re_config(settings, seed, lr)
-            run, _, _ = relations.run_relation_extraction(
-                name, train, test, seed=seed, config=config
+            result = relations.run_relation_extraction(
+                name, train, test, _re_config(settings, seed, lr)
             )
+            scores = relations.fractions(result)
             runs.setdefault(name, []).append(
                 {
                     "seed": seed,
-                    "seconds": round(run.seconds, 1),
-                    **{k: round(v, 4) for k, v in run.scores.items() if k != "per_class_f1"},
-                    "per_class_f1": {k: round(v, 4) for k, v in run.scores["per_class_f1"].items()},
+                    "seconds": round(result.seconds, 1),
+                    **{k: round(v, 4) for k, v in scores.items() if k != "per_class_f1"},
+                    "per_class_f1": {k: round(v, 4) for k, v in scores["per_class_f1"].items()},
                 }
             )
             if log:
-                log(f"relations {name} seed {seed}: macro-F1 {run.scores['macro_f1']:.3f}")
+                log(f"relations {name} seed {seed}: macro-F1 {scores['macro_f1']:.3f}")
     summary = {}
     for name, rs in runs.items():
         summary[name] = {
@@ -136,8 +141,8 @@ def relation_study(
         "settings": settings,
         "n_train": len(train),
         "n_test": len(test),
-        "train_counts": relations.label_counts(train),
-        "test_counts": relations.label_counts(test),
+        "train_counts": relation_task.label_counts(train),
+        "test_counts": relation_task.label_counts(test),
         "n_dev": len(dev),
         "dev_selection": selection,
         "learning_rate_used": chosen,

@@ -1,4 +1,4 @@
-"""``python -m spanbert_lab finetune qa|ner|classify --model ...`` (or ``python -m spanbert_lab.finetune``).
+"""``python -m spanbert_lab finetune <task> --model ...`` (or ``python -m spanbert_lab.finetune``).
 
 Fine-tunes once per seed with :func:`spanbert_lab.finetune.finetune`, prints the metrics, and writes
 the per-seed predictions (official ``{id: text}`` format for QA) and a multi-seed summary JSON that
@@ -9,6 +9,7 @@ Your own data: ``--data PATH`` is a file, or a folder with one file per split (`
 ``classify`` (``--text-column``, ``--label-column``), SQuAD JSON for ``qa``. The label names come
 from the training data (or ``--labels``); an evaluation file with other labels is an error that
 lists them. Without a dev file, a seeded 10% of the training file is held out (``--eval-fraction``).
+``relations`` (typed entity markers, macro-F1) trains on the course world's splits only.
 ``--save-model`` writes each fine-tuned model, its label maps (``id2label``/``label2id``) in its
 ``config.json``, under ``--output``.
 
@@ -191,7 +192,9 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         test = load_course_split(args.task, args.test_split, version=args.version)
 
     def first(ds: Any, limit: int | None) -> Any:
-        return ds.select(range(min(limit, len(ds)))) if limit is not None else ds
+        if limit is None:
+            return ds
+        return ds[:limit] if isinstance(ds, list) else ds.select(range(min(limit, len(ds))))
 
     return first(train, args.max_train), first(evaluation, args.max_eval), test
 

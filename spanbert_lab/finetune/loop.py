@@ -1,4 +1,4 @@
-"""Fine-tuning on span tasks: extractive QA, NER and classification, with a plain torch loop.
+"""Fine-tuning on span tasks: extractive QA, NER, classification (…), with a plain torch loop.
 
 The paper fine-tunes every model with the standard BERT heads (``docs/spanbert-reference.md#qa``;
 the SBO is pretraining only): two linear start/end classifiers for QA
@@ -16,7 +16,7 @@ then linear decay (:mod:`spanbert_lab.training.schedule`), gradient clipping, sh
 generator, so model creation and training run inside ``torch.random.fork_rng`` seeded with the
 same seed: a run is a function of its seed and leaves the caller's generators untouched.
 
-CLI: ``python -m spanbert_lab finetune qa|ner|classify --model DIR --seeds 0 1 2 --results FILE``
+CLI: ``python -m spanbert_lab finetune <task> --model DIR --seeds 0 1 2 --results FILE``
 (:mod:`spanbert_lab.cli.finetune`).
 """
 
@@ -316,14 +316,16 @@ def finetune(
     device: str | None = None,
     allow_download: bool = False,
     progress: bool = True,
+    random_init: bool = False,
 ) -> FinetuneResult:
     """Load ``model`` into the task's class, fine-tune on ``train``, evaluate on ``dev`` (and on
     ``test`` when given: :attr:`FinetuneResult.test`).
 
     ``task`` names a registered :class:`~spanbert_lab.tasks.TaskSpec` (``"qa"``, ``"ner"``,
-    ``"classify"`` or your own). ``train`` / ``dev`` default to the course splits ``"train"`` /
-    ``"dev"``; the label names come from the training set's ClassLabel column unless ``labels``
-    is given.
+    ``"classify"``, ``"relations"`` … or your own). ``train`` / ``dev`` default to the course
+    splits ``"train"`` / ``"dev"``; the label names are the task's, or come from the training
+    set's ClassLabel column, unless ``labels`` is given. ``random_init``: ``model``'s architecture
+    with every weight drawn from ``config.seed``, never pretrained (the untrained control).
     """
     config = config or FinetuneConfig()
     spec = get_task(task)
@@ -334,7 +336,12 @@ def finetune(
         raise ValueError(f"task {task!r} needs label names (pass labels=[...])")
     start = time.perf_counter()
     net, tokenizer, new_keys = load_task_model(
-        model, task, labels=labels, seed=config.seed, allow_download=allow_download
+        model,
+        task,
+        labels=labels,
+        seed=config.seed,
+        allow_download=allow_download,
+        random_init=random_init,
     )
     rows, _ = spec.encode(train, tokenizer, config, _max_length(config, spec, net))
     history = train_loop(

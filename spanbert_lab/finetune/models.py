@@ -46,8 +46,14 @@ def load_task_model(
     labels: Sequence[str] | None = None,
     seed: int = 0,
     allow_download: bool = False,
+    random_init: bool = False,
 ) -> tuple[torch.nn.Module, TokenizerLike, list[str]]:
     """Load a checkpoint into the task's model; the new head is seeded by ``seed``.
+
+    The task's :attr:`~spanbert_lab.tasks.TaskSpec.added_tokens` are added to the tokenizer, and
+    their embedding rows are drawn with the head. ``random_init`` builds the checkpoint's
+    architecture with *every* weight drawn from ``seed`` (an untrained control) instead of
+    loading its weights.
 
     Returns:
         ``(model, tokenizer, newly_initialised_keys)``.
@@ -55,15 +61,24 @@ def load_task_model(
     spec = get_task(task)
     path = resolve_model_path(model, allow_download=allow_download)
     cls = TASK_MODELS[spec.model_class]
-    kwargs: dict[str, Any] = {"local_files_only": not allow_download, "output_loading_info": True}
+    kwargs: dict[str, Any] = {"local_files_only": not allow_download}
     if labels is not None:
         kwargs.update(
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={name: i for i, name in enumerate(labels)},
         )
+    tokenizer = load_tokenizer_for(path, allow_download=allow_download)
+    if spec.added_tokens:
+        tokenizer.add_special_tokens({"additional_special_tokens": list(spec.added_tokens)})
     with torch.random.fork_rng(devices=[]), quiet_transformers():
         torch.manual_seed(seed)
-        net, info = cls.from_pretrained(path, **kwargs)
-    tokenizer = load_tokenizer_for(path, allow_download=allow_download)
-    return net, tokenizer, sorted(info["missing_keys"])
+        if random_init:
+            net = cls(cls.config_class.from_pretrained(path, **kwargs))
+            new_keys = list(net.state_dict())
+        else:
+            net, info = cls.from_pretrained(path, output_loading_info=True, **kwargs)
+            new_keys = info["missing_keys"]
+        if spec.added_tokens and len(tokenizer) > net.get_input_embeddings().num_embeddings:
+            net.resize_token_embeddings(len(tokenizer))  # the added tokens' rows: drawn here
+    return net, tokenizer, sorted(new_keys)

@@ -120,6 +120,10 @@ class TaskSpec:
         label_column: the ClassLabel column naming the classes (``None``: no label names).
         needs_labels: whether a run needs label names (the size of the new head).
         input_keys: the row keys the model reads when it predicts (the targets left out).
+        class_names: the label names of a task whose classes are fixed by the task, not read
+            from its data (relation extraction); :meth:`label_names` returns them.
+        added_tokens: tokens the task adds to the checkpoint's tokenizer, each with a new
+            embedding row drawn with the head (relation extraction's typed entity markers).
     """
 
     name: str
@@ -132,9 +136,14 @@ class TaskSpec:
     label_column: str | None = None
     needs_labels: bool = True
     input_keys: tuple[str, ...] = ("input_ids", "token_type_ids", "attention_mask")
+    class_names: tuple[str, ...] | None = None
+    added_tokens: tuple[str, ...] = ()
 
     def label_names(self, dataset: Any) -> list[str] | None:
-        """Class names from the data set's ClassLabel column (``None`` when it has none)."""
+        """The task's :attr:`class_names`, else the class names from the data set's ClassLabel
+        column (``None`` when it has none)."""
+        if self.class_names is not None:
+            return list(self.class_names)
         features = getattr(dataset, "features", None)
         if self.label_column is None or features is None or self.label_column not in features:
             return None

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import torch
 
-from spanbert_lab.applications.relations import RelationExample, relation_scores
 from spanbert_lab.course.exercises.core import CheckFailed, Exercise, expect
+from spanbert_lab.tasks.relations import RelationExample, relation_scores
 
 _NS = {"torch": torch, "math": math}
 
