@@ -141,32 +141,6 @@ def embed(
     return torch.stack([pool(s, o, pooling, layer) for s, o in token_states(encoder, texts)])
 
 
-def embed_spans(
-    encoder: Encoder,
-    texts: Sequence[str],
-    spans: Sequence[Sequence[tuple[int, int]]],
-    *,
-    layer: int = -1,
-) -> list[torch.Tensor]:
-    """Span pooling: per text, (M_i, H) — the mean over the tokens of each character span.
-
-    Raises:
-        ValueError: a span covers no token (empty, or cut off by truncation).
-    """
-    if len(texts) != len(spans):
-        raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
-    out = []
-    for i, (states, offsets) in enumerate(token_states(encoder, texts)):
-        rows = []
-        for s, e in spans[i]:
-            mask = span_token_mask(offsets, s, e)
-            if not mask.any():
-                raise ValueError(f"text {i}: span ({s}, {e}) covers no token")
-            rows.append(states[layer][mask].mean(0))
-        out.append(torch.stack(rows) if rows else states.new_zeros(0, states.shape[-1]))
-    return out
-
-
 def layer_features(
     encoder: Encoder, texts: Sequence[str], spans: Sequence[tuple[int, int]] | None = None
 ) -> torch.Tensor:

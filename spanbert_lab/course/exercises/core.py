@@ -35,20 +35,6 @@ class NotAttempted(AssertionError):
     """The answer is still the stub from the student edition."""
 
 
-def call_answer(fn: Callable[..., Any], *args: Any, what: str = "your function") -> Any:
-    """``fn(*args)``, with an error of the learner's code turned into :class:`CheckFailed`.
-
-    Stubs (:class:`NotAttempted`) and the checker's own verdicts pass through unchanged.
-    """
-    try:
-        return fn(*args)
-    except AssertionError:
-        raise
-    except Exception as err:
-        first = (str(err).splitlines() or [""])[0]
-        raise CheckFailed(f"{what} raised {type(err).__name__}: {first}") from None
-
-
 @dataclass(frozen=True)
 class Feedback:
     """A short message shown as Markdown in Jupyter and as plain text elsewhere."""

@@ -9,7 +9,6 @@ what is done. Later stages read earlier results: the pretraining recipe comes fr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,7 +265,3 @@ def _finetune_run(
         argv.append("--save-model")  # <out>/seed<N>/model, not committed: see study.ship
     meta = {"task": task.name, "encoder": encoder.name, "lr": lr, "seed": seed}
     return Run(key, argv, out, meta=meta)
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
