@@ -63,6 +63,25 @@ _CONFIG_FLAGS: tuple[tuple[str, str, type, str], ...] = (
         float,
         "qa v2.0: no answer when the null score beats the best span by more",
     ),
+    (
+        "--patience",
+        "patience",
+        int,
+        "early stopping: evaluate dev after every epoch, stop after N epochs without an "
+        "improvement, keep the best epoch's weights (--epochs is then the maximum; default: off)",
+    ),
+    (
+        "--min-delta",
+        "min_delta",
+        float,
+        "early stopping: an improvement is at least this many dev points",
+    ),
+    (
+        "--monitor",
+        "monitor",
+        str,
+        "early stopping: the dev metric to watch (default: the task's main metric)",
+    ),
 )
 
 
@@ -210,6 +229,9 @@ def _study(args: argparse.Namespace) -> SeedStudy:
         version=args.version,
         null_threshold=args.null_threshold,
         span_unit=args.span_unit,
+        patience=args.patience,
+        min_delta=args.min_delta,
+        monitor=args.monitor,
     )
     return SeedStudy(
         task=args.task,

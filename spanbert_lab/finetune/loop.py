@@ -47,6 +47,7 @@ from spanbert_lab.training.progress import ProgressLog
 from spanbert_lab.training.schedule import build_optimizer, build_scheduler
 
 __all__ = [
+    "EarlyStopping",
     "FinetuneConfig",
     "FinetuneResult",
     "answer_question",
@@ -76,12 +77,15 @@ def train_loop(
     device: torch.device | None = None,
     progress: bool = True,
     callback: Callable[[TrainRecord], None] | None = None,
+    on_epoch: Callable[[int, int, float], bool] | None = None,
 ) -> History:
     """Fine-tune ``model`` on training rows (dicts of ``input_ids`` … and the task's labels).
 
     Shuffling uses ``torch.Generator().manual_seed(config.seed)`` (a new permutation every
     epoch; the last batch of an epoch may be smaller); dropout runs inside ``fork_rng`` seeded
     with ``config.seed``. Steps count as in pretraining: ``step`` = updates done, from 1.
+    ``on_epoch(epoch, step, mean_loss)`` is called after every epoch (from 1; the last may be
+    partial) and stops training when it returns ``True`` (early stopping: :func:`finetune`).
 
     Returns:
         The :class:`~spanbert_lab.training.History`: one record per update (``step``, ``epoch``,
@@ -112,6 +116,10 @@ def train_loop(
                 loss=sum(losses) / len(losses),
             )
             state.epoch, state.batch_in_epoch = state.epoch + 1, 0
+            if on_epoch is not None and on_epoch(
+                state.epoch, state.step, sum(losses) / len(losses)
+            ):
+                break
     model.eval()
     return state.history
 
@@ -213,18 +221,85 @@ def evaluate(
     NER: entity-level precision/recall/F1. Classification: accuracy and macro-F1. All 0–100.
     Label names default to the model's ``id2label``.
     """
-    spec = get_task(task)
+    return _evaluator(get_task(task), model, tokenizer, examples, config, labels)(model)
+
+
+def _evaluator(
+    spec: TaskSpec,
+    model: torch.nn.Module,
+    tokenizer: TokenizerLike,
+    examples: Any,
+    config: FinetuneConfig,
+    labels: Sequence[str] | None,
+) -> Callable[[torch.nn.Module], Report]:
+    """``examples`` encoded once; the returned function scores a model on them."""
     rows, meta = spec.encode(examples, tokenizer, config, _max_length(config, spec, model))
-    outputs = predict(
-        model,
-        rows,
-        read=spec.read,
-        pad_id=tokenizer.pad_token_id or 0,
-        batch_size=config.eval_batch_size,
-        keys=spec.input_keys,
-    )
     names = list(labels or model.config.id2label.values())
-    return spec.score(examples, meta, outputs, config, names)
+
+    def run(net: torch.nn.Module) -> Report:
+        outputs = predict(
+            net,
+            rows,
+            read=spec.read,
+            pad_id=tokenizer.pad_token_id or 0,
+            batch_size=config.eval_batch_size,
+            keys=spec.input_keys,
+        )
+        return spec.score(examples, meta, outputs, config, names)
+
+    return run
+
+
+@dataclass
+class EarlyStopping:
+    """Dev after every epoch (:func:`train_loop`'s ``on_epoch``): the curve, the best epoch's
+    weights (a copy in memory) and report, and the decision to stop (``FinetuneConfig``'s
+    ``patience``, ``min_delta``, ``monitor``)."""
+
+    model: torch.nn.Module
+    score: Callable[[torch.nn.Module], Report]
+    monitor: str
+    patience: int
+    min_delta: float = 0.0
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_value: float = -math.inf
+    best_report: Report | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    stopped_early: bool = False
+
+    def __call__(self, epoch: int, step: int, loss: float) -> bool:
+        report = self.score(self.model)
+        self.model.train()
+        metrics = report["metrics"]
+        if self.monitor not in metrics:
+            raise KeyError(f"monitor={self.monitor!r} is not a dev metric: {sorted(metrics)}")
+        value = float(metrics[self.monitor])
+        self.curve.append({"epoch": epoch, "update": step, "train_loss": loss, "dev": metrics})
+        gain = value - self.best_value
+        if self.best_epoch is None or (gain > 0 and gain >= self.min_delta - 1e-9):
+            self.best_epoch, self.best_value, self.best_report = epoch, value, report
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            return False
+        self.stopped_early = epoch - self.best_epoch >= self.patience
+        return self.stopped_early
+
+    def restore(self) -> Report:
+        """Load the best epoch's weights into the model; return that epoch's dev report."""
+        if self.best_state is None or self.best_report is None:
+            raise RuntimeError("no epoch was evaluated")
+        self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        return self.best_report
+
+    def record(self) -> dict[str, Any]:
+        """``{"dev_curve", "best_epoch", "stopped_early", "monitor"}`` for the results files."""
+        return {
+            "dev_curve": self.curve,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "monitor": self.monitor,
+        }
 
 
 def label_names(task: str, dataset: Any) -> list[str] | None:
@@ -258,6 +333,8 @@ class FinetuneResult:
     tokenizer: TokenizerLike | None = field(default=None, repr=False)
     example_scores: dict[str, Any] | None = field(default=None, repr=False)
     test: Report | None = field(default=None, repr=False)
+    early_stopping: dict[str, Any] | None = field(default=None, repr=False)
+    null_scores: dict[str, Any] | None = field(default=None, repr=False)
 
     def save(self, output_dir: str | Path) -> Path:
         """Write ``eval_results.json``, ``history.json``, the predictions (QA: the official
@@ -273,6 +350,8 @@ class FinetuneResult:
             "train_rows": self.train_rows,
             "seconds": round(self.seconds, 1),
         }
+        if self.early_stopping is not None:
+            summary |= self.early_stopping
         (out / "eval_results.json").write_text(json.dumps(summary, indent=2) + "\n")
         (out / "history.json").write_text(json.dumps(self.history) + "\n")
         _write_report(
@@ -281,6 +360,7 @@ class FinetuneResult:
                 "predictions": self.predictions,
                 "na_probs": self.na_probs,
                 "example_scores": self.example_scores,
+                "null_scores": self.null_scores,
             },
         )
         if self.test is not None:
@@ -294,11 +374,14 @@ class FinetuneResult:
 
 
 def _write_report(folder: Path, report: Mapping[str, Any]) -> None:
-    """A report's predictions, null scores and per-example scores, each in its own file."""
+    """A report's predictions, null scores (QA v2.0: ``na_probs.json`` and ``null_scores.json``,
+    each question's best non-null answer and ``na_score``) and per-example scores, each in its
+    own file."""
     for key, name in (
         ("predictions", "predictions.json"),
         ("na_probs", "na_probs.json"),
         ("example_scores", "example_scores.json"),
+        ("null_scores", "null_scores.json"),
     ):
         if report.get(key) is not None:
             (folder / name).write_text(json.dumps(report[key], ensure_ascii=False) + "\n")
@@ -344,6 +427,13 @@ def finetune(
         random_init=random_init,
     )
     rows, _ = spec.encode(train, tokenizer, config, _max_length(config, spec, net))
+    score_dev = _evaluator(spec, net, tokenizer, dev, config, labels)
+    stopper = None
+    if config.patience is not None:
+        monitor = config.monitor or spec.main_metric
+        if monitor is None:
+            raise ValueError(f"task {task!r} has no main metric: name one with monitor=")
+        stopper = EarlyStopping(net, score_dev, monitor, config.patience, config.min_delta)
     history = train_loop(
         net,
         rows,
@@ -351,9 +441,17 @@ def finetune(
         pad_id=tokenizer.pad_token_id or 0,
         device=get_device(device),
         progress=progress,
+        on_epoch=stopper,
     )
-    report = evaluate(task, net, tokenizer, dev, config, labels)
+    report = score_dev(net) if stopper is None else stopper.restore()
     test_report = None if test is None else evaluate(task, net, tokenizer, test, config, labels)
+    if test_report is not None and spec.with_dev is not None:
+        extra = spec.with_dev(dev, report, test, test_report, config)
+        test_report = {
+            **test_report,
+            **extra,
+            "metrics": test_report["metrics"] | extra.get("metrics", {}),
+        }
     return FinetuneResult(
         task,
         str(model),
@@ -369,6 +467,8 @@ def finetune(
         tokenizer,
         report.get("example_scores"),
         test_report,
+        None if stopper is None else stopper.record(),
+        report.get("null_scores"),
     )
 
 

@@ -59,7 +59,8 @@ def run_seeds(
 ) -> list[dict[str, Any]]:
     """Fine-tune once per seed; write what ``study`` asks for; return one
     ``{"seed", "metrics", "seconds"}`` per run, plus ``"test_metrics"`` when ``test`` is given
-    (``on_result`` sees every full result)."""
+    and, with early stopping, ``"dev_curve"``, ``"best_epoch"``, ``"stopped_early"`` and
+    ``"monitor"`` (``on_result`` sees every full result)."""
     runs = []
     for seed in study.seeds:
         result = finetune(
@@ -86,6 +87,8 @@ def run_seeds(
         run = {"seed": seed, "metrics": result.metrics, "seconds": round(result.seconds, 1)}
         if result.test is not None:
             run["test_metrics"] = result.test["metrics"]
+        if result.early_stopping is not None:  # dev_curve, best_epoch, stopped_early, monitor
+            run |= result.early_stopping
         runs.append(run)
     return runs
 

@@ -34,12 +34,14 @@ class ExampleScores(TypedDict):
 
 class Report(TypedDict, total=False):
     """What a task's scorer returns: metrics (0–100), predictions, per-example scores, and QA
-    v2.0's null scores."""
+    v2.0's null scores (``na_probs``; ``null_scores``: per question the best non-null answer and
+    its ``na_score``, from which any threshold's scores can be recomputed)."""
 
     metrics: dict[str, float]
     predictions: Any
     example_scores: ExampleScores
     na_probs: dict[str, float]
+    null_scores: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class FinetuneConfig:
     others 128) capped at the model's ``max_position_embeddings``; ``doc_stride`` defaults to
     :data:`~spanbert_lab.contracts.QA_DOC_STRIDE`; ``max_steps`` overrides ``epochs`` when set.
     The ``finetune`` command line takes its defaults from these fields.
+
+    Early stopping (``patience`` set): dev is evaluated after every epoch; the learning-rate
+    schedule still runs over ``epochs`` (the maximum); a dev score counts as an improvement when
+    it beats the best so far by at least ``min_delta`` points (and by more than 0); training stops
+    after ``patience`` epochs without one, and the best epoch's weights are restored before the
+    final dev and test evaluations. ``monitor`` names the dev metric (``None``: the task's
+    :attr:`TaskSpec.main_metric`). ``patience=None`` (the default) is the plain fixed-budget run.
     """
 
     learning_rate: float = 1e-4
@@ -68,6 +77,9 @@ class FinetuneConfig:
     max_answer_length: int = 30
     span_unit: Literal["words", "tokens"] = "words"
     eval_batch_size: int = 64
+    patience: int | None = None
+    min_delta: float = 0.0
+    monitor: str | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -93,11 +105,16 @@ class FinetuneConfig:
             )
         if self.version not in ("1.1", "2.0"):
             raise ValueError(f"FinetuneConfig.version must be '1.1' or '2.0', got {self.version!r}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"FinetuneConfig.patience must be ≥ 1 or None, got {self.patience}")
+        if not self.min_delta >= 0:
+            raise ValueError(f"FinetuneConfig.min_delta must be ≥ 0, got {self.min_delta!r}")
 
 
 Encoder = Callable[[Any, TokenizerLike, FinetuneConfig, int], tuple[list[Row], Any]]
 Reader = Callable[[Any, int, int], Any]
 Scorer = Callable[[Any, Any, Sequence[Any], FinetuneConfig, Sequence[str]], Report]
+DevRescorer = Callable[[Any, Report, Any, Report, FinetuneConfig], Report]
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,11 @@ class TaskSpec:
             from its data (relation extraction); :meth:`label_names` returns them.
         added_tokens: tokens the task adds to the checkpoint's tokenizer, each with a new
             embedding row drawn with the head (relation extraction's typed entity markers).
+        main_metric: the dev metric early stopping watches unless ``FinetuneConfig.monitor``
+            names another (``None``: the run must name one).
+        with_dev: ``with_dev(dev_examples, dev_report, test_examples, test_report, config)`` →
+            what test scores that depend on dev add to the test report (QA v2.0: the scores at
+            the null threshold chosen on dev); ``metrics`` are merged, other keys replaced.
     """
 
     name: str
@@ -138,6 +160,8 @@ class TaskSpec:
     input_keys: tuple[str, ...] = ("input_ids", "token_type_ids", "attention_mask")
     class_names: tuple[str, ...] | None = None
     added_tokens: tuple[str, ...] = ()
+    main_metric: str | None = None
+    with_dev: DevRescorer | None = None
 
     def label_names(self, dataset: Any) -> list[str] | None:
         """The task's :attr:`class_names`, else the class names from the data set's ClassLabel

@@ -78,4 +78,5 @@ TASK = TaskSpec(
     read=read,
     score=score,
     label_column="label",
+    main_metric="accuracy",
 )

@@ -190,5 +190,6 @@ TASK = TaskSpec(
     score=score,
     needs_labels=False,
     input_keys=KEYS + MENTION_KEYS,
+    main_metric="antecedent_accuracy",
 )
 """Labels at training: ``labels`` (each mention's entity), from the data; no label names."""

@@ -99,4 +99,5 @@ TASK = TaskSpec(
     read=read,
     score=score,
     label_column="ner_tags",
+    main_metric="f1",
 )

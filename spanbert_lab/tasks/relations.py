@@ -366,4 +366,5 @@ TASK = TaskSpec(
     score=score,
     class_names=LABELS,
     added_tokens=MARKERS,
+    main_metric="macro_f1",
 )
