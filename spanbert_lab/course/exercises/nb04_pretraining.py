@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
 from spanbert_lab.course.exercises.core import CheckFailed, Exercise, expect
 from spanbert_lab.tasks.qa.features import max_context_mask
+from spanbert_lab.tasks.qa.metric import choose_null_threshold, null_threshold_f1
 from spanbert_lab.training.schedule import lr_at_step
 
 _NS = {"torch": torch, "math": math}
@@ -166,28 +167,10 @@ max_context_windows = Exercise(
 # --- 3. the SQuAD 2.0 null threshold ---------------------------------------------------------------
 
 
-def dev_f1(
-    threshold: float,
-    na_scores: Sequence[float],
-    is_impossible: Sequence[bool],
-    answer_f1: Sequence[float],
-) -> float:
-    """Mean F1 (0..1) when a question is answered "" exactly when its na score > ``threshold``.
-
-    ``answer_f1[i]`` is the F1 of question i's best non-null answer (0 for an unanswerable one).
-    """
-    total = 0.0
-    for na, impossible, f1 in zip(na_scores, is_impossible, answer_f1, strict=True):
-        total += float(impossible) if na > threshold else float(f1)
-    return total / len(na_scores)
-
-
-def _threshold_reference(
-    na_scores: Sequence[float], is_impossible: Sequence[bool], answer_f1: Sequence[float]
-) -> float:
-    candidates = [-math.inf, *sorted(float(x) for x in na_scores)]
-    scores = [dev_f1(t, na_scores, is_impossible, answer_f1) for t in candidates]
-    return candidates[scores.index(max(scores))]
+# ``dev_f1`` (shown to the learner as ``ex.dev_f1``) and the reference answer are the library's own:
+# the QA task chooses QA v2.0's null threshold on dev with the very same rule.
+dev_f1 = null_threshold_f1
+_threshold_reference = choose_null_threshold
 
 
 def _threshold_case(seed: int, n: int, separation: float) -> tuple[list, list, list]:

@@ -26,23 +26,28 @@ Reference: Rajpurkar et al., SQuAD (EMNLP 2016) and SQuAD 2.0 (ACL 2018).
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 __all__ = [
     "ERROR_KINDS",
     "LENGTH_BUCKETS",
+    "choose_null_threshold",
     "compute_exact",
     "compute_f1",
+    "dev_chosen_threshold",
     "error_analysis",
     "error_kind",
     "get_tokens",
     "length_bucket",
     "normalize_answer",
+    "null_threshold_f1",
     "question_scores",
+    "score_at_threshold",
     "squad_evaluate",
 ]
 
@@ -258,6 +263,79 @@ def _best_threshold(
         if current > best:
             best, best_thresh = current, float(na_probs[qid])
     return 100.0 * best / len(scores), best_thresh
+
+
+# --- the null threshold, chosen on dev (notebook 04, exercise 04.3) -------------------------------
+
+
+def null_threshold_f1(
+    threshold: float,
+    na_scores: Sequence[float],
+    is_impossible: Sequence[bool],
+    answer_f1: Sequence[float],
+) -> float:
+    """Mean F1 (0–1) at ``threshold``: a question whose ``na_score`` is above it gets ``""``
+    (F1 1 when it is unanswerable, else 0); the others keep their best non-null answer's F1."""
+    rows = zip(na_scores, is_impossible, answer_f1, strict=True)
+    total = sum(float(imp) if na > threshold else float(f1) for na, imp, f1 in rows)
+    return total / len(na_scores)
+
+
+def choose_null_threshold(
+    na_scores: Sequence[float], is_impossible: Sequence[bool], answer_f1: Sequence[float]
+) -> float:
+    """The threshold with the highest :func:`null_threshold_f1`: only ``-inf`` (always abstain)
+    and the na scores themselves can differ, and a tie goes to the smallest. Unlike the official
+    script's ``best_f1_thresh`` (0 when abstaining on everything wins), the returned value
+    reproduces the best score when applied."""
+    if not na_scores:
+        raise ValueError("choose_null_threshold needs at least one question")
+    candidates = [-math.inf, *sorted(float(x) for x in na_scores)]
+    scores = [null_threshold_f1(t, na_scores, is_impossible, answer_f1) for t in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def _has_answer(dataset: Any) -> dict[str, bool]:
+    return {
+        qa["id"]: any(normalize_answer(a["text"]) for a in qa["answers"])
+        for qa in _questions(dataset)
+    }
+
+
+def dev_chosen_threshold(dataset: Any, null_scores: Mapping[str, Mapping[str, Any]]) -> float:
+    """:func:`choose_null_threshold` on a split's stored ``null_scores`` (per question id:
+    ``{"answer": best non-null text, "na_score": null − best non-null}``) against its gold
+    answers (``dataset``: the official SQuAD JSON object).
+
+    Raises:
+        ValueError: a question of ``dataset`` has no stored null score.
+    """
+    has = _has_answer(dataset)
+    missing = [q for q in has if q not in null_scores]
+    if missing:
+        raise ValueError(f"no null score for {len(missing)} question(s), e.g. {missing[0]!r}")
+    answers = {q: str(null_scores[q]["answer"]) for q in has}
+    f1 = {q: f for q, (_, f) in question_scores(dataset, answers, version="2.0").items()}
+    ids = list(has)
+    return choose_null_threshold(
+        [float(null_scores[q]["na_score"]) for q in ids],
+        [not has[q] for q in ids],
+        [f1[q] for q in ids],
+    )
+
+
+def score_at_threshold(
+    dataset: Any, null_scores: Mapping[str, Mapping[str, Any]], threshold: float
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """SQuAD 2.0 scores when every question abstains (``""``) whose ``na_score`` is above
+    ``threshold`` and otherwise gives its best non-null answer: ``({"exact", "f1", ...},
+    {id: (exact, f1)})`` (0–100 and 0–1, as :func:`squad_evaluate` and :func:`question_scores`)."""
+    predictions = {
+        q: "" if float(s["na_score"]) > threshold else str(s["answer"])
+        for q, s in null_scores.items()
+    }
+    metrics = squad_evaluate(dataset, predictions, version="2.0")
+    return metrics, question_scores(dataset, predictions, version="2.0")
 
 
 # --- error analysis on top of the official definitions --------------------------------------------

@@ -10,7 +10,12 @@ from spanbert_lab.contracts import QA_MAX_LENGTH, TokenizerLike
 from spanbert_lab.tasks.base import FinetuneConfig, Report, Row, TaskSpec, columns_to_rows
 from spanbert_lab.tasks.qa.decoding import decode_qa
 from spanbert_lab.tasks.qa.features import prepare_qa_features, squad_json
-from spanbert_lab.tasks.qa.metric import question_scores, squad_evaluate
+from spanbert_lab.tasks.qa.metric import (
+    dev_chosen_threshold,
+    question_scores,
+    score_at_threshold,
+    squad_evaluate,
+)
 
 FEATURE_KEYS = ("input_ids", "token_type_ids", "attention_mask")
 
@@ -92,7 +97,49 @@ def score(
     }
     if config.version == "2.0":
         report["na_probs"] = {k: p.na_score for k, p in decoded.items()}
+        report["null_scores"] = {
+            k: {"answer": p.best.text if p.best else "", "na_score": p.na_score}
+            for k, p in decoded.items()
+        }
     return report
+
+
+def with_dev(
+    dev_examples: Any,
+    dev_report: Report,
+    test_examples: Any,
+    test_report: Report,
+    config: FinetuneConfig,
+) -> Report:
+    """QA v2.0: the test scores at the null threshold chosen on dev (the threshold that
+    maximises dev F1 over the dev questions' stored null scores, notebook 04's exercise 04.3),
+    beside those at the fixed ``config.null_threshold``: metrics ``exact@dev_threshold``,
+    ``f1@dev_threshold``, ``dev_null_threshold``, and per question the columns
+    ``exact@dev_threshold``, ``f1@dev_threshold`` added to the test's example scores. v1.1:
+    nothing."""
+    if config.version != "2.0":
+        return {}
+    threshold = dev_chosen_threshold(squad_json(dev_examples), dev_report["null_scores"])
+    metrics, per_question = score_at_threshold(
+        squad_json(test_examples), test_report["null_scores"], threshold
+    )
+    scores = test_report["example_scores"]
+    rows = [
+        [*row, per_question[i][1], per_question[i][0]]
+        for i, row in zip(scores["ids"], scores["scores"], strict=True)
+    ]
+    return {
+        "metrics": {
+            "exact@dev_threshold": metrics["exact"],
+            "f1@dev_threshold": metrics["f1"],
+            "dev_null_threshold": threshold,
+        },
+        "example_scores": {
+            "ids": scores["ids"],
+            "columns": [*scores["columns"], "f1@dev_threshold", "exact@dev_threshold"],
+            "scores": rows,
+        },
+    }
 
 
 def load(split: str, version: str) -> Any:
@@ -109,4 +156,6 @@ TASK = TaskSpec(
     read=read,
     score=score,
     needs_labels=False,
+    main_metric="f1",
+    with_dev=with_dev,
 )
