@@ -864,6 +864,14 @@ task_table("classify", "accuracy")
     == ["spanbert-tiny"],
 }
 
+# %%
+from spanbert_lab.world.card_baselines import naive_bayes_accuracy
+
+nb_test = naive_bayes_accuracy(data_dir(), "test")[1]
+nb_dev = naive_bayes_accuracy(data_dir(), "dev")[1]
+assert round(100 * nb_test, 1) == 87.6 and round(100 * nb_dev, 1) == 84.2
+{"naive Bayes, test": round(100 * nb_test, 1), "naive Bayes, dev": round(100 * nb_dev, 1)}
+
 # %% [markdown]
 # ## Summary
 #
