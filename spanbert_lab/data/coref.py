@@ -16,7 +16,7 @@
 ``text`` is the ``sentences`` joined by one space; ``start``/``end`` are half-open character
 offsets into it; mentions are in text order and never overlap. ``entity`` is the world entity the
 mention refers to (the gold cluster); ``form`` is how it is referred to (``name``, ``surname``,
-``first``, ``pronoun``, ``nominal`` — "the company", "the town"); ``type`` is the entity's type
+``first``, ``pronoun``, ``nominal`` — "the painter", "the company", "the town"); ``type`` is the entity's type
 (``PER``, ``ORG``, ``LOC``, ``EVENT``); ``gender`` is a person's (``f``/``m``, what a name lexicon
 would tell), ``null`` otherwise. ``antecedent`` is the index of the **closest preceding mention of
 the same entity**, ``null`` for an entity's first mention. (The generator,
