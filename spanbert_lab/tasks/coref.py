@@ -155,7 +155,9 @@ def score(
     _config: FinetuneConfig,
     _labels: Sequence[str],
 ) -> Report:
-    """The model's scores and, as ``baseline_*``, the nearest-compatible baseline's."""
+    """The model's scores and, as ``baseline_*``, the nearest-compatible baseline's; the
+    per-example scores are per mention (``<document id>:<k>``, column ``antecedent_correct``,
+    0/1), so their mean is ``antecedent_accuracy`` (/ 100)."""
     docs, kept = meta
     predicted = [
         decode(o, k, len(d["mentions"])) for o, k, d in zip(outputs, kept, docs, strict=True)
@@ -164,14 +166,12 @@ def score(
     baseline = coref_metrics(docs, [nearest_compatible(d["mentions"]) for d in docs])
     for key in ("antecedent_accuracy", "link_accuracy", "muc_f1"):
         metrics[f"baseline_{key}"] = baseline[key]
-    rows = [
-        [float(sum(_correct(d, p))), float(len(p))] for d, p in zip(docs, predicted, strict=True)
-    ]
-    example_scores = {
-        "ids": [str(d.get("id", i)) for i, d in enumerate(docs)],
-        "columns": ["correct", "mentions"],
-        "scores": rows,
-    }
+    ids, rows = [], []
+    for i, (d, p) in enumerate(zip(docs, predicted, strict=True)):
+        for k, ok in enumerate(_correct(d, p)):  # one example per mention: its mean is the metric
+            ids.append(f"{d.get('id', i)}:{k}")
+            rows.append([float(ok)])
+    example_scores = {"ids": ids, "columns": ["antecedent_correct"], "scores": rows}
     return {"metrics": metrics, "predictions": predicted, "example_scores": example_scores}
 
 
