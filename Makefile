@@ -30,7 +30,7 @@ ifeq ($(DISPLAY)$(WAYLAND_DISPLAY),)
 VOILA_FLAGS += --no-browser
 endif
 
-.PHONY: lab test test-stress venv lint format unit nbval data notebooks study student bench lock clean help
+.PHONY: lab test test-stress venv lint format unit nbval data notebooks study ablations student bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -81,6 +81,10 @@ notebooks: venv  ## re-execute every notebook from notebooks/source and store it
 study: venv  ## the controlled pretraining study (resumable: re-run to continue; JOBS=2 processes)
 	$(BIN)/python -m spanbert_lab study run --jobs $(or $(JOBS),2)
 	$(BIN)/python -m spanbert_lab study report
+
+ablations: venv  ## the ablation study, study/ablations.toml (resumable: re-run to continue; JOBS=2)
+	$(BIN)/python -m spanbert_lab study --protocol study/ablations.toml run --jobs $(or $(JOBS),2)
+	$(BIN)/python -m spanbert_lab study --protocol study/ablations.toml report
 
 student: venv  ## write the student edition (solutions stripped) to build/student/
 	$(BIN)/python -m spanbert_lab.tools.student notebooks build/student

@@ -7,6 +7,13 @@ what is done. ``report`` applies the protocol's selection rule and writes ``summ
 ``summary.md`` into the results folder, then copies the fine-tuned models the protocol keeps
 (``keep_models``, of the selected learning rate) to the checkpoints folder. Everything follows
 ``study/protocol.toml``.
+
+``--protocol study/ablations.toml`` (any protocol with ``[[arms]]``) runs the ablation study
+instead (:mod:`spanbert_lab.tools.study.ablations`, ``make ablations``): ``run`` does its stages in
+order (pretraining every arm and seed, then each task's learning-rate selection and seeds, then
+the budget curve), stopping before a stage that would cross the CPU-hour cap; ``status`` lists
+the stages, runs and CPU time; ``report`` writes ``summary.json`` / ``summary.md`` and ships one
+encoder per arm.
 """
 
 from __future__ import annotations
@@ -16,6 +23,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from spanbert_lab.tools.study.ablations.protocol import is_ablation_protocol, load_ablations
+from spanbert_lab.tools.study.ablations.report import ship_encoders, stage_status, write_report
+from spanbert_lab.tools.study.ablations.stages import (
+    cap_state,
+    cpu_seconds,
+    run_ablations,
+    stage_root,
+)
 from spanbert_lab.tools.study.plan import Recipe, finetune_runs
 from spanbert_lab.tools.study.protocol import Protocol, load_protocol
 from spanbert_lab.tools.study.report import report_task
@@ -43,7 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report: summarise the tasks whose runs are all done, list the others as missing",
     )
-    p.add_argument("--until", choices=STAGES, default="finetune", help="last stage to run")
+    p.add_argument(
+        "--until",
+        help=f"last stage to run (the first study: one of {STAGES}, default finetune; the "
+        "ablation study: a stage of its protocol, default all)",
+    )
     p.add_argument(
         "--tasks",
         nargs="+",
@@ -80,8 +99,50 @@ def _report(protocol: Protocol, *, partial: bool) -> int:
     return 0
 
 
+def _ablations(args: argparse.Namespace) -> int:
+    try:
+        protocol = load_ablations(args.protocol)
+    except (OSError, ValueError) as err:
+        print(f"error: {err}")
+        return 2
+    if args.until is not None and args.until not in protocol.stages:
+        print(f"error: --until {args.until!r}: the stages are {protocol.stages}")
+        return 2
+    if args.action == "run":
+        run_ablations(protocol, jobs=args.jobs, say=print, until=args.until)
+        return 0  # a stage stopped by the cap is an outcome of the protocol: the report says it
+    if args.action == "status":
+        for stage, state in stage_status(protocol).items():
+            root = stage_root(protocol, stage)
+            done = sum(1 for _ in root.rglob("done.json")) if root.is_dir() else 0
+            hours = cpu_seconds(root) / 3600
+            print(f"{stage}: {state}, {done} runs done, {hours:.2f} CPU-hours")
+        total = sum(cpu_seconds(stage_root(protocol, s)) for s in protocol.stages) / 3600
+        print(f"CPU time so far: {total:.2f} h of the {protocol.cpu_hour_cap:g} h cap")
+        cap = cap_state(protocol)
+        if cap is not None:
+            print(cap["message"])
+        return 0
+    try:
+        path = write_report(protocol, partial=args.partial)
+    except FileNotFoundError as err:
+        print(f"error: {err}")
+        return 2
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    for folder in ship_encoders(protocol):
+        print(f"shipped {folder}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if is_ablation_protocol(args.protocol):
+        return _ablations(args)
+    if args.until is None:
+        args.until = "finetune"
+    if args.until not in STAGES:
+        print(f"error: --until {args.until!r}: choose one of {STAGES}")
+        return 2
     try:
         protocol = load_protocol(args.protocol)
     except (OSError, ValueError) as err:

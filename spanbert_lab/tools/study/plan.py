@@ -26,6 +26,7 @@ __all__ = [
     "pilot_configs",
     "pilot_runs",
     "pretrain_runs",
+    "steps_for_tokens",
 ]
 
 CALIBRATION_STEPS = 20
@@ -164,21 +165,34 @@ def pretrain_steps(block_lengths: Sequence[int], recipe: Recipe, protocol: Proto
     """The fewest updates whose batches hold at least ``protocol.min_real_tokens`` non-padding
     tokens, counted in the very order training visits the blocks (``protocol.batching``, the
     pretraining seed, epoch after epoch; an incomplete last batch is dropped each epoch)."""
+    return steps_for_tokens(
+        block_lengths,
+        recipe.batch_size,
+        batching=protocol.batching,
+        seed=protocol.pretrain_seed,
+        min_real_tokens=protocol.min_real_tokens,
+    )
+
+
+def steps_for_tokens(
+    block_lengths: Sequence[int],
+    batch_size: int,
+    *,
+    batching: str,
+    seed: int,
+    min_real_tokens: int,
+) -> int:
+    """:func:`pretrain_steps` for any batching, seed and token budget (the ablation study runs
+    several pretraining seeds, each with its own block order)."""
     seen, steps, epoch = 0, 0, 0
     while True:
-        batches = epoch_batches(
-            protocol.batching,
-            block_lengths,
-            recipe.batch_size,
-            seed=protocol.pretrain_seed,
-            epoch=epoch,
-        )
+        batches = epoch_batches(batching, block_lengths, batch_size, seed=seed, epoch=epoch)
         if not batches:
             raise ValueError(f"fewer blocks ({len(block_lengths)}) than one batch")
         for batch in batches:
             seen += sum(block_lengths[i] for i in batch)
             steps += 1
-            if seen >= protocol.min_real_tokens:
+            if seen >= min_real_tokens:
                 return steps
         epoch += 1
 

@@ -2,7 +2,9 @@
 
 Each command runs as ``python -m spanbert_lab …`` in a process of its own (offline, one torch
 thread), with its output in ``<folder>/log.txt``. When it exits with status 0 the runner writes
-``<folder>/done.json`` (the command, its exit status and wall time) atomically, so a run that
+``<folder>/done.json`` (the command, its exit status, wall time and CPU time — user + system of
+the process and its children, summed over every sitting of a resumed run, each sitting also a
+line of ``<folder>/cpu.jsonl``) atomically, so a run that
 was stopped half-way is never mistaken for a finished one: a non-resumable run starts again
 from an empty folder, a resumable one (pretraining) continues from its last checkpoint.
 """
@@ -34,6 +36,7 @@ class Outcome:
     status: int
     seconds: float
     skipped: bool = False
+    cpu_seconds: float = 0.0
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -47,6 +50,24 @@ def _argv(run: Run) -> list[str]:
     if run.resumable and any(run.folder.glob("checkpoint-*")):
         argv.append("--resume")
     return argv
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float] | None:
+    """``(exit status, CPU seconds)`` of a finished process, ``None`` while it runs."""
+    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _sittings_cpu(run: Run, seconds: float, cpu: float) -> float:
+    """Append this sitting to ``cpu.jsonl``; return the CPU seconds of every sitting."""
+    log = run.folder / "cpu.jsonl"
+    with log.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1)}) + "\n")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    return sum(float(json.loads(line)["cpu_seconds"]) for line in lines if line.strip())
 
 
 def _start(run: Run) -> tuple[subprocess.Popen[bytes], float]:
@@ -93,16 +114,19 @@ def execute(
         time.sleep(poll_s)
         for item in list(active):
             run, proc, started = item
-            status = proc.poll()
-            if status is None:
+            reaped = _reap(proc)
+            if reaped is None:
                 continue
+            status, cpu = reaped
             active.remove(item)
             seconds = time.monotonic() - started
+            cpu = _sittings_cpu(run, seconds, cpu)
             if status == 0:
                 record = {
                     "command": "python -m spanbert_lab " + " ".join(run.argv),
                     "status": 0,
                     "seconds": round(seconds, 1),
+                    "cpu_seconds": round(cpu, 1),
                     "meta": run.meta,
                 }
                 _write_atomic(run.folder / "done.json", json.dumps(record, indent=1) + "\n")
@@ -110,5 +134,5 @@ def execute(
                 f"{'done' if status == 0 else f'FAILED ({status})'} {run.key} "
                 f"in {seconds:.0f} s (log: {run.folder / 'log.txt'})"
             )
-            outcomes.append(Outcome(run.key, status, seconds))
+            outcomes.append(Outcome(run.key, status, seconds, cpu_seconds=cpu))
     return outcomes

@@ -37,6 +37,7 @@ __all__ = [
     "run_finetuning",
     "run_pilot",
     "run_pretraining",
+    "save_untrained_encoder",
     "write_random_encoder",
 ]
 
@@ -133,38 +134,54 @@ def run_pilot(protocol: Protocol, *, jobs: int, say: Say) -> Recipe:
     return recipe
 
 
-def block_lengths(recipe: Recipe) -> list[int]:
-    """Non-padding tokens of every training block at ``recipe.block_size``, in block order."""
-    blocks = load_blocks("train", load_tokenizer(), block_size=recipe.block_size)
+def block_lengths(
+    recipe: Recipe, *, nsp: bool = False, seed: int = 0, max_blocks: int | None = None
+) -> list[int]:
+    """Non-padding tokens of every training block at ``recipe.block_size``, in block order
+    (two-segment NSP blocks are drawn with ``seed``; ``max_blocks``: the first blocks only)."""
+    blocks = load_blocks(
+        "train",
+        load_tokenizer(),
+        block_size=recipe.block_size,
+        nsp=nsp,
+        seed=seed,
+        max_blocks=max_blocks,
+    )
     return [len(b["input_ids"]) for b in blocks]
+
+
+def save_untrained_encoder(out: Path, preset: str, block_size: int, seed: int, card: str) -> Path:
+    """An untrained control: ``preset``'s architecture initialised with ``seed``, saved with the
+    course tokenizer and a model card (no optimiser step ever taken); kept when already there."""
+    if (out / "model.safetensors").is_file():
+        return out
+    tokenizer = load_tokenizer()
+    model = build_model(OBJECTIVES["span_sbo"], preset, tokenizer, seed=seed, block_size=block_size)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with quiet_transformers():
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    (tmp / "README.md").write_text(card, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp.replace(out)
+    return out
 
 
 def write_random_encoder(protocol: Protocol, recipe: Recipe, name: str) -> Path:
     """The untrained control: the recipe's architecture, initialised with the pretraining
     seed, saved with the course tokenizer (no optimiser step ever taken)."""
-    out = protocol.checkpoints_dir / name
-    if (out / "model.safetensors").is_file():
-        return out
-    tokenizer = load_tokenizer()
-    model = build_model(
-        OBJECTIVES["span_sbo"],
-        recipe.preset,
-        tokenizer,
-        seed=protocol.pretrain_seed,
-        block_size=recipe.block_size,
-    )
-    tmp = out.with_name(f".{out.name}.tmp")
-    with quiet_transformers():
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-    (tmp / "README.md").write_text(
+    card = (
         f"# {name}\n\nThe study's control: the `{recipe.preset}` architecture of the pretrained "
         f"encoders, randomly initialised with seed {protocol.pretrain_seed} and never trained. "
-        "Written by `python -m spanbert_lab study run`.\n",
-        encoding="utf-8",
+        "Written by `python -m spanbert_lab study run`.\n"
     )
-    tmp.replace(out)
-    return out
+    return save_untrained_encoder(
+        protocol.checkpoints_dir / name,
+        recipe.preset,
+        recipe.block_size,
+        protocol.pretrain_seed,
+        card,
+    )
 
 
 def run_pretraining(protocol: Protocol, recipe: Recipe, *, jobs: int, say: Say) -> list[Run]:

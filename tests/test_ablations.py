@@ -1,0 +1,288 @@
+"""The ablation study's machinery (study/ablations.toml): protocol checks with the field named,
+the learning-rate rule (edge extension, ties), stage planning from finished runs, the CPU cap,
+and the whole pipeline end to end on a miniature protocol written here."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from spanbert_lab.cli import study as cli
+from spanbert_lab.tools.study.ablations.plan import (
+    dev_score,
+    finetune_folder,
+    pick_rate,
+    select_rate,
+)
+from spanbert_lab.tools.study.ablations.protocol import (
+    DerivedGrid,
+    is_ablation_protocol,
+    load_ablations,
+)
+from spanbert_lab.tools.study.ablations.report import INTERVAL_TEXT, write_report
+from spanbert_lab.tools.study.ablations.stages import plan_round, run_ablations
+
+ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = ROOT / "study" / "ablations.toml"
+
+
+def test_the_shipped_protocol_reads():
+    p = load_ablations(PROTOCOL)
+    assert is_ablation_protocol(PROTOCOL) and not is_ablation_protocol(
+        ROOT / "study" / "protocol.toml"
+    )
+    assert [a.name for a in p.arms][:2] == ["random", "subword"]
+    assert {a.name: len(a.seeds) for a in p.arms}["span_sbo"] == 3
+    v2 = p.task("qa-v2.0")
+    assert v2.lr_grid == DerivedGrid("qa-v1.1", [0.5, 1.0, 2.0]) and v2.monitor == "best_f1"
+    assert v2.lr_grid.rates(2e-3) == [1e-3, 2e-3, 4e-3]
+    assert p.task("coref").monitor == "antecedent_accuracy"
+    assert p.stages == ["pretrain", "qa-v1.1", "coref", "qa-v2.0", "budget_curve"]
+    assert len(p.comparisons) == 9 and p.cpu_hour_cap == 30
+    assert sum(p.stage_hours.values()) == pytest.approx(30.7)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('objective = "span_sbo"', 'objective = "span_magic"', r"arms\[7\]\.objective = 'span_magic'"),
+        ("seeds = [0, 1, 2]", "seeds = []", r"arms\[1\]\.seeds = \[\]"),
+        ('lr_grid = "qa-v1.1 selected x [0.5, 1, 2]"', 'lr_grid = "qa-v9 selected x [0.5, 1, 2]"',
+         r"tasks\[1\]\.lr_grid = .*'qa-v9' is not an earlier task"),
+        ('lr_grid = "qa-v1.1 selected x [0.5, 1, 2]"', 'lr_grid = "half of qa-v1.1"',
+         r"tasks\[1\]\.lr_grid = 'half of qa-v1.1'"),
+        ("lr_grid = [5e-4, 1e-3, 2e-3, 4e-3]", "lr_grid = [5e-4, -1e-3]", r"tasks\[0\]\.lr_grid"),
+        ('threshold = "dev"', 'threshold = "test"', r"tasks\[1\]\.threshold = 'test'"),
+        ('    ["subword", "random"],', '    ["subword", "bert"],', r"statistics\.comparisons\[8\]: 'bert'"),
+        ("max_epochs = 10", "max_epochs = 0", r"tasks\[0\]\.max_epochs = 0\.0: must be > 0"),
+        ('stages = ["pretrain", "qa-v1.1", "coref", "qa-v2.0", "budget_curve"]',
+         'stages = ["pretrain", "qa-v2.0", "coref", "qa-v1.1", "budget_curve"]',
+         "'qa-v1.1' must come before 'qa-v2.0'"),
+        ('arms = ["subword", "span", "span_sbo"]', 'arms = ["subword", "spam"]', r"budget_curve\.arms"),
+        ("patience = 2 ", "patience = -2 ", r"finetuning\.patience = -2\.0"),
+        ("confidence = 0.95", "confidence = 0.9", "statistics.confidence = 0.9"),
+        ("cpu_hour_cap = 30", "cpu_hour_cap = 0", r"study\.cpu_hour_cap = 0\.0"),
+        ('batching = "bucketed"', 'batching = "sorted"', "pretraining.batching = 'sorted'"),
+        ("coref = 2.0,", "corf = 2.0,", r"study\.stage_hours"),
+    ],
+)  # fmt: skip
+def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):
+    text = PROTOCOL.read_text()
+    assert old in text, f"the test's {old!r} is not in the protocol any more"
+    path = tmp_path / "ablations.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ValueError, match=message):
+        load_ablations(path)
+
+
+def test_the_rate_rule_extends_at_an_edge_and_ties_go_to_the_smaller_rate():
+    assert pick_rate({1e-3: 50.0, 2e-3: 50.05, 4e-3: 40.0}) == 1e-3, "a tie under 0.1 point"
+    assert pick_rate({1e-3: 50.0, 2e-3: 50.2}) == 2e-3
+    peak = {5e-4: 10.0, 1e-3: 20.0, 2e-3: 30.0, 4e-3: 40.0, 8e-3: 45.0, 1.6e-2: 30.0}
+    sel = select_rate([5e-4, 1e-3, 2e-3, 4e-3], peak.get)
+    assert sel.grid == [5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2] and sel.selected == 8e-3
+    assert not sel.at_edge
+    waiting = select_rate([1e-3, 2e-3], {1e-3: 1.0}.get)
+    assert waiting.selected is None and waiting.pending == [2e-3]
+    low = select_rate([1e-3, 2e-3, 4e-3], lambda lr: -lr)  # always the smallest: bounded
+    assert low.at_edge and low.selected == low.grid[0] and len(low.grid) == 3 + 4
+
+
+def _fake_done(folder: Path, dev: dict[str, float]) -> None:
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps({"runs": [{"metrics": dev}]}))
+    (folder / "done.json").write_text("{}")
+
+
+def test_qa_v2_grids_follow_the_v11_selection_stage_by_stage(tmp_path):
+    text = PROTOCOL.read_text().replace('"data/results/ablations"', f'"{tmp_path}/results"')
+    path = tmp_path / "ablations.toml"
+    path.write_text(text.replace('"runs/ablations"', f'"{tmp_path}/runs"'))
+    p = load_ablations(path)
+    v11 = p.task("qa-v1.1")
+    first = plan_round(p, "qa-v1.1")
+    assert len(first.todo) == 9 * 4 and first.planned == 36 + 33, "the protocol's 36 + 33 runs"
+    for arm in v11.arms:  # every arm peaks at 1e-3: inside the grid
+        for lr in v11.lr_grid:
+            _fake_done(finetune_folder(p, "qa-v1.1", arm, lr, 0, 0), {"f1": -abs(lr - 1e-3) * 1e5})
+    seeds = plan_round(p, "qa-v1.1")
+    assert {r.meta["lr"] for r in seeds.todo} == {1e-3} and len(seeds.todo) == 33
+    assert all(r.key.endswith(("p0-f1", "p1-f0", "p1-f1", "p2-f0", "p2-f1")) for r in seeds.todo)
+    qa2 = plan_round(p, "qa-v2.0")
+    assert {r.meta["lr"] for r in qa2.todo} == {5e-4, 1e-3, 2e-3} and len(qa2.todo) == 27
+    assert all("--monitor" in r.argv and "best_f1" in r.argv for r in qa2.todo)
+    run = qa2.todo[0]
+    assert run.argv[run.argv.index("--epochs") + 1] == "10" and "--patience" in run.argv
+
+
+# --- the whole pipeline on a miniature protocol ---------------------------------------------------
+
+MINI = """
+[study]
+name = "mini"
+results_dir = "{tmp}/results"
+runs_dir = "{tmp}/runs"
+ship_dir = "{tmp}/checkpoints"
+threads = 1
+cpu_hour_cap = 30
+stages = ["pretrain", "qa-v1.1", "coref", "budget_curve"]
+stage_hours = {{ budget_curve = 100 }}
+
+[pretraining]
+preset = "tiny"
+batch_size = 8
+block_size = 128
+lr = 2e-3
+warmup_fraction = 0.1
+batching = "bucketed"
+min_real_tokens = 2500
+eval_every = 1000
+masking = {{}}
+max_train_blocks = 64
+max_eval_blocks = 8
+
+[[arms]]
+name = "subword"
+objective = "subword"
+seeds = [0, 1]
+
+[[arms]]
+name = "span_sbo"
+objective = "span_sbo"
+seeds = [0, 1]
+
+[finetuning]
+patience = 1
+min_delta = 0.1
+
+[[tasks]]
+name = "qa-v1.1"
+task = "qa"
+version = "1.1"
+max_epochs = 2
+lr_grid = [1e-3, 2e-3]
+finetune_seeds = [0]
+args = ["--batch-size", "16", "--max-length", "128", "--max-train", "24", "--max-eval", "12"]
+select = "f1"
+example_score = "f1"
+arms = "all"
+
+[[tasks]]
+name = "coref"
+task = "coref"
+max_epochs = 2
+lr_grid = [1e-3, 2e-3, 4e-3]
+finetune_seeds = [0]
+args = ["--batch-size", "8", "--max-train", "16", "--max-eval", "12"]
+select = "antecedent_accuracy"
+example_score = "antecedent_correct"
+arms = ["subword"]
+
+[budget_curve]
+task = "qa-v1.1"
+arms = ["subword", "span_sbo"]
+epochs = [1]
+finetune_seeds = [0]
+
+[statistics]
+confidence = 0.95
+interval = "seed_aware_difference"
+comparisons = [["span_sbo", "subword"]]
+"""
+
+PEAK = {("qa-v1.1", "subword"): 2e-3, ("qa-v1.1", "span_sbo"): 1e-3}  # coref: 2e-3
+
+
+def scripted_dev(folder: Path, monitor: str) -> float | None:
+    """The real run's done state, a scripted dev score: each (task, arm) peaks at one rate."""
+    if dev_score(folder, monitor) is None:
+        return None
+    lr = float(re.search(r"lr([0-9.e-]+)", str(folder)).group(1))
+    task, arm = folder.parts[-4], folder.parts[-3]
+    return -abs(lr - PEAK.get((task, arm), 2e-3)) * 1e4
+
+
+@pytest.mark.slow
+def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys):
+    path = tmp_path / "mini.toml"
+    path.write_text(MINI.format(tmp=tmp_path))
+    p = load_ablations(path)
+    said: list[str] = []
+    status = run_ablations(p, jobs=2, say=said.append, dev=scripted_dev, until="qa-v1.1")
+    assert (
+        status["pretrain"] == status["qa-v1.1"] == "complete" and status["coref"] == "not reached"
+    )
+    started = [s.removeprefix("start ") for s in said if s.startswith("start ")]
+    assert len([s for s in started if s.startswith("pretrain/")]) == 4
+    qa = sorted(s for s in started if s.startswith("qa-v1.1/"))
+    assert qa == sorted([  # the edge rule: subword extends up, span_sbo down; then seed 1
+        "qa-v1.1/subword/lr0.001/p0-f0", "qa-v1.1/subword/lr0.002/p0-f0",
+        "qa-v1.1/subword/lr0.004/p0-f0", "qa-v1.1/subword/lr0.002/p1-f0",
+        "qa-v1.1/span_sbo/lr0.001/p0-f0", "qa-v1.1/span_sbo/lr0.002/p0-f0",
+        "qa-v1.1/span_sbo/lr0.0005/p0-f0", "qa-v1.1/span_sbo/lr0.001/p1-f0",
+    ])  # fmt: skip
+    # an interrupted run (no done.json) runs again; every finished one is skipped
+    redo = finetune_folder(p, "qa-v1.1", "subword", 2e-3, 1, 0)
+    (redo / "done.json").unlink()
+    said.clear()
+    status = run_ablations(p, jobs=2, say=said.append, dev=scripted_dev)
+    started = [s.removeprefix("start ") for s in said if s.startswith("start ")]
+    assert [s for s in started if not s.startswith("coref/")] == ["qa-v1.1/subword/lr0.002/p1-f0"]
+    assert len([s for s in started if s.startswith("coref/")]) == 3 + 1
+    # the budget curve's estimate (100 h) crosses the 30 h cap: not started, and said so
+    assert status["budget_curve"] == "stopped by the CPU cap"
+    assert any("'budget_curve' not started" in s for s in said)
+    assert not (p.results_dir / "runs" / "budget_curve").exists()
+    done = json.loads((redo / "done.json").read_text())
+    assert done["cpu_seconds"] > 0, "CPU time is recorded per run"
+    record = json.loads((redo / "result.json").read_text())["runs"][0]
+    assert {"dev_curve", "best_epoch", "stopped_early"} <= set(record)
+    # status and report through the command line
+    assert cli.main(["--protocol", str(path), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "budget_curve: stopped by the CPU cap" in out and "CPU time so far" in out
+    summary_path = write_report(p, dev=scripted_dev)
+    summary = json.loads(summary_path.read_text())
+    assert summary["missing"] == ["budget_curve"] and summary["cap"]["stage"] == "budget_curve"
+    qa = summary["tasks"]["qa-v1.1"]
+    assert qa["metric"] == "f1"
+    arm = qa["arms"]["subword"]
+    assert set(arm) >= {
+        "pretrain_seeds",
+        "finetune_seeds",
+        "lr_grid",
+        "selected_lr",
+        "epochs",
+        "test",
+    }
+    assert arm["lr_grid"] == [1e-3, 2e-3, 4e-3] and arm["selected_lr"] == 2e-3
+    assert qa["arms"]["span_sbo"]["lr_grid"] == [5e-4, 1e-3, 2e-3]
+    assert len(arm["test"]["values"]) == 2 and set(arm["test"]) == {"mean", "values"}
+    assert all(e["best_epoch"] in (1, 2) for e in arm["epochs"])
+    (c,) = qa["comparisons"]
+    assert (
+        set(c) == {"a", "b", "diff", "low", "high", "interval"} and c["interval"] == INTERVAL_TEXT
+    )
+    assert c["low"] <= c["diff"] <= c["high"]
+    coref = summary["tasks"]["coref"]
+    assert (
+        coref["metric"] == "antecedent_accuracy" and coref["arms"]["subword"]["selected_lr"] == 2e-3
+    )
+    assert (summary_path.with_suffix(".md")).read_text().count("Table 6") == 1
+    # the command line's report (real dev scores, --partial) ships one encoder per arm, seed 0
+    assert cli.main(["--protocol", str(path), "report", "--partial"]) == 0
+    card = json.loads(
+        (tmp_path / "checkpoints" / "span_sbo-tiny-ablation" / "study.json").read_text()
+    )
+    assert card["arm"] == "span_sbo" and card["pretrain_seed"] == 0
+    assert (tmp_path / "results" / "pretrain" / "subword-seed1.jsonl").is_file()
+    # coreference's per-example scores are per mention: their mean is the antecedent accuracy
+    run = finetune_folder(p, "coref", "subword", 2e-3, 0, 0)
+    scores = json.loads((run / "seed0" / "test" / "example_scores.json").read_text())
+    assert scores["columns"] == ["antecedent_correct"]
+    mean = 100 * sum(r[0] for r in scores["scores"]) / len(scores["scores"])
+    test = json.loads((run / "result.json").read_text())["runs"][0]["test_metrics"]
+    assert mean == pytest.approx(test["antecedent_accuracy"])
