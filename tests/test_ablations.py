@@ -42,7 +42,7 @@ def test_the_shipped_protocol_reads():
     assert p.task("coref").monitor == "antecedent_accuracy"
     assert p.stages == ["pretrain", "qa-v1.1", "coref", "qa-v2.0", "budget_curve"]
     assert len(p.comparisons) == 9 and p.cpu_hour_cap == 30
-    assert sum(p.stage_hours.values()) == pytest.approx(30.7)
+    assert sum(p.stage_hours.values()) == pytest.approx(29.7), "ablations.md: about 30 h"
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_the_shipped_protocol_reads():
         ("confidence = 0.95", "confidence = 0.9", "statistics.confidence = 0.9"),
         ("cpu_hour_cap = 30", "cpu_hour_cap = 0", r"study\.cpu_hour_cap = 0\.0"),
         ('batching = "bucketed"', 'batching = "sorted"', "pretraining.batching = 'sorted'"),
-        ("coref = 2.0,", "corf = 2.0,", r"study\.stage_hours"),
+        ("coref = 1.0,", "corf = 1.0,", r"study\.stage_hours"),
     ],
 )  # fmt: skip
 def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):
