@@ -164,7 +164,6 @@ def relation_examples(
         out = test if int(doc.focus[1:]) % 5 == 0 else train
         for sent in doc.sents:
             text, refs = sent.piece.text, [r for r in sent.piece.refs if r[2][:1] in _TYPES]
-            stated = set()
             for f in sent.facts:
                 if f.relation not in RELATIONS:
                     continue
@@ -172,7 +171,6 @@ def relation_examples(
                 obj = next((r for r in refs if (r[0], r[1]) == (f.start, f.end)), None)
                 if subj is None or obj is None or (subj[1] > obj[0] and obj[1] > subj[0]):
                     continue
-                stated.add((subj, obj))
                 out.append(
                     RelationExample(
                         text,
