@@ -7,7 +7,7 @@ Each function reads the plain result dictionaries of :mod:`spanbert_lab.applicat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -65,8 +65,39 @@ def plot_search_recall(
     )
 
 
-def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
-    """Probe accuracy by layer for each encoder (shaded 95% intervals) and the majority class."""
+def _data_ylim(table: Mapping[str, Any], margin: float) -> tuple[float, float]:
+    """The range of every drawn value (interval bounds, the majority line), widened by ``margin``
+    of its span on each side (at least 0.005) and kept inside 0..1."""
+    values = [
+        v
+        for name, rows in table.items()
+        for v in ([rows[0]] if name == "majority" else [b for r in rows for b in r[:3]])
+    ]
+    low, high = min(values), max(values)
+    pad = max(margin * (high - low), 0.005)
+    return max(0.0, low - pad), min(1.0, high + pad)
+
+
+def plot_probe_curves(
+    table: Mapping[str, Any],
+    *,
+    title: str,
+    ylim: tuple[float, float] | Literal["data"] = (0.0, 1.0),
+    margin: float = 0.1,
+) -> Figure:
+    """Probe accuracy by layer for each encoder (shaded 95% intervals) and the majority class.
+
+    ``ylim`` is the accuracy axis: ``(0, 1)`` by default (the whole scale, with the majority
+    class), a ``(low, high)`` pair, or ``"data"`` to fit every drawn value (curves, intervals and
+    the majority line, if the table has one) with ``margin`` of their span on each side — pass a
+    table of only the encoders you compare to see curves that differ by a point or two."""
+    if not any(name != "majority" for name in table):
+        raise ValueError("nothing to plot")
+    fitted = ylim == "data"
+    if fitted:
+        ylim = _data_ylim(table, margin)
+    elif isinstance(ylim, str) or not ylim[0] < ylim[1]:
+        raise ValueError(f"ylim must be 'data' or (low, high) with low < high, got {ylim!r}")
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     for name, rows in table.items():
         if name == "majority":
@@ -78,8 +109,8 @@ def plot_probe_curves(table: Mapping[str, Any], *, title: str) -> Figure:
             layers, [r[1] for r in rows], [r[2] for r in rows], color=_colour(name), alpha=0.15
         )
     ax.set_xticks(range(len(next(r for k, r in table.items() if k != "majority"))))
-    ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=(0, 1))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=ylim)
+    ax.legend(fontsize=8, loc="best" if fitted else "lower right")
     fig.tight_layout()
     return fig
 
