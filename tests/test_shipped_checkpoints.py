@@ -89,3 +89,38 @@ def test_dev_metrics_are_reproduced_from_the_shipped_weights(folder: Path):
             assert got[key] == pytest.approx(want, abs=1e-4), (
                 f"{folder.name} dev {key}: measured {got[key]:.6f}, card says {want:.6f}"
             )
+
+
+SHIPPED = sorted(p for p in ROOT.iterdir() if p.is_dir()) if ROOT.is_dir() else []
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_checkpoint_has_a_card_naming_its_source(folder: Path):
+    card_path = folder / "README.md"
+    assert card_path.is_file(), f"{folder.name}/ ships without a model card (README.md)"
+    card = card_path.read_text()
+    if (folder / "metrics.json").is_file():  # a pretrained encoder: its exact command
+        assert metrics(folder)["command"] in card, f"{folder.name}/README.md lacks its command"
+        return
+    if not (folder / "study.json").is_file():  # the untrained control: how it was initialised
+        assert "randomly initialised" in card and "never trained" in card, card[:300]
+        return
+    study = json.loads((folder / "study.json").read_text())
+    for needle in (f"fine-tuned from `{study['encoder']}`", f"../{study['encoder']}/README.md",
+                   study["run"], f"{study['test_metrics']['f1']:.2f}"):  # fmt: skip
+        assert needle in card, f"{folder.name}/README.md lacks {needle!r}"
+
+
+@pytest.mark.parametrize(
+    "folder", [p for p in SHIPPED if (p / "study.json").is_file()], ids=lambda p: p.name
+)
+def test_fine_tuned_cards_are_those_the_stored_results_give(folder: Path, monkeypatch):
+    from spanbert_lab.tools.study.cards import model_card
+    from spanbert_lab.tools.study.protocol import load_protocol
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the protocol's paths are relative
+    protocol = load_protocol("study/protocol.toml")
+    expected = model_card(protocol, folder)
+    assert (folder / "README.md").read_text() == expected, (
+        f"{folder.name}/README.md differs from its stored results: run scripts/write_model_cards.py"
+    )

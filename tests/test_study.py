@@ -230,6 +230,9 @@ def test_the_kept_model_of_the_selected_lr_is_shipped(protocol):
     ]
     assert json.loads((target / "config.json").read_text()) == {"lr": task.lrs[1]}
     assert json.loads((target / "study.json").read_text())["lr"] == task.lrs[1]
+    card = (target / "README.md").read_text()  # the model card, from the stored run
+    assert "fine-tuned from `spanbert-tiny`" in card and f"**{task.lrs[1]:g}**" in card, card
+    assert "| test | 60.00 |" in card, card
     assert not (target / "stale.txt").exists()
     shutil.rmtree(
         root

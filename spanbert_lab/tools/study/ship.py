@@ -5,6 +5,7 @@ folder (not committed: ``.gitignore``). Once the selection rule has picked each 
 rate, the kept seeds of *that* learning rate are copied to
 ``<checkpoints_dir>/<task>-<encoder>-seed<N>`` (e.g. ``qa-v1.1-spanbert-tiny-seed0``), replacing
 what was there atomically, so notebooks can load the very models whose scores the study reports.
+Each gets a ``study.json`` and a model card (``README.md``, :mod:`.cards`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from spanbert_lab.tools.study.cards import write_model_card
 from spanbert_lab.tools.study.protocol import Protocol
 from spanbert_lab.tools.study.report import TaskReport
 
@@ -62,5 +64,6 @@ def ship_models(protocol: Protocol, reports: Sequence[TaskReport]) -> list[Path]
                     ][0]["test_metrics"],
                 }
                 _replace_dir(source, target, card)
+                write_model_card(protocol, target)
                 written.append(target)
     return written
