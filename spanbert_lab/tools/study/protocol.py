@@ -87,7 +87,9 @@ class Protocol:
         raise KeyError(f"no encoder {name!r} in {self.path}")
 
 
-def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def get_field(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """``table[key]``, checked to be a ``kind``; a missing or mistyped field raises a
+    ``ValueError`` naming ``where.key`` (shared by both studies' protocol readers)."""
     if key not in table:
         raise ValueError(f"{where}: missing {key!r}")
     value = table[key]
@@ -97,25 +99,25 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
 
 
 def _pilot(table: dict[str, Any], where: str) -> Pilot:
-    order = _get(table, "order", list, where)
-    grid = {name: _get(table, name, list, where) for name in order}
+    order = get_field(table, "order", list, where)
+    grid = {name: get_field(table, name, list, where) for name in order}
     for name, values in grid.items():
         if not values:
             raise ValueError(f"{where}.{name}: at least one value")
-    objective = _get(table, "objective", str, where)
+    objective = get_field(table, "objective", str, where)
     if objective not in _OBJECTIVES[1:]:
         raise ValueError(f"{where}.objective = {objective!r}: choose one of {_OBJECTIVES[1:]}")
-    minutes = float(_get(table, "cpu_minutes", (int, float), where))
+    minutes = float(get_field(table, "cpu_minutes", (int, float), where))
     if minutes <= 0:
         raise ValueError(f"{where}.cpu_minutes must be > 0")
-    return Pilot(objective, minutes, _get(table, "seed", int, where), grid, order)
+    return Pilot(objective, minutes, get_field(table, "seed", int, where), grid, order)
 
 
 def _encoders(rows: list[dict[str, Any]], where: str) -> list[Encoder]:
     encoders = []
     for i, row in enumerate(rows):
-        name = _get(row, "name", str, f"{where}[{i}]")
-        objective = _get(row, "objective", str, f"{where}[{i}]")
+        name = get_field(row, "name", str, f"{where}[{i}]")
+        objective = get_field(row, "objective", str, f"{where}[{i}]")
         if objective not in _OBJECTIVES:
             raise ValueError(f"{where}[{i}].objective = {objective!r}: choose one of {_OBJECTIVES}")
         encoders.append(Encoder(name, objective, _masking(row, objective, f"{where}[{i}]")))
@@ -143,10 +145,10 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
     tasks = []
     for i, row in enumerate(rows):
         at = f"{where}[{i}]"
-        task = _get(row, "task", str, at)
+        task = get_field(row, "task", str, at)
         if task not in _TASKS:
             raise ValueError(f"{at}.task = {task!r}: choose one of {_TASKS}")
-        seeds, lrs = _get(row, "seeds", list, at), _get(row, "lr", list, at)
+        seeds, lrs = get_field(row, "seeds", list, at), get_field(row, "lr", list, at)
         if not seeds or not lrs:
             raise ValueError(f"{at}: needs at least one seed and one learning rate")
         keep = [int(s) for s in row.get("keep_models", [])]
@@ -154,13 +156,13 @@ def _tasks(rows: list[dict[str, Any]], where: str) -> list[FinetuneTask]:
             raise ValueError(f"{at}.keep_models = {keep}: every kept seed must be in seeds")
         tasks.append(
             FinetuneTask(
-                name=_get(row, "name", str, at),
+                name=get_field(row, "name", str, at),
                 task=task,
                 seeds=[int(s) for s in seeds],
                 lrs=[float(x) for x in lrs],
                 args=[str(a) for a in row.get("args", [])],
-                select=_get(row, "select", str, at),
-                example_score=_get(row, "example_score", str, at),
+                select=get_field(row, "select", str, at),
+                example_score=get_field(row, "example_score", str, at),
                 version=row.get("version"),
                 keep_models=keep,
             )
@@ -186,12 +188,12 @@ def load_protocol(path: str | Path) -> Protocol:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from err
-    study = _get(raw, "study", dict, str(path))
-    pre = _get(raw, "pretraining", dict, str(path))
-    fine = _get(raw, "finetuning", dict, str(path))
-    decoding = _get(raw, "decoding", dict, str(path))
-    encoders = _encoders(_get(raw, "encoders", list, str(path)), "encoders")
-    baseline = _get(fine, "baseline", str, "finetuning")
+    study = get_field(raw, "study", dict, str(path))
+    pre = get_field(raw, "pretraining", dict, str(path))
+    fine = get_field(raw, "finetuning", dict, str(path))
+    decoding = get_field(raw, "decoding", dict, str(path))
+    encoders = _encoders(get_field(raw, "encoders", list, str(path)), "encoders")
+    baseline = get_field(fine, "baseline", str, "finetuning")
     if baseline not in {e.name for e in encoders}:
         raise ValueError(f"finetuning.baseline = {baseline!r} is not one of the encoders")
     control = fine.get("control")
@@ -199,21 +201,21 @@ def load_protocol(path: str | Path) -> Protocol:
         raise ValueError(f"finetuning.control = {control!r} is not one of the encoders")
     return Protocol(
         path=path,
-        results_dir=Path(_get(study, "results_dir", str, "study")),
-        checkpoints_dir=Path(_get(study, "checkpoints_dir", str, "study")),
-        threads=_get(study, "threads", int, "study"),
-        pilot=_pilot(_get(raw, "pilot", dict, str(path)), "pilot"),
-        pretrain_seed=_get(pre, "seed", int, "pretraining"),
-        batching=_batching(_get(pre, "batching", str, "pretraining")),
-        min_real_tokens=_get(pre, "min_real_tokens", int, "pretraining"),
-        eval_every=_get(pre, "eval_every", int, "pretraining"),
+        results_dir=Path(get_field(study, "results_dir", str, "study")),
+        checkpoints_dir=Path(get_field(study, "checkpoints_dir", str, "study")),
+        threads=get_field(study, "threads", int, "study"),
+        pilot=_pilot(get_field(raw, "pilot", dict, str(path)), "pilot"),
+        pretrain_seed=get_field(pre, "seed", int, "pretraining"),
+        batching=_batching(get_field(pre, "batching", str, "pretraining")),
+        min_real_tokens=get_field(pre, "min_real_tokens", int, "pretraining"),
+        eval_every=get_field(pre, "eval_every", int, "pretraining"),
         encoders=encoders,
-        tasks=_tasks(_get(raw, "tasks", list, str(path)), "tasks"),
+        tasks=_tasks(get_field(raw, "tasks", list, str(path)), "tasks"),
         baseline=baseline,
         control=control,
-        bootstrap_resamples=_get(fine, "bootstrap_resamples", int, "finetuning"),
-        bootstrap_seed=_get(fine, "bootstrap_seed", int, "finetuning"),
-        confidence=float(_get(fine, "confidence", float, "finetuning")),
-        decoding=_get(decoding, "default", str, "decoding"),
-        decoding_compare=_get(decoding, "compare", str, "decoding"),
+        bootstrap_resamples=get_field(fine, "bootstrap_resamples", int, "finetuning"),
+        bootstrap_seed=get_field(fine, "bootstrap_seed", int, "finetuning"),
+        confidence=float(get_field(fine, "confidence", float, "finetuning")),
+        decoding=get_field(decoding, "default", str, "decoding"),
+        decoding_compare=get_field(decoding, "compare", str, "decoding"),
     )

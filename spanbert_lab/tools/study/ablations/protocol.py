@@ -20,6 +20,7 @@ from typing import Any
 from spanbert_lab.pretrain.recipes import OBJECTIVES
 from spanbert_lab.pretrain.run import masking_argv
 from spanbert_lab.tasks import task_names
+from spanbert_lab.tools.study.protocol import get_field
 
 __all__ = [
     "AblationProtocol",
@@ -145,24 +146,15 @@ class AblationProtocol:
         raise KeyError(f"no task {name!r} in {self.path}")
 
 
-def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in table:
-        raise ValueError(f"{where}: missing {key!r}")
-    value = table[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ValueError(f"{where}.{key} = {value!r}: expected {kind}")
-    return value
-
-
 def _number(table: dict[str, Any], key: str, where: str, *, positive: bool = True) -> float:
-    value = float(_get(table, key, (int, float), where))
+    value = float(get_field(table, key, (int, float), where))
     if positive and not value > 0:
         raise ValueError(f"{where}.{key} = {value!r}: must be > 0")
     return value
 
 
 def _ints(table: dict[str, Any], key: str, where: str, *, positive: bool = False) -> list[int]:
-    values = _get(table, key, list, where)
+    values = get_field(table, key, list, where)
     if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ValueError(f"{where}.{key} = {values!r}: a non-empty list of integers")
     if len(set(values)) != len(values):
@@ -187,7 +179,7 @@ def _masking(row: dict[str, Any], objective: str, where: str) -> dict[str, Any]:
 
 def _pretraining(table: dict[str, Any]) -> PretrainRecipe:
     at = "pretraining"
-    batching = _get(table, "batching", str, at)
+    batching = get_field(table, "batching", str, at)
     if batching not in ("random", "bucketed"):
         raise ValueError(f"{at}.batching = {batching!r}: choose 'random' or 'bucketed'")
     warmup = _number(table, "warmup_fraction", at, positive=False)
@@ -198,7 +190,7 @@ def _pretraining(table: dict[str, Any]) -> PretrainRecipe:
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{at}.{key} = {value!r}: a positive integer")
     return PretrainRecipe(
-        preset=_get(table, "preset", str, at),
+        preset=get_field(table, "preset", str, at),
         batch_size=int(_number(table, "batch_size", at)),
         block_size=int(_number(table, "block_size", at)),
         lr=_number(table, "lr", at),
@@ -215,13 +207,13 @@ def _arms(rows: list[Any]) -> list[Arm]:
     arms = []
     for i, row in enumerate(rows):
         at = f"arms[{i}]"
-        objective = _get(row, "objective", str, at)
+        objective = get_field(row, "objective", str, at)
         if objective != "none" and objective not in OBJECTIVES:
             raise ValueError(
                 f"{at}.objective = {objective!r}: choose 'none' or one of {sorted(OBJECTIVES)}"
             )
         tables = [str(t) for t in row.get("tables", [])]
-        arms.append(Arm(_get(row, "name", str, at), objective, _ints(row, "seeds", at), tables,
+        arms.append(Arm(get_field(row, "name", str, at), objective, _ints(row, "seeds", at), tables,
                         _masking(row, objective, at)))  # fmt: skip
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
@@ -232,7 +224,7 @@ def _arms(rows: list[Any]) -> list[Arm]:
 
 
 def _grid(row: dict[str, Any], at: str, earlier: list[str]) -> list[float] | DerivedGrid:
-    grid = _get(row, "lr_grid", (list, str), at)
+    grid = get_field(row, "lr_grid", (list, str), at)
     if isinstance(grid, str):
         match = _DERIVED.match(grid)
         if match is None:
@@ -273,7 +265,7 @@ def _tasks(rows: list[Any], arms: list[str]) -> list[AblationTask]:
     tasks: list[AblationTask] = []
     for i, row in enumerate(rows):
         at = f"tasks[{i}]"
-        kind = _get(row, "task", str, at)
+        kind = get_field(row, "task", str, at)
         if kind not in task_names():
             raise ValueError(f"{at}.task = {kind!r}: choose one of {task_names()}")
         version = row.get("version")
@@ -282,17 +274,17 @@ def _tasks(rows: list[Any], arms: list[str]) -> list[AblationTask]:
         threshold = row.get("threshold")
         if threshold is not None and (threshold != "dev" or version != "2.0"):
             raise ValueError(f"{at}.threshold = {threshold!r}: only 'dev', on a qa 2.0 task")
-        args = _get(row, "args", list, at) if "args" in row else []
+        args = get_field(row, "args", list, at) if "args" in row else []
         tasks.append(
             AblationTask(
-                name=_get(row, "name", str, at),
+                name=get_field(row, "name", str, at),
                 task=kind,
                 max_epochs=int(_number(row, "max_epochs", at)),
                 lr_grid=_grid(row, at, [t.name for t in tasks]),
                 finetune_seeds=_ints(row, "finetune_seeds", at),
                 args=[str(a) for a in args],
-                select=_get(row, "select", str, at),
-                example_score=_get(row, "example_score", str, at),
+                select=get_field(row, "select", str, at),
+                example_score=get_field(row, "example_score", str, at),
                 arms=_arm_list(row.get("arms", "all"), f"{at}.arms", arms),
                 version=version,
                 threshold=threshold,
@@ -308,22 +300,22 @@ def _budget(table: dict[str, Any] | None, tasks: list[AblationTask]) -> BudgetCu
     if table is None:
         return None
     at = "budget_curve"
-    task = _get(table, "task", str, at)
+    task = get_field(table, "task", str, at)
     if task not in [t.name for t in tasks]:
         raise ValueError(f"{at}.task = {task!r}: not one of the tasks")
     source = next(t for t in tasks if t.name == task)
-    arms = _arm_list(_get(table, "arms", list, at), f"{at}.arms", source.arms)
+    arms = _arm_list(get_field(table, "arms", list, at), f"{at}.arms", source.arms)
     return BudgetCurve(task, arms, _ints(table, "epochs", at, positive=True),
                        _ints(table, "finetune_seeds", at))  # fmt: skip
 
 
 def _comparisons(table: dict[str, Any], arms: list[Arm]) -> list[tuple[str, str]]:
     at = "statistics"
-    if _get(table, "interval", str, at) != INTERVAL:
+    if get_field(table, "interval", str, at) != INTERVAL:
         raise ValueError(f"{at}.interval = {table['interval']!r}: only {INTERVAL!r} is implemented")
     pairs = []
     seeds = {a.name: len(a.seeds) for a in arms}
-    for i, pair in enumerate(_get(table, "comparisons", list, at)):
+    for i, pair in enumerate(get_field(table, "comparisons", list, at)):
         if not (
             isinstance(pair, list) and len(pair) == 2 and all(isinstance(a, str) for a in pair)
         ):
@@ -342,7 +334,7 @@ def _comparisons(table: dict[str, Any], arms: list[Arm]) -> list[tuple[str, str]
 def _stages(
     study: dict[str, Any], tasks: list[AblationTask], budget: BudgetCurve | None
 ) -> list[str]:
-    stages = [str(s) for s in _get(study, "stages", list, "study")]
+    stages = [str(s) for s in get_field(study, "stages", list, "study")]
     known = ["pretrain", *[t.name for t in tasks], *(["budget_curve"] if budget else [])]
     if sorted(stages) != sorted(known) or stages[0] != "pretrain":
         raise ValueError(f"study.stages = {stages!r}: every one of {known} once, pretrain first")
@@ -385,12 +377,12 @@ def load_ablations(path: str | Path) -> AblationProtocol:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path}: not valid TOML: {err}") from err
-    study = _get(raw, "study", dict, str(path))
-    arms = _arms(_get(raw, "arms", list, str(path)))
-    tasks = _tasks(_get(raw, "tasks", list, str(path)), [a.name for a in arms])
+    study = get_field(raw, "study", dict, str(path))
+    arms = _arms(get_field(raw, "arms", list, str(path)))
+    tasks = _tasks(get_field(raw, "tasks", list, str(path)), [a.name for a in arms])
     budget = _budget(raw.get("budget_curve"), tasks)
-    fine = _get(raw, "finetuning", dict, str(path))
-    stats = _get(raw, "statistics", dict, str(path))
+    fine = get_field(raw, "finetuning", dict, str(path))
+    stats = get_field(raw, "statistics", dict, str(path))
     confidence = _number(stats, "confidence", "statistics")
     if confidence != 0.95:
         raise ValueError(
@@ -401,15 +393,15 @@ def load_ablations(path: str | Path) -> AblationProtocol:
     threads = int(_number(study, "threads", "study"))
     return AblationProtocol(
         path=path,
-        name=_get(study, "name", str, "study"),
-        results_dir=Path(_get(study, "results_dir", str, "study")),
-        runs_dir=Path(_get(study, "runs_dir", str, "study")),
-        ship_dir=Path(_get(study, "ship_dir", str, "study")),
+        name=get_field(study, "name", str, "study"),
+        results_dir=Path(get_field(study, "results_dir", str, "study")),
+        runs_dir=Path(get_field(study, "runs_dir", str, "study")),
+        ship_dir=Path(get_field(study, "ship_dir", str, "study")),
         threads=threads,
         cpu_hour_cap=_number(study, "cpu_hour_cap", "study"),
         stages=stages,
         stage_hours=_stage_hours(study, stages),
-        pretraining=_pretraining(_get(raw, "pretraining", dict, str(path))),
+        pretraining=_pretraining(get_field(raw, "pretraining", dict, str(path))),
         arms=arms,
         patience=patience,
         min_delta=_number(fine, "min_delta", "finetuning", positive=False),
