@@ -11,7 +11,6 @@ CLI: ``python -m spanbert_lab finetune …`` (:mod:`spanbert_lab.cli.finetune`).
 """
 
 from spanbert_lab.finetune.loop import (
-    FinetuneConfig,
     FinetuneResult,
     answer_question,
     encode,
@@ -19,13 +18,12 @@ from spanbert_lab.finetune.loop import (
     finetune,
     label_names,
     load_course_split,
-    load_task_model,
-    load_tokenizer_for,
     predict,
-    resolve_model_path,
-    task_names,
     train_loop,
 )
+from spanbert_lab.finetune.models import load_task_model, resolve_model_path
+from spanbert_lab.tasks import FinetuneConfig, task_names
+from spanbert_lab.training.checkpoint import load_tokenizer_for
 
 __all__ = [
     "FinetuneConfig",

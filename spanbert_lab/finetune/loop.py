@@ -33,22 +33,20 @@ from typing import Any, Literal
 import torch
 
 from spanbert_lab.contracts import QA_DOC_STRIDE, QA_MAX_LENGTH, TokenizerLike
-from spanbert_lab.finetune.models import load_task_model, resolve_model_path
+from spanbert_lab.finetune.models import load_task_model
 from spanbert_lab.masking.padding import pad_features
 from spanbert_lab.runtime import get_device
-from spanbert_lab.tasks import FinetuneConfig, Report, TaskSpec, get_task, task_names
+from spanbert_lab.tasks import FinetuneConfig, Report, TaskSpec, get_task
 from spanbert_lab.tasks.base import Reader, Row
 from spanbert_lab.tasks.qa import spec as qa_task
 from spanbert_lab.tasks.qa.decoding import QAPrediction, decode_qa
 from spanbert_lab.tasks.qa.features import prepare_qa_features
 from spanbert_lab.training import History, LoopState, TrainRecord, train_step
-from spanbert_lab.training.checkpoint import load_tokenizer_for
 from spanbert_lab.training.progress import ProgressLog
 from spanbert_lab.training.schedule import build_optimizer, build_scheduler
 
 __all__ = [
     "EarlyStopping",
-    "FinetuneConfig",
     "FinetuneResult",
     "answer_question",
     "encode",
@@ -56,11 +54,7 @@ __all__ = [
     "finetune",
     "label_names",
     "load_course_split",
-    "load_task_model",
-    "load_tokenizer_for",
     "predict",
-    "resolve_model_path",
-    "task_names",
     "train_loop",
 ]
 
