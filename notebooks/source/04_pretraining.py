@@ -510,7 +510,7 @@ pd.DataFrame(rows)
 # completely and the span-trained models none; they get about 2–4% of the pieces right, filling
 # names with frequent words. A name of a fictional world occurs only a handful of times in the
 # corpus: it is what a small model learns last, and 20 M tokens are not enough. The paper's gains
-# came with about four million times our compute (last section).
+# came with about seven million times our compute (last section).
 #
 # ## Looking inside: attention of the trained SpanBERT
 #
@@ -535,7 +535,13 @@ explorer
 #
 # A common rule of thumb: training costs about **6 FLOPs per parameter per token** — 2 for the
 # forward pass (a multiply and an add per weight) and 4 for the backward pass (gradients with
-# respect to the inputs and to the weights). Attention scores add a little on top.
+# respect to the inputs and to the weights). Attention scores add a little on top. Two parameter
+# groups break the rule. The **embedding table** is read by a lookup, a copy with no arithmetic, so
+# only the *non-embedding* parameters count per token. But the same table is also the output
+# matrix of the MLM and SBO heads, which multiply by it only at the **targets**: about 6·V·h more
+# per target, and SpanBERT has about 0.3 targets per token (15% masked for MLM, and SBO targets for
+# nearly all of them). Our tiny model is mostly embedding table (62% of its parameters), so
+# counting it per token would nearly double our compute (×1.8).
 #
 # The paper's run: BERT-large (340 M parameters), 2.4 M steps of 256 sequences of up to 512
 # tokens, on 32 V100 GPUs for 15 days. Ours: the numbers on `spanbert-tiny`'s card.
@@ -543,19 +549,30 @@ explorer
 # %%
 from spanbert_lab.course.plots.pretraining import plot_costs
 
+TARGETS_PER_TOKEN = 0.3  # MLM (15%) + SBO (about as many), an approximation for both models
 
-def training_flops(n_params, n_tokens):
-    return 6 * n_params * n_tokens  # the rule of thumb above
+
+def training_flops(n_params, n_embedding, vocab_size, hidden, n_tokens):
+    per_token = 6 * (n_params - n_embedding)  # the rule of thumb, without the lookup table
+    at_targets = TARGETS_PER_TOKEN * 6 * vocab_size * hidden  # output projection at the targets
+    return (per_token + at_targets) * n_tokens
 
 
 paper_tokens = 2.4e6 * 256 * 512
-paper_flops = training_flops(340e6, paper_tokens)
+paper_embedding = (28996 + 512 + 2) * 1024  # word, position and segment tables of BERT-large
+paper_flops = training_flops(340e6, paper_embedding, 28996, 1024, paper_tokens)
 paper_gpu_days = 32 * 15
 paper_rate = paper_flops / (paper_gpu_days * 86400)  # achieved FLOP/s per GPU
 card = cards["spanbert-tiny"]
-our_flops = training_flops(card["parameters"], card["tokens_seen"])
+cfg = json.loads((checkpoints / "spanbert-tiny" / "config.json").read_text())
+h = cfg["hidden_size"]
+our_embedding = (cfg["vocab_size"] + cfg["max_position_embeddings"] + cfg["type_vocab_size"]) * h
+our_flops = training_flops(
+    card["parameters"], our_embedding, cfg["vocab_size"], h, card["tokens_seen"]
+)
 our_rate = our_flops / card["wall_time_s"]  # achieved on our CPU, FLOP/s
 costs = {
+    "embedding share of our parameters": round(our_embedding / card["parameters"], 2),
     "paper FLOPs": f"{paper_flops:.2g}",
     "paper TFLOP/s per V100 (achieved)": round(paper_rate / 1e12, 1),
     "ours FLOPs": f"{our_flops:.2g}",
@@ -566,12 +583,28 @@ costs = {
 costs
 
 # %%
+stated = {
+    "about seven million times ours": round(paper_flops / our_flops / 1e6) == 7,
+    "about six seconds of a V100": round(our_flops / paper_rate) == 6,
+    "about four centuries of our CPU": round(paper_flops / our_rate / (100 * 365 * 86400)) == 4,
+    "counting the table per token: x1.8": round(
+        6 * card["parameters"] * card["tokens_seen"] / our_flops, 1
+    )
+    == 1.8,
+    "over 600x the parameters used per token": (340e6 - paper_embedding)
+    / (card["parameters"] - our_embedding)
+    > 600,
+}
+assert all(stated.values()), stated
+stated
+
+# %%
 fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our_flops])
 # %% [markdown]
 # The paper's model used about 480 GPU-days at roughly 15 TFLOP/s per V100 — about an eighth of the
-# V100's fp16 tensor-core peak, a typical utilisation for 2019 mixed-precision training. Our
-# whole pretraining (20 M tokens) would take that GPU about ten seconds; the paper's would keep
-# our CPU busy for centuries. That gap, not the method, is why this course trains a 1.3 M-parameter model on a
+# V100's fp16 tensor-core peak, a typical utilisation for 2019 mixed-precision training. Its
+# compute is about seven million times ours. Our whole pretraining (20 M tokens) would take that
+# GPU about six seconds; the paper's would keep our CPU busy for about four centuries. That gap, not the method, is why this course trains a 1.3 M-parameter model on a
 # fictional world.
 #
 # ## Exercises for the road to fine-tuning
@@ -703,7 +736,8 @@ tuned_on_b = choose_null_threshold(na[half_b], impossible[half_b], f1s[half_b])
 #   than spans; on spans, BERT's masking, span masking and SpanBERT fill in about equally well
 #   (0.39–0.42); only on the longest spans is span masking ahead. The SBO head beats the MLM head
 #   near a span's start and loses deep inside long spans. No model can fill in a name yet.
-# * Compute ≈ 6 · parameters · tokens: the paper's run is about four million times ours.
+# * Compute ≈ 6 · non-embedding parameters · tokens, plus the output projection at the targets:
+#   the paper's run is about seven million times ours.
 #
 # ## Quiz
 
@@ -746,8 +780,9 @@ quiz(
     (
         "Where does most of the paper's compute advantage over ours come from?",
         [
-            ("Both a 260× larger model and ~10⁴× more tokens", True,
-             "Compute ≈ 6·N·D grows with both factors; together about 4·10⁶."),
+            ("Both a much larger model and ~10⁴× more tokens", True,
+             "Compute ≈ 6·N·D grows with both factors (N counting the parameters used per token: "
+             "over 600× ours); together about 7·10⁶."),
             ("The SBO head", False, "The SBO head adds a few percent of FLOPs at the targets only."),
             ("Longer blocks only", False,
              "512 vs 128 tokens per block is a factor of 4 at most."),
