@@ -613,6 +613,28 @@ fig = plot_costs(["SpanBERT (paper)", "spanbert-tiny (ours)"], [paper_flops, our
 # for extractive question answering, where two decisions are easy to get subtly wrong. Build
 # them here, on small inputs, before you meet them inside a full pipeline.
 #
+# First, what a **window** is (notebook 05 builds them step by step). A QA input is
+# `[CLS] question [SEP] passage window [SEP]`; a passage longer than the model's budget is cut
+# into overlapping windows, each starting `doc_stride` tokens after the previous one, and every
+# window is scored on its own. With a tiny budget (48 tokens, stride 16), the longest passage of
+# the course's QA dev set needs nine windows, and most of its tokens sit in more than one. The
+# dark part of each window is where its tokens have their **maximum context**, the rule the next
+# exercise writes; the red line is the gold answer, labelled only in windows that hold all of it:
+
+# %%
+from spanbert_lab.course.plots.qa import plot_qa_windows
+from spanbert_lab.data import load_qa
+from spanbert_lab.tasks.qa.features import prepare_qa_features
+
+qa_dev = load_qa("dev")
+passage = max(qa_dev, key=lambda example: len(example["context"]))
+window_features = prepare_qa_features([passage], tokenizer, max_length=48, doc_stride=16)
+fig = plot_qa_windows(window_features, passage["id"])
+
+# %%
+{"windows": len(window_features["input_ids"]), "passage characters": len(passage["context"])}
+
+# %% [markdown]
 # ### Exercise 04.2 — the max-context rule
 #
 # A passage longer than the model's input is cut into overlapping **windows**, so a passage token
