@@ -120,15 +120,16 @@ def _encoders(rows: list[dict[str, Any]], where: str) -> list[Encoder]:
         objective = get_field(row, "objective", str, f"{where}[{i}]")
         if objective not in _OBJECTIVES:
             raise ValueError(f"{where}[{i}].objective = {objective!r}: choose one of {_OBJECTIVES}")
-        encoders.append(Encoder(name, objective, _masking(row, objective, f"{where}[{i}]")))
+        encoders.append(Encoder(name, objective, masking_table(row, objective, f"{where}[{i}]")))
     names = [e.name for e in encoders]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: encoder names repeat: {names}")
     return encoders
 
 
-def _masking(row: dict[str, Any], objective: str, where: str) -> dict[str, Any]:
-    """An encoder's optional ``masking`` table, checked as the pretraining command would."""
+def masking_table(row: dict[str, Any], objective: str, where: str) -> dict[str, Any]:
+    """An encoder's (or arm's) optional ``masking`` table, checked as the pretraining command
+    would; shared by both studies' protocol readers."""
     masking = row.get("masking", {})
     if not isinstance(masking, dict):
         raise ValueError(f"{where}.masking = {masking!r}: expected a table")

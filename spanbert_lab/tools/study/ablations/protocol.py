@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from spanbert_lab.pretrain.recipes import OBJECTIVES
-from spanbert_lab.pretrain.run import masking_argv
 from spanbert_lab.tasks import task_names
-from spanbert_lab.tools.study.protocol import get_field
+from spanbert_lab.tools.study.protocol import get_field, masking_table
 
 __all__ = [
     "AblationProtocol",
@@ -164,19 +163,6 @@ def _ints(table: dict[str, Any], key: str, where: str, *, positive: bool = False
     return list(values)
 
 
-def _masking(row: dict[str, Any], objective: str, where: str) -> dict[str, Any]:
-    masking = row.get("masking", {})
-    if not isinstance(masking, dict):
-        raise ValueError(f"{where}.masking = {masking!r}: expected a table")
-    if masking and objective == "none":
-        raise ValueError(f"{where}.masking: the untrained control is never masked")
-    try:
-        masking_argv(masking)
-    except ValueError as err:
-        raise ValueError(f"{where}.masking: {err}") from err
-    return dict(masking)
-
-
 def _pretraining(table: dict[str, Any]) -> PretrainRecipe:
     at = "pretraining"
     batching = get_field(table, "batching", str, at)
@@ -198,7 +184,7 @@ def _pretraining(table: dict[str, Any]) -> PretrainRecipe:
         batching=batching,
         min_real_tokens=int(_number(table, "min_real_tokens", at)),
         eval_every=int(_number(table, "eval_every", at)),
-        masking=_masking(table, "pretraining", at),
+        masking=masking_table(table, "pretraining", at),
         **limits,
     )
 
@@ -214,7 +200,7 @@ def _arms(rows: list[Any]) -> list[Arm]:
             )
         tables = [str(t) for t in row.get("tables", [])]
         arms.append(Arm(get_field(row, "name", str, at), objective, _ints(row, "seeds", at), tables,
-                        _masking(row, objective, at)))  # fmt: skip
+                        masking_table(row, objective, at)))  # fmt: skip
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
         raise ValueError(f"arms: names repeat: {names}")
