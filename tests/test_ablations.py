@@ -4,6 +4,7 @@ and the whole pipeline end to end on a miniature protocol written here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -42,7 +43,34 @@ def test_the_shipped_protocol_reads():
     assert p.task("coref").monitor == "antecedent_accuracy"
     assert p.stages == ["pretrain", "qa-v1.1", "coref", "qa-v2.0", "budget_curve"]
     assert len(p.comparisons) == 9 and p.cpu_hour_cap == 30
+    assert p.leakage_split == "answer_sentence"
     assert sum(p.stage_hours.values()) == pytest.approx(29.7), "ablations.md: about 30 h"
+
+
+def test_every_arm_of_a_seed_starts_from_the_untrained_controls_weights(tmp_path):
+    """Seed s gives every arm the same initialisation: the control of seed s is, weight for
+    weight, the trunk each pretraining arm of seed s starts from (NSP arms included, whose pooler
+    and classifier would otherwise shift every draw after them)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from spanbert_lab.data import load_tokenizer
+    from spanbert_lab.pretrain.recipes import OBJECTIVES, build_model
+    from spanbert_lab.tools.study.ablations.stages import write_random_encoders
+
+    p = load_ablations(PROTOCOL)
+    p = dataclasses.replace(p, runs_dir=tmp_path, arms=[a for a in p.arms if a.objective == "none"])
+    control = load_file(write_random_encoders(p)[0] / "model.safetensors")
+    tokenizer = load_tokenizer()
+    trunk = [k for k in control if k.startswith("bert.") and "pooler" not in k]
+    assert len(trunk) > 30
+    for arm in load_ablations(PROTOCOL).arms:
+        if arm.objective == "none":
+            continue
+        start = build_model(OBJECTIVES[arm.objective], p.pretraining.preset, tokenizer,
+                            seed=0, block_size=p.pretraining.block_size).state_dict()  # fmt: skip
+        differ = [k for k in trunk if not torch.equal(start[k], control[k])]
+        assert not differ, f"{arm.name} seed 0 starts elsewhere: {differ[:3]}"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +95,7 @@ def test_the_shipped_protocol_reads():
         ("cpu_hour_cap = 30", "cpu_hour_cap = 0", r"study\.cpu_hour_cap = 0\.0"),
         ('batching = "bucketed"', 'batching = "sorted"', "pretraining.batching = 'sorted'"),
         ("coref = 1.0,", "corf = 1.0,", r"study\.stage_hours"),
+        ('leakage_split = "answer_sentence"', 'leakage_split = "context"', "statistics.leakage_split = 'context'"),
     ],
 )  # fmt: skip
 def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):

@@ -6,7 +6,10 @@ them with ``tests/golden/golden.json``, recorded before the redesign began and r
 deliberately, on 2026-12-07, when the course's own trunk (``spanbert_lab.model.trunk``) replaced
 transformers' ``BertModel`` in training: its dropout draws its random bits differently, so losses,
 weights and fine-tuning metrics moved; every mask and SBO target hash and the initial weights are
-unchanged (the re-recording changed no mask entry of the JSON).
+unchanged (the re-recording changed no mask entry of the JSON). The `span_sbo+nsp` pretraining
+entries were re-recorded once more, deliberately, the same day: a with-NSP model now starts
+from the same weights as its one-segment twin of the same seed (``build_model``), which the
+ablation study's "seed s gives every arm the same initialisation" needs; nothing else moved.
 
 - Masks and SBO targets are integer tensors drawn from explicit generators: they must be equal
   everywhere (compared by SHA-256 of the tensors, plus a few readable counts).

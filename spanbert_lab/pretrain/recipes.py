@@ -97,7 +97,10 @@ def build_model(
     """A freshly initialised :class:`~spanbert_lab.model.pretraining.SpanBertForPreTraining` for a run.
 
     The initial weights depend only on ``seed`` (drawn inside ``fork_rng``; the caller's global
-    generator is untouched). Without SBO the SBO loss weight is 0 (the head is never used).
+    generator is untouched), and not on the objective: every weight the one-segment model has is
+    the same for every objective of the same seed, so a with-NSP arm starts from the same trunk
+    and heads as its one-segment twin (only the pooler and the NSP classifier are its own).
+    Without SBO the SBO loss weight is 0 (the head is never used).
     """
     if tokenizer.pad_token_id is None:
         raise ValueError("build_model: the tokenizer has no pad_token_id")
@@ -108,7 +111,15 @@ def build_model(
         "max_position_embeddings": max(PRESETS[preset]["max_position_embeddings"], block_size),
     }
     fields.update(overrides)
-    config = SpanBertConfig.preset(preset, vocab_size=len(tokenizer), **fields)
+    model = _drawn(SpanBertConfig.preset(preset, vocab_size=len(tokenizer), **fields), seed)
+    if objective.nsp:  # building the pooler and NSP classifier shifts every later draw: undo that
+        twin = _drawn(SpanBertConfig.preset(preset, vocab_size=len(tokenizer), **{**fields, "use_nsp": False}), seed)  # fmt: skip
+        missing, unexpected = model.load_state_dict(twin.state_dict(), strict=False)
+        assert not unexpected and all("pooler" in k or "seq_relationship" in k for k in missing)
+    return model
+
+
+def _drawn(config: SpanBertConfig, seed: int) -> SpanBertForPreTraining:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return SpanBertForPreTraining(config)

@@ -131,6 +131,7 @@ class AblationProtocol:
     budget_curve: BudgetCurve | None
     confidence: float
     comparisons: list[tuple[str, str]]
+    leakage_split: str | None = None  # "answer_sentence": QA comparisons also on leaked/clean
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:
@@ -375,6 +376,9 @@ def load_ablations(path: str | Path) -> AblationProtocol:
             f"statistics.confidence = {confidence}: {INTERVAL} gives 95% intervals only"
         )
     patience = int(_number(fine, "patience", "finetuning"))
+    leakage = stats.get("leakage_split")
+    if leakage not in (None, "answer_sentence"):
+        raise ValueError(f"statistics.leakage_split = {leakage!r}: choose 'answer_sentence'")
     stages = _stages(study, tasks, budget)
     threads = int(_number(study, "threads", "study"))
     return AblationProtocol(
@@ -395,4 +399,5 @@ def load_ablations(path: str | Path) -> AblationProtocol:
         budget_curve=budget,
         confidence=confidence,
         comparisons=_comparisons(stats, arms),
+        leakage_split=leakage,
     )
