@@ -220,6 +220,7 @@ finetune_seeds = [0]
 confidence = 0.95
 interval = "seed_aware_difference"
 comparisons = [["span_sbo", "subword"]]
+leakage_split = "answer_sentence"
 """
 
 PEAK = {("qa-v1.1", "subword"): 2e-3, ("qa-v1.1", "span_sbo"): 1e-3}  # coref: 2e-3
@@ -296,6 +297,13 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
         set(c) == {"a", "b", "diff", "low", "high", "interval"} and c["interval"] == INTERVAL_TEXT
     )
     assert c["low"] <= c["diff"] <= c["high"]
+    leak = qa["leakage"]  # the comparisons again on the leaked and on the clean test questions
+    assert leak["leaked"]["questions"] > 0 and leak["clean"]["questions"] > 0
+    assert leak["leaked"]["questions"] + leak["clean"]["questions"] == len(
+        json.loads((redo / "seed0" / "test" / "example_scores.json").read_text())["ids"]
+    )
+    assert [(c["a"], c["b"]) for c in leak["clean"]["comparisons"]] == [("span_sbo", "subword")]
+    assert "leaked questions" in summary_path.with_suffix(".md").read_text()
     coref = summary["tasks"]["coref"]
     assert (
         coref["metric"] == "antecedent_accuracy" and coref["arms"]["subword"]["selected_lr"] == 2e-3

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from spanbert_lab.data import load_squad_json
 from spanbert_lab.stats import seed_aware_difference
 from spanbert_lab.tools.study.ablations.plan import (
     budget_folder,
@@ -37,6 +38,7 @@ from spanbert_lab.tools.study.ablations.stages import (
     selections,
     stage_root,
 )
+from spanbert_lab.tools.study.leakage import corpus_sentences, leaked_questions
 from spanbert_lab.tools.study.report import ExampleScores
 from spanbert_lab.tools.study.ship import _replace_dir
 
@@ -185,6 +187,31 @@ def _task_summary(protocol: AblationProtocol, task: AblationTask, dev: DevScore)
             "arms": zero,
             "comparisons": _compare(zero_scores, protocol.comparisons),
         }
+    if protocol.leakage_split and task.task == "qa" and scores:
+        arm, sel = next(iter(selections(protocol, task, dev).items()))
+        first = finetune_folder(protocol, task.name, arm, sel.selected, protocol.arm(arm).seeds[0],
+                                task.finetune_seeds[0])  # fmt: skip
+        ids = ExampleScores.read(first / f"seed{task.finetune_seeds[0]}" / "test" / "example_scores.json").ids  # fmt: skip
+        out["leakage"] = _leakage(protocol, task, ids, scores)
+    return out
+
+
+def _leakage(
+    protocol: AblationProtocol, task: AblationTask, ids: list[str], scores: dict[str, torch.Tensor]
+) -> dict[str, Any]:
+    """The task's comparisons on the leaked and the clean test questions (``leakage.py``)."""
+    status = leaked_questions(load_squad_json("test", task.version or "1.1"), corpus_sentences())
+    unknown = [i for i in ids if i not in status]
+    if unknown:
+        raise ValueError(f"{task.name}: test scores name questions not in the test file: {unknown[:3]}")  # fmt: skip
+    out: dict[str, Any] = {"split": protocol.leakage_split, "interval": INTERVAL_TEXT}
+    for group, flag in (("leaked", True), ("clean", False)):
+        keep = torch.tensor([status[i] is flag for i in ids])
+        out[group] = {
+            "questions": int(keep.sum()),
+            "comparisons": _compare({a: t[..., keep] for a, t in scores.items()}, protocol.comparisons),
+        }  # fmt: skip
+    out["unanswerable"] = sum(1 for i in ids if status[i] is None)
     return out
 
 
@@ -311,8 +338,16 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             lines.append(
                 f"| `{arm}` | {grid} | {s['selected_lr']:g}{edge} | {best} | {s['test']['mean']:.1f} | {values} |"
             )
-        lines += ["", "| comparison | difference [95%] |", "|---|---|"]
-        lines += [f"| `{c['a']}` − `{c['b']}` | {_fmt(c)} |" for c in block["comparisons"]]
+        leak = block.get("leakage")
+        if leak is None:
+            lines += ["", "| comparison | difference [95%] |", "|---|---|"]
+            lines += [f"| `{c['a']}` − `{c['b']}` | {_fmt(c)} |" for c in block["comparisons"]]
+            continue
+        by = {g: {(c["a"], c["b"]): c for c in leak[g]["comparisons"]} for g in ("leaked", "clean")}
+        lines += ["", f"| comparison | difference [95%] | on the {leak['leaked']['questions']} leaked questions "
+                  f"| on the {leak['clean']['questions']} clean ones |", "|---|---|---|---|"]  # fmt: skip
+        lines += [f"| `{c['a']}` − `{c['b']}` | {_fmt(c)} | {_fmt(by['leaked'].get((c['a'], c['b'])))} "
+                  f"| {_fmt(by['clean'].get((c['a'], c['b'])))} |" for c in block["comparisons"]]  # fmt: skip
     if summary["budget_curve"] is not None:
         curve = summary["budget_curve"]
         lines += [
