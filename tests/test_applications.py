@@ -150,6 +150,30 @@ def test_first_per_class_keeps_order_and_nests():
         relations.first_per_class(exs, 0)
 
 
+def test_random_per_class_draws_per_label_keeps_order_and_depends_on_the_generator():
+    labels = ["spouse", "school"] * 6 + ["no_relation"] * 3
+    exs = [
+        relations.RelationExample(f"t{i}", (0, 1, "PER"), (2, 3, "PER"), r)
+        for i, r in enumerate(labels)
+    ]
+    draws = [
+        [ex.text for ex in relations.random_per_class(exs, 3, torch.Generator().manual_seed(s))]
+        for s in range(6)
+    ]
+    first = relations.random_per_class(exs, 3, torch.Generator().manual_seed(0))
+    assert relations.label_counts(first)["spouse"] == relations.label_counts(first)["school"] == 3
+    assert [ex.text for ex in first] == sorted((ex.text for ex in first), key=lambda t: int(t[1:]))
+    assert draws[0] == [
+        ex.text for ex in relations.random_per_class(exs, 3, torch.Generator().manual_seed(0))
+    ]
+    assert len({tuple(d) for d in draws}) > 1, "another seed, another draw"
+    assert any(d != [ex.text for ex in relations.first_per_class(exs, 3)] for d in draws)
+    with pytest.raises(ValueError, match="'no_relation' has 3 examples, fewer than 4"):
+        relations.random_per_class(exs, 4, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="at least 1"):
+        relations.random_per_class(exs, 0, torch.Generator().manual_seed(0))
+
+
 # --- search ----------------------------------------------------------------------------------------
 
 

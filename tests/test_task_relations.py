@@ -25,6 +25,7 @@ from spanbert_lab.tasks.relations import (
     MARKERS,
     SPLIT_SIZES,
     RelationExample,
+    first_per_class,
     load,
     relation_scores,
     score,
@@ -187,3 +188,36 @@ def test_the_relation_study_goes_through_finetune(monkeypatch):
     assert run == {"seed": 1, "seconds": 1.2, "macro_f1": 0.86, "micro_p": 0.7, "micro_r": 0.6,
                    "micro_f1": 0.64, "per_class_f1": {"birthplace": 0.5}}  # fmt: skip
     assert result["differences"]["spanbert-tiny - random-tiny"][0] == pytest.approx(-0.05)
+
+
+def test_random_few_label_draws_give_each_seed_its_own_paired_training_set(monkeypatch):
+    """``train_subset_draw="random"``: seed s trains every encoder on draw s (paired across
+    encoders, different across seeds), the test set unchanged, and the record lists the draws."""
+    seen: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def fake_finetune(task, model, *, config, train, dev, random_init, **_kwargs):
+        seen[(model + ("-random" if random_init else ""), config.seed)] = tuple(
+            ex.text for ex in train
+        )
+        assert len(dev) == 580
+        metrics = {"macro_f1": 80.0, "micro_p": 70.0, "micro_r": 60.0, "micro_f1": 64.0}
+        return FinetuneResult(task, model, config, metrics, [], [], seconds=1.0)
+
+    monkeypatch.setattr(relation_app, "finetune", fake_finetune)
+    settings = {**studies.RE_SETTINGS, "train_subset_per_class": 5, "train_subset_draw": "random"}
+    result = studies.relation_study(["random-tiny", "spanbert-tiny"], [0, 1, 2], settings)
+    for seed in (0, 1, 2):
+        assert seen[("bert-tiny-random", seed)] == seen[("spanbert-tiny", seed)], "paired"
+        assert len(seen[("spanbert-tiny", seed)]) == 65
+    assert len({seen[("spanbert-tiny", s)] for s in (0, 1, 2)}) == 3, "a draw per seed"
+    full, _ = studies.relation_data()
+    draws = result["train_subsets"]
+    assert tuple(full[i].text for i in draws["1"]) == seen[("spanbert-tiny", 1)]
+    first = tuple(ex.text for ex in first_per_class(full, 5))
+    assert seen[("spanbert-tiny", 0)] != first
+    with pytest.raises(ValueError, match="needs train_subset_per_class"):
+        studies.relation_study(
+            ["random-tiny"], [0], {**studies.RE_SETTINGS, "train_subset_draw": "random"}
+        )
+    with pytest.raises(ValueError, match="choose 'first' or 'random'"):
+        studies.relation_study(["random-tiny"], [0], {**settings, "train_subset_draw": "last"})

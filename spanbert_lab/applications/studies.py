@@ -54,7 +54,9 @@ def relation_data(
     The dev set (``dev_per_class`` per label, default 30) is drawn after train and test from the
     training documents' unused examples, so its size leaves train and test unchanged. With
     ``train_subset_per_class`` the training set is cut to the first that many examples of each
-    label *after* every draw: test and dev stay exactly those of the full-data study.
+    label *after* every draw: test and dev stay exactly those of the full-data study (with
+    ``train_subset_draw="random"`` the cut is made per seed by :func:`relation_study` instead, and
+    this returns the full training set).
     """
     train, test, dev = map(
         list,
@@ -66,8 +68,9 @@ def relation_data(
             seed=DATA_SEEDS["relations"],
         ),
     )
-    if settings.get("train_subset_per_class") is not None:  # 0 is refused, not ignored
-        train = relation_task.first_per_class(train, settings["train_subset_per_class"])
+    per_class = settings.get("train_subset_per_class")
+    if per_class is not None and settings.get("train_subset_draw", "first") == "first":
+        train = relation_task.first_per_class(train, per_class)  # 0 is refused, not ignored
     return (train, test, dev) if with_dev else (train, test)
 
 
@@ -81,6 +84,27 @@ def _re_config(settings: dict[str, Any], seed: int, lr: float) -> FinetuneConfig
     )
 
 
+def _training_sets(
+    settings: dict[str, Any], seeds: Sequence[int]
+) -> tuple[list, list, list, dict[int, list]]:
+    """The full training set, test, dev, and each seed's training set (seed 0's always)."""
+    draw = settings.get("train_subset_draw", "first")
+    if draw not in ("first", "random"):
+        raise ValueError(f"train_subset_draw = {draw!r}: choose 'first' or 'random'")
+    per_class = settings.get("train_subset_per_class")
+    if draw == "random" and per_class is None:
+        raise ValueError("train_subset_draw = 'random' needs train_subset_per_class")
+    full, test, dev = relation_data(settings, with_dev=True)
+    if draw == "random":
+        subsets = {
+            seed: relation_task.random_per_class(full, per_class, torch.Generator().manual_seed(seed))
+            for seed in {0, *seeds}
+        }  # fmt: skip
+    else:
+        subsets = dict.fromkeys({0, *seeds}, full)
+    return full, test, dev, subsets
+
+
 def relation_study(
     encoders: Sequence[str],
     seeds: Sequence[int],
@@ -88,8 +112,15 @@ def relation_study(
     log: Any = None,
 ) -> dict[str, Any]:
     """Fine-tune every encoder with every seed on the registered task ``"relations"``
-    (:func:`spanbert_lab.finetune.finetune`); macro-F1 per run, t intervals, paired differences."""
-    train, test, dev = relation_data(settings, with_dev=True)
+    (:func:`spanbert_lab.finetune.finetune`); macro-F1 per run, t intervals, paired differences.
+
+    With ``settings["train_subset_draw"] == "random"`` (and ``train_subset_per_class``), seed *s*
+    trains every encoder on its own random draw of that many examples per label
+    (:func:`~spanbert_lab.tasks.relations.random_per_class`, generator seeded with *s*; a
+    learning-rate grid is run on seed 0's draw); the record lists each seed's draw.
+    """
+    full, test, dev, subsets = _training_sets(settings, seeds)
+    train = subsets[0]
     runs: dict[str, list[dict[str, Any]]] = {}
     selection: dict[str, dict[str, float]] = {}
     chosen: dict[str, float] = {}
@@ -108,7 +139,7 @@ def relation_study(
         chosen[name] = lr
         for seed in seeds:
             result = relations.run_relation_extraction(
-                name, train, test, _re_config(settings, seed, lr)
+                name, subsets[seed], test, _re_config(settings, seed, lr)
             )
             scores = relations.fractions(result)
             runs.setdefault(name, []).append(
@@ -137,8 +168,15 @@ def relation_study(
     for a, b in pairs:
         d = [x["macro_f1"] - y["macro_f1"] for x, y in zip(runs[a], runs[b], strict=True)]
         diffs[f"{a} - {b}"] = [round(x, 4) for x in t_interval(d)]
+    drawn = {}
+    if (
+        settings.get("train_subset_draw") == "random"
+    ):  # each seed's draw, as positions in the full training set
+        position = {id(ex): i for i, ex in enumerate(full)}
+        drawn = {"train_subsets": {str(s): [position[id(ex)] for ex in subsets[s]] for s in seeds}}
     return {
         "settings": settings,
+        **drawn,
         "n_train": len(train),
         "n_test": len(test),
         "train_counts": relation_task.label_counts(train),

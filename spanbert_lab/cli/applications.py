@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         help="relations: train on the first N examples of each label only (same test set)",
     )
     p.add_argument(
+        "--subset-draw",
+        choices=("first", "random"),
+        default="first",
+        help="relations, with --train-subset: the first N per label, or a random draw per seed",
+    )
+    p.add_argument(
         "--max-steps",
         type=int,
         default=None,
@@ -101,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                 settings["learning_rate"] = args.lr
             if args.train_subset is not None:
                 settings["train_subset_per_class"] = args.train_subset
+                if args.subset_draw == "random":
+                    settings["train_subset_draw"] = "random"
             if args.max_steps is not None:
                 settings["max_steps"] = args.max_steps
             result = studies.relation_study(args.encoders, args.seeds, settings, log=print)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from spanbert_lab.contracts import TokenizerLike
 from spanbert_lab.tasks.base import FinetuneConfig, Report, Row, TaskSpec, columns_to_rows
@@ -49,6 +50,7 @@ __all__ = [
     "entity_type",
     "first_per_class",
     "label_counts",
+    "random_per_class",
     "related_pairs",
     "relation_examples",
     "relation_scores",
@@ -229,6 +231,29 @@ def first_per_class(examples: Sequence[RelationExample], per_class: int) -> list
             seen[ex.relation] += 1
             out.append(ex)
     return out
+
+
+def random_per_class(
+    examples: Sequence[RelationExample], per_class: int, generator: torch.Generator
+) -> list[RelationExample]:
+    """``per_class`` examples of each label drawn at random (``generator``), in the order given.
+
+    Raises:
+        ValueError: ``per_class`` < 1, or a label has fewer than ``per_class`` examples.
+    """
+    if per_class < 1:
+        raise ValueError(f"per_class must be at least 1, got {per_class}")
+    by_label: dict[str, list[int]] = {}
+    for i, ex in enumerate(examples):
+        by_label.setdefault(ex.relation, []).append(i)
+    keep: list[int] = []
+    for label in sorted(by_label):
+        index = by_label[label]
+        if len(index) < per_class:
+            raise ValueError(f"label {label!r} has {len(index)} examples, fewer than {per_class}")
+        draw = torch.randperm(len(index), generator=generator)[:per_class]
+        keep += [index[int(j)] for j in draw]
+    return [examples[i] for i in sorted(keep)]
 
 
 def label_counts(examples: Sequence[RelationExample]) -> dict[str, int]:
