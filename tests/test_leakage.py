@@ -1,10 +1,10 @@
-"""The leaked/clean split of QA questions (spanbert_lab.tools.study.leakage): a question is leaked
+"""The leaked/clean split of QA questions (spanbert_lab.data.leakage): a question is leaked
 when the context sentence holding its first answer occurs verbatim in the pretraining corpus."""
 
 from __future__ import annotations
 
 from spanbert_lab.data import load_squad_json
-from spanbert_lab.tools.study.leakage import corpus_sentences, leaked_questions, sentence_spans
+from spanbert_lab.data.leakage import corpus_sentences, leaked_questions, sentence_spans
 
 
 def _squad(context: str, answers: dict[str, int | None]) -> dict:

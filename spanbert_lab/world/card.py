@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
-from spanbert_lab.data.loaders import load_classification, load_ner, load_qa
+from spanbert_lab.data.leakage import context_overlap, corpus_sentences, leaked_questions
+from spanbert_lab.data.loaders import load_classification, load_ner, load_qa, load_squad_json
 from spanbert_lab.data.tokenizer import load_tokenizer
 from spanbert_lab.world.card_baselines import baselines
 from spanbert_lab.world.card_coref import coref_lines
@@ -123,6 +124,32 @@ def task_stats(out: Path) -> dict:
     return stats
 
 
+def qa_leakage_line(out: Path) -> str:
+    """The data card's sentence on QA context sentences the pretraining corpus holds verbatim."""
+    sentences = corpus_sentences([out / "corpus" / f"{s}.txt.gz" for s in ("train", "dev")])
+    parts, questions = [], []
+    for split in ("train", "dev", "test"):
+        squad = load_squad_json(split, "1.1", path=out / "qa")
+        found, total, hit, contexts = context_overlap(squad, sentences)
+        parts.append(f"{split} {found:,} of {total:,} ({found / total:.1%}; {hit:,} of {contexts:,} contexts hold one)")  # fmt: skip
+        if split != "train":
+            status = leaked_questions(squad, sentences)
+            questions.append(
+                f"{split} {sum(v is True for v in status.values()):,} of {len(status):,}"
+            )
+    return (
+        "- Leakage: the QA contexts and the pretraining corpus are written from the same world, and "
+        "some context sentences occur verbatim in the corpus (train or dev documents; sentences "
+        "split after `. ! ?` before a capital or a digit): "
+        + "; ".join(parts)
+        + ". Questions whose "
+        "answer sits in such a sentence (*leaked*, `spanbert_lab.data.leakage`): "
+        + ", ".join(questions)
+        + " (v1.1). It is the same for every encoder; the ablation study "
+        "reports its QA comparisons on leaked and clean questions separately."
+    )
+
+
 def write_card(
     out: Path, config: object, counts: Counter[str], managed: Iterable[str] = ()
 ) -> None:
@@ -182,6 +209,7 @@ def write_card(
             f"| {split} | {ctx} | {n1:,} | {n2:,} | {imp:,} ({_pct(imp, n2)}) | {t['qa'][(split, 'ctx_words')]:.0f} |"
         )
     lines.append(f"\n- Answer length in words (all v1.1 answers): {t['answer_len']}")
+    lines.append(qa_leakage_line(out))
     lines.append("\n### Named-entity recognition (`ner/`)\n")
     ner_types = sorted(x.removeprefix("B-") for x in t["ner"]["train"][2])
     lines.append("Entity mentions (B- tags) per type:\n")

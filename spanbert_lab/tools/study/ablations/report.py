@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from spanbert_lab.data import load_squad_json
+from spanbert_lab.data.leakage import corpus_sentences, leaked_questions
 from spanbert_lab.stats import seed_aware_difference
 from spanbert_lab.tools.study.ablations.plan import (
     budget_folder,
@@ -38,7 +39,6 @@ from spanbert_lab.tools.study.ablations.stages import (
     selections,
     stage_root,
 )
-from spanbert_lab.tools.study.leakage import corpus_sentences, leaked_questions
 from spanbert_lab.tools.study.report import ExampleScores
 from spanbert_lab.tools.study.ship import _replace_dir
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from spanbert_lab.data.corpus import read_text
 from spanbert_lab.runtime import data_dir
 
-__all__ = ["corpus_sentences", "leaked_questions", "sentence_spans"]
+__all__ = ["context_overlap", "corpus_sentences", "leaked_questions", "sentence_spans"]
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
@@ -70,3 +70,15 @@ def leaked_questions(squad: dict, sentences: set[str]) -> dict[str, bool | None]
                 a, b = next(((a, b) for a, b in spans if start < b), spans[-1])
                 out[str(qa["id"])] = context[a:b] in sentences
     return out
+
+
+def context_overlap(squad: dict, sentences: set[str]) -> tuple[int, int, int, int]:
+    """``(sentences in the corpus, context sentences, contexts holding one, contexts)``."""
+    found = total = hit = contexts = 0
+    for article in squad["data"]:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            inside = sum(context[a:b] in sentences for a, b in sentence_spans(context))
+            found, total = found + inside, total + len(sentence_spans(context))
+            hit, contexts = hit + (inside > 0), contexts + 1
+    return found, total, hit, contexts
