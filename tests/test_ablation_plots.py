@@ -1,0 +1,116 @@
+"""The ablation study's figures draw exactly the numbers they are given: intervals, the paper's
+marks, every run, the budgets in order; bad input is refused with a message."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from spanbert_lab.course.plots.ablations import (
+    plot_ablation_differences,
+    plot_budget_gaps,
+    plot_finetune_curves,
+    plot_leakage,
+)
+
+
+def _points(ax, marker):
+    return [
+        tuple(np.asarray(line.get_data()).ravel())
+        for line in ax.lines
+        if line.get_marker() == marker
+    ]
+
+
+def test_differences_draw_each_interval_and_the_papers_mark():
+    ours = {
+        "qa-v1.1": {"span − subword": (2.0, 0.5, 3.5), "span_sbo − span": (-1.0, -3.0, 1.0)},
+        "coref": {"span − subword": None, "span_sbo − span": (4.0, 1.0, 7.0)},
+    }
+    paper = {
+        "qa-v1.1": {"span − subword": 1.6, "span_sbo − span": 0.1},
+        "coref": {"span_sbo − span": 2.7},
+    }
+    fig = plot_ablation_differences(ours, paper, title="Table 7")
+    qa, coref = fig.axes[:2]
+    assert [t.get_text() for t in qa.get_yticklabels()] == ["span − subword", "span_sbo − span"]
+    assert sorted(_points(qa, "o")) == [(-1.0, 1.0), (2.0, 0.0)]  # (diff, row)
+    assert sorted(_points(qa, "D")) == [(0.1, 1.0), (1.6, 0.0)]
+    assert _points(coref, "o") == [(4.0, 1.0)] and _points(coref, "D") == [(2.7, 1.0)]
+    colours = {
+        line.get_xdata()[0]: line.get_color() for line in qa.lines if line.get_marker() == "o"
+    }
+    assert colours[2.0] == "#d62728" and colours[-1.0] == "#555555", "excludes 0 / includes 0"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no task has a measured comparison"):
+        plot_ablation_differences({"coref": {"x": None}}, {}, title="t")
+
+
+def _gap(a, b, d):
+    return {"a": a, "b": b, "diff": d, "low": d - 1, "high": d + 1}
+
+
+BUDGET = {
+    "metric": "f1",
+    "budgets": {
+        b: {
+            "arms": {"subword": {"mean": m, "values": [m - 1, m + 1]},
+                     "span_sbo": {"mean": m + g, "values": [m + g - 1, m + g + 1]}},
+            "gaps": [_gap("span_sbo", "subword", g)],
+        }
+        for b, m, g in (("2", 30.0, 20.0), ("4", 50.0, 12.0), ("8", 60.0, 8.0), ("converged", 65.0, 5.0))
+    },
+}  # fmt: skip
+
+
+def test_budget_gaps_in_budget_order_with_every_run():
+    fig = plot_budget_gaps(BUDGET)
+    left, right = fig.axes
+    assert [t.get_text() for t in right.get_xticklabels()] == [
+        "2 epochs",
+        "4 epochs",
+        "8 epochs",
+        "converged",
+    ]
+    gap_line = next(line for line in right.lines if len(line.get_ydata()) == 4)
+    assert list(gap_line.get_ydata()) == [20.0, 12.0, 8.0, 5.0]
+    means = [list(line.get_ydata()) for line in left.lines if line.get_marker() == "s"]
+    assert [30.0, 50.0, 60.0, 65.0] in means and [50.0, 62.0, 68.0, 70.0] in means
+    dots = [y for line in left.lines if line.get_marker() == "o" for y in line.get_ydata()]
+    assert len(dots) == 16, "every run of every arm at every budget"
+    plt.close(fig)
+    fig = plot_budget_gaps(BUDGET, budgets=["converged", "2"])
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["converged", "2 epochs"]
+    plt.close(fig)
+
+
+def test_finetune_curves_smooth_the_loss_and_mark_the_best_epoch():
+    run = {
+        "losses": [4.0, 2.0, 3.0, 1.0],
+        "dev_curve": [{"epoch": 1, "update": 2, "dev": {"f1": 10.0}}, {"epoch": 2, "update": 4, "dev": {"f1": 30.0}}],
+        "best_epoch": 2,
+    }  # fmt: skip
+    fig = plot_finetune_curves({"span_sbo": [run]}, metric="f1", smooth=2)
+    left, right = fig.axes
+    assert list(left.lines[0].get_ydata()) == [4.0, 3.0, 2.5, 2.0]
+    assert list(right.lines[0].get_ydata()) == [10.0, 30.0]
+    assert _points(right, "*") == [(4.0, 30.0)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="smooth must be at least 1"):
+        plot_finetune_curves({"span": [run]}, metric="f1", smooth=0)
+    with pytest.raises(ValueError, match="no runs"):
+        plot_finetune_curves({"span": []}, metric="f1")
+
+
+def test_leakage_bars_stack_and_print_the_share():
+    fig = plot_leakage(
+        {"dev": {"leaked": 67, "clean": 471}, "test": {"leaked": 62, "clean": 470}}, title="QA"
+    )
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [471, 470, 67, 62]
+    assert [t.get_text() for t in ax.texts] == ["12.5%", "11.7%"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="needs 'leaked' and 'clean'"):
+        plot_leakage({"dev": {"leaked": 1}}, title="QA")
