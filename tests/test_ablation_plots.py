@@ -114,3 +114,47 @@ def test_leakage_bars_stack_and_print_the_share():
     plt.close(fig)
     with pytest.raises(ValueError, match="needs 'leaked' and 'clean'"):
         plot_leakage({"dev": {"leaked": 1}}, title="QA")
+
+
+def test_a_summarys_comparisons_become_the_figures_rows(tmp_path):
+    import json
+
+    from spanbert_lab.tools.study.ablations.read import (
+        paper_differences,
+        run_curves,
+        table_differences,
+    )
+
+    summary = {"tasks": {"qa-v2.0": {
+        "comparisons": [{"a": "span_sbo", "b": "span", "diff": 1.0, "low": -1.0, "high": 3.0}],
+        "threshold_0": {"comparisons": [{"a": "span_sbo", "b": "span", "diff": 2.0, "low": 0.5, "high": 3.5}]},
+    }}}  # fmt: skip
+    pairs = [("span_sbo", "span"), ("span", "span+nsp")]
+    rows = table_differences(summary, pairs, {"v2 dev": ("qa-v2.0", "comparisons"),
+                                              "v2 at 0": ("qa-v2.0", "threshold_0"), "coref": ("coref", "comparisons")})  # fmt: skip
+    assert rows["v2 dev"] == {"span_sbo − span": (1.0, -1.0, 3.0), "span − span+nsp": None}
+    assert rows["v2 at 0"]["span_sbo − span"] == (2.0, 0.5, 3.5)
+    assert rows["coref"] == {"span_sbo − span": None, "span − span+nsp": None}, "not run yet"
+    paper = paper_differences(pairs, squad_column="v2 dev", coref_column="coref")
+    assert paper == {"v2 dev": {"span_sbo − span": 0.1, "span − span+nsp": 1.3},
+                     "coref": {"span_sbo − span": 2.7, "span − span+nsp": -0.1}}  # fmt: skip
+    with pytest.raises(ValueError, match="block 'dev'"):
+        table_differences(summary, pairs, {"x": ("qa-v2.0", "dev")})
+    run = tmp_path / "run"
+    (run / "seed0").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="not a finished run"):
+        run_curves(run, 0)
+    (run / "done.json").write_text("{}")
+    curve = [{"epoch": 1, "update": 2, "train_loss": 3.0, "dev": {"f1": 5.0}}]
+    (run / "result.json").write_text(
+        json.dumps({"runs": [{"dev_curve": curve, "best_epoch": 1, "stopped_early": False}]})
+    )
+    (run / "seed0" / "history.json").write_text(json.dumps([{"kind": "train", "step": 1, "loss": 4.0},
+                                                            {"kind": "train", "step": 2, "loss": 3.0}]))  # fmt: skip
+    got = run_curves(run, 0)
+    assert got == {
+        "losses": [4.0, 3.0],
+        "dev_curve": curve,
+        "best_epoch": 1,
+        "stopped_early": False,
+    }
