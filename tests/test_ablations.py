@@ -304,6 +304,10 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     )
     assert [(c["a"], c["b"]) for c in leak["clean"]["comparisons"]] == [("span_sbo", "subword")]
     assert "leaked questions" in summary_path.with_suffix(".md").read_text()
+    assert set(summary["span_filling"]) == {"subword", "span_sbo"}
+    assert all(
+        0 <= s["spans"] <= 1 for arm in summary["span_filling"].values() for s in arm.values()
+    )
     coref = summary["tasks"]["coref"]
     assert (
         coref["metric"] == "antecedent_accuracy" and coref["arms"]["subword"]["selected_lr"] == 2e-3
@@ -323,3 +327,27 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     mean = 100 * sum(r[0] for r in scores["scores"]) / len(scores["scores"])
     test = json.loads((run / "result.json").read_text())["runs"][0]["test_metrics"]
     assert mean == pytest.approx(test["antecedent_accuracy"])
+
+
+def test_span_filling_scores_notebook_04s_fixed_masks_and_caches_them(tmp_path, monkeypatch):
+    """The bridge from notebook 04: an encoder scored by ``span_filling`` gets exactly notebook
+    04's "one set of masks" numbers (bert-tiny: 0.769 on single tokens, 0.420 on spans, 3,305
+    targets each); a second call scores nothing again."""
+    from spanbert_lab.runtime import data_dir
+    from spanbert_lab.tools.study.ablations import filling
+    from spanbert_lab.tools.study.ablations.protocol import Arm
+
+    p = load_ablations(PROTOCOL)
+    p = dataclasses.replace(p, runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
+                            arms=[Arm("subword", "subword", [0]), Arm("span", "span", [0])])  # fmt: skip
+    (tmp_path / "runs" / "encoders" / "subword").mkdir(parents=True)
+    (tmp_path / "runs" / "encoders" / "subword" / "seed0").symlink_to(
+        data_dir() / "checkpoints" / "bert-tiny"
+    )
+    got = filling.span_filling(p)
+    assert set(got) == {"subword"}, "span has no encoder yet"
+    seed0 = got["subword"]["seed0"]
+    assert (round(seed0["single tokens"], 3), round(seed0["spans"], 3)) == (0.769, 0.420)
+    assert seed0["single tokens targets"] == seed0["spans targets"] == 3305
+    monkeypatch.setattr(filling, "_score", lambda *a: pytest.fail("scored again"))
+    assert filling.span_filling(p) == got

@@ -23,6 +23,7 @@ import torch
 from spanbert_lab.data import load_squad_json
 from spanbert_lab.data.leakage import corpus_sentences, leaked_questions
 from spanbert_lab.stats import seed_aware_difference
+from spanbert_lab.tools.study.ablations.filling import span_filling
 from spanbert_lab.tools.study.ablations.plan import (
     budget_folder,
     dev_score,
@@ -398,8 +399,11 @@ def ship_encoders(protocol: AblationProtocol) -> list[Path]:
 def write_report(
     protocol: AblationProtocol, *, partial: bool = False, dev: DevScore = dev_score
 ) -> Path:
-    """Write ``summary.json`` and ``summary.md``; copy the pretraining logs; return the JSON path."""
+    """Write ``summary.json`` (with every encoder's span-filling scores, ``filling.py``) and
+    ``summary.md``; copy the pretraining logs; return the JSON path."""
     summary = summarise(protocol, partial=partial, dev=dev)
+    # a description beside the comparisons (filling.py): notebook 04's fixed masks, every encoder
+    summary["span_filling"] = span_filling(protocol)
     out = protocol.results_dir / "summary.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
