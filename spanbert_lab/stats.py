@@ -84,6 +84,24 @@ def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def welch_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+    """``mean(a) - mean(b)`` with the 95% Welch interval (two independent samples, unequal
+    variances; Welch–Satterthwaite degrees of freedom).
+
+    Raises:
+        ValueError: a sample with fewer than 2 values, or both without spread.
+    """
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"welch_interval needs at least 2 values each, got {len(a)} and {len(b)}")
+    means = [sum(x) / len(x) for x in (a, b)]
+    var = [sum((v - m) ** 2 for v in x) / (len(x) - 1) / len(x) for x, m in zip((a, b), means, strict=True)]  # fmt: skip
+    if sum(var) == 0:
+        raise ValueError("welch_interval: both samples are constant")
+    df = sum(var) ** 2 / sum(v**2 / (len(x) - 1) for v, x in zip(var, (a, b), strict=True))
+    diff, half = means[0] - means[1], t_quantile_95(max(df, 1.0)) * math.sqrt(sum(var))
+    return diff, diff - half, diff + half
+
+
 def wilson_interval(
     correct: torch.Tensor | float, total: torch.Tensor | float, *, z: float = 1.96
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -85,3 +85,23 @@ def test_cli_writes_a_result_file(tmp_path):
 def test_a_training_subset_of_zero_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         studies.relation_data({**studies.RE_SETTINGS, "train_subset_per_class": 0})
+
+
+def test_paired_differences_are_recomputed_unrounded_from_the_runs():
+    """The stored ``differences`` are rounded to 4 decimals, which turned an upper bound of
+    -0.00004 into -0.0 and a verdict into "includes 0"; recomputed from the runs it excludes 0."""
+    record = json.loads((RESULTS / "applications-relations-lr-tuned.json").read_text())
+    got = studies.paired_differences(record)
+    for pair, stored in record["differences"].items():
+        assert got[pair] == pytest.approx(stored, abs=6e-5)
+    assert got["span-tiny - bert-tiny"][2] < 0 <= record["differences"]["span-tiny - bert-tiny"][2]
+    assert "spanbert-tiny - span-tiny" in got, "the SBO's own comparison"
+    small = json.loads((RESULTS / "applications-relations-few-5.json").read_text())
+    diff, low, high = studies.gain_change(small, record, "spanbert-tiny")
+    gain = lambda r: got_mean(r, "spanbert-tiny") - got_mean(r, "random-tiny")  # noqa: E731
+    assert diff == pytest.approx(gain(small) - gain(record)) and low < diff < high
+
+
+def got_mean(record, encoder):
+    values = [r["macro_f1"] for r in record["runs"][encoder]]
+    return sum(values) / len(values)

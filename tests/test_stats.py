@@ -132,3 +132,19 @@ def test_t_quantile_matches_the_table_and_errs_wide_between_rows():
         assert exact - 1e-3 <= t_quantile_95(df) <= exact + (1.2 if df < 2 else 0.07), df
     with pytest.raises(ValueError, match="degrees of freedom"):
         t_quantile_95(0.5)
+
+
+def test_welch_interval_matches_scipy():
+    from scipy import stats as sps
+
+    from spanbert_lab.stats import welch_interval
+
+    a, b = [0.71, 0.74, 0.69, 0.75, 0.70], [0.60, 0.68, 0.55, 0.66, 0.61, 0.64]
+    diff, low, high = welch_interval(a, b)
+    ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert diff == pytest.approx(sum(a) / 5 - sum(b) / 6)
+    assert (low, high) == pytest.approx((ci.low, ci.high), abs=2e-3)  # tabulated t, interpolated df
+    with pytest.raises(ValueError, match="at least 2 values"):
+        welch_interval([1.0], b)
+    with pytest.raises(ValueError, match="both samples are constant"):
+        welch_interval([1.0, 1.0], [2.0, 2.0])

@@ -20,7 +20,13 @@ from spanbert_lab.applications.encoders import layer_features, load_encoder
 from spanbert_lab.applications.lexical import BM25Index, TfidfIndex
 from spanbert_lab.data import load_classification
 from spanbert_lab.finetune import FinetuneConfig
-from spanbert_lab.stats import bootstrap_interval, t_interval
+from spanbert_lab.stats import (
+    bootstrap_interval,
+    paired_difference,
+    t_interval,
+    welch_interval,
+    wilson_interval,
+)
 from spanbert_lab.tasks import relations as relation_task
 from spanbert_lab.world.build import make_world
 
@@ -190,6 +196,50 @@ def relation_study(
     }
 
 
+RE_PAIRS = (
+    ("bert-tiny", "random-tiny"),
+    ("span-tiny", "random-tiny"),
+    ("spanbert-tiny", "random-tiny"),
+    ("span-tiny", "bert-tiny"),
+    ("spanbert-tiny", "bert-tiny"),
+    ("spanbert-tiny", "span-tiny"),  # the SBO's own comparison
+)
+
+
+def paired_differences(
+    record: dict[str, Any], pairs: Sequence[tuple[str, str]] = RE_PAIRS, metric: str = "macro_f1"
+) -> dict[str, tuple[float, float, float]]:
+    """``{"a - b": (mean, low, high)}``: the per-seed paired difference of a relation study's
+    ``metric`` with its 95% t interval, recomputed from the stored runs (not rounded, unlike the
+    record's ``differences``; and for any pair, e.g. ``spanbert-tiny - span-tiny``)."""
+    runs = record["runs"]
+    out = {}
+    for a, b in pairs:
+        if a in runs and b in runs:
+            seeds_a = {r["seed"]: r[metric] for r in runs[a]}
+            seeds_b = {r["seed"]: r[metric] for r in runs[b]}
+            if seeds_a.keys() != seeds_b.keys():
+                raise ValueError(
+                    f"{a} and {b} ran different seeds: {sorted(seeds_a)} vs {sorted(seeds_b)}"
+                )
+            out[f"{a} - {b}"] = t_interval([seeds_a[s] - seeds_b[s] for s in sorted(seeds_a)])
+    return out
+
+
+def gain_change(
+    small: dict[str, Any], large: dict[str, Any], encoder: str, control: str = "random-tiny"
+) -> tuple[float, float, float]:
+    """How much larger ``encoder``'s per-seed gain over ``control`` is in the study ``small``
+    than in the study ``large`` (e.g. 5 against 60 examples per label), with a 95% Welch
+    interval: the two studies' runs are independent."""
+
+    def gains(record: dict[str, Any]) -> list[float]:
+        ref = {r["seed"]: r["macro_f1"] for r in record["runs"][control]}
+        return [r["macro_f1"] - ref[r["seed"]] for r in record["runs"][encoder]]
+
+    return welch_interval(gains(small), gains(large))
+
+
 def search_data(settings: dict[str, Any] = SEARCH_SETTINGS) -> tuple[list, list]:
     rng = random.Random(DATA_SEEDS["search"])
     return search.search_collection(
@@ -312,7 +362,9 @@ def probe_data(settings: dict[str, Any] = PROBE_SETTINGS) -> dict[str, Any]:
 def probe_study(
     encoders: Sequence[str], settings: dict[str, Any] = PROBE_SETTINGS
 ) -> dict[str, Any]:
-    """Probe accuracy per layer (with bootstrap intervals) and the majority-class baseline."""
+    """Probe accuracy per layer (95% Wilson intervals: a bootstrap of a perfect score has no
+    width), the majority-class baseline, and per layer the paired difference of the pairs of
+    :data:`RE_PAIRS` on the same test items (paired bootstrap over items, 95%)."""
 
     data = probe_data(settings)
     out: dict[str, Any] = {"settings": settings}
@@ -320,7 +372,8 @@ def probe_study(
         ytr_t, yte_t = torch.tensor(ytr), torch.tensor(yte)
         majority = int(torch.bincount(ytr_t).argmax())
         g = torch.Generator().manual_seed(BOOTSTRAP_SEED)
-        table: dict[str, Any] = {"majority": _ci((yte_t == majority).double(), g)}
+        table: dict[str, Any] = {"majority": _wilson((yte_t == majority).double())}
+        correct_by: dict[str, torch.Tensor] = {}
         for name in encoders:
             enc = load_encoder(name)
             correct = probe.probe_curve(
@@ -329,6 +382,24 @@ def probe_study(
                 layer_features(enc, xte, ste),
                 yte_t,
             )
-            table[name] = [_ci(row, g) for row in correct]
-        out[task] = {"n_train": len(ytr), "n_test": len(yte), "accuracy_by_layer": table}
+            table[name] = [_wilson(row) for row in correct]
+            correct_by[name] = correct.double()
+        diffs = {
+            f"{a} - {b}": [_rounded(paired_difference(ra, rb, generator=g))
+                           for ra, rb in zip(correct_by[a], correct_by[b], strict=True)]
+            for a, b in RE_PAIRS
+            if a in correct_by and b in correct_by
+        }  # fmt: skip
+        out[task] = {"n_train": len(ytr), "n_test": len(yte), "accuracy_by_layer": table,
+                     "differences_by_layer": diffs}  # fmt: skip
     return out
+
+
+def _rounded(interval: Sequence[float]) -> list[float]:
+    return [round(float(v), 4) for v in interval]
+
+
+def _wilson(correct: torch.Tensor) -> list[float]:
+    """Accuracy of 0/1 ``correct`` with its 95% Wilson interval."""
+    low, high = wilson_interval(float(correct.sum()), len(correct))
+    return _rounded([correct.mean(), low, high])

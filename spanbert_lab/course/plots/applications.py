@@ -98,19 +98,21 @@ def plot_probe_curves(
         ylim = _data_ylim(table, margin)
     elif isinstance(ylim, str) or not ylim[0] < ylim[1]:
         raise ValueError(f"ylim must be 'data' or (low, high) with low < high, got {ylim!r}")
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = plt.subplots(figsize=(7.6, 3.4))
     for name, rows in table.items():
         if name == "majority":
             ax.axhline(rows[0], color="black", linestyle=":", linewidth=1, label="majority class")
             continue
         layers = list(range(len(rows)))
-        ax.plot(layers, [r[0] for r in rows], marker="o", color=_colour(name), label=name)
+        control = name.startswith("random")  # dashed and on top: other curves may cover it
+        ax.plot(layers, [r[0] for r in rows], marker="o", color=_colour(name), label=name,
+                linestyle="--" if control else "-", zorder=3 if control else 2)  # fmt: skip
         ax.fill_between(
             layers, [r[1] for r in rows], [r[2] for r in rows], color=_colour(name), alpha=0.15
         )
     ax.set_xticks(range(len(next(r for k, r in table.items() if k != "majority"))))
     ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out accuracy", title=title, ylim=ylim)
-    ax.legend(fontsize=8, loc="best" if fitted else "lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: covers no curve
     fig.tight_layout()
     return fig
 
