@@ -466,3 +466,18 @@ def test_exercises_appear_in_order(path):
 def test_every_exercise_is_checked_in_a_notebook():
     seen = {key for path in NOTEBOOK_SOURCES for key in _checked_keys(path)}
     assert seen == set(EXERCISES), f"never checked in a notebook: {set(EXERCISES) - seen}"
+
+
+def test_a_missing_return_on_one_path_is_a_wrong_answer_not_a_stub():
+    """None after real answers to other inputs (06.3's empty ``relevant``) is named as a missing
+    ``return``, not reported as "not attempted"."""
+    from spanbert_lab.course.exercises import nb06_applications as ex06
+
+    def rr(scores, relevant):
+        order = torch.argsort(scores, descending=True).tolist()
+        for rank, p in enumerate(order, start=1):
+            if p in relevant:
+                return 1.0 / rank
+
+    with pytest.raises(CheckFailed, match="is a `return` missing on one path"):
+        ex06.reciprocal_rank.check(rr)

@@ -125,7 +125,10 @@ len(decay["params"]), len(no_decay["params"]), round(n_decay / n_total, 3)
 #
 # **Exercise 04.1.** Write `lr_schedule(step, peak_lr, warmup_steps, total_steps)` for 0-based
 # updates: update `s < warmup_steps` uses `peak · (s + 1) / warmup_steps` (the first update is not
-# wasted at 0); later updates fall linearly so that the rate would hit 0 at `s = total_steps`.
+# wasted at 0); from `s = warmup_steps` on the rate falls linearly from the peak,
+# `peak · (total_steps − s) / (total_steps − warmup_steps)`, reaching 0 at `s = total_steps` and
+# staying 0 after. Stuck? `ex.lr_schedule.hint()` gives hints one by one,
+# `ex.lr_schedule.solution()` the answer.
 
 
 # %%
@@ -771,6 +774,7 @@ fig = plot_qa_windows(window_features, passage["id"])
 #
 # Write `max_context_windows(windows, n_tokens)`: `windows` is a list of `(start, length)` over
 # passage positions `0..n_tokens-1`; return, for every token, the index of its max-context window.
+# Stuck? `ex.max_context_windows.hint()` and `ex.max_context_windows.solution()`.
 
 
 # %%
@@ -817,7 +821,8 @@ for w, (mask_row, (s, _length)) in enumerate(zip(max_context_mask(offsets), wind
 # Write `choose_null_threshold(na_scores, is_impossible, answer_f1)`: for each dev question its
 # na score, whether it is unanswerable, and the F1 (0..1) its best non-null answer would get.
 # Return the threshold with the highest mean F1; only the values $-\infty$ (always abstain) and the
-# na scores themselves need to be tried, and on a tie return the smallest.
+# na scores themselves need to be tried, and on a tie return the smallest. Stuck?
+# `ex.choose_null_threshold.hint()` and `ex.choose_null_threshold.solution()`.
 
 
 # %%

@@ -86,7 +86,9 @@ len(re_train), len(re_test), label_counts(re_test)
 # ### Exercise 06.1 — typed markers
 #
 # Write `mark_entities(text, subj, obj)`: `subj` and `obj` are `(start, end, TYPE)` character
-# spans; return the text with each mention replaced by `[SUBJ-TYPE]` / `[OBJ-TYPE]`.
+# spans (`end` exclusive, as in Python slices; the subject may come before or after the object);
+# return the text with each mention replaced by `[SUBJ-TYPE]` / `[OBJ-TYPE]`. Stuck?
+# `ex.mark_entities.hint()` gives hints one by one, `ex.mark_entities.solution()` the answer.
 
 
 # %%
@@ -110,6 +112,10 @@ ex.mark_entities.check(mark_entities)
 # beside it (`micro_f1`).
 #
 # ### Exercise 06.2 — macro-F1 over the relations
+#
+# Write `macro_f1(gold, pred)` for two equal-length lists of labels: the F1 of each relation that
+# occurs in `gold` (not `no_relation`; a relation only ever predicted does not count), averaged.
+# Stuck? `ex.macro_f1.hint()` and `ex.macro_f1.solution()`.
 
 
 # %%
@@ -486,6 +492,12 @@ fact_q = next(q for q in queries if q.kind == "fact")
 # 1 / (rank of the first relevant passage).
 #
 # ### Exercise 06.3 — reciprocal rank
+#
+# Write `reciprocal_rank(scores, relevant)`: `scores` is a 1-D tensor, one score per passage
+# (higher is better); `relevant` is a set of passage indices. Return 1 / the rank of the first
+# relevant passage in score order (rank 1 = the best-scoring passage), or 0.0 when `relevant` is
+# empty. Stuck? `ex.reciprocal_rank.hint()` gives hints one by one,
+# `ex.reciprocal_rank.solution()` the answer.
 
 
 # %%
@@ -498,6 +510,7 @@ def reciprocal_rank(scores, relevant):
     for rank, passage in enumerate(order, start=1):
         if passage in relevant:
             return 1.0 / rank
+    return 0.0
     ### END SOLUTION
 
 

@@ -162,11 +162,13 @@ class Exercise:
 
 
 class _StubDetectingCallable:
-    """Wraps the learner's function: a stub body becomes :class:`NotAttempted`."""
+    """Wraps the learner's function: a stub body becomes :class:`NotAttempted`; ``None`` after
+    real answers to other inputs is a missing ``return`` on one path (:class:`CheckFailed`)."""
 
     def __init__(self, fn: Callable[..., Any], key: str) -> None:
         self._fn = fn
         self._key = key
+        self._answered = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -174,7 +176,13 @@ class _StubDetectingCallable:
         except NotImplementedError:
             raise NotAttempted(f"Exercise {self._key}: {NOT_ATTEMPTED_MESSAGE}") from None
         if is_stub(result):
+            if self._answered:
+                raise CheckFailed(
+                    f"your function returned {result!r} for one input after returning values for "
+                    "others: is a `return` missing on one path (e.g. when nothing is found)?"
+                )
             raise NotAttempted(f"Exercise {self._key}: {NOT_ATTEMPTED_MESSAGE}")
+        self._answered = True
         return result
 
 

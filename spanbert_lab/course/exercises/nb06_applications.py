@@ -153,10 +153,13 @@ _RR_CASES = [
     ([0.2, 0.8, 0.7, 0.1, 0.05], {3, 2}),
     ([0.4, 0.3, 0.2], {0}),
     ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], {0, 1}),
+    ([0.3, 0.2, 0.1], set()),  # no relevant passage: 0 (it adds nothing to the mean)
 ]
 
 
 def _rr_reference(scores: list[float], relevant: set[int]) -> float:
+    if not relevant:
+        return 0.0
     best = max(scores[i] for i in relevant)
     return 1.0 / (1 + sum(s > best for i, s in enumerate(scores) if i not in relevant))
 
@@ -169,6 +172,9 @@ def _check_rr(fn: Callable[..., object], _seed: int) -> None:
             value = float(got)
         except (TypeError, ValueError):
             raise CheckFailed(f"return a number, got {type(got).__name__}") from None
+        if not relevant:
+            expect(value == 0.0, f"with no relevant passage the reciprocal rank is 0; you returned {value:.4g}")  # fmt: skip
+            continue
         expect(0 < value <= 1, f"a reciprocal rank lies in (0, 1]; you returned {value:.4g}")
         if not math.isclose(value, want, abs_tol=1e-9):
             raise CheckFailed(
@@ -187,6 +193,7 @@ reciprocal_rank = Exercise(
         "Sort passages by score, highest first; ranks start at 1.",
         "Find the first position whose passage is relevant; return 1 / that rank. "
         "MRR is the mean of this over queries.",
+        "No relevant passage at all (an empty `relevant`): return 0.0.",
     ),
     wrong_solutions=(
         # ranks counted from 0 (and 1/0 avoided by +1 in the wrong place)
@@ -205,6 +212,12 @@ reciprocal_rank = Exercise(
         "def reciprocal_rank(scores, relevant):\n"
         "    order = torch.argsort(scores, descending=True).tolist()\n"
         "    return 1.0 / max(order.index(p) + 1 for p in relevant)",
+        # no return when nothing is relevant (None)
+        "def reciprocal_rank(scores, relevant):\n"
+        "    order = torch.argsort(scores, descending=True).tolist()\n"
+        "    for rank, p in enumerate(order, start=1):\n"
+        "        if p in relevant:\n"
+        "            return 1.0 / rank",
     ),
     namespace=_NS,
 )

@@ -55,6 +55,7 @@ class RemoteAnswer:
         self.key = key
         self.call = call
         self.library_calls: list[str] = []
+        self.answered = False  # a stub reply after real outputs is a missing `return`
 
     def __call__(self, *args: Any) -> Any:
         reply = self.call({"args": encode(list(args))})
@@ -64,6 +65,11 @@ class RemoteAnswer:
             c for c in reply.get("library_calls", []) if c not in self.library_calls
         ]
         if reply.get("stub"):
+            if self.answered:
+                raise CheckFailed(
+                    "the answer returned None for one input after returning values for others: "
+                    "is a `return` missing on one path?"
+                )
             raise NotAttempted(f"Exercise {self.key}: not attempted yet")
         if "error" in reply:
             error = reply["error"]
@@ -71,6 +77,7 @@ class RemoteAnswer:
             if kind == "CheckFailed":  # raised by the exercise's own adapter (a refused module)
                 raise CheckFailed(message)
             raise _answer_error(kind, message)
+        self.answered = True
         for original, after in zip(args, reply.get("args_after", []), strict=False):
             if after is not None:
                 _update(original, decode(after))
