@@ -20,7 +20,7 @@ def test_windows_figure_has_one_row_per_window() -> None:
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == len(f["input_ids"]) > 3
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert sum(t.startswith("answer tokens") for t in texts) == sum(
+    assert sum(t.startswith("answer: input tokens") for t in texts) == sum(
         s > 0 for s in f["start_positions"]
     )
     with pytest.raises(ValueError, match="no features"):

@@ -46,7 +46,7 @@ def plot_qa_windows(features: Mapping[str, Sequence[Any]], example_id: str) -> F
         if s > 0:
             a, b = index[offs[s]], index[offs[e]]
             ax.axvspan(a - 0.5, b + 0.5, ymin=0, ymax=1, color="#C44E52", alpha=0.25, lw=0)
-            label = f"answer tokens {s}–{e}"
+            label = f"answer: input tokens {s}–{e}"
         else:
             label = "label: [CLS] (0, 0)"
         ax.text(len(tokens) + 1, y, label, va="center", fontsize=8)
