@@ -53,7 +53,8 @@ similarity.round(decimals=2)
 # matches "Paris" (0.90) *better than itself* (0.82). A dot product is not a pure similarity: it
 # also grows with the lengths of the two vectors, $q \cdot k = \lVert q\rVert\,\lVert k\rVert
 # \cos\theta$, and "Paris" is the longer vector. Cosine similarity divides the lengths out;
-# attention does not, so a key with a long vector draws more weight from every query.
+# attention does not, so a long key gets larger scores from the queries that point towards it
+# (and more negative ones from the queries that point away).
 
 # %%
 norms = vectors.norm(dim=-1)
@@ -147,9 +148,10 @@ fig = plot_score_statistics(stats)
 # Write `scaled_scores(q, k)`: the dot product of every query with every key, $QK^\top$, divided
 # by the one constant that gives the scores variance 1 when the entries of `q` and `k` are
 # independent with mean 0 and variance 1. Derive it first: what are the mean and the variance of
-# one product $q_i k_i$, and of a sum of $d_k$ of them? Inputs are batched, of shape
-# `(..., T, d_k)`: `(B, T, d_k)` here, `(B, H, T, d_k)` once there are heads (the checker tries
-# both, and several $d_k$).
+# one product $q_i k_i$, and of a sum of $d_k$ of them? Inputs are batched: `q` of shape
+# `(..., T_q, d_k)` and `k` of shape `(..., T_k, d_k)` — `(B, T, d_k)` here, `(B, H, T, d_k)` once
+# there are heads (the checker tries both, different `T_q` and `T_k`, and several $d_k$); return
+# the scores, of shape `(..., T_q, T_k)`.
 
 # %%
 from spanbert_lab.course.exercises import nb01_attention as ex
@@ -174,10 +176,12 @@ ex.scaled_scores.check(scaled_scores)
 # `(..., T_q, T_k)`. Masked scores are set to a very negative number before the softmax, so their
 # weight is exactly 0.
 #
-# A subtle case: if *every* key of a query is masked, $-\infty$ everywhere gives $0/0 = $ NaN.
-# The course library (like PyTorch) returns an all-zero row instead. (transformers' BERT adds a
-# huge negative number instead of $-\infty$, which makes such a row uniform — harmless too, as the
-# quiz at the end explains.)
+# A subtle case: if *every* key of a query is masked, filling with $-\infty$ gives $0/0 = $ NaN,
+# and filling with the most negative finite number gives a uniform row. The course library (like
+# PyTorch) returns an all-zero row instead: it fills with the most negative number and then sets
+# such a row to 0. (transformers' BERT adds a huge negative number and keeps the uniform row —
+# harmless too, as the quiz at the end explains.) The mask below gives the first query of the
+# second sentence no allowed key, to show it.
 
 # %%
 g = torch.Generator().manual_seed(1)
@@ -186,7 +190,8 @@ k = torch.randn(2, 4, 8, generator=g, dtype=torch.float64)
 v = torch.randn(2, 4, 3, generator=g, dtype=torch.float64)
 lengths = torch.tensor([4, 2])  # the second sentence has two padding positions
 key_mask = torch.arange(4)[None, :] < lengths[:, None]  # (B, T_k)
-mask = key_mask[:, None, :].expand(2, 4, 4)  # (B, T_q, T_k)
+mask = key_mask[:, None, :].expand(2, 4, 4).clone()  # (B, T_q, T_k)
+mask[1, 0] = False  # a query with no allowed key
 mask.int()
 
 # %% [markdown]
@@ -210,11 +215,16 @@ def masked_softmax(scores, mask):
 ex.masked_softmax.check(masked_softmax)
 
 # %% [markdown]
+# Stuck? `ex.masked_softmax.hint()` gives hints one by one, `ex.masked_softmax.solution()` the
+# answer.
+
+# %% [markdown]
 # ### Exercise 3 — attention
 #
-# Put the pieces together: `attention(q, k, v, mask)` returns the attention output, for any
-# number of leading dimensions — multi-head attention below calls it on `(B, H, T, D)` tensors,
-# with masks that broadcast. Before you run it, work out what the output row of a query with no
+# Put the pieces together: `attention(q, k, v, mask)` returns the attention output, of shape
+# `(..., T_q, d_v)`, for any number of leading dimensions — multi-head attention below calls it on
+# `(B, H, T, D)` tensors. `mask` is always a boolean tensor that broadcasts to `(..., T_q, T_k)`.
+# Stuck? `ex.attention.hint()` and `ex.attention.solution()`. Before you run it, work out what the output row of a query with no
 # allowed key is, and check your answer on one.
 
 
@@ -238,10 +248,13 @@ ours_out, ours_weights = scaled_dot_product_attention(q, k, v, mask)
 torch_out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 assert_close(attention(q, k, v, mask), ours_out, atol=1e-12, rtol=0)
 assert_close(ours_out, torch_out, atol=1e-12, rtol=0)
+assert not ours_out.isnan().any() and not ours_weights[1, 0].any() and not torch_out[1, 0].any()
 ours_weights[1].round(decimals=2)
 
 # %% [markdown]
-# The padded keys (last two columns of the second sentence) get weight 0.00 in every row.
+# The padded keys (last two columns of the second sentence) get weight 0.00 in every row, and
+# the query with no allowed key (the first row) gets an all-zero row — in our version, the
+# library's and PyTorch's alike (checked above), so its output is a zero vector, not NaN.
 #
 # ## Multi-head attention: parallel subspaces
 #
@@ -367,7 +380,7 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 # dominate the fixed cost of a call. This is why BERT and SpanBERT stop at 512 tokens, and why the
 # course's tiny models use 128. Each length gets one warm-up call first (the first call pays for
 # memory allocation), then the median of 5 timed calls. Timings depend on your machine, so this
-# cell is not compared by the tests; the memory is computed, and checked below.
+# cell is not compared by the tests; the memory is computed, and shown and checked below.
 
 # %% tags=["nbval-ignore-output"]
 from spanbert_lab.course.plots.attention import plot_attention_cost, score_matrix_bytes
@@ -384,17 +397,22 @@ for length in lengths:
     seconds.append(sorted(calls)[2])
 score_bytes = [score_matrix_bytes(length, heads=HEADS) for length in lengths]
 fig = plot_attention_cost(lengths, seconds, score_bytes)
+{f"time ×, T {t1} → {t2}": round(s2 / s1, 1)
+ for t1, t2, s1, s2 in zip(lengths, lengths[1:], seconds, seconds[1:], strict=False)}  # fmt: skip
 
 # %% [markdown]
 # **What to look for.** On the right, every doubling of $T$ multiplies the score matrix's memory by
 # 4: 4 heads × 512² float32 values are 4 MiB; at 2,048 tokens, 64 MiB for one layer of one
-# sequence — and training keeps such a matrix for every layer for the backward pass. On the left,
-# compare the slope of the measured line with the two grey references, both drawn through the
-# measured point at $T = 512$: it is much steeper than the $T$ line and close to the $T^2$ line —
-# or steeper still at the longest lengths, once the matrix outgrows the CPU caches. (Timings vary
+# sequence — and training with written-out attention keeps such a matrix for every layer for the
+# backward pass. On the left, compare the slope of the measured line with the two grey references,
+# both drawn through the measured point at $T = 512$: it is much steeper than the $T$ line and
+# close to the $T^2$ line — on a CPU often steeper still at the longest length, once the matrix
+# outgrows the caches. The time ratios per doubling are printed with the figure: about 4 means
+# quadratic. (Timings vary
 # between machines and runs; this cell is not checked by the tests.)
 
 # %%
+assert all(b2 == 4 * b1 for b1, b2 in zip(score_bytes, score_bytes[1:], strict=False))
 {f"T={t}": f"{b / 2**20:g} MiB" for t, b in zip(lengths, score_bytes, strict=True)}
 # %% [markdown]
 # ## Exploring the attention of a model
@@ -479,7 +497,8 @@ neighbours, round(uniform, 2)
 # %% [markdown]
 # Two of the four heads of the course's tiny SpanBERT have learned to read a neighbour: layer 0 ·
 # head 1 the **next** token, layer 1 · head 0 the **previous** one — each more than twice the even
-# share. The other two spread their weight more widely (layer 0 · head 0 almost evenly).
+# share. Of the other two, layer 0 · head 0 spreads its weight almost evenly, and layer 1 · head 1
+# ignores its neighbours and gathers on a few content words.
 # Positional heads like these are common in larger BERTs too, next to heads that follow syntax
 # or gather on `[SEP]` and punctuation.
 #
@@ -507,7 +526,8 @@ explorer.summary()
 # * A boolean mask removes padded keys; a query with no allowed key gets zeros, not NaN.
 # * Multi-head attention splits the channels into subspaces at no parameter cost; with BERT's
 #   parameter layout, our attention reproduces transformers' BERT exactly.
-# * The score matrix's memory grows as $T^2$, and so does the time once $T$ is a few hundred tokens.
+# * The score matrix's memory grows as $T^2$, and the time at least as fast once $T$ is a few
+#   hundred tokens (faster still on a CPU once the matrix outgrows its caches).
 #
 # Next, notebook 01b builds the rest of a BERT layer around this attention, then notebook 02 hides
 # tokens — one at a time like BERT, then in spans like SpanBERT.

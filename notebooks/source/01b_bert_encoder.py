@@ -12,7 +12,8 @@
 # 2. Build the input embeddings: token + position + segment, then LayerNorm.
 # 3. Build one encoder layer — attention, feed-forward block, residual connections and
 #    *post*-LayerNorm — and a whole encoder, equal to the course's trunk (the encoder that
-#    notebooks 04 and 05 train) and to transformers' `BertModel` to 1e-6 in float32.
+#    notebooks 04 and 05 train) to 1e-6 in float32 — and, through it, to transformers'
+#    `BertModel` (to about 2e-6: fused attention adds in another order).
 # 4. Compare a bidirectional mask with a causal one, measure what each output depends on, and see
 #    why that forces BERT to hide its inputs.
 # 5. Follow one token's vector through the sublayers with the layer explorer.
@@ -127,7 +128,8 @@ same_up_to_order
 # `emb.word_embeddings`, `emb.position_embeddings`, `emb.token_type_embeddings`, and its
 # normalisation `emb.LayerNorm`. Build the result from these parts: the checker hands your
 # function the parts only, and calling `emb(...)` itself — the module you are rebuilding — is
-# refused.
+# refused. Return the `(B, T, C)` embeddings. Stuck? `ex.bert_embeddings.hint()` gives hints one
+# by one, `ex.bert_embeddings.solution()` the answer.
 
 # %%
 from spanbert_lab.course.exercises import nb01b_bert_encoder as ex
@@ -194,7 +196,10 @@ assert_close(mine, theirs, atol=1e-6, rtol=0)
 # `layer.intermediate.dense` and `layer.output.dense / LayerNorm`; the number of heads is
 # `layer.attention.self.num_attention_heads`. Attention is yours from notebook 01. As in 01b.1
 # the checker passes only these parts — `layer(...)`, `layer.attention(...)` and the other
-# composite modules refuse to run — and its cases use heads of different sizes.
+# composite modules refuse to run — and its cases use heads of different sizes. The GeLU is the
+# exact (erf) form, `torch.nn.functional.gelu`'s default; return the `(B, T, C)` output, computed
+# at every position as usual (padded positions are compared too). Stuck? `ex.bert_layer.hint()`
+# and `ex.bert_layer.solution()`.
 
 
 # %%
@@ -265,8 +270,8 @@ assert_close(hidden, fused, atol=1e-5, rtol=0)
 # %% [markdown]
 # Your encoder reproduces the course's trunk to 1e-6 in float32, padded positions included. In
 # training the trunk runs the same maths through PyTorch's fused attention kernel, which adds in
-# a different order; float32 rounding then moves the outputs by about a millionth (the cell checks
-# 1e-5). The same checkpoint opened in 🤗 transformers' own `BertModel` gives the fused trunk's
+# a different order; float32 rounding then moves the outputs by a few millionths at most (the
+# cell checks 1e-5). The same checkpoint opened in 🤗 transformers' own `BertModel` gives the fused trunk's
 # numbers: the trunk is BERT, written by the course.
 
 # %%
@@ -443,8 +448,9 @@ explorer.summary()
 # %% [markdown]
 # **What to look for in the explorer.** Switch the mask for the same token: the embedding row is
 # identical (no attention yet), then the rows diverge. Compare `[CLS]` with a word: `[CLS]` is the
-# same token in every sentence, so its embedding row never changes, but its output does — it has
-# read the sentence.
+# same token in every sentence, so its embedding row never changes, but with the bidirectional
+# mask its output does — it has read the sentence. (Under the causal mask `[CLS]`, at position 0,
+# reads only itself, so its output never changes either.)
 #
 # ## Summary
 #
@@ -455,8 +461,8 @@ explorer.summary()
 # * Attention ignores order, so the input embedding is token + position + segment, then
 #   LayerNorm.
 # * A layer = attention and a position-wise feed-forward block, each inside a residual connection
-#   followed by LayerNorm (post-LN). Stacked, they reproduce the course's trunk and transformers'
-#   `BertModel` to 1e-6 — you checked it. That trunk is what notebooks 04 and 05 train.
+#   followed by LayerNorm (post-LN). Stacked, they reproduce the course's trunk to 1e-6 — you
+#   checked it — and through it transformers' `BertModel` (to about 2e-6, fused attention). That trunk is what notebooks 04 and 05 train.
 # * Bidirectional attention lets every output see every input, its own above all; that is why BERT
 #   must hide the tokens it predicts: masked language modelling.
 #

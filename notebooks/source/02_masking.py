@@ -213,6 +213,12 @@ whole = mask_batch(
     generator=torch.Generator().manual_seed(1),
 )
 print(" ".join(tokenizer.convert_ids_to_tokens(whole.input_ids[0].tolist())))
+
+# %% [markdown]
+# (Other words of that line are garbled too: those are the 10% *random* replacements, which
+# BERT's scheme decides token by token — not a side effect of whole-word masking.)
+
+# %%
 word_index = torch.cumsum(word_start.long(), 0)  # which word each token belongs to
 
 
@@ -393,7 +399,9 @@ assert len(span_out.spans[0]) < len(drawn_here)  # two draws touch and are merge
 # ### Exercise 2 — merging spans
 #
 # Write `merge_spans(spans)`: given half-open `(start, end)` spans in any order, return them sorted
-# with overlapping **or touching** spans merged — `(1, 3)` and `(3, 6)` become `(1, 6)`.
+# with overlapping **or touching** spans merged — `(1, 3)` and `(3, 6)` become `(1, 6)`. Return a
+# list of tuples (`[]` for no spans). Stuck? `ex.merge_spans.hint()` gives hints one by one,
+# `ex.merge_spans.solution()` the answer.
 
 
 # %%
@@ -426,8 +434,12 @@ yours_merged = merge_spans([(d.start, d.end) for d in span_out.drawn[0]])
 # uniform draw `u[j]` in $[0, 1)$ per span decides its fate — with probability `mask_prob` (0.8 in
 # SpanBERT) the whole span becomes `mask_id`, with probability `random_prob` (0.1) each of its
 # tokens is replaced by `random_ids` at the same position, otherwise it stays. Work out which
-# values of `u[j]` lead to which fate; the checker also tries other splits than 80/10/10. Do not
-# modify `input_ids`.
+# values of `u[j]` lead to which fate (comparisons are strict: `u[j] < mask_prob` means
+# `[MASK]`); the checker also tries other splits than 80/10/10. Types: `input_ids` is a 1-D long
+# tensor, `spans` a list of disjoint half-open `(start, end)` tuples, `u` a float64 tensor of
+# length `len(spans)`, `random_ids` a tensor of the same shape as `input_ids`. Return a new tensor;
+# do not modify `input_ids`. Stuck? `ex.replace_per_span.hint()` and
+# `ex.replace_per_span.solution()`.
 
 
 # %%
@@ -447,7 +459,8 @@ ex.replace_per_span.check(replace_per_span)
 
 # %% [markdown]
 # Per span versus per token, measured over the dev blocks: with per-span replacement every merged
-# span is all-`[MASK]` or has no `[MASK]` at all; per token, long spans almost always mix fates.
+# span is all-`[MASK]` or has no `[MASK]` at all; per token, 43% of the merged spans mix fates
+# (one-token spans included, which cannot mix).
 
 # %%
 dev_ids = torch.full((len(dev_blocks), 128), tokenizer.pad_token_id)
@@ -486,7 +499,8 @@ def mixed_share(replacement):
 # `sample_lengths(n, p, max_len, generator)` returning `n` lengths (a long tensor of shape `(n,)`)
 # from the truncated pmf, drawing the uniforms as
 # `torch.rand(n, generator=generator, dtype=torch.float64)` — from the generator you are given,
-# never from the global one, so that the same seed gives the same lengths. The checker compares
+# never from the global one, so that the same seed gives the same lengths. (Stuck?
+# `ex.sample_lengths.hint()` and `ex.sample_lengths.solution()`.) The checker compares
 # your lengths with `sample_span_lengths` on the same seed, and where your generator ends up.
 
 
@@ -504,8 +518,9 @@ ex.sample_lengths.check(sample_lengths)
 # %% [markdown]
 # ### Exercise 5 — the span sampler, draw for draw
 #
-# Now the whole algorithm. Write `span_sampler(n, word_starts, budget, generator)` for one block of
-# `n` real tokens (positions `0..n-1`, no `[CLS]`/`[SEP]`; `word_starts` lists where words start).
+# Now the whole algorithm (stuck? `ex.span_sampler.hint()` gives hints one by one,
+# `ex.span_sampler.solution()` the answer). Write `span_sampler(n, word_starts, budget,
+# generator)` for one block of `n` real tokens (positions `0..n-1`, no `[CLS]`/`[SEP]`; `word_starts` lists where words start).
 # Return `(spans, fate)`: the merged half-open spans, and a long tensor of shape `(n,)` with the
 # fate of every token — 0 not selected, 1 `[MASK]`, 2 random token, 3 kept.
 #
@@ -526,7 +541,9 @@ ex.sample_lengths.check(sample_lengths)
 # 2. **anchor** `int(u_anchor * n)`, a sub-word position; if it is already masked, **reject** the
 #    draw and take the next pair;
 # 3. **snap** the anchor to the start of its word and **extend** by whole words until the span
-#    has $\ell$ words (or the block ends), masking token by token;
+#    has $\ell$ words (or the block ends), masking token by token; a token already masked by an
+#    earlier span is passed over (it does not count toward the budget again), while the span's
+#    range still covers it (`word_starts[0]` is always 0);
 # 4. stop **the moment** the count of masked tokens reaches the budget — even mid-word;
 # 5. **merge** the spans (your `merge_spans`), then draw **one** uniform per merged span,
 #    `torch.rand(len(spans), generator=generator, dtype=torch.float64)`: below 0.8 `[MASK]`, below
@@ -665,13 +682,12 @@ assert abs(pieces_per_span - words_per_span * float(pieces_per_word)) < 0.1
 # **Reading the numbers, from the 3.8 words to the merged spans.**
 #
 # 1. The drawn lengths average 3.82 words — the truncated geometric's 3.8.
-# 2. Those words cover 4.22 sub-words: 3.82 words × 1.1 pieces per word (anchors uniform over
-#    sub-words favour long words a little). The paper gives span lengths only in words; the
+# 2. Those words cover 4.22 sub-words: 3.82 words × about 1.1 pieces per word. The paper gives span lengths only in words; the
 #    "≈ 5 sub-words" you will read elsewhere is an estimate, not a number from the paper:
 #    3.8 words × about 1.3 pieces per word, typical of English text with BERT's vocabulary, ≈ 4.9.
 # 3. The **budget cuts them**: a course block has on average only 12.8 tokens to mask (⌈15%⌉ of
-#    about 82 real tokens), so a span of 4 is a third of the budget, and the last span of nearly
-#    every block stops where the budget runs out. After the cut, drawn spans average 3.54
+#    about 82 real tokens), so a span of 4 is a third of the budget, and the last span of a block
+#    often stops where the budget runs out. After the cut, drawn spans average 3.54
 #    sub-words. With the paper's 512-token blocks (a budget of 77) the cut matters far less.
 # 4. **Merging** joins touching or overlapping spans (3.70 drawn → 3.43 merged spans per block),
 #    which lengthens the average back to 3.73 — what the model actually sees.
@@ -702,7 +718,7 @@ assert paper_vs_code.annotation_prob == 0.5 and paper_vs_code.annotation_fallbac
 # %%
 from spanbert_lab.course.plots.masking import plot_schemes_side_by_side, token_view
 
-FIVE_WAY_SEED = 31  # a seed where every fate shows: [MASK], random and kept
+FIVE_WAY_SEED = 31  # a seed where [MASK], random and kept all show (every panel but noun_phrase)
 views = {}
 for scheme in ["subword", "whole_word", "span", "entity", "noun_phrase"]:
     key = scheme_spec(scheme).annotation_kind  # the registry says which annotations it reads
@@ -721,7 +737,9 @@ fig = plot_schemes_side_by_side(views)
 # **What to look for.** Every panel hides the same *number* of tokens, 12 (the budget) — not the
 # same tokens. Sub-word masking scatters them one by one (and may hide only part of a word);
 # whole-word masking hides whole words, still scattered; spans hide runs of several words, and
-# the two linguistic schemes hide whole names or noun phrases. In the span schemes a whole run
+# the two linguistic schemes hide annotated names or noun phrases for about half of their spans
+# and geometric spans for the rest (the official code's rule), and the budget can cut an
+# annotated span short. In the span schemes a whole run
 # shares one fate: all `[MASK]`, all random, or all kept. Count the masked runs and the fates:
 
 # %%
@@ -899,10 +917,11 @@ for name, (on_subword, on_span) in quoted.items():
 # **What to look for.** Compare each model's two numbers (± two binomial standard errors): the
 # same number of hidden tokens, in spans instead of scattered pieces. Both trained models score
 # lower on spans (the cell above checks each statement). `bert-tiny` loses about half its
-# accuracy, 0.75 → 0.37, much like the counting predictor: a scattered target usually has a
-# visible neighbour on each side, and BERT's masking trained it to lean on them. `spanbert-tiny`,
+# accuracy, 0.75 → 0.37, a drop like the counting predictor's, if somewhat smaller: a scattered
+# target usually has a visible neighbour on each side, and it is plausible (not measured here)
+# that BERT's masking trained it to lean on them. `spanbert-tiny`,
 # trained on spans, is far weaker on scattered tokens (0.48) and therefore loses less; on spans
-# the two are level (0.37 and 0.38).
+# the two are level (0.373 and 0.375).
 #
 # So what do these numbers show, and what not? Spans are harder for every predictor, trained or
 # not. Training on spans did **not** make this model better at filling spans — it is level with
@@ -981,7 +1000,7 @@ assert all(b_continues_a(b) == (b.next_sentence_label == 0) for b in nsp_blocks.
 #
 # | you may read | what the paper and the official code do |
 # |---|---|
-# | "span length 3.8 tokens" | 3.8 **words**; the paper gives no sub-word figure (≈ 5 is an estimate for English, 4.2 on this corpus) |
+# | "span length 3.8 tokens" | 3.8 **words**; the paper gives no sub-word figure (≈ 5 is an estimate for English; on this corpus 4.2 as drawn, 3.5 after the budget cut) |
 # | "lengths clipped at 10" (i.e. $\min(L, 10)$) | truncated *and renormalised*: a true clip has mean 4.46, not 3.8 |
 # | "80/10/10 per token, as in BERT" | **once per span**: the whole span is `[MASK]`, random or kept |
 # | "span start chosen uniformly over words" | anchor uniform over **sub-words**, moved to its word start; long words are favoured |
@@ -1037,7 +1056,8 @@ explorer.summary() == summary
 # * The 80/10/10 rule keeps the model from relying on `[MASK]`, which never appears at fine-tuning.
 # * Words come from the WordPiece `##` rule; whole-word masking never leaves half a word visible.
 # * SpanBERT's span lengths follow a **truncated, renormalised** Geo(0.2) on 1..10 words: mean 3.8
-#   words (4.2 sub-words on this corpus; ≈ 5 is only an estimate for English). Anchors are uniform
+#   words (4.2 sub-words as drawn on this corpus, 3.5 after the budget cut; ≈ 5 is only an
+#   estimate for English). Anchors are uniform
 #   over sub-words, masked anchors are
 #   rejected, spans are merged, the budget is exact, and 80/10/10 is decided **per span** with
 #   unigram random tokens — you wrote the whole sampler and matched the library draw for draw.
@@ -1064,7 +1084,7 @@ quiz(
             (
                 "3.8 sub-word tokens",
                 False,
-                "3.8 counts words; in sub-words it depends on the text (4.2 on this corpus).",
+                "3.8 counts words; in sub-words it depends on the text (4.2 as drawn on this corpus).",
             ),
             ("3.8 words", True, "Truncated, renormalised Geo(0.2) on 1..10 words has mean 3.797."),
             ("5 words", False, "1/p = 5 is the mean of the untruncated geometric distribution."),
@@ -1121,7 +1141,7 @@ quiz(
             (
                 "Continuation pieces (##…)",
                 False,
-                "They are masked together with their word; they just never start a span.",
+                "They can be chosen: alone under sub-word masking, with their word under whole-word and span masking (where spans start at a word start).",
             ),
             (
                 "Tokens already inside another span",

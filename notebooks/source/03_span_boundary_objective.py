@@ -46,7 +46,8 @@ rt
 #
 # For a masked span $(x_s, \dots, x_e)$ and each token $x_i$ in it (paper §3.2), with
 # $\mathbf{x}_{s-1}, \mathbf{x}_{e+1}$ the encoder's final-layer vectors of the **external**
-# boundary tokens and $\mathbf{p}_{i-s}$ a learned relative-position embedding:
+# boundary tokens and $\mathbf{p}_{i-s}$ a learned relative-position embedding (we count
+# positions from 0; the paper writes $\mathbf{p}_{i-s+1}$, counting from 1 — the same vector):
 #
 # $$\mathbf{h}_0 = [\mathbf{x}_{s-1};\, \mathbf{x}_{e+1};\, \mathbf{p}_{i-s}] \in \mathbb{R}^{2h + P}$$
 # $$\mathbf{h}_1 = \operatorname{LayerNorm}(\operatorname{GeLU}(W_1 \mathbf{h}_0)) \in \mathbb{R}^{h},
@@ -197,7 +198,8 @@ tokens[start:end], (tokens[start - 1], tokens[end]), tuple(hidden.shape)
 # (LayerNorms with `eps=1e-12`, as BERT's) and `bias` (one per vocabulary entry, SBO's own). The
 # output projection is `word_embeddings`, the encoder's $(V, h)$ matrix: keep a reference to it,
 # do not copy it. `forward(left, right, positions)` takes the `(N, h)` boundary vectors and the
-# `(N,)` relative positions and returns `(N, V)` logits.
+# `(N,)` relative positions and returns `(N, V)` logits. Stuck? `ex.sbo_head.hint()` and
+# `ex.sbo_head.solution()`.
 
 
 # %%
@@ -293,8 +295,9 @@ tuple(h0.shape), tuple(head.layer1.dense.weight.shape), tuple(logits.shape)
 # %% [markdown]
 # ## The combined loss
 #
-# Both heads are trained with cross-entropy over the same vocabulary, and the two means are added
-# (paper §3.2, official `spanbert_loss.py`):
+# Both heads are trained with cross-entropy over the same vocabulary. The paper (§3.2) sums the two
+# losses per token; the official code (`spanbert_loss.py`) averages each over its own targets and
+# adds the two means, which we follow:
 #
 # $$\mathcal{L} = \frac{1}{N_{\text{MLM}}} \sum_{i \in \text{masked}} \operatorname{CE}_{\text{MLM}}(x_i)
 # \;+\; w \cdot \frac{1}{N_{\text{SBO}}} \sum_{i \in \text{SBO targets}} \operatorname{CE}_{\text{SBO}}(x_i),
@@ -307,7 +310,9 @@ tuple(h0.shape), tuple(head.layer1.dense.weight.shape), tuple(logits.shape)
 # ### Exercise 3 — the loss
 #
 # Write `spanbert_loss(mlm_logits, mlm_labels, sbo_logits, sbo_labels, weight)`, where the logits
-# are already gathered at the targets: `(N, V)` rows with `(N,)` labels.
+# are already gathered at the targets: `(N, V)` rows with `(N,)` labels. Return a scalar (0-dim)
+# tensor; with no SBO rows the SBO term is 0. Stuck? `ex.spanbert_loss.hint()` and
+# `ex.spanbert_loss.solution()`.
 
 
 # %%
@@ -375,12 +380,12 @@ layer_flops = 2 * B * T * (4 * h * h + 2 * h * config.intermediate_size) + 4 * B
 
 # %% [markdown]
 # In GFLOPs for one forward pass of a 32 × 128 batch: the full decoder costs more than the whole
-# encoder, the gathered one about a sixth of it; the softmax over $B \cdot T \cdot V$ logits is
+# encoder, the gathered one about a seventh of the full one; the softmax over $B \cdot T \cdot V$ logits is
 # saved too. The course benchmark
 # (`python benchmarks/bench_model.py`) measures a whole training step: on a 2-core CPU at this
-# size, the MLM-only model runs about 2.7× as many tokens per second as `BertForMaskedLM`, and
-# about 2.1× with SBO switched on (numbers from the quietest steps of a shared machine; yours
-# will differ). A quick measurement of the decoder alone:
+# size, the MLM-only model ran about 2.7× as many tokens per second as `BertForMaskedLM`, and
+# about 2.1× with SBO switched on (indicative: measured once, on the quietest steps of a shared
+# machine; yours will differ). A quick measurement of the decoder alone:
 
 # %% tags=["nbval-ignore-output"]
 x = torch.randn(B, T, h)
@@ -405,7 +410,8 @@ f"every position {every * 1e3:.0f} ms, targets only {gathered * 1e3:.0f} ms"
 # every token is fixed by the two boundaries and the position — with left boundary $a$, right
 # boundary $b$ and $L$ hidden tokens, the step is $(b - a)/(L + 1)$ and token $i$ is
 # $a + \text{step}\cdot(i - s + 1)$. So the SBO head *can* be perfect, but only if the boundary
-# vectors tell it which numbers they are, and it combines them with the position.
+# vectors tell it which numbers they are and the step (how many tokens lie between them, which
+# they must gather through attention), and it combines them with the position.
 #
 # The vocabulary is the 5 special tokens plus `n0 … n99`; the tokenizer is a real cased WordPiece
 # tokenizer over it, and spans are masked by the course's masking library (span masking, 80/10/10).
@@ -509,9 +515,11 @@ accuracy = {
 accuracy["sbo"] > 0.3, accuracy["mlm"] > 0.1
 
 # %% [markdown]
-# In our run SBO reached about 0.6 and MLM about 0.3 after 250 steps: in this language two
-# boundary vectors and a position are an easier route to the answer than a masked token's own
-# vector, which must first gather its neighbours through attention. Real text is different:
+# In our run SBO reached about 0.6 and MLM about 0.3 after 250 steps — each on its own targets (the
+# MLM's include spans at `[CLS]`/`[SEP]`, which have no SBO target), so read the gap as a rough
+# one: in this language two boundary vectors and a position look like an easier route to the
+# answer than a masked token's own vector, which must first gather its neighbours through
+# attention. The comparison on the same targets comes in the section on real text below. Real text is different:
 # the section on the course's pretrained SpanBERT below compares the two heads there.
 #
 # ## The SBO explorer
@@ -592,8 +600,9 @@ assert max(real_view.mlm_target_prob) < 0.2  # the MLM head does not know either
 real_view.boundaries, real_view.targets, [(t, round(p, 2)) for t, p in top_guesses]
 
 # %% [markdown]
-# **What to look for.** The head's first two guesses are *"death came"* (0.98 and 0.99): *"His
-# death came on …"* fits both boundaries as well as the true *"birth took place"* does. Two
+# **What to look for.** The head's top guesses for the three slots are *death / came / came*
+# (0.98, 0.99, 0.59) against the true *"birth took place"*: it knows what kind of phrase fits
+# between the boundaries (*"His death came on …"*), but not a coherent three-token one. Two
 # boundary vectors say what kind of phrase fits between them, not always which one; the MLM head,
 # which reads the whole sentence, is no better here. Then the live explorer, opening on the same
 # span: try *"of modest means"* (tokens 15–17 of *"Born in Pemamarra …"*), where the boundaries
