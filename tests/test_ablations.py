@@ -320,6 +320,12 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     )
     assert card["arm"] == "span_sbo" and card["pretrain_seed"] == 0
     assert (tmp_path / "results" / "pretrain" / "subword-seed1.jsonl").is_file()
+    assert (
+        json.loads((tmp_path / "results" / "pretrain" / "subword-seed1.done.json").read_text())[
+            "cpu_seconds"
+        ]
+        > 0
+    )
     # coreference's per-example scores are per mention: their mean is the antecedent accuracy
     run = finetune_folder(p, "coref", "subword", 2e-3, 0, 0)
     scores = json.loads((run / "seed0" / "test" / "example_scores.json").read_text())

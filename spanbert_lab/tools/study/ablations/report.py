@@ -13,7 +13,6 @@ chosen on dev and at 0; the budget curve as the gaps per budget.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from spanbert_lab.tools.study.ablations.protocol import AblationProtocol, Ablati
 from spanbert_lab.tools.study.ablations.stages import (
     DevScore,
     cap_state,
+    copy_pretraining_logs,
     cpu_seconds,
     plan_round,
     selections,
@@ -361,23 +361,6 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             means = ", ".join(f"`{a}` {s['mean']:.1f}" for a, s in block["arms"].items())
             lines.append(f"- {budget} epochs: {means}. {gaps}")
     return "\n".join(lines) + "\n"
-
-
-def copy_pretraining_logs(protocol: AblationProtocol) -> list[Path]:
-    """Each finished pretraining run's ``metrics.jsonl`` as ``pretrain/<arm>-seed<s>.jsonl``."""
-    out = []
-    for done in sorted((protocol.runs_dir / "pretrain").glob("*/seed*/done.json")):
-        log = done.parent / "metrics.jsonl"
-        if log.is_file():
-            target = (
-                protocol.results_dir
-                / "pretrain"
-                / f"{done.parent.parent.name}-{done.parent.name}.jsonl"
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(log, target)
-            out.append(target)
-    return out
 
 
 def ship_encoders(protocol: AblationProtocol) -> list[Path]:

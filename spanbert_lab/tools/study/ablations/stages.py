@@ -13,6 +13,7 @@ read it). Nothing is cut inside a stage.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +207,23 @@ def _admit(protocol: AblationProtocol, round_: Round) -> dict | None:
     }
 
 
+def copy_pretraining_logs(protocol: AblationProtocol) -> list[Path]:
+    """Each finished pretraining run's ``metrics.jsonl`` and ``done.json`` (its command and CPU
+    time) as ``pretrain/<arm>-seed<s>.jsonl`` and ``.done.json``, for the repository."""
+    out = []
+    for done in sorted((protocol.runs_dir / "pretrain").glob("*/seed*/done.json")):
+        log = done.parent / "metrics.jsonl"
+        if log.is_file():
+            stem = (
+                protocol.results_dir / "pretrain" / f"{done.parent.parent.name}-{done.parent.name}"
+            )
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, stem.with_suffix(".jsonl"))
+            shutil.copyfile(done, stem.with_suffix(".done.json"))
+            out.append(stem.with_suffix(".jsonl"))
+    return out
+
+
 def run_ablations(
     protocol: AblationProtocol,
     *,
@@ -237,6 +255,8 @@ def run_ablations(
                 return status
         while round_.todo:
             failed = [o for o in execute(round_.todo, jobs=jobs, say=say) if o.status != 0]
+            if stage == "pretrain":  # the logs of finished encoders, ready to commit
+                copy_pretraining_logs(protocol)
             if failed:
                 raise RuntimeError(f"{len(failed)} runs of {stage} failed, e.g. {failed[0].key}")
             round_ = plan_round(protocol, stage, dev)
