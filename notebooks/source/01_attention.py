@@ -383,6 +383,8 @@ assert_close(got[real], want[real], atol=1e-9, rtol=0)
 # cell is not compared by the tests; the memory is computed, and shown and checked below.
 
 # %% tags=["nbval-ignore-output"]
+import itertools
+
 from spanbert_lab.course.plots.attention import plot_attention_cost, score_matrix_bytes
 
 lengths, seconds, HEADS = [128, 256, 512, 1024, 2048], [], 4
@@ -398,7 +400,7 @@ for length in lengths:
 score_bytes = [score_matrix_bytes(length, heads=HEADS) for length in lengths]
 fig = plot_attention_cost(lengths, seconds, score_bytes)
 {f"time ×, T {t1} → {t2}": round(s2 / s1, 1)
- for t1, t2, s1, s2 in zip(lengths, lengths[1:], seconds, seconds[1:], strict=False)}  # fmt: skip
+ for (t1, s1), (t2, s2) in itertools.pairwise(zip(lengths, seconds, strict=True))}  # fmt: skip
 
 # %% [markdown]
 # **What to look for.** On the right, every doubling of $T$ multiplies the score matrix's memory by
@@ -412,7 +414,7 @@ fig = plot_attention_cost(lengths, seconds, score_bytes)
 # between machines and runs; this cell is not checked by the tests.)
 
 # %%
-assert all(b2 == 4 * b1 for b1, b2 in zip(score_bytes, score_bytes[1:], strict=False))
+assert all(b2 == 4 * b1 for b1, b2 in itertools.pairwise(score_bytes))
 {f"T={t}": f"{b / 2**20:g} MiB" for t, b in zip(lengths, score_bytes, strict=True)}
 # %% [markdown]
 # ## Exploring the attention of a model

@@ -324,7 +324,11 @@ live_acc, shipped_acc = context_use["live run (80 updates)"], context_use["spanb
 (
     round(live_acc["with context"], 3) == round(live_acc["context blanked"], 3) == 0.075,
     round(most_frequent, 3) == 0.075,
-    set(tokenizer.convert_ids_to_tokens(target_predictions(live, dev_batch, blank_context=False).unique().tolist())),
+    set(
+        tokenizer.convert_ids_to_tokens(
+            target_predictions(live, dev_batch, blank_context=False).unique().tolist()
+        )
+    ),
     (round(shipped_acc["with context"], 3), round(shipped_acc["context blanked"], 3)),
     shipped_acc["with context"] - shipped_acc["context blanked"] > 0.2,
 )
@@ -566,11 +570,13 @@ deep = list(range(4, 8))
     ),
     "spans of 1 and 2 tokens: bert-tiny above both span-trained MLMs": all(
         above(counts(curves["bert-tiny MLM"], "length", [k]), counts(curves[c], "length", [k]))
-        for k in (0, 1) for c in ("span-tiny MLM", "spanbert-tiny MLM")
+        for k in (0, 1)
+        for c in ("span-tiny MLM", "spanbert-tiny MLM")
     ),
     "positions 1-5: both span-trained MLMs above bert-tiny at each (point estimates)": all(
         curves[c].by_position[k] > curves["bert-tiny MLM"].by_position[k]
-        for k in range(1, 6) for c in ("span-tiny MLM", "spanbert-tiny MLM")
+        for k in range(1, 6)
+        for c in ("span-tiny MLM", "spanbert-tiny MLM")
     ),
     "spans of 8+ tokens: span-tiny above bert-tiny (exploratory)": above(
         counts(curves["span-tiny MLM"], "length", [7]),

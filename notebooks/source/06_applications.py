@@ -257,7 +257,9 @@ tuned_claims = {
     ],
     "spanbert-tiny vs bert-tiny separated": tuned_diffs["spanbert-tiny - bert-tiny"][1] > 0
     or tuned_diffs["spanbert-tiny - bert-tiny"][2] < 0,
-    "span-tiny below bert-tiny (upper end of the interval)": tuned_diffs["span-tiny - bert-tiny"][2],
+    "span-tiny below bert-tiny (upper end of the interval)": tuned_diffs["span-tiny - bert-tiny"][
+        2
+    ],
     "spanbert-tiny above span-tiny (the SBO)": tuned_diffs["spanbert-tiny - span-tiny"][1] > 0,
     "random-tiny's scores are those of the first study (same rate, same seeds)": scores_only(
         tuned["runs"]["random-tiny"]
@@ -342,7 +344,8 @@ def beat_control(r):
 few_claims = {
     "encoders that beat random-tiny": {n: beat_control(r) for n, r in by_size.items()},
     "spanbert-tiny beats bert-tiny": {
-        n: studies.paired_differences(r)["spanbert-tiny - bert-tiny"][1] > 0 for n, r in by_size.items()
+        n: studies.paired_differences(r)["spanbert-tiny - bert-tiny"][1] > 0
+        for n, r in by_size.items()
     },
     "spanbert-tiny's gain over random-tiny, 5 minus 60 per label (Welch 95%)": fmt_ci(
         *studies.gain_change(few[5], tuned, "spanbert-tiny")
@@ -395,9 +398,7 @@ def spread(r, encoder):
 
 pd.DataFrame(
     {
-        (f"{n} per label", design): {
-            e: "{:.3f} ± {:.3f}".format(*spread(r, e)) for e in ENCODERS
-        }
+        (f"{n} per label", design): {e: "{:.3f} ± {:.3f}".format(*spread(r, e)) for e in ENCODERS}
         for n in (5, 15)
         for design, r in (("first examples", few[n]), ("random draws", drawn[n]))
     }
@@ -433,10 +434,12 @@ draw_claims = {
     },
     "encoders that beat random-tiny, random draws": {n: beat_control(r) for n, r in drawn.items()},
     "spanbert-tiny beats bert-tiny, random draws": {
-        n: studies.paired_differences(r)["spanbert-tiny - bert-tiny"][1] > 0 for n, r in drawn.items()
+        n: studies.paired_differences(r)["spanbert-tiny - bert-tiny"][1] > 0
+        for n, r in drawn.items()
     },
     "spanbert-tiny beats span-tiny (the SBO), random draws": {
-        n: studies.paired_differences(r)["spanbert-tiny - span-tiny"][1] > 0 for n, r in drawn.items()
+        n: studies.paired_differences(r)["spanbert-tiny - span-tiny"][1] > 0
+        for n, r in drawn.items()
     },
     "spanbert-tiny's gain over random-tiny, 5 minus 60 per label, random draws (Welch 95%)": fmt_ci(
         *studies.gain_change(drawn[5], tuned, "spanbert-tiny")
@@ -831,6 +834,7 @@ probe_top
 # *same* test items, so the right test is paired — for each layer, the difference in accuracy of
 # two encoders with a paired bootstrap over the test items (`differences_by_layer` in the stored
 # results). The accuracies' intervals are Wilson intervals, which stay honest at 100%.
+
 
 # %%
 def separated(task, a, b):
