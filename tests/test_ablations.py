@@ -357,3 +357,17 @@ def test_span_filling_scores_notebook_04s_fixed_masks_and_caches_them(tmp_path, 
     assert seed0["single tokens targets"] == seed0["spans targets"] == 3305
     monkeypatch.setattr(filling, "_score", lambda *a: pytest.fail("scored again"))
     assert filling.span_filling(p) == got
+
+
+def test_report_ships_only_the_arms_asked_for(tmp_path):
+    """``report --ship`` keeps the repository light: only the named arms' seed-0 encoders."""
+    from spanbert_lab.tools.study.ablations.report import ship_encoders
+    from spanbert_lab.tools.study.ablations.stages import write_random_encoders
+
+    p = load_ablations(PROTOCOL)
+    p = dataclasses.replace(p, runs_dir=tmp_path / "runs", ship_dir=tmp_path / "ship")
+    write_random_encoders(p)
+    assert [f.name for f in ship_encoders(p, arms=["subword"])] == [], "subword has no encoder yet"
+    assert [f.name for f in ship_encoders(p, arms=["random"])] == ["random-tiny-ablation"]
+    with pytest.raises(ValueError, match=r"\['bert'\] are not arms"):
+        ship_encoders(p, arms=["bert"])

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         help="report: summarise the tasks whose runs are all done, list the others as missing",
     )
     p.add_argument(
+        "--ship",
+        nargs="+",
+        metavar="ARM",
+        help="ablation report: ship only these arms' seed-0 encoders (default: every arm's; each "
+        "is about 5 MB of the repository)",
+    )
+    p.add_argument(
         "--until",
         help=f"last stage to run (the first study: one of {STAGES}, default finetune; the "
         "ablation study: a stage of its protocol, default all)",
@@ -129,7 +136,7 @@ def _ablations(args: argparse.Namespace) -> int:
         print(f"error: {err}")
         return 2
     print(f"wrote {path} and {path.with_suffix('.md')}")
-    for folder in ship_encoders(protocol):
+    for folder in ship_encoders(protocol, arms=args.ship):
         print(f"shipped {folder}")
     return 0
 

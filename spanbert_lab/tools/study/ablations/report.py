@@ -363,11 +363,22 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ship_encoders(protocol: AblationProtocol) -> list[Path]:
-    """Every arm's pretraining-seed-0 encoder (its first seed) to
-    ``<ship_dir>/<arm>-<preset>-ablation``, with a ``study.json`` card; no other seed."""
+def ship_encoders(protocol: AblationProtocol, arms: Sequence[str] | None = None) -> list[Path]:
+    """Each arm's pretraining-seed-0 encoder (its first seed) to
+    ``<ship_dir>/<arm>-<preset>-ablation``, with a ``study.json`` card; no other seed. ``arms``
+    picks which arms (default: all).
+
+    Raises:
+        ValueError: ``arms`` names an arm the protocol does not have.
+    """
+    names = [a.name for a in protocol.arms]
+    unknown = [a for a in arms or () if a not in names]
+    if unknown:
+        raise ValueError(f"ship: {unknown} are not arms of the protocol ({names})")
     out = []
     for arm in protocol.arms:
+        if arms is not None and arm.name not in arms:
+            continue
         source = encoder_dir(protocol, arm.name, arm.seeds[0])
         if not (source / "config.json").is_file():
             continue
