@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 import torch
-from test_qa_helpers import make_tokenizer, random_example
-from transformers import BertConfig, BertModel
+from test_qa_helpers import make_tokenizer, qa_examples, save_tiny_bert
 
 from spanbert_lab import finetune as ft
 from spanbert_lab.cli import finetune as cli
@@ -32,20 +30,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
     """A tiny random BERT encoder + tokenizer saved as a checkpoint directory."""
-    path = tmp_path_factory.mktemp("ckpt")
-    tokenizer = make_tokenizer()
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=4, intermediate_size=37, max_position_embeddings=128,
-                        pad_token_id=tokenizer.pad_token_id)  # fmt: skip
-    BertModel(config, add_pooling_layer=False).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
-def qa_examples(n: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    return [random_example(rng, f"q{seed}-{i}", n_words=rng.randint(10, 60)) for i in range(n)]
+    return save_tiny_bert(tmp_path_factory.mktemp("ckpt"))
 
 
 def ner_examples() -> list[dict]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import random
 import string
+from pathlib import Path
 from typing import Any
 
-from transformers import BertTokenizer
+import torch
+from transformers import BertConfig, BertModel, BertTokenizer
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [
@@ -108,3 +110,22 @@ def random_example(rng: random.Random, example_id: str, *, n_words: int) -> dict
         "context": context,
         "answers": {"text": [text], "answer_start": [start]},
     }
+
+
+def save_tiny_bert(path: Path) -> Path:
+    """A tiny random BERT encoder (seed 0, 2 layers of 32) and the test tokenizer saved as a
+    checkpoint folder: the model the fine-tuning golden runs were recorded with."""
+    tokenizer = make_tokenizer()
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=4, intermediate_size=37, max_position_embeddings=128,
+                        pad_token_id=tokenizer.pad_token_id)  # fmt: skip
+    BertModel(config, add_pooling_layer=False).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def qa_examples(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` random QA examples (10-60 words each) drawn from ``seed``."""
+    rng = random.Random(seed)
+    return [random_example(rng, f"q{seed}-{i}", n_words=rng.randint(10, 60)) for i in range(n)]
