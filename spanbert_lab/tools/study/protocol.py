@@ -87,6 +87,14 @@ class Protocol:
         raise KeyError(f"no encoder {name!r} in {self.path}")
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A protocol file's tables. Raises FileNotFoundError, or ValueError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from err
+
+
 def get_field(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     """``table[key]``, checked to be a ``kind``; a missing or mistyped field raises a
     ``ValueError`` naming ``where.key`` (shared by both studies' protocol readers)."""
@@ -185,10 +193,7 @@ def load_protocol(path: str | Path) -> Protocol:
         ValueError: a missing or ill-typed field, named with its table.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from err
+    raw = read_toml(path)
     study = get_field(raw, "study", dict, str(path))
     pre = get_field(raw, "pretraining", dict, str(path))
     fine = get_field(raw, "finetuning", dict, str(path))

@@ -19,7 +19,7 @@ from typing import Any
 
 from spanbert_lab.pretrain.recipes import OBJECTIVES
 from spanbert_lab.tasks import task_names
-from spanbert_lab.tools.study.protocol import get_field, masking_table
+from spanbert_lab.tools.study.protocol import get_field, masking_table, read_toml
 
 __all__ = [
     "AblationProtocol",
@@ -360,10 +360,7 @@ def load_ablations(path: str | Path) -> AblationProtocol:
         ValueError: a missing, ill-typed or inconsistent field, named with its table.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from err
+    raw = read_toml(path)
     study = get_field(raw, "study", dict, str(path))
     arms = _arms(get_field(raw, "arms", list, str(path)))
     tasks = _tasks(get_field(raw, "tasks", list, str(path)), [a.name for a in arms])
