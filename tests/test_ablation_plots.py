@@ -103,17 +103,20 @@ def test_finetune_curves_smooth_the_loss_and_mark_the_best_epoch():
         plot_finetune_curves({"span": []}, metric="f1")
 
 
-def test_leakage_bars_stack_and_print_the_share():
+def test_leakage_bars_stack_to_100_and_print_the_share_and_counts():
     fig = plot_leakage(
         {"dev": {"leaked": 67, "clean": 471}, "test": {"leaked": 62, "clean": 470}}, title="QA"
     )
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches]
-    assert heights == [471, 470, 67, 62]
-    assert [t.get_text() for t in ax.texts] == ["12.5%", "11.7%"]
+    assert heights == pytest.approx([100 * 471 / 538, 100 * 470 / 532, 100 * 67 / 538, 6200 / 532])
+    assert [p.get_y() + p.get_height() for p in ax.patches[2:]] == pytest.approx([100, 100])
+    assert [t.get_text() for t in ax.texts] == ["12.5%\n(67 of 538)", "11.7%\n(62 of 532)"]
     plt.close(fig)
     with pytest.raises(ValueError, match="needs 'leaked' and 'clean'"):
         plot_leakage({"dev": {"leaked": 1}}, title="QA")
+    with pytest.raises(ValueError, match="has no items"):
+        plot_leakage({"dev": {"leaked": 0, "clean": 0}}, title="QA")
 
 
 def test_a_summarys_comparisons_become_the_figures_rows(tmp_path):

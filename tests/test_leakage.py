@@ -3,8 +3,15 @@ when the context sentence holding its first answer occurs verbatim in the pretra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from spanbert_lab.data import load_squad_json
-from spanbert_lab.data.leakage import corpus_sentences, leaked_questions, sentence_spans
+from spanbert_lab.data.leakage import (
+    context_overlap,
+    corpus_sentences,
+    leaked_questions,
+    sentence_spans,
+)
 
 
 def _squad(context: str, answers: dict[str, int | None]) -> dict:
@@ -48,3 +55,22 @@ def test_the_course_test_set_as_the_ablation_protocol_states_it():
     assert len(status) == 532 and sum(v is True for v in status.values()) == 62
     v2 = leaked_questions(load_squad_json("test", "2.0"), corpus_sentences())
     assert sum(v is None for v in v2.values()) == 265 and sum(v is True for v in v2.values()) == 62
+
+
+def test_the_data_cards_leakage_counts_are_the_datas():
+    """data/README.md states, per QA split, the context sentences found in the corpus and the
+    leaked questions (the figure beside them is drawn from the same counts)."""
+    card = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text("utf-8")
+    line = next(ln for ln in card.splitlines() if ln.startswith("- Leakage: the QA contexts"))
+    sentences = corpus_sentences()
+    for split in ("train", "dev", "test"):
+        squad = load_squad_json(split, "1.1")
+        found, total, hit, contexts = context_overlap(squad, sentences)
+        status = leaked_questions(squad, sentences)
+        leaked = sum(v is True for v in status.values())
+        stated = (
+            f"{split} {found:,} of {total:,} ({100 * found / total:.1f}%; "
+            f"{hit} of {contexts} contexts hold one)"
+        )
+        assert stated in line, stated
+        assert f"{split} {leaked:,} of {len(status):,}" in line.split("(*leaked*")[1], split

@@ -196,11 +196,12 @@ def plot_finetune_curves(
 
 
 def plot_leakage(groups: Mapping[str, Mapping[str, float]], *, title: str) -> Figure:
-    """Stacked bars, one per split or set: how many of its items are leaked and how many clean
-    (``{name: {"leaked": n, "clean": m}}``), the leaked share printed on each bar.
+    """One bar per split or set, stacked to 100%: the share of its items that are leaked and the
+    share that are clean (``{name: {"leaked": n, "clean": m}}``), so that splits of different
+    sizes read alike; each bar is labelled with its leaked share and its counts ("62 of 532").
 
     Raises:
-        ValueError: nothing to draw, or a group without ``leaked`` and ``clean``.
+        ValueError: nothing to draw, or a group without ``leaked`` and ``clean``, or an empty one.
     """
     if not groups:
         raise ValueError("nothing to plot")
@@ -210,17 +211,18 @@ def plot_leakage(groups: Mapping[str, Mapping[str, float]], *, title: str) -> Fi
             raise ValueError(
                 f"{name!r}: needs 'leaked' and 'clean' counts, got {sorted(groups[name])}"
             )
-    leaked = [groups[n]["leaked"] for n in names]
-    clean = [groups[n]["clean"] for n in names]
-    fig, ax = plt.subplots(figsize=(1.5 * len(names) + 2.4, 3.4))
+        if groups[name]["leaked"] + groups[name]["clean"] <= 0:
+            raise ValueError(f"{name!r}: has no items")
+    totals = [groups[n]["leaked"] + groups[n]["clean"] for n in names]
+    leaked = [100 * groups[n]["leaked"] / t for n, t in zip(names, totals, strict=True)]
+    clean = [100 - lk for lk in leaked]
+    fig, ax = plt.subplots(figsize=(1.4 * len(names) + 2.6, 3.6))
     ax.bar(names, clean, color="#1f77b4", label="clean")
-    ax.bar(
-        names, leaked, bottom=clean, color="#d62728", label="leaked (seen verbatim in pretraining)"
-    )
-    for i, (lk, cl) in enumerate(zip(leaked, clean, strict=True)):
-        ax.text(i, lk + cl, f"{lk / (lk + cl):.1%}", ha="center", va="bottom", fontsize=9)
-    ax.set(ylabel="count", title=title)
-    ax.set_ylim(0, 1.15 * max(lk + cl for lk, cl in zip(leaked, clean, strict=True)))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.bar(names, leaked, bottom=clean, color="#d62728", label="leaked (seen in pretraining)")
+    for i, name in enumerate(names):
+        n, total = groups[name]["leaked"], totals[i]
+        ax.text(i, 101, f"{leaked[i]:.1f}%\n({n:g} of {total:g})", ha="center", va="bottom")
+    ax.set(ylabel="% of the split", title=title, ylim=(0, 125), yticks=range(0, 101, 20))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
