@@ -12,6 +12,7 @@ from spanbert_lab.course.plots.ablations import (
     plot_budget_gaps,
     plot_finetune_curves,
     plot_leakage,
+    plot_span_filling,
 )
 
 
@@ -161,3 +162,22 @@ def test_a_summarys_comparisons_become_the_figures_rows(tmp_path):
         "best_epoch": 1,
         "stopped_early": False,
     }
+
+
+def test_span_filling_draws_a_dot_per_seed_and_a_bar_at_the_mean():
+    filling = {
+        "subword": {"seed0": {"single tokens": 0.7, "spans": 0.4}, "seed1": {"single tokens": 0.5, "spans": 0.2}},
+        "span": {"seed0": {"single tokens": 0.45, "spans": 0.35}},
+    }  # fmt: skip
+    fig = plot_span_filling(filling, ["subword", "span"])
+    spans = fig.axes[1]
+    assert spans.get_title() == "masked spans"
+    assert [list(c.get_offsets()[:, 1]) for c in spans.collections] == [[0.4, 0.2], [0.35]]
+    assert [list(line.get_ydata()) for line in spans.lines] == [
+        pytest.approx([0.3, 0.3]), pytest.approx([0.35, 0.35])
+    ]  # fmt: skip
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no encoder scored"):
+        plot_span_filling(filling, ["entity"])
+    with pytest.raises(ValueError, match="no score for"):
+        plot_span_filling({"span": {"seed0": {"spans": 0.3}}}, ["span"])

@@ -5,7 +5,8 @@ with its seed-aware 95% interval, one panel per task, the paper's own difference
 :func:`plot_budget_gaps` draws the gaps as a function of the fine-tuning budget,
 :func:`plot_finetune_curves` the training loss and the dev score by update, per arm, and
 :func:`plot_leakage` the share of test questions whose answer sentence the pretraining corpus
-holds. Axes fit the data; none calls ``plt.show()``.
+holds, and :func:`plot_span_filling` every encoder's MLM accuracy on notebook 04's fixed masks.
+Axes fit the data; none calls ``plt.show()``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "plot_budget_gaps",
     "plot_finetune_curves",
     "plot_leakage",
+    "plot_span_filling",
 ]
 
 ARM_COLOURS = {
@@ -224,5 +226,43 @@ def plot_leakage(groups: Mapping[str, Mapping[str, float]], *, title: str) -> Fi
         ax.text(i, 101, f"{leaked[i]:.1f}%\n({n:g} of {total:g})", ha="center", va="bottom")
     ax.set(ylabel="% of the split", title=title, ylim=(0, 125), yticks=range(0, 101, 20))
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_span_filling(
+    filling: Mapping[str, Mapping[str, Mapping[str, float]]],
+    arms: Sequence[str],
+    *,
+    masks: Sequence[str] = ("single tokens", "spans"),
+) -> Figure:
+    """One panel per kind of mask: each arm's MLM accuracy on the same masked targets, a dot per
+    pretraining seed and a bar at their mean (``filling``: ``span_filling.json``, ``{arm:
+    {"seed<s>": {mask: accuracy}}}``).
+
+    Raises:
+        ValueError: no arms, an arm ``filling`` lacks, or a seed without a mask's score.
+    """
+    if not arms:
+        raise ValueError("no arms to plot")
+    for arm in arms:
+        if not filling.get(arm):
+            raise ValueError(f"{arm!r}: no encoder scored (have {sorted(filling)})")
+        for seed, scores in filling[arm].items():
+            missing = [m for m in masks if m not in scores]
+            if missing:
+                raise ValueError(f"{arm} {seed}: no score for {missing}")
+    fig, axes = plt.subplots(1, len(masks), figsize=(4.2 * len(masks), 3.6), sharey=True)
+    axes = [axes] if len(masks) == 1 else list(axes)
+    for ax, mask in zip(axes, masks, strict=True):
+        for i, arm in enumerate(arms):
+            values = [scores[mask] for scores in filling[arm].values()]
+            mean = sum(values) / len(values)
+            ax.plot([i - 0.3, i + 0.3], [mean, mean], color=_colour(arm), lw=2.5)
+            ax.scatter([i] * len(values), values, color=_colour(arm), s=18, zorder=3)
+        ax.set_xticks(range(len(arms)), arms, rotation=40, ha="right")
+        ax.set_title(f"masked {mask}")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("MLM accuracy (dots: seeds, bar: mean)")
     fig.tight_layout()
     return fig
