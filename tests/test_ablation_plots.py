@@ -9,6 +9,7 @@ import pytest
 
 from spanbert_lab.course.plots.ablations import (
     plot_ablation_differences,
+    plot_bridge,
     plot_budget_gaps,
     plot_finetune_curves,
     plot_leakage,
@@ -181,3 +182,34 @@ def test_span_filling_draws_a_dot_per_seed_and_a_bar_at_the_mean():
         plot_span_filling(filling, ["entity"])
     with pytest.raises(ValueError, match="no score for"):
         plot_span_filling({"span": {"seed0": {"spans": 0.3}}}, ["span"])
+
+
+def test_the_bridge_pairs_each_encoders_filling_with_its_own_seeds_test_mean():
+    from spanbert_lab.tools.study.ablations.read import bridge_points, seed_means
+
+    runs = [(0, 0, 50.0), (0, 1, 54.0), (1, 0, 40.0), (1, 1, 44.0)]
+    summary = {
+        "tasks": {"qa": {"arms": {"span": {
+            "epochs": [{"pretrain_seed": p, "finetune_seed": f} for p, f, _ in runs],
+            "test": {"mean": 47.0, "values": [v for _, _, v in runs]},
+        }}}},
+        "span_filling": {"span": {"seed0": {"spans": 0.3, "single tokens": 0.5},
+                                  "seed1": {"spans": 0.2, "single tokens": 0.4}}},
+    }  # fmt: skip
+    assert seed_means(summary, "qa", "span") == {0: 52.0, 1: 42.0}
+    points = bridge_points(summary, "qa")
+    assert points == [
+        {"arm": "span", "seed": 0, "filling": 0.3, "test": 52.0},
+        {"arm": "span", "seed": 1, "filling": 0.2, "test": 42.0},
+    ]
+    assert [p["filling"] for p in bridge_points(summary, "qa", masks="single tokens")] == [0.5, 0.4]
+    del summary["span_filling"]["span"]["seed1"]  # an encoder not scored yet is left out
+    assert [p["seed"] for p in bridge_points(summary, "qa")] == [0]
+    with pytest.raises(KeyError):
+        bridge_points(summary, "coref")
+    fig = plot_bridge(points, xlabel="span filling", ylabel="QA F1")
+    assert [list(c.get_offsets()[0]) for c in fig.axes[0].collections] == [[0.3, 52.0], [0.2, 42.0]]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["span"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no points"):
+        plot_bridge([], xlabel="x", ylabel="y")

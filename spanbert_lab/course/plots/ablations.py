@@ -5,7 +5,8 @@ with its seed-aware 95% interval, one panel per task, the paper's own difference
 :func:`plot_budget_gaps` draws the gaps as a function of the fine-tuning budget,
 :func:`plot_finetune_curves` the training loss and the dev score by update, per arm, and
 :func:`plot_leakage` the share of test questions whose answer sentence the pretraining corpus
-holds, and :func:`plot_span_filling` every encoder's MLM accuracy on notebook 04's fixed masks.
+holds, :func:`plot_span_filling` every encoder's MLM accuracy on notebook 04's fixed masks, and
+:func:`plot_bridge` that accuracy against the encoder's score on a task.
 Axes fit the data; none calls ``plt.show()``.
 """
 
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 __all__ = [
     "ARM_COLOURS",
     "plot_ablation_differences",
+    "plot_bridge",
     "plot_budget_gaps",
     "plot_finetune_curves",
     "plot_leakage",
@@ -264,5 +266,27 @@ def plot_span_filling(
         ax.set_title(f"masked {mask}")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("MLM accuracy (dots: seeds, bar: mean)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_bridge(points: Sequence[Mapping[str, Any]], *, xlabel: str, ylabel: str) -> Figure:
+    """One dot per encoder: its span-filling accuracy (x) against its task score (y), coloured
+    by arm (``points``: :func:`spanbert_lab.tools.study.ablations.read.bridge_points`).
+
+    Raises:
+        ValueError: no points.
+    """
+    if not points:
+        raise ValueError("nothing to plot: no points")
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    seen: set[str] = set()
+    for p in points:
+        label = None if p["arm"] in seen else p["arm"]
+        seen.add(p["arm"])
+        ax.scatter(p["filling"], p["test"], color=_colour(p["arm"]), s=30, label=label, zorder=3)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

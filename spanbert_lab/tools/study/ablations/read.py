@@ -5,7 +5,9 @@ paper's, and each fine-tuning run's curves.
 (diff, low, high)}}`` that :func:`spanbert_lab.course.plots.ablations.plot_ablation_differences`
 draws, and :func:`paper_differences` the paper's dev-set differences beside them (SQuAD 2.0 under
 the QA v2.0 task, coreference under the coreference task; the paper has no SQuAD 1.1 ablation).
-:func:`run_curves` reads a task's runs (``history.json`` and the dev curve of ``result.json``).
+:func:`run_curves` reads a task's runs (``history.json`` and the dev curve of ``result.json``),
+and :func:`bridge_points` pairs each encoder's span-filling accuracy (notebook 04) with its test
+score on a task (notebook 05).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from spanbert_lab.tools.study.ablations.report import PAPER, TABLES
 
-__all__ = ["PAPER", "TABLES", "comparison_label", "paper_differences", "run_curves", "table_differences"]  # fmt: skip
+__all__ = ["PAPER", "TABLES", "bridge_points", "comparison_label", "paper_differences", "run_curves", "seed_means", "table_differences"]  # fmt: skip
 
 
 def comparison_label(a: str, b: str) -> str:
@@ -90,3 +92,38 @@ def run_curves(folder: Path, finetune_seed: int) -> dict[str, Any]:
         "best_epoch": record.get("best_epoch"),
         "stopped_early": record.get("stopped_early"),
     }
+
+
+def seed_means(summary: Mapping[str, Any], task: str, arm: str) -> dict[int, float]:
+    """``{pretraining seed: mean test score over its fine-tuning seeds}`` of one task and arm
+    (``summary.json``'s ``test.values`` are in the order of its ``epochs`` records).
+
+    Raises:
+        KeyError: the summary holds no such task or arm.
+    """
+    block = summary["tasks"][task]["arms"][arm]
+    runs: dict[int, list[float]] = {}
+    for record, value in zip(block["epochs"], block["test"]["values"], strict=True):
+        runs.setdefault(int(record["pretrain_seed"]), []).append(float(value))
+    return {seed: sum(v) / len(v) for seed, v in sorted(runs.items())}
+
+
+def bridge_points(
+    summary: Mapping[str, Any], task: str, *, masks: str = "spans"
+) -> list[dict[str, Any]]:
+    """One point per encoder (arm and pretraining seed) that has both a span-filling score
+    (``summary["span_filling"]``) and results on ``task``: ``{"arm", "seed", "filling", "test"}``,
+    ``filling`` being its MLM accuracy on notebook 04's fixed ``masks`` and ``test`` its mean
+    test score over fine-tuning seeds.
+
+    Raises:
+        KeyError: the summary holds no such task.
+    """
+    points = []
+    for arm in summary["tasks"][task]["arms"]:
+        scored = summary.get("span_filling", {}).get(arm, {})
+        for seed, test in seed_means(summary, task, arm).items():
+            if f"seed{seed}" in scored:
+                filling = float(scored[f"seed{seed}"][masks])
+                points.append({"arm": arm, "seed": seed, "filling": filling, "test": test})
+    return points
