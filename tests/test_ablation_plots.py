@@ -85,6 +85,16 @@ def test_budget_gaps_in_budget_order_with_every_run():
     fig = plot_budget_gaps(BUDGET, budgets=["converged", "2"])
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["converged", "2 epochs"]
     plt.close(fig)
+    # two gaps sharing their first arm (and so its colour) are told apart by marker and line
+    two = {"metric": "f1", "budgets": {"2": {
+        "arms": {a: {"mean": 1.0, "values": [1.0]} for a in ("subword", "span", "span_sbo")},
+        "gaps": [_gap("span_sbo", "subword", 2.0), _gap("span_sbo", "span", 1.0)],
+    }}}  # fmt: skip
+    fig = plot_budget_gaps(two)
+    styles = {(line.get_marker(), line.get_linestyle()) for line in fig.axes[1].lines
+              if line.get_marker() not in ("None", "_", None) and len(line.get_ydata()) == 1}  # fmt: skip
+    assert len(styles) == 2, styles
+    plt.close(fig)
 
 
 def test_finetune_curves_smooth_the_loss_and_mark_the_best_epoch():

@@ -40,6 +40,7 @@ ARM_COLOURS = {
     "span_sbo": "#d62728",
 }
 Interval = Sequence[float]  # (difference, low, high)
+GAP_STYLES = ("-o", "--s", ":^", "-.D")  # gaps sharing their first arm's colour stay apart
 
 
 def _colour(arm: str) -> str:
@@ -128,7 +129,8 @@ def plot_budget_gaps(
                 for bud in order]  # fmt: skip
         right.errorbar([x + shift for x in xs], [g["diff"] for g in gaps],
                        yerr=[[g["diff"] - g["low"] for g in gaps], [g["high"] - g["diff"] for g in gaps]],
-                       fmt="-o", capsize=4, color=_colour(a), label=f"{a} − {b}")  # fmt: skip
+                       fmt=GAP_STYLES[k % len(GAP_STYLES)], capsize=4, color=_colour(a),
+                       label=f"{a} − {b}")  # fmt: skip
     right.axhline(0, color="black", linewidth=0.8)
     labels = [f"{b} epochs" if str(b).isdigit() else str(b) for b in order]
     for ax in (left, right):
