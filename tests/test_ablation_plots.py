@@ -13,6 +13,7 @@ from spanbert_lab.course.plots.ablations import (
     plot_budget_gaps,
     plot_finetune_curves,
     plot_leakage,
+    plot_rate_selection,
     plot_span_filling,
 )
 
@@ -223,3 +224,19 @@ def test_the_bridge_pairs_each_encoders_filling_with_its_own_seeds_test_mean():
     plt.close(fig)
     with pytest.raises(ValueError, match="no points"):
         plot_bridge([], xlabel="x", ylabel="y")
+
+
+def test_rate_selection_draws_every_rate_and_rings_the_pick():
+    arms = {"span": {"dev_by_lr": {"0.001": 50.0, "0.002": 60.0, "0.004": 55.0}, "selected_lr": 0.002},
+            "subword": {"dev_by_lr": {"0.004": 30.0, "0.002": 20.0}, "selected_lr": 0.004}}  # fmt: skip
+    fig = plot_rate_selection(arms, metric="f1")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    curves = [line for line in ax.lines if line.get_linestyle() == "-"]
+    assert [list(c.get_xdata()) for c in curves] == [[0.001, 0.002, 0.004], [0.002, 0.004]]
+    assert [list(c.get_ydata()) for c in curves] == [[50.0, 60.0, 55.0], [20.0, 30.0]]
+    rings = [line for line in ax.lines if line.get_linestyle() == "None"]
+    assert [(r.get_xdata()[0], r.get_ydata()[0]) for r in rings] == [(0.002, 60.0), (0.004, 30.0)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no dev scores"):
+        plot_rate_selection({"span": {"dev_by_lr": {}, "selected_lr": 0.001}}, metric="f1")

@@ -6,7 +6,8 @@ with its seed-aware 95% interval, one panel per task, the paper's own difference
 :func:`plot_finetune_curves` the training loss and the dev score by update, per arm, and
 :func:`plot_leakage` the share of test questions whose answer sentence the pretraining corpus
 holds, :func:`plot_span_filling` every encoder's MLM accuracy on notebook 04's fixed masks, and
-:func:`plot_bridge` that accuracy against the encoder's score on a task.
+:func:`plot_bridge` that accuracy against the encoder's score on a task, and
+:func:`plot_rate_selection` each arm's dev score over its learning-rate grid.
 Axes fit the data; none calls ``plt.show()``.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "plot_budget_gaps",
     "plot_finetune_curves",
     "plot_leakage",
+    "plot_rate_selection",
     "plot_span_filling",
 ]
 
@@ -290,5 +292,34 @@ def plot_bridge(points: Sequence[Mapping[str, Any]], *, xlabel: str, ylabel: str
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rate_selection(arms: Mapping[str, Mapping[str, Any]], *, metric: str) -> Figure:
+    """Each arm's dev ``metric`` at every learning rate of its final grid (log scale), its pick
+    ringed: a pick inside the grid is bracketed by rates that scored lower or tied. ``arms`` is
+    one task's ``summary.json`` ``arms`` (``{arm: {"dev_by_lr": {"<lr>": score}, "selected_lr"}}``).
+
+    Raises:
+        ValueError: no arms, or an arm without dev scores.
+    """
+    if not arms:
+        raise ValueError("nothing to plot: no arms")
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for arm, block in arms.items():
+        scores = {float(lr): float(v) for lr, v in block.get("dev_by_lr", {}).items()}
+        if not scores:
+            raise ValueError(f"{arm!r}: no dev scores by learning rate")
+        rates = sorted(scores)
+        ax.plot(rates, [scores[r] for r in rates], "-o", ms=3, color=_colour(arm), label=arm)
+        pick = float(block["selected_lr"])
+        ax.plot([pick], [scores[pick]], "o", ms=10, mfc="none", mec=_colour(arm), mew=1.5)
+    ax.set_xscale("log", base=2)
+    ax.set(
+        xlabel="learning rate (log scale)", ylabel=f"dev {metric}", title="rate selection (○ pick)"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
