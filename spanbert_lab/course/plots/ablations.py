@@ -316,6 +316,9 @@ def plot_rate_selection(arms: Mapping[str, Mapping[str, Any]], *, metric: str) -
         pick = float(block["selected_lr"])
         ax.plot([pick], [scores[pick]], "o", ms=10, mfc="none", mec=_colour(arm), mew=1.5)
     ax.set_xscale("log", base=2)
+    rates = sorted({float(lr) for block in arms.values() for lr in block["dev_by_lr"]})
+    ax.set_xticks(rates, [f"{r:g}" for r in rates])
+    ax.minorticks_off()
     ax.set(
         xlabel="learning rate (log scale)", ylabel=f"dev {metric}", title="rate selection (○ pick)"
     )
