@@ -291,6 +291,8 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     assert arm["lr_grid"] == [1e-3, 2e-3, 4e-3] and arm["selected_lr"] == 2e-3
     assert qa["arms"]["span_sbo"]["lr_grid"] == [5e-4, 1e-3, 2e-3]
     assert len(arm["test"]["values"]) == 2 and set(arm["test"]) == {"mean", "values"}
+    assert arm["test_metrics_mean"]["f1"] == pytest.approx(arm["test"]["mean"])
+    assert 0 <= arm["test_metrics_mean"]["exact_match"] <= arm["test_metrics_mean"]["f1"]
     assert all(e["best_epoch"] in (1, 2) for e in arm["epochs"])
     (c,) = qa["comparisons"]
     assert (
@@ -311,6 +313,9 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     coref = summary["tasks"]["coref"]
     assert (
         coref["metric"] == "antecedent_accuracy" and coref["arms"]["subword"]["selected_lr"] == 2e-3
+    )
+    assert {"link_accuracy", "muc_f1", "baseline_antecedent_accuracy", "baseline_muc_f1"} <= set(
+        coref["arms"]["subword"]["test_metrics_mean"]
     )
     assert (summary_path.with_suffix(".md")).read_text().count("Table 6") == 1
     # the command line's report (real dev scores, --partial) ships one encoder per arm, seed 0

@@ -161,8 +161,18 @@ def _arm_summary(
         "dev_by_lr": {f"{lr:g}": s for lr, s in sorted(sel.scores.items())},
         "epochs": epochs,
         "test": {"mean": sum(values) / len(values), "values": values},
+        # every other number the runs scored on test (QA: exact match; coreference: link
+        # accuracy, MUC F1 and the nearest-compatible baseline's), mean over the runs
+        "test_metrics_mean": _metric_means([r["test_metrics"] for r in records.values()]),
     }
     return summary, folders
+
+
+def _metric_means(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The mean of each numeric metric that every run reports."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    keys = [k for k in keys if all(isinstance(r.get(k), int | float) for r in runs)]
+    return {k: sum(float(r[k]) for r in runs) / len(runs) for k in keys}
 
 
 def _task_summary(protocol: AblationProtocol, task: AblationTask, dev: DevScore) -> dict[str, Any]:
