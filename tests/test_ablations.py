@@ -318,6 +318,9 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
         coref["arms"]["subword"]["test_metrics_mean"]
     )
     assert (summary_path.with_suffix(".md")).read_text().count("Table 6") == 1
+    assert "Nearest-compatible baseline (no model): antecedent_accuracy" in (
+        summary_path.with_suffix(".md").read_text()
+    )
     # the command line's report (real dev scores, --partial) ships one encoder per arm, seed 0
     assert cli.main(["--protocol", str(path), "report", "--partial"]) == 0
     card = json.loads(

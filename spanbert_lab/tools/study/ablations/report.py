@@ -349,6 +349,10 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             lines.append(
                 f"| `{arm}` | {grid} | {s['selected_lr']:g}{edge} | {best} | {s['test']['mean']:.1f} | {values} |"
             )
+        others = next(iter(block["arms"].values()), {}).get("test_metrics_mean", {})
+        if "baseline_antecedent_accuracy" in others:  # coreference: the same for every arm
+            lines += ["", "Nearest-compatible baseline (no model): " + ", ".join(
+                f"{k.removeprefix('baseline_')} {v:.1f}" for k, v in others.items() if k.startswith("baseline_"))]  # fmt: skip
         leak = block.get("leakage")
         if leak is None:
             lines += ["", "| comparison | difference [95%] |", "|---|---|"]
