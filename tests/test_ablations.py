@@ -379,3 +379,27 @@ def test_report_ships_only_the_arms_asked_for(tmp_path):
     assert [f.name for f in ship_encoders(p, arms=["random"])] == ["random-tiny-ablation"]
     with pytest.raises(ValueError, match=r"\['bert'\] are not arms"):
         ship_encoders(p, arms=["bert"])
+
+
+def test_the_paired_comparisons_refuse_runs_whose_test_examples_are_not_aligned(tmp_path):
+    """Every run compared must score the same test examples in the same order: a run with its
+    examples reordered is refused, not silently paired with the wrong ones."""
+    from spanbert_lab.tools.study.ablations.report import _grid
+
+    def run(name, ids, scores):
+        folder = tmp_path / name
+        (folder / "seed0" / "test").mkdir(parents=True)
+        (folder / "seed0" / "test" / "example_scores.json").write_text(
+            json.dumps({"ids": ids, "columns": ["f1"], "scores": [[s] for s in scores]})
+        )
+        return folder
+
+    a = run("a", ["q1", "q2", "q3"], [1.0, 0.0, 0.5])
+    b = run("b", ["q1", "q2", "q3"], [0.0, 1.0, 1.0])
+    grid = _grid({0: {0: a}, 1: {0: b}}, "f1")
+    assert grid.shape == (2, 1, 3) and grid[1, 0].tolist() == [0.0, 100.0, 100.0]
+    c = run("c", ["q2", "q1", "q3"], [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="not those of the other runs"):
+        _grid({0: {0: a}, 1: {0: c}}, "f1")
+    with pytest.raises(ValueError, match="not those of the other runs"):
+        _grid({0: {0: c}}, "f1", ids=["q1", "q2", "q3"])  # another arm's order

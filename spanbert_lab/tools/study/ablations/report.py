@@ -104,15 +104,36 @@ def stage_status(protocol: AblationProtocol, dev: DevScore = dev_score) -> dict[
     return out
 
 
-def _scores(folder: Path, fs: int, column: str) -> torch.Tensor:
-    raw = ExampleScores.read(folder / f"seed{fs}" / "test" / "example_scores.json")
+def _scores(folder: Path, fs: int, column: str, ids: list[str] | None) -> torch.Tensor:
+    path = folder / f"seed{fs}" / "test" / "example_scores.json"
+    raw = ExampleScores.read(path)
+    if ids is not None and raw.ids != ids:
+        raise ValueError(
+            f"{path}: its test examples are not those of the other runs, in the same order; "
+            "the paired comparisons need them aligned"
+        )
     return 100.0 * raw.scores[:, raw.columns.index(column)]
 
 
-def _grid(folders: dict[int, dict[int, Path]], column: str) -> torch.Tensor:
-    """(P, F, E) per-example scores of the runs ``folders[ps][fs]``."""
+def _test_ids(folders: dict[int, dict[int, Path]]) -> list[str]:
+    fs, folder = next(iter(next(iter(folders.values())).items()))
+    return ExampleScores.read(folder / f"seed{fs}" / "test" / "example_scores.json").ids
+
+
+def _grid(
+    folders: dict[int, dict[int, Path]], column: str, ids: list[str] | None = None
+) -> torch.Tensor:
+    """(P, F, E) per-example scores of the runs ``folders[ps][fs]``.
+
+    Raises:
+        ValueError: a run's test example ids differ from ``ids`` (default: the first run's).
+    """
+    ids = _test_ids(folders) if ids is None else ids
     return torch.stack(
-        [torch.stack([_scores(f, fs, column) for fs, f in row.items()]) for row in folders.values()]
+        [
+            torch.stack([_scores(f, fs, column, ids) for fs, f in row.items()])
+            for row in folders.values()
+        ]
     )
 
 
@@ -180,13 +201,15 @@ def _task_summary(protocol: AblationProtocol, task: AblationTask, dev: DevScore)
     metric = f"{task.select}@dev_threshold" if dev_threshold else task.select
     column = f"{task.example_score}@dev_threshold" if dev_threshold else task.example_score
     arms, scores, zero, zero_scores = {}, {}, {}, {}
+    ids: list[str] | None = None  # every run of every arm scores the same examples, in order
     for arm, sel in selections(protocol, task, dev).items():
         arms[arm], folders = _arm_summary(protocol, task, arm, sel, metric)
-        scores[arm] = _grid(folders, column)
+        ids = _test_ids(folders) if ids is None else ids
+        scores[arm] = _grid(folders, column, ids)
         if dev_threshold:
             zero_arm, _ = _arm_summary(protocol, task, arm, sel, task.select)
             zero[arm] = zero_arm["test"]
-            zero_scores[arm] = _grid(folders, task.example_score)
+            zero_scores[arm] = _grid(folders, task.example_score, ids)
     out: dict[str, Any] = {
         "metric": metric,
         "arms": arms,
@@ -199,10 +222,7 @@ def _task_summary(protocol: AblationProtocol, task: AblationTask, dev: DevScore)
             "comparisons": _compare(zero_scores, protocol.comparisons),
         }
     if protocol.leakage_split and task.task == "qa" and scores:
-        arm, sel = next(iter(selections(protocol, task, dev).items()))
-        first = finetune_folder(protocol, task.name, arm, sel.selected, protocol.arm(arm).seeds[0],
-                                task.finetune_seeds[0])  # fmt: skip
-        ids = ExampleScores.read(first / f"seed{task.finetune_seeds[0]}" / "test" / "example_scores.json").ids  # fmt: skip
+        assert ids is not None
         out["leakage"] = _leakage(protocol, task, ids, scores)
     return out
 
@@ -233,6 +253,7 @@ def _budget_summary(protocol: AblationProtocol, dev: DevScore) -> dict[str, Any]
     sel = selections(protocol, task, dev)
     pairs = [(a, b) for a, b in protocol.comparisons if a in curve.arms and b in curve.arms]
     budgets: dict[str, Any] = {}
+    ids: list[str] | None = None  # the same test examples, in order, in every run compared
     for budget in [*curve.epochs, "converged"]:
         scores, arms = {}, {}
         for arm in curve.arms:
@@ -245,7 +266,8 @@ def _budget_summary(protocol: AblationProtocol, dev: DevScore) -> dict[str, Any]
                 for f in row.values()
             ]
             arms[arm] = {"mean": sum(values) / len(values), "values": values}
-            scores[arm] = _grid(folders, task.example_score)
+            ids = _test_ids(folders) if ids is None else ids
+            scores[arm] = _grid(folders, task.example_score, ids)
         budgets[str(budget)] = {"arms": arms, "gaps": _compare(scores, pairs)}
     return {
         "task": task.name,
