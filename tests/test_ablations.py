@@ -294,6 +294,7 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     assert arm["test_metrics_mean"]["f1"] == pytest.approx(arm["test"]["mean"])
     assert 0 <= arm["test_metrics_mean"]["exact_match"] <= arm["test_metrics_mean"]["f1"]
     assert all(e["best_epoch"] in (1, 2) for e in arm["epochs"])
+    assert all(e["stopped_early"] == (e["epochs_run"] < 2) for e in arm["epochs"])  # max_epochs 2
     (c,) = qa["comparisons"]
     assert (
         set(c) == {"a", "b", "diff", "low", "high", "interval"} and c["interval"] == INTERVAL_TEXT

@@ -125,6 +125,11 @@ def test_gains_below_min_delta_are_not_improvements_and_max_epochs_ends_a_run(
     assert record["best_epoch"] == 4 and record["stopped_early"] is False
     result, _ = _scripted_run(checkpoint, monkeypatch, [10.0, 10.05, 10.09], min_delta=0.1)
     assert result.early_stopping["best_epoch"] == 1 and result.early_stopping["stopped_early"]
+    # patience runs out exactly at the last epoch: the run reached its maximum, not stopped early
+    result, _ = _scripted_run(checkpoint, monkeypatch, [10.0, 20.0, 15.0, 14.0], epochs=4)
+    record = result.early_stopping
+    assert record["best_epoch"] == 2 and len(record["dev_curve"]) == 4
+    assert record["stopped_early"] is False
 
 
 def test_the_cli_takes_patience_and_stores_the_curve(checkpoint, tmp_path, monkeypatch) -> None:

@@ -255,6 +255,7 @@ class EarlyStopping:
     monitor: str
     patience: int
     min_delta: float = 0.0
+    max_epochs: int | None = None  # a run that reaches it was not stopped early
     curve: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int | None = None
     best_value: float = -math.inf
@@ -275,8 +276,9 @@ class EarlyStopping:
             self.best_epoch, self.best_value, self.best_report = epoch, value, report
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             return False
-        self.stopped_early = epoch - self.best_epoch >= self.patience
-        return self.stopped_early
+        stop = epoch - self.best_epoch >= self.patience
+        self.stopped_early = stop and (self.max_epochs is None or epoch < self.max_epochs)
+        return stop
 
     def restore(self) -> Report:
         """Load the best epoch's weights into the model; return that epoch's dev report."""
@@ -427,7 +429,9 @@ def finetune(
         monitor = config.monitor or spec.main_metric
         if monitor is None:
             raise ValueError(f"task {task!r} has no main metric: name one with monitor=")
-        stopper = EarlyStopping(net, score_dev, monitor, config.patience, config.min_delta)
+        stopper = EarlyStopping(
+            net, score_dev, monitor, config.patience, config.min_delta, max_epochs=config.epochs
+        )
     history = train_loop(
         net,
         rows,

@@ -171,7 +171,9 @@ def _arm_summary(
     records = {(ps, fs): run_record(f) for ps, row in folders.items() for fs, f in row.items()}
     values = [float(r["test_metrics"][metric]) for r in records.values()]
     epochs = [{"pretrain_seed": ps, "finetune_seed": fs, "best_epoch": r.get("best_epoch"),
-               "epochs_run": len(r.get("dev_curve", [])), "stopped_early": r.get("stopped_early")}
+               "epochs_run": len(r.get("dev_curve", [])),
+               # from the curve: runs made before a fix flagged a run that hit max_epochs too
+               "stopped_early": len(r.get("dev_curve", [])) < task.max_epochs}
               for (ps, fs), r in records.items()]  # fmt: skip
     summary = {
         "pretrain_seeds": list(seeds),
