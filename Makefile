@@ -84,7 +84,7 @@ study: venv  ## the controlled pretraining study (resumable: re-run to continue;
 
 ablations: venv  ## the ablation study, study/ablations.toml (resumable: re-run to continue; JOBS=2)
 	$(BIN)/python -m spanbert_lab study --protocol study/ablations.toml run --jobs $(or $(JOBS),2)
-	$(BIN)/python -m spanbert_lab study --protocol study/ablations.toml report --ship $(or $(SHIP),subword span span_sbo)
+	$(BIN)/python -m spanbert_lab study --protocol study/ablations.toml report --ship $(or $(SHIP),span_sbo)
 
 student: venv  ## write the student edition (solutions stripped) to build/student/
 	$(BIN)/python -m spanbert_lab.tools.student notebooks build/student

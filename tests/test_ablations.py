@@ -325,7 +325,7 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     # the command line's report (real dev scores, --partial) ships one encoder per arm, seed 0
     assert cli.main(["--protocol", str(path), "report", "--partial"]) == 0
     card = json.loads(
-        (tmp_path / "checkpoints" / "span_sbo-tiny-ablation" / "study.json").read_text()
+        (tmp_path / "checkpoints" / "span_sbo-tiny-ablation" / "ablation.json").read_text()
     )
     assert card["arm"] == "span_sbo" and card["pretrain_seed"] == 0
     assert (tmp_path / "results" / "pretrain" / "subword-seed1.jsonl").is_file()

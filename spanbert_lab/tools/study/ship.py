@@ -22,12 +22,15 @@ from spanbert_lab.tools.study.report import TaskReport
 __all__ = ["ship_models"]
 
 
-def _replace_dir(source: Path, target: Path, card: dict[str, object]) -> None:
+def _replace_dir(
+    source: Path, target: Path, card: dict[str, object], card_name: str = "study.json"
+) -> None:
+    """Copy ``source`` to ``target`` with ``card`` as ``card_name``, replacing it atomically."""
     tmp = target.with_name(f".{target.name}.tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     shutil.copytree(source, tmp)
-    (tmp / "study.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    (tmp / card_name).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     old = target.with_name(f".{target.name}.old")
     if target.exists():
         target.replace(old)

@@ -403,7 +403,8 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
 
 def ship_encoders(protocol: AblationProtocol, arms: Sequence[str] | None = None) -> list[Path]:
     """Each arm's pretraining-seed-0 encoder (its first seed) to
-    ``<ship_dir>/<arm>-<preset>-ablation``, with a ``study.json`` card; no other seed. ``arms``
+    ``<ship_dir>/<arm>-<preset>-ablation``, with an ``ablation.json`` card (``study.json``
+    marks the first study's fine-tuned models); no other seed. ``arms``
     picks which arms (default: all).
 
     Raises:
@@ -423,7 +424,7 @@ def ship_encoders(protocol: AblationProtocol, arms: Sequence[str] | None = None)
         target = protocol.ship_dir / f"{arm.name}-{protocol.pretraining.preset}-ablation"
         card = {"study": protocol.name, "protocol": str(protocol.path), "arm": arm.name,
                 "objective": arm.objective, "pretrain_seed": arm.seeds[0]}  # fmt: skip
-        _replace_dir(source, target, card)
+        _replace_dir(source, target, card, card_name="ablation.json")
         out.append(target)
     return out
 
