@@ -132,11 +132,8 @@ def qa_leakage_line(out: Path) -> str:
         squad = load_squad_json(split, "1.1", path=out / "qa")
         found, total, hit, contexts = context_overlap(squad, sentences)
         parts.append(f"{split} {found:,} of {total:,} ({found / total:.1%}; {hit:,} of {contexts:,} contexts hold one)")  # fmt: skip
-        if split != "train":
-            status = leaked_questions(squad, sentences)
-            questions.append(
-                f"{split} {sum(v is True for v in status.values()):,} of {len(status):,}"
-            )
+        status = leaked_questions(squad, sentences)
+        questions.append(f"{split} {sum(v is True for v in status.values()):,} of {len(status):,}")
     return (
         "- Leakage: the QA contexts and the pretraining corpus are written from the same world, and "
         "some context sentences occur verbatim in the corpus (train or dev documents; sentences "
@@ -146,7 +143,9 @@ def qa_leakage_line(out: Path) -> str:
         "answer sits in such a sentence (*leaked*, `spanbert_lab.data.leakage`): "
         + ", ".join(questions)
         + " (v1.1). It is the same for every encoder; the ablation study "
-        "reports its QA comparisons on leaked and clean questions separately."
+        "reports its QA comparisons on leaked and clean questions separately.\n\n"
+        "  ![QA v1.1 questions per split, leaked (red) and clean (blue)](../docs/img/leakage.png)"
+        "\n\n  (`scripts/leakage_figure.py` draws the figure from the same counts.)"
     )
 
 

@@ -258,7 +258,7 @@ def plot_span_filling(
             missing = [m for m in masks if m not in scores]
             if missing:
                 raise ValueError(f"{arm} {seed}: no score for {missing}")
-    fig, axes = plt.subplots(1, len(masks), figsize=(4.2 * len(masks), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(masks), figsize=(4.2 * len(masks), 3.6))  # each fits its data
     axes = [axes] if len(masks) == 1 else list(axes)
     for ax, mask in zip(axes, masks, strict=True):
         for i, arm in enumerate(arms):
