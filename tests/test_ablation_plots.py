@@ -240,3 +240,4 @@ def test_rate_selection_draws_every_rate_and_rings_the_pick():
     plt.close(fig)
     with pytest.raises(ValueError, match="no dev scores"):
         plot_rate_selection({"span": {"dev_by_lr": {}, "selected_lr": 0.001}}, metric="f1")
+    assert plt.get_fignums() == [], "a refused figure leaves no open figure behind"

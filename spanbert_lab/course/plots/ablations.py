@@ -306,11 +306,12 @@ def plot_rate_selection(arms: Mapping[str, Mapping[str, Any]], *, metric: str) -
     """
     if not arms:
         raise ValueError("nothing to plot: no arms")
+    for arm, block in arms.items():  # refused before a figure exists
+        if not block.get("dev_by_lr"):
+            raise ValueError(f"{arm!r}: no dev scores by learning rate")
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for arm, block in arms.items():
-        scores = {float(lr): float(v) for lr, v in block.get("dev_by_lr", {}).items()}
-        if not scores:
-            raise ValueError(f"{arm!r}: no dev scores by learning rate")
+        scores = {float(lr): float(v) for lr, v in block["dev_by_lr"].items()}
         rates = sorted(scores)
         ax.plot(rates, [scores[r] for r in rates], "-o", ms=3, color=_colour(arm), label=arm)
         pick = float(block["selected_lr"])
