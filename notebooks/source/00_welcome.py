@@ -142,7 +142,7 @@ assert 0.3 < one_seq[0] / span_bert[0] < 0.4 and 0.2 < one_seq[1] / span_bert[1]
 # | `01b_bert_encoder` | the rest of a BERT layer — embeddings, feed-forward, residual + LayerNorm, `[CLS]`/`[SEP]`, WordPiece — and a whole encoder checked against transformers' `BertModel`; layer explorer |
 # | `02_masking` | BERT's token masking, whole words, SpanBERT's geometric spans, the span sampler written by you; mask explorer |
 # | `03_span_boundary_objective` | the SBO head, the combined loss, the pretraining model; SBO explorer |
-# | `04_pretraining` | the training loop, a live tiny pretraining run; the course's four encoders (untrained, BERT, span masking, SpanBERT) compared on the same masks |
+# | `04_pretraining` | the training loop, a live tiny pretraining run; the course's four encoders (untrained, BERT, span masking, SpanBERT) compared on the same masks, then the ablation study's 19 encoders with their seeds |
 # | `05_finetuning` | extractive QA done properly (windows, offsets, n-best, SQuAD metric), NER, classification; the study's results over several seeds, with intervals |
 # | `06_applications` | relation extraction, semantic search, extractive summaries, linear probes — each measured against simple baselines; the released checkpoints handled honestly |
 #
