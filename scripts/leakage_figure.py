@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 
 from spanbert_lab.course.plots.ablations import plot_leakage
 from spanbert_lab.data import load_squad_json
-from spanbert_lab.data.leakage import corpus_sentences, leaked_questions
+from spanbert_lab.data.leakage import corpus_sentences, leaked_questions, question_counts
 
 
 def leakage_counts() -> dict[str, dict[str, int]]:
@@ -26,9 +26,8 @@ def leakage_counts() -> dict[str, dict[str, int]]:
     sentences = corpus_sentences()
     counts = {}
     for split in ("train", "dev", "test"):
-        status = leaked_questions(load_squad_json(split, "1.1"), sentences)
-        leaked = sum(v is True for v in status.values())
-        counts[split] = {"leaked": leaked, "clean": sum(v is False for v in status.values())}
+        n = question_counts(leaked_questions(load_squad_json(split, "1.1"), sentences))
+        counts[split] = {"leaked": n["leaked"], "clean": n["clean"]}
     return counts
 
 

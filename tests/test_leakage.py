@@ -10,6 +10,7 @@ from spanbert_lab.data.leakage import (
     context_overlap,
     corpus_sentences,
     leaked_questions,
+    question_counts,
     sentence_spans,
 )
 
@@ -46,6 +47,7 @@ def test_a_question_is_leaked_by_its_answer_sentence_not_by_its_context(tmp_path
     )  # fmt: skip
     # "Vik" sits in a sentence the corpus only holds with a different ending: clean
     assert status == {"where": True, "born": False, "first": True, "gap": False, "none": None}
+    assert question_counts(status) == {"leaked": 2, "clean": 2, "unanswerable": 1, "total": 5}
 
 
 def test_the_course_test_set_as_the_ablation_protocol_states_it():

@@ -19,7 +19,13 @@ from pathlib import Path
 from spanbert_lab.data.corpus import read_text
 from spanbert_lab.runtime import data_dir
 
-__all__ = ["context_overlap", "corpus_sentences", "leaked_questions", "sentence_spans"]
+__all__ = [
+    "context_overlap",
+    "corpus_sentences",
+    "leaked_questions",
+    "question_counts",
+    "sentence_spans",
+]
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
@@ -70,6 +76,14 @@ def leaked_questions(squad: dict, sentences: set[str]) -> dict[str, bool | None]
                 a, b = next(((a, b) for a, b in spans if start < b), spans[-1])
                 out[str(qa["id"])] = context[a:b] in sentences
     return out
+
+
+def question_counts(status: dict[str, bool | None]) -> dict[str, int]:
+    """Tally :func:`leaked_questions`' answer: ``{"leaked", "clean", "unanswerable", "total"}``."""
+    values = list(status.values())
+    leaked, clean = sum(v is True for v in values), sum(v is False for v in values)
+    return {"leaked": leaked, "clean": clean, "unanswerable": len(values) - leaked - clean,
+            "total": len(values)}  # fmt: skip
 
 
 def context_overlap(squad: dict, sentences: set[str]) -> tuple[int, int, int, int]:

@@ -12,7 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from spanbert_lab.data.corpus import parse_corpus_text, read_text
-from spanbert_lab.data.leakage import context_overlap, corpus_sentences, leaked_questions
+from spanbert_lab.data.leakage import (
+    context_overlap,
+    corpus_sentences,
+    leaked_questions,
+    question_counts,
+)
 from spanbert_lab.data.loaders import load_classification, load_ner, load_qa, load_squad_json
 from spanbert_lab.data.tokenizer import load_tokenizer
 from spanbert_lab.world.card_baselines import baselines
@@ -132,8 +137,8 @@ def qa_leakage_line(out: Path) -> str:
         squad = load_squad_json(split, "1.1", path=out / "qa")
         found, total, hit, contexts = context_overlap(squad, sentences)
         parts.append(f"{split} {found:,} of {total:,} ({found / total:.1%}; {hit:,} of {contexts:,} contexts hold one)")  # fmt: skip
-        status = leaked_questions(squad, sentences)
-        questions.append(f"{split} {sum(v is True for v in status.values()):,} of {len(status):,}")
+        n = question_counts(leaked_questions(squad, sentences))
+        questions.append(f"{split} {n['leaked']:,} of {n['total']:,}")
     return (
         "- Leakage: the QA contexts and the pretraining corpus are written from the same world, and "
         "some context sentences occur verbatim in the corpus (train or dev documents; sentences "
