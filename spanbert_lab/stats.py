@@ -58,6 +58,8 @@ def t_quantile_95(df: float) -> float:
     """
     if not df >= 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if math.isinf(df):  # e.g. no seed varies at all: the normal quantile
+        return 1.96
     if df == int(df) and df <= len(_T95):
         return _T95[int(df) - 1]
     rows = [(k + 1.0, q) for k, q in enumerate(_T95)] + list(_T95_LARGE[1:])

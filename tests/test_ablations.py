@@ -96,6 +96,8 @@ def test_every_arm_of_a_seed_starts_from_the_untrained_controls_weights(tmp_path
         ('batching = "bucketed"', 'batching = "sorted"', "pretraining.batching = 'sorted'"),
         ("coref = 1.0,", "corf = 1.0,", r"study\.stage_hours"),
         ('leakage_split = "answer_sentence"', 'leakage_split = "context"', "statistics.leakage_split = 'context'"),
+        ("seeds = [0, 1, 2]", "seeds = [1, 2]", r"arms\[1\]\.seeds = \[1, 2\]: must hold seed 0"),
+        ("finetune_seeds = [0, 1]", "finetune_seeds = [1, 2]", r"tasks\[0\]\.finetune_seeds"),
     ],
 )  # fmt: skip
 def test_a_broken_protocol_is_refused_with_the_field_named(tmp_path, old, new, message):
@@ -295,6 +297,10 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
     assert 0 <= arm["test_metrics_mean"]["exact_match"] <= arm["test_metrics_mean"]["f1"]
     assert all(e["best_epoch"] in (1, 2) for e in arm["epochs"])
     assert all(e["stopped_early"] == (e["epochs_run"] < 2) for e in arm["epochs"])  # max_epochs 2
+    assert all(e["best_at_max_epochs"] == (e["best_epoch"] == 2) for e in arm["epochs"])
+    assert all(e["best_at_first_epoch"] == (e["best_epoch"] == 1) for e in arm["epochs"])
+    assert set(summary["cpu_hours_by_stage"]) == set(p.stages)
+    assert summary["cpu_hours"] >= sum(summary["cpu_hours_by_stage"].values()) > 0
     (c,) = qa["comparisons"]
     assert (
         set(c) == {"a", "b", "diff", "low", "high", "interval"} and c["interval"] == INTERVAL_TEXT
@@ -319,9 +325,9 @@ def test_the_study_runs_end_to_end_resumes_and_stops_at_the_cap(tmp_path, capsys
         coref["arms"]["subword"]["test_metrics_mean"]
     )
     assert (summary_path.with_suffix(".md")).read_text().count("Table 6") == 1
-    assert "Nearest-compatible baseline (no model): antecedent_accuracy" in (
-        summary_path.with_suffix(".md").read_text()
-    )
+    md = summary_path.with_suffix(".md").read_text()
+    assert "Nearest-compatible baseline (no model): antecedent_accuracy" in md
+    assert "link_accuracy" in md and "muc_f1" in md and "exact_match" in md
     # the command line's report (real dev scores, --partial) ships one encoder per arm, seed 0
     assert cli.main(["--protocol", str(path), "report", "--partial"]) == 0
     card = json.loads(
@@ -404,3 +410,86 @@ def test_the_paired_comparisons_refuse_runs_whose_test_examples_are_not_aligned(
         _grid({0: {0: a}, 1: {0: c}}, "f1")
     with pytest.raises(ValueError, match="not those of the other runs"):
         _grid({0: {0: c}}, "f1", ids=["q1", "q2", "q3"])  # another arm's order
+
+
+def _mini(tmp_path: Path):
+    path = tmp_path / "mini.toml"
+    path.write_text(MINI.format(tmp=tmp_path))
+    return load_ablations(path)
+
+
+def test_every_sitting_counts_toward_the_cpu_hours(tmp_path):
+    """Finished runs, sittings redone from scratch (``lost_cpu_seconds``), unfinished runs
+    (``cpu.jsonl``, ``sitting.json``) and, for pretraining, the committed copies of runs this
+    checkout does not hold."""
+    from spanbert_lab.tools.study.ablations.stages import spent_seconds, stage_cpu_seconds
+
+    p = _mini(tmp_path)
+    finished = finetune_folder(p, "qa-v1.1", "subword", 1e-3, 0, 0)
+    finished.mkdir(parents=True)
+    (finished / "done.json").write_text(json.dumps({"cpu_seconds": 100.0, "lost_cpu_seconds": 7.0}))
+    (finished / "cpu.jsonl").write_text('{"cpu_seconds": 100.0}\n')
+    unfinished = finetune_folder(p, "qa-v1.1", "subword", 2e-3, 0, 0)
+    unfinished.mkdir(parents=True)
+    (unfinished / "lost.jsonl").write_text('{"cpu_seconds": 5.0}\n')
+    (unfinished / "sitting.json").write_text('{"seconds": 31.0, "cpu_seconds": 30.0}')
+    assert stage_cpu_seconds(p, "qa-v1.1") == {"finished": 100.0, "wasted": 42.0}
+    held = p.runs_dir / "pretrain" / "subword" / "seed0"
+    held.mkdir(parents=True)
+    (held / "done.json").write_text(json.dumps({"cpu_seconds": 1000.0}))
+    copies = p.results_dir / "pretrain"
+    copies.mkdir(parents=True)
+    (copies / "subword-seed0.done.json").write_text(json.dumps({"cpu_seconds": 999.0}))
+    (copies / "subword-seed1.done.json").write_text(json.dumps({"cpu_seconds": 800.0}))
+    assert stage_cpu_seconds(p, "pretrain") == {"finished": 1800.0, "wasted": 0.0}
+    assert spent_seconds(p) == 1800.0 + 142.0
+
+
+def test_a_stage_is_admitted_once_and_a_cap_record_outlives_other_stages(tmp_path, monkeypatch):
+    """A stage that has begun runs to its end even when a resumed session's estimate crosses
+    the cap; the next stage is checked (and stopped); ``cap.json`` is rewritten, not dropped,
+    when an earlier stage completes."""
+    from spanbert_lab.tools.study.ablations import stages
+    from spanbert_lab.tools.study.plan import Run
+
+    p = _mini(tmp_path)
+    begun = finetune_folder(p, "qa-v1.1", "subword", 1e-3, 0, 0)
+    begun.mkdir(parents=True)
+    (begun / "done.json").write_text(json.dumps({"cpu_seconds": 40 * 3600.0}))  # 40 h > 30 h
+    todo = {"qa-v1.1": [Run("qa-v1.1/x", [], tmp_path / "x")], "coref": [Run("coref/y", [], tmp_path / "y")]}  # fmt: skip
+    ran = []
+
+    def fake_plan(protocol, stage, dev):
+        return stages.Round(stage, list(todo.get(stage, [])), 2)
+
+    def fake_execute(runs, **_):
+        ran.extend(r.key for r in runs)
+        for r in runs:
+            todo[r.key.split("/")[0]].remove(r)
+        return []
+
+    monkeypatch.setattr(stages, "plan_round", fake_plan)
+    monkeypatch.setattr(stages, "execute", fake_execute)
+    monkeypatch.setattr(stages, "write_random_encoders", lambda protocol: None)
+    (p.results_dir / "cap.json").write_text(json.dumps({"stage": "budget_curve", "message": "m"}))
+    status = run_ablations(p, say=lambda _: None, until="qa-v1.1")
+    assert ran == ["qa-v1.1/x"] and status["qa-v1.1"] == "complete"
+    assert json.loads((p.results_dir / "cap.json").read_text())["stage"] == "budget_curve"
+    status = run_ablations(p, say=lambda _: None)
+    assert status["coref"] == "stopped by the CPU cap" and ran == ["qa-v1.1/x"]
+    assert json.loads((p.results_dir / "cap.json").read_text())["stage"] == "coref"
+
+
+def test_a_difference_of_exactly_the_tie_margin_is_not_a_tie():
+    assert pick_rate({1e-3: 50.0, 2e-3: 50.1}) == 2e-3
+    assert pick_rate({1e-3: 50.0, 2e-3: 50.0999}) == 1e-3
+
+
+def test_a_budget_run_made_at_another_rate_is_refused(tmp_path):
+    """The budget curve's folders do not name the rate: the report reads it from the command."""
+    from spanbert_lab.tools.study.ablations.report import _check_rate
+
+    (tmp_path / "done.json").write_text(json.dumps({"command": "python -m x --lr 0.002 --seeds 0"}))
+    _check_rate(tmp_path, 2e-3)
+    with pytest.raises(ValueError, match=r"ran at lr 0\.002, but the selected rate is 0\.001"):
+        _check_rate(tmp_path, 1e-3)

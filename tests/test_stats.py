@@ -113,6 +113,17 @@ def test_seed_aware_interval_finds_a_real_effect_and_reports_its_parts():
         assert r["df"] >= 2
 
 
+def test_seed_aware_interval_of_arms_whose_seeds_agree_exactly():
+    """No seed variance at all (e.g. two arms that abstain on every question of a subset):
+    infinite degrees of freedom, the normal quantile, and no crash."""
+    same = seed_aware_difference(torch.zeros(2, 1, 5), torch.zeros(3, 1, 5))
+    assert (same["diff"], same["low"], same["high"]) == (0.0, 0.0, 0.0)
+    assert same["df"] == float("inf")
+    shifted = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0]).expand(2, 2, 5)
+    r = seed_aware_difference(shifted, torch.zeros(3, 1, 5))
+    assert r["diff"] == pytest.approx(0.6) and r["low"] <= 0.6 <= r["high"]
+
+
 def test_seed_aware_interval_rejects_bad_shapes():
     ok = torch.zeros(2, 1, 5)
     with pytest.raises(ValueError, match="pretrain seeds, finetune seeds, examples"):
@@ -126,6 +137,7 @@ def test_seed_aware_interval_rejects_bad_shapes():
 def test_t_quantile_matches_the_table_and_errs_wide_between_rows():
     assert t_quantile_95(1) == 12.706 and t_quantile_95(2) == 4.303 and t_quantile_95(30) == 2.042
     assert t_quantile_95(1e9) == pytest.approx(1.96, abs=1e-6)
+    assert t_quantile_95(float("inf")) == 1.96
     scipy_stats = pytest.importorskip("scipy.stats")
     for df in (1.5, 2.5, 3.5, 7.25, 12.3, 35.0, 80.0, 500.0):
         exact = float(scipy_stats.t.ppf(0.975, df))

@@ -248,6 +248,56 @@ def test_the_kept_model_of_the_selected_lr_is_shipped(protocol):
         ship_models(protocol, [report])
 
 
+def test_a_stopped_sittings_cpu_time_is_kept_not_lost(tmp_path):
+    """A sitting that was stopped (session over) left ``sitting.json``: a non-resumable run
+    starts from nothing but keeps it, and any failed sitting, in ``lost.jsonl``; a resumable one
+    adds it to ``cpu.jsonl``, whose sum ``done.json`` reports."""
+    import spanbert_lab.tools.study.runner as runner
+
+    fresh = Run("fresh", ["--help"], tmp_path / "fresh")
+    fresh.folder.mkdir()
+    (fresh.folder / "cpu.jsonl").write_text('{"seconds": 9.0, "cpu_seconds": 8.0}\n')  # failed
+    (fresh.folder / "sitting.json").write_text('{"seconds": 31.0, "cpu_seconds": 30.0}')
+    resumed = Run("resumed", ["--help"], tmp_path / "resumed", resumable=True)
+    resumed.folder.mkdir()
+    (resumed.folder / "cpu.jsonl").write_text('{"seconds": 101.0, "cpu_seconds": 100.0}\n')
+    (resumed.folder / "sitting.json").write_text('{"seconds": 51.0, "cpu_seconds": 50.0}')
+    execute([fresh, resumed], jobs=2, say=lambda _: None, poll_s=0.1)
+    done = {r.key: json.loads((r.folder / "done.json").read_text()) for r in (fresh, resumed)}
+    assert runner.cpu_log_seconds(fresh.folder / "lost.jsonl") == 38.0
+    assert done["fresh"]["lost_cpu_seconds"] == 38.0
+    assert done["fresh"]["cpu_seconds"] == runner.cpu_log_seconds(fresh.folder / "cpu.jsonl") < 38
+    assert done["resumed"]["lost_cpu_seconds"] == 0.0
+    assert done["resumed"]["cpu_seconds"] > 150.0
+    assert not any((r.folder / "sitting.json").exists() for r in (fresh, resumed))
+
+
+def test_the_heartbeat_records_a_live_sittings_cpu_time(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import spanbert_lab.tools.study.runner as runner
+
+    run = Run("busy", [], tmp_path)
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 3: pass"
+    proc = subprocess.Popen([sys.executable, "-c", busy])
+    if not Path(f"/proc/{proc.pid}/stat").is_file():
+        proc.kill()
+        pytest.skip("no /proc: sittings are recorded when they end only")
+    started, seen = time.monotonic(), 0.0
+    try:  # the machine may be busy: wait until the process has had some CPU
+        while seen < 0.3 and time.monotonic() - started < 30:
+            time.sleep(0.2)
+            runner._heartbeat(run, proc, started)
+            seen = json.loads((tmp_path / "sitting.json").read_text())["cpu_seconds"]
+    finally:
+        proc.kill()
+        proc.wait()
+    sitting = json.loads((tmp_path / "sitting.json").read_text())
+    assert 0.3 <= sitting["cpu_seconds"] <= sitting["seconds"] + 0.1
+
+
 def test_cost_counts_every_sitting_and_logs_are_copied(protocol, monkeypatch, tmp_path):
     from spanbert_lab.tools.study.summary import copy_pretraining_logs, cost_seconds
 

@@ -27,8 +27,9 @@ from spanbert_lab.tools.study.ablations.protocol import is_ablation_protocol, lo
 from spanbert_lab.tools.study.ablations.report import ship_encoders, stage_status, write_report
 from spanbert_lab.tools.study.ablations.stages import (
     cap_state,
-    cpu_seconds,
     run_ablations,
+    spent_seconds,
+    stage_cpu_seconds,
     stage_root,
 )
 from spanbert_lab.tools.study.plan import Recipe, finetune_runs
@@ -122,9 +123,13 @@ def _ablations(args: argparse.Namespace) -> int:
         for stage, state in stage_status(protocol).items():
             root = stage_root(protocol, stage)
             done = sum(1 for _ in root.rglob("done.json")) if root.is_dir() else 0
-            hours = cpu_seconds(root) / 3600
-            print(f"{stage}: {state}, {done} runs done, {hours:.2f} CPU-hours")
-        total = sum(cpu_seconds(stage_root(protocol, s)) for s in protocol.stages) / 3600
+            cost = stage_cpu_seconds(protocol, stage)
+            wasted = f" (+{cost['wasted'] / 3600:.2f} in unfinished or redone sittings)"
+            print(
+                f"{stage}: {state}, {done} runs done, {cost['finished'] / 3600:.2f} CPU-hours"
+                + (wasted if cost["wasted"] else "")
+            )
+        total = spent_seconds(protocol) / 3600
         print(f"CPU time so far: {total:.2f} h of the {protocol.cpu_hour_cap:g} h cap")
         cap = cap_state(protocol)
         if cap is not None:

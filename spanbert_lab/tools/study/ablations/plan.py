@@ -165,10 +165,10 @@ def dev_score(folder: Path, monitor: str) -> float | None:
 
 
 def pick_rate(scores: dict[float, float], tie: float = TIE) -> float:
-    """The rate with the best dev score; rates within ``tie`` points of it tie, and the smallest
-    of them wins."""
+    """The rate with the best dev score; rates less than ``tie`` points below it tie, and the
+    smallest of them wins."""
     best = max(scores.values())
-    return min(lr for lr, s in scores.items() if s >= best - tie)
+    return min(lr for lr, s in scores.items() if best - s < tie - 1e-9)
 
 
 @dataclass

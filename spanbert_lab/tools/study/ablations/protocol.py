@@ -200,7 +200,8 @@ def _arms(rows: list[Any]) -> list[Arm]:
                 f"{at}.objective = {objective!r}: choose 'none' or one of {sorted(OBJECTIVES)}"
             )
         tables = [str(t) for t in row.get("tables", [])]
-        arms.append(Arm(get_field(row, "name", str, at), objective, _ints(row, "seeds", at), tables,
+        seeds = _seed_zero_first(_ints(row, "seeds", at), f"{at}.seeds")
+        arms.append(Arm(get_field(row, "name", str, at), objective, seeds, tables,
                         masking_table(row, objective, at)))  # fmt: skip
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
@@ -208,6 +209,14 @@ def _arms(rows: list[Any]) -> list[Arm]:
     if not arms:
         raise ValueError("arms: at least one arm")
     return arms
+
+
+def _seed_zero_first(seeds: list[int], at: str) -> list[int]:
+    """Seeds that hold 0: the learning rate is selected on the runs of pretraining seed 0 and
+    fine-tuning seed 0, and those runs count as that seed pair's."""
+    if 0 not in seeds:
+        raise ValueError(f"{at} = {seeds}: must hold seed 0 (the rate is selected with seed 0)")
+    return seeds
 
 
 def _grid(row: dict[str, Any], at: str, earlier: list[str]) -> list[float] | DerivedGrid:
@@ -268,7 +277,9 @@ def _tasks(rows: list[Any], arms: list[str]) -> list[AblationTask]:
                 task=kind,
                 max_epochs=int(_number(row, "max_epochs", at)),
                 lr_grid=_grid(row, at, [t.name for t in tasks]),
-                finetune_seeds=_ints(row, "finetune_seeds", at),
+                finetune_seeds=_seed_zero_first(
+                    _ints(row, "finetune_seeds", at), f"{at}.finetune_seeds"
+                ),
                 args=[str(a) for a in args],
                 select=get_field(row, "select", str, at),
                 example_score=get_field(row, "example_score", str, at),

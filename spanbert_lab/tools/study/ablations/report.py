@@ -13,6 +13,7 @@ chosen on dev and at 0; the budget curve as the gaps per budget.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ from spanbert_lab.tools.study.ablations.stages import (
     DevScore,
     cap_state,
     copy_pretraining_logs,
-    cpu_seconds,
     plan_round,
     selections,
+    stage_cpu_seconds,
     stage_root,
 )
 from spanbert_lab.tools.study.report import ExampleScores
@@ -173,7 +174,11 @@ def _arm_summary(
     epochs = [{"pretrain_seed": ps, "finetune_seed": fs, "best_epoch": r.get("best_epoch"),
                "epochs_run": len(r.get("dev_curve", [])),
                # from the curve: runs made before a fix flagged a run that hit max_epochs too
-               "stopped_early": len(r.get("dev_curve", [])) < task.max_epochs}
+               "stopped_early": len(r.get("dev_curve", [])) < task.max_epochs,
+               # descriptions, not rules: the best epoch was the last allowed (dev may still
+               # have been rising), or the first (dev never rose by min_delta after it)
+               "best_at_max_epochs": r.get("best_epoch") == task.max_epochs,
+               "best_at_first_epoch": r.get("best_epoch") == 1}
               for (ps, fs), r in records.items()]  # fmt: skip
     summary = {
         "pretrain_seeds": list(seeds),
@@ -262,11 +267,12 @@ def _budget_summary(protocol: AblationProtocol, dev: DevScore) -> dict[str, Any]
             folders = {ps: {fs: (finetune_folder(protocol, task.name, arm, sel[arm].selected, ps, fs) if budget == "converged"
                                  else budget_folder(protocol, arm, budget, ps, fs)) for fs in curve.finetune_seeds}
                        for ps in protocol.arm(arm).seeds}  # fmt: skip
-            values = [
-                float(run_record(f)["test_metrics"][task.select])
-                for row in folders.values()
-                for f in row.values()
-            ]
+            values = []
+            for row in folders.values():
+                for folder in row.values():
+                    record = run_record(folder)
+                    _check_rate(folder, sel[arm].selected)
+                    values.append(float(record["test_metrics"][task.select]))
             arms[arm] = {"mean": sum(values) / len(values), "values": values}
             ids = _test_ids(folders) if ids is None else ids
             scores[arm] = _grid(folders, task.example_score, ids)
@@ -277,6 +283,15 @@ def _budget_summary(protocol: AblationProtocol, dev: DevScore) -> dict[str, Any]
         "finetune_seeds": curve.finetune_seeds,
         "budgets": budgets,
     }
+
+
+def _check_rate(folder: Path, lr: float) -> None:
+    """A budget run's folder does not name its rate: its command must hold the selected one."""
+    command = json.loads((folder / "done.json").read_text(encoding="utf-8")).get("command", "")
+    words = command.split()
+    ran = float(words[words.index("--lr") + 1]) if "--lr" in words else None
+    if ran is not None and not math.isclose(ran, lr, rel_tol=1e-9):
+        raise ValueError(f"{folder}: ran at lr {ran:g}, but the selected rate is {lr:g}: rerun it")
 
 
 def summarise(
@@ -303,11 +318,13 @@ def summarise(
     budget = None
     if protocol.budget_curve is not None and status.get("budget_curve") == "complete":
         budget = _budget_summary(protocol, dev)
-    spent = sum(cpu_seconds(stage_root(protocol, s)) for s in protocol.stages)
+    cost = {s: stage_cpu_seconds(protocol, s) for s in protocol.stages}
     return {
         "protocol": str(protocol.path),
         "name": protocol.name,
-        "cpu_hours": spent / 3600,
+        "cpu_hours": sum(sum(c.values()) for c in cost.values()) / 3600,
+        "cpu_hours_by_stage": {s: c["finished"] / 3600 for s, c in cost.items()},
+        "cpu_hours_wasted": sum(c["wasted"] for c in cost.values()) / 3600,
         "cpu_hour_cap": protocol.cpu_hour_cap,
         "stages": status,
         "cap": cap_state(protocol),
@@ -336,9 +353,16 @@ def _find(
     )
 
 
+# summary.md's "also" column: the other test metrics a task reports, mean over the runs
+ALSO = ("exact_match", "link_accuracy", "muc_f1")
+ALSO_AT_DEV_THRESHOLD = ("exact@dev_threshold", "dev_null_threshold")
+
+
 def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
+    stages = ", ".join(f"{s} {h:.2f}" for s, h in summary["cpu_hours_by_stage"].items())
     lines = [f"# {protocol.name}", "", f"Protocol: `{protocol.path}`. CPU time so far: {summary['cpu_hours']:.2f} h "
-             f"(cap {protocol.cpu_hour_cap:g} h). Intervals: {INTERVAL_TEXT}; {summary['comparisons_per_task']} "
+             f"(cap {protocol.cpu_hour_cap:g} h): finished runs {stages}; stopped or redone sittings "
+             f"{summary['cpu_hours_wasted']:.2f}. Intervals: {INTERVAL_TEXT}; {summary['comparisons_per_task']} "
              "comparisons per task, no multiple-comparison correction.", ""]  # fmt: skip
     for stage, state in summary["stages"].items():
         if state != "complete":
@@ -362,17 +386,31 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             "",
             f"## {name} (test {block['metric']})",
             "",
-            "| arm | grid | selected | best epochs | test mean | values |",
-            "|---|---|---|---|---|---|",
+            "| arm | grid | selected | best epochs | best = last / first epoch | test mean | values | also (mean) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for arm, s in block["arms"].items():
             edge = " (edge!)" if s["selected_at_edge"] else ""
             best = ", ".join(str(e["best_epoch"]) for e in s["epochs"])
+            ends = "{} / {}".format(sum(e.get("best_at_max_epochs", False) for e in s["epochs"]),
+                                    sum(e.get("best_at_first_epoch", False) for e in s["epochs"]))  # fmt: skip
             values = ", ".join(f"{v:.1f}" for v in s["test"]["values"])
             grid = ", ".join(f"{lr:g}" for lr in s["lr_grid"])
-            lines.append(
-                f"| `{arm}` | {grid} | {s['selected_lr']:g}{edge} | {best} | {s['test']['mean']:.1f} | {values} |"
+            keys = ALSO_AT_DEV_THRESHOLD if block["metric"].endswith("@dev_threshold") else ALSO
+            also = ", ".join(
+                f"{k} {v:.2f}" for k, v in s.get("test_metrics_mean", {}).items() if k in keys
             )
+            lines.append(
+                f"| `{arm}` | {grid} | {s['selected_lr']:g}{edge} | {best} | {ends} | {s['test']['mean']:.1f} | {values} | {also} |"
+            )
+        if "threshold_0" in block:
+            means = ", ".join(
+                f"`{a}` {t['mean']:.1f}" for a, t in block["threshold_0"]["arms"].items()
+            )
+            lines += [
+                "",
+                f"At the fixed threshold 0 (test {block['threshold_0']['metric']}): {means}.",
+            ]
         others = next(iter(block["arms"].values()), {}).get("test_metrics_mean", {})
         if "baseline_antecedent_accuracy" in others:  # coreference: the same for every arm
             lines += ["", "Nearest-compatible baseline (no model): " + ", ".join(

@@ -7,7 +7,11 @@ cost stays within ``cpu_hour_cap``: the estimate is the mean CPU time of the sta
 times the runs still to do, or, before any is done, the protocol's ``stage_hours`` for it (the
 table of ``study/ablations.md``). A stage that would cross the cap is not started, no later stage
 is either, and ``cap.json`` in the results folder says which (``study status`` and the report
-read it). Nothing is cut inside a stage.
+read it). The check is made once, when the stage starts: a stage that has begun is run to the
+end, whatever a resumed session estimates, so nothing is cut inside a stage.
+
+The CPU time counted is every sitting's (:mod:`spanbert_lab.tools.study.runner`): finished runs,
+sittings that were stopped and redone from scratch, and unfinished runs so far.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from spanbert_lab.tools.study.ablations.plan import (
 )
 from spanbert_lab.tools.study.ablations.protocol import AblationProtocol, AblationTask, DerivedGrid
 from spanbert_lab.tools.study.plan import Run, steps_for_tokens
-from spanbert_lab.tools.study.runner import execute
+from spanbert_lab.tools.study.runner import cpu_log_seconds, execute
 from spanbert_lab.tools.study.stages import block_lengths, save_untrained_encoder
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "plan_round",
     "run_ablations",
     "selections",
+    "spent_seconds",
+    "stage_cpu_seconds",
     "stage_root",
 ]
 
@@ -75,6 +81,48 @@ def cpu_seconds(folder: Path) -> float:
         record = json.loads(done.read_text(encoding="utf-8"))
         total += float(record.get("cpu_seconds", record.get("seconds", 0.0)))
     return total
+
+
+SITTING_FILES = ("done.json", "cpu.jsonl", "lost.jsonl", "sitting.json")
+
+
+def _wasted_seconds(run: Path) -> float:
+    """CPU seconds of one run folder's sittings that no finished result holds: redone ones
+    (``lost.jsonl``), and, while the run is unfinished, every sitting so far."""
+    if (run / "done.json").is_file():
+        record = json.loads((run / "done.json").read_text(encoding="utf-8"))
+        return float(record.get("lost_cpu_seconds", 0.0))
+    total = cpu_log_seconds(run / "cpu.jsonl") + cpu_log_seconds(run / "lost.jsonl")
+    if (run / "sitting.json").is_file():
+        total += float(
+            json.loads((run / "sitting.json").read_text(encoding="utf-8"))["cpu_seconds"]
+        )
+    return total
+
+
+def stage_cpu_seconds(protocol: AblationProtocol, stage: str) -> dict[str, float]:
+    """What a stage has cost so far: ``{"finished", "wasted"}`` CPU seconds (finished runs;
+    sittings redone or not finished). Pretraining reads ``runs_dir`` and, for runs that checkout
+    does not hold, the committed copies of their ``done.json`` (``results/pretrain/``)."""
+    root = stage_root(protocol, stage)
+    runs = (
+        {f.parent for name in SITTING_FILES for f in root.rglob(name)} if root.is_dir() else set()
+    )
+    finished = sum(cpu_seconds(run) for run in runs if (run / "done.json").is_file())
+    wasted = sum(_wasted_seconds(run) for run in runs)
+    if stage == "pretrain":
+        held = {f"{run.parent.name}-{run.name}" for run in runs}
+        for copy in sorted((protocol.results_dir / "pretrain").glob("*.done.json")):
+            if copy.name.removesuffix(".done.json") not in held:
+                record = json.loads(copy.read_text(encoding="utf-8"))
+                finished += float(record.get("cpu_seconds", record.get("seconds", 0.0)))
+                wasted += float(record.get("lost_cpu_seconds", 0.0))
+    return {"finished": finished, "wasted": wasted}
+
+
+def spent_seconds(protocol: AblationProtocol) -> float:
+    """Every stage's CPU seconds so far, wasted sittings included."""
+    return sum(sum(stage_cpu_seconds(protocol, s).values()) for s in protocol.stages)
 
 
 def _selection(
@@ -184,7 +232,7 @@ def cap_state(protocol: AblationProtocol) -> dict | None:
 
 def _admit(protocol: AblationProtocol, round_: Round) -> dict | None:
     """``None`` when the stage fits under the cap, else the record of why it does not."""
-    spent = sum(cpu_seconds(stage_root(protocol, s)) for s in protocol.stages)
+    spent = spent_seconds(protocol)
     root = stage_root(protocol, round_.stage)
     done = sum(1 for _ in root.rglob("done.json")) if root.is_dir() else 0
     remaining = max(round_.planned - done, len(round_.todo))
@@ -245,7 +293,9 @@ def run_ablations(
         if stage == "pretrain":
             write_random_encoders(protocol)
         round_ = plan_round(protocol, stage, dev)
-        if round_.todo:
+        root = stage_root(protocol, stage)
+        begun = root.is_dir() and any(root.rglob("done.json"))
+        if round_.todo and not begun:  # admitted once, when it starts; then run to its end
             stop = _admit(protocol, round_)
             if stop is not None:
                 cap_file.parent.mkdir(parents=True, exist_ok=True)
@@ -261,7 +311,8 @@ def run_ablations(
                 raise RuntimeError(f"{len(failed)} runs of {stage} failed, e.g. {failed[0].key}")
             round_ = plan_round(protocol, stage, dev)
         status[stage] = "complete"
-        cap_file.unlink(missing_ok=True)
+        if (cap_state(protocol) or {}).get("stage") == stage:
+            cap_file.unlink()  # the stage the cap once stopped has run since (the cap was raised)
         if stage == until:
             break
     return status
