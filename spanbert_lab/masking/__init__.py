@@ -13,6 +13,9 @@ algorithm:
 * :mod:`~spanbert_lab.masking.replacement` — 80/10/10 per span or per token, random tokens;
 * :mod:`~spanbert_lab.masking.batch` — :func:`mask_batch`, a short loop over these.
 
+:mod:`~spanbert_lab.masking.mentions` measures the result: how often a scheme hides a whole
+annotated mention (``mention_coverage``).
+
 A segment is a maximal run of real text tokens: the control tokens ([CLS], [SEP], [PAD],
 [MASK]) are never selected and, in the two-segment (NSP) layout, each segment is masked on its
 own, so spans never cross [SEP]. [UNK] is ordinary text. Every draw comes from an explicit
