@@ -493,3 +493,73 @@ def test_a_budget_run_made_at_another_rate_is_refused(tmp_path):
     _check_rate(tmp_path, 2e-3)
     with pytest.raises(ValueError, match=r"ran at lr 0\.002, but the selected rate is 0\.001"):
         _check_rate(tmp_path, 1e-3)
+
+
+def test_qa_v2_is_compared_at_the_dev_threshold_and_at_threshold_0(tmp_path):
+    """QA v2.0's report reads the test scores at the dev-chosen null threshold (columns
+    ``f1@dev_threshold``) for its comparisons, and those at the fixed threshold 0 beside them,
+    with the leaked/clean split over the answerable questions; ``summary.md`` shows both."""
+    from spanbert_lab.data import load_squad_json
+    from spanbert_lab.tools.study.ablations.report import _task_summary, markdown
+
+    v2 = MINI.replace(
+        '[[tasks]]\nname = "coref"',
+        """[[tasks]]
+name = "qa-v2.0"
+task = "qa"
+version = "2.0"
+max_epochs = 2
+lr_grid = "qa-v1.1 selected x [0.5, 1, 2]"
+finetune_seeds = [0]
+select = "f1"
+example_score = "f1"
+threshold = "dev"
+arms = "all"
+
+[[tasks]]
+name = "coref\"""",
+    ).replace('"qa-v1.1", "coref"', '"qa-v1.1", "qa-v2.0", "coref"')
+    path = tmp_path / "v2.toml"
+    path.write_text(v2.format(tmp=tmp_path))
+    p = load_ablations(path)
+    task = p.task("qa-v2.0")
+    ids = [str(qa["id"]) for art in load_squad_json("test", "2.0")["data"]
+           for par in art["paragraphs"] for qa in par["qas"]][:40]  # fmt: skip
+
+    def dev(folder, monitor):  # every arm peaks at 2e-3 (v1.1) and at that rate again (v2.0)
+        lr = float(re.search(r"lr([0-9.e-]+)", str(folder)).group(1))
+        return -abs(lr - 2e-3) * 1e4
+
+    expected = {}
+    for arm, at_zero, at_dev in (("subword", 0.2, 0.5), ("span_sbo", 0.4, 0.9)):
+        for ps in (0, 1):
+            run = finetune_folder(p, "qa-v2.0", arm, 2e-3, ps, 0)
+            (run / "seed0" / "test").mkdir(parents=True)
+            rows = [[at_zero, at_zero, at_dev, at_dev] for _ in ids]
+            (run / "seed0" / "test" / "example_scores.json").write_text(json.dumps(
+                {"ids": ids, "columns": ["f1", "exact", "f1@dev_threshold", "exact@dev_threshold"],
+                 "scores": rows}))  # fmt: skip
+            metrics = {"f1": 100 * at_zero, "exact_match": 100 * at_zero,
+                       "f1@dev_threshold": 100 * at_dev, "exact@dev_threshold": 100 * at_dev,
+                       "dev_null_threshold": -1.5}  # fmt: skip
+            (run / "result.json").write_text(json.dumps({"runs": [{"test_metrics": metrics,
+                "best_epoch": 2, "dev_curve": [{}, {}], "metrics": {"best_f1": 0.0}}]}))  # fmt: skip
+            (run / "done.json").write_text(json.dumps({"command": "x --lr 0.002"}))
+        expected[arm] = (100 * at_zero, 100 * at_dev)
+    block = _task_summary(p, task, dev)
+    assert block["metric"] == "f1@dev_threshold"
+    assert block["arms"]["subword"]["lr_grid"] == [1e-3, 2e-3, 4e-3]
+    assert block["arms"]["span_sbo"]["test"]["mean"] == pytest.approx(90.0)
+    assert block["threshold_0"]["arms"]["span_sbo"]["mean"] == pytest.approx(40.0)
+    (c,) = block["comparisons"]
+    assert c["diff"] == pytest.approx(40.0) and c["low"] == pytest.approx(40.0)  # no variance
+    (z,) = block["threshold_0"]["comparisons"]
+    assert z["diff"] == pytest.approx(20.0)
+    leak = block["leakage"]
+    assert leak["leaked"]["questions"] + leak["clean"]["questions"] + leak["unanswerable"] == 40
+    summary = {"cpu_hours": 0.0, "cpu_hours_by_stage": {}, "cpu_hours_wasted": 0.0,
+               "comparisons_per_task": 1, "stages": {}, "cap": None,
+               "tasks": {"qa-v2.0": block}, "budget_curve": None}  # fmt: skip
+    md = markdown(p, summary)
+    assert "At the fixed threshold 0 (test f1): `subword` 20.0, `span_sbo` 40.0." in md
+    assert "exact@dev_threshold 90.00" in md and "dev_null_threshold -1.50" in md
