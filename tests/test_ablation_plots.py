@@ -110,6 +110,11 @@ def test_finetune_curves_smooth_the_loss_and_mark_the_best_epoch():
     assert list(right.lines[0].get_ydata()) == [10.0, 30.0]
     assert _points(right, "*") == [(4.0, 30.0)]
     plt.close(fig)
+    fig = plot_finetune_curves({"span": [run]}, metric="f1", marks={"2 epochs": 3})
+    for ax in fig.axes:
+        (mark,) = [ln for ln in ax.lines if ln.get_label() == "2 epochs"]
+        assert list(mark.get_xdata()) == [3, 3]
+    plt.close(fig)
     with pytest.raises(ValueError, match="smooth must be at least 1"):
         plot_finetune_curves({"span": [run]}, metric="f1", smooth=0)
     with pytest.raises(ValueError, match="no runs"):

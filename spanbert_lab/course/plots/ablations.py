@@ -158,7 +158,11 @@ def _smooth(values: Sequence[float], window: int) -> list[float]:
 
 
 def plot_finetune_curves(
-    runs: Mapping[str, Sequence[Mapping[str, Any]]], *, metric: str, smooth: int = 25
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    metric: str,
+    smooth: int = 25,
+    marks: Mapping[str, float] | None = None,
 ) -> Figure:
     """Left: training loss by update (each run a line, ``smooth``-update moving average); right:
     the dev ``metric`` after each epoch, by update, with each run's best epoch marked.
@@ -168,6 +172,8 @@ def plot_finetune_curves(
             "best_epoch": int}, …]}``.
         metric: the dev metric to draw (e.g. ``"f1"``).
         smooth: the moving-average window of the loss (1: raw).
+        marks: ``{label: update}``: a dashed vertical line on both panels at each (e.g. where a
+            2-epoch budget ends).
 
     Raises:
         ValueError: no runs, or ``smooth`` < 1.
@@ -197,6 +203,8 @@ def plot_finetune_curves(
         xlabel="update", ylabel=f"dev {metric}", title=f"dev {metric} after each epoch (★ best)"
     )
     for ax in (left, right):
+        for k, (label, update) in enumerate((marks or {}).items()):
+            ax.axvline(update, color="0.3", ls=(0, (4, 2 + 2 * k)), lw=1, label=label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
