@@ -563,3 +563,24 @@ name = "coref\"""",
     md = markdown(p, summary)
     assert "At the fixed threshold 0 (test f1): `subword` 20.0, `span_sbo` 40.0." in md
     assert "exact@dev_threshold 90.00" in md and "dev_null_threshold -1.50" in md
+
+
+def test_status_projects_each_stage_from_its_finished_runs(tmp_path, monkeypatch):
+    """``projected_hours``: spent + the mean cost of a stage's finished runs times its runs still
+    planned; a stage that cannot be planned yet counts its ``stage_hours``."""
+    from spanbert_lab.tools.study.ablations import stages
+
+    p = _mini(tmp_path)
+    run = finetune_folder(p, "qa-v1.1", "subword", 1e-3, 0, 0)
+    run.mkdir(parents=True)
+    (run / "done.json").write_text(json.dumps({"cpu_seconds": 360.0}))
+
+    def dev(folder, monitor):
+        return 1.0 if (folder / "done.json").is_file() else None
+
+    monkeypatch.setattr(stages, "_pretrain_round", lambda protocol: stages.Round("pretrain", [], 4))
+    hours = stages.projected_hours(p, dev)
+    # qa-v1.1: 2 arms x (2 rates + 2 seeds - 1) = 6 runs planned, 1 done at 0.1 h: 0.6 h
+    assert hours == pytest.approx(
+        {"pretrain": 0.0, "qa-v1.1": 0.6, "coref": 0.0, "budget_curve": 100.0}
+    )

@@ -27,6 +27,7 @@ from spanbert_lab.tools.study.ablations.protocol import is_ablation_protocol, lo
 from spanbert_lab.tools.study.ablations.report import ship_encoders, stage_status, write_report
 from spanbert_lab.tools.study.ablations.stages import (
     cap_state,
+    projected_hours,
     run_ablations,
     spent_seconds,
     stage_cpu_seconds,
@@ -131,6 +132,12 @@ def _ablations(args: argparse.Namespace) -> int:
             )
         total = spent_seconds(protocol) / 3600
         print(f"CPU time so far: {total:.2f} h of the {protocol.cpu_hour_cap:g} h cap")
+        projected = projected_hours(protocol)
+        print(
+            f"projected at the end: {sum(projected.values()):.1f} h ("
+            + ", ".join(f"{s} {h:.1f}" for s, h in projected.items())
+            + "; mean cost of each stage's finished runs, else its stage_hours)"
+        )
         cap = cap_state(protocol)
         if cap is not None:
             print(cap["message"])

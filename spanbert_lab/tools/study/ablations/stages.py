@@ -45,6 +45,7 @@ __all__ = [
     "cap_state",
     "cpu_seconds",
     "plan_round",
+    "projected_hours",
     "run_ablations",
     "selections",
     "spent_seconds",
@@ -228,6 +229,32 @@ def cap_state(protocol: AblationProtocol) -> dict | None:
     """What ``cap.json`` says: the stage the cap stopped and why (``None``: no stop)."""
     path = protocol.results_dir / "cap.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def projected_hours(protocol: AblationProtocol, dev: DevScore = dev_score) -> dict[str, float]:
+    """Per stage, the CPU-hours it will have cost when complete, as far as is known now: what it
+    cost so far (wasted sittings included) plus, for the runs still planned, the mean CPU time of
+    its finished runs (before any, ``stage_hours`` shared over its planned runs); a stage that
+    cannot be planned yet (it needs an earlier stage's selection) counts ``stage_hours``. A
+    reading aid for ``study status``: the cap itself is checked as the module docstring says."""
+    out = {}
+    for stage in protocol.stages:
+        cost = stage_cpu_seconds(protocol, stage)
+        spent = cost["finished"] + cost["wasted"]
+        root = stage_root(protocol, stage)
+        done = sum(1 for _ in root.rglob("done.json")) if root.is_dir() else 0
+        try:
+            round_ = plan_round(protocol, stage, dev)
+        except (RuntimeError, FileNotFoundError):
+            out[stage] = protocol.stage_hours.get(stage, 0.0)
+            continue
+        remaining = max(round_.planned - done, len(round_.todo)) if round_.todo else 0
+        if done:
+            per_run = cost["finished"] / done
+        else:
+            per_run = protocol.stage_hours.get(stage, 0.0) * 3600 / max(round_.planned, 1)
+        out[stage] = (spent + per_run * remaining) / 3600
+    return out
 
 
 def _admit(protocol: AblationProtocol, round_: Round) -> dict | None:
