@@ -249,6 +249,32 @@ def test_unreadable_notebook_is_crashed_not_fatal(tmp_path: Path) -> None:
     assert statuses == dict.fromkeys(KEYS, "crashed"), statuses
 
 
+def test_notebooks_are_planned_on_the_calling_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ast.parse`` on several threads at once can fail on CPython 3.11 ("AST constructor
+    recursion depth mismatch"), so reading and planning must not run in the grading pool."""
+    import threading
+
+    import spanbert_lab.tools.grade.runner as runner
+
+    planned_on = []
+
+    def record(nb, name):
+        planned_on.append(threading.current_thread())
+        return []  # no exercises: nothing is executed
+
+    monkeypatch.setattr(runner, "plan_notebook", record)
+    for student in ("ann", "bob", "cat"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        nbformat.write(
+            nbformat.v4.new_notebook(), tmp_path / "class" / student / "01_attention.ipynb"
+        )
+    results = grade_submissions(tmp_path / "class", tmp_path / "out", time_limit=5, jobs=3)
+    assert [r.outcome for r in results] == ["no exercises"] * 3
+    assert planned_on == [threading.main_thread()] * 3
+
+
 # --- the grader decides in its own process: cheating does not earn "correct" ----------------------
 
 PATCH_CHECK = (

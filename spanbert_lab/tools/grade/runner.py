@@ -194,11 +194,8 @@ def _stopped_message(plan: ExercisePlan, outcome: str, detail: str, events: list
     return f"not reached: the notebook {outcome}{at} ({detail})"
 
 
-def grade_notebook(
-    path: Path, student: str, *, time_limit: float, work_root: Path
-) -> NotebookResult:
-    """Execute one student notebook and give a verdict on each of its exercises."""
-    path = Path(path)
+def _read_plans(path: Path, student: str) -> list[ExercisePlan] | NotebookResult:
+    """The exercise plans of one notebook, or the result that says why it cannot be read."""
     name = path.name
     try:
         nb = nbformat.read(path, as_version=4)
@@ -213,6 +210,14 @@ def grade_notebook(
         return NotebookResult(student, name, "error", message, 0.0, rows)
     if not plans:
         return NotebookResult(student, name, "no exercises", "", 0.0, ())
+    return plans
+
+
+def _grade_planned(
+    path: Path, student: str, plans: list[ExercisePlan], *, time_limit: float, work_root: Path
+) -> NotebookResult:
+    """Execute one notebook whose exercises are already planned and give the verdicts."""
+    name = path.name
     events_path = work_root / "events" / student / f"{path.stem}.jsonl"
     events_path.parent.mkdir(parents=True, exist_ok=True)
     events_path.unlink(missing_ok=True)
@@ -231,6 +236,17 @@ def grade_notebook(
             status, message = "crashed", _stopped_message(plan, outcome, detail, events)
         rows.append(ExerciseResult(student, name, plan.key, plan.title, status, message))
     return NotebookResult(student, name, outcome, detail, round(seconds, 1), tuple(rows))
+
+
+def grade_notebook(
+    path: Path, student: str, *, time_limit: float, work_root: Path
+) -> NotebookResult:
+    """Execute one student notebook and give a verdict on each of its exercises."""
+    path = Path(path)
+    plans = _read_plans(path, student)
+    if isinstance(plans, NotebookResult):
+        return plans
+    return _grade_planned(path, student, plans, time_limit=time_limit, work_root=work_root)
 
 
 def grade_submissions(
@@ -261,11 +277,22 @@ def grade_submissions(
         raise ValueError(f"the output folder {output} must not lie inside {root}")
     output.mkdir(parents=True, exist_ok=True)
 
-    def one(item: tuple[str, Path]) -> NotebookResult:
-        result = grade_notebook(item[1], item[0], time_limit=time_limit, work_root=output)
+    # Every notebook is read and planned here, on one thread: CPython 3.11's AST validator keeps
+    # its recursion counter per interpreter, so ``ast.parse`` on several threads at once can fail
+    # with "AST constructor recursion depth mismatch". Only the execution runs in the pool.
+    planned = [
+        (student, Path(path), _read_plans(Path(path), student)) for student, path in submissions
+    ]
+
+    def one(item: tuple[str, Path, list[ExercisePlan] | NotebookResult]) -> NotebookResult:
+        student, path, plans = item
+        if isinstance(plans, NotebookResult):
+            result = plans
+        else:
+            result = _grade_planned(path, student, plans, time_limit=time_limit, work_root=output)
         if progress is not None:
             progress(result)
         return result
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, submissions))
+        return list(pool.map(one, planned))
