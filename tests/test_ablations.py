@@ -445,17 +445,20 @@ def test_every_sitting_counts_toward_the_cpu_hours(tmp_path):
     assert spent_seconds(p) == 1800.0 + 142.0
 
 
-def test_a_stage_is_admitted_once_and_a_cap_record_outlives_other_stages(tmp_path, monkeypatch):
-    """A stage that has begun runs to its end even when a resumed session's estimate crosses
-    the cap; the next stage is checked (and stopped); ``cap.json`` is rewritten, not dropped,
-    when an earlier stage completes."""
+@pytest.mark.parametrize("record", ["done.json", "sitting.json"])
+def test_a_stage_is_admitted_once_and_a_cap_record_outlives_other_stages(
+    tmp_path, monkeypatch, record
+):
+    """A stage that has begun (a finished run, or only a stopped sitting of its first run) runs
+    to its end even when a resumed session's estimate crosses the cap; the next stage is checked
+    (and stopped); ``cap.json`` is rewritten, not dropped, when an earlier stage completes."""
     from spanbert_lab.tools.study.ablations import stages
     from spanbert_lab.tools.study.plan import Run
 
     p = _mini(tmp_path)
     begun = finetune_folder(p, "qa-v1.1", "subword", 1e-3, 0, 0)
     begun.mkdir(parents=True)
-    (begun / "done.json").write_text(json.dumps({"cpu_seconds": 40 * 3600.0}))  # 40 h > 30 h
+    (begun / record).write_text(json.dumps({"cpu_seconds": 40 * 3600.0}))  # 40 h > 30 h
     todo = {"qa-v1.1": [Run("qa-v1.1/x", [], tmp_path / "x")], "coref": [Run("coref/y", [], tmp_path / "y")]}  # fmt: skip
     ran = []
 
@@ -584,3 +587,31 @@ def test_status_projects_each_stage_from_its_finished_runs(tmp_path, monkeypatch
     assert hours == pytest.approx(
         {"pretrain": 0.0, "qa-v1.1": 0.6, "coref": 0.0, "budget_curve": 100.0}
     )
+
+
+def test_summary_md_names_the_budget_curves_seeds_and_the_coref_link_metrics(tmp_path):
+    """``summary.md`` says the budget curve's rows (converged included) use its own fine-tuning
+    seeds, labels the converged row, and shows coreference's per-form link accuracy and what
+    its link F1 is."""
+    from spanbert_lab.tools.study.ablations.report import markdown
+
+    p = _mini(tmp_path)
+    gap = {"a": "span_sbo", "b": "subword", "diff": 5.0, "low": 1.0, "high": 9.0, "interval": "x"}
+    run = {"best_epoch": 3, "best_at_max_epochs": False, "best_at_first_epoch": False}
+    arm = {"lr_grid": [1e-3, 2e-3], "selected_lr": 1e-3, "selected_at_edge": False,
+           "epochs": [run], "test": {"mean": 70.0, "values": [70.0]},
+           "test_metrics_mean": {"link_accuracy": 80.0, "link_accuracy_pronoun": 75.0,
+                                 "muc_f1": 85.0, "baseline_antecedent_accuracy": 60.0}}  # fmt: skip
+    coref = {"metric": "antecedent_accuracy", "arms": {"subword": arm, "span_sbo": arm},
+             "comparisons": [gap]}  # fmt: skip
+    scores = {"arms": {"subword": {"mean": 50.0}, "span_sbo": {"mean": 55.0}}, "gaps": [gap]}
+    curve = {"task": "qa-v1.1", "metric": "f1", "finetune_seeds": [0],
+             "budgets": {"2": scores, "converged": scores}}  # fmt: skip
+    summary = {"cpu_hours": 0.0, "cpu_hours_by_stage": {}, "cpu_hours_wasted": 0.0,
+               "comparisons_per_task": 1, "stages": {}, "cap": None,
+               "tasks": {"coref": coref}, "budget_curve": curve}  # fmt: skip
+    md = markdown(p, summary)
+    assert "link_accuracy_pronoun 75.00" in md and "The link F1 is MUC F1" in md
+    assert "uses fine-tuning seeds [0] only" in md
+    assert "- 2 epochs: `subword` 50.0" in md
+    assert "- converged (best dev epoch): `subword` 50.0" in md

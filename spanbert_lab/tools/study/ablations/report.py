@@ -398,7 +398,9 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             grid = ", ".join(f"{lr:g}" for lr in s["lr_grid"])
             keys = ALSO_AT_DEV_THRESHOLD if block["metric"].endswith("@dev_threshold") else ALSO
             also = ", ".join(
-                f"{k} {v:.2f}" for k, v in s.get("test_metrics_mean", {}).items() if k in keys
+                f"{k} {v:.2f}"
+                for k, v in s.get("test_metrics_mean", {}).items()
+                if k in keys or (keys is ALSO and k.startswith("link_accuracy_"))  # per form
             )
             lines.append(
                 f"| `{arm}` | {grid} | {s['selected_lr']:g}{edge} | {best} | {ends} | {s['test']['mean']:.1f} | {values} | {also} |"
@@ -414,7 +416,9 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
         others = next(iter(block["arms"].values()), {}).get("test_metrics_mean", {})
         if "baseline_antecedent_accuracy" in others:  # coreference: the same for every arm
             lines += ["", "Nearest-compatible baseline (no model): " + ", ".join(
-                f"{k.removeprefix('baseline_')} {v:.1f}" for k, v in others.items() if k.startswith("baseline_"))]  # fmt: skip
+                f"{k.removeprefix('baseline_')} {v:.1f}" for k, v in others.items() if k.startswith("baseline_"))
+                + ". The link F1 is MUC F1: precision and recall of the coreference links each "
+                "predicted chain implies; `link_accuracy_<form>` splits link accuracy by mention form."]  # fmt: skip
         leak = block.get("leakage")
         if leak is None:
             lines += ["", "| comparison | difference [95%] |", "|---|---|"]
@@ -431,11 +435,16 @@ def markdown(protocol: AblationProtocol, summary: dict[str, Any]) -> str:
             "",
             f"## Budget curve ({curve['task']}, test {curve['metric']}, fine-tuning seeds {curve['finetune_seeds']})",
             "",
-        ]
+            f"Every row, the converged one included, uses fine-tuning seeds {curve['finetune_seeds']} "
+            f"only, so its converged gaps can differ from the {curve['task']} table above, which "
+            "averages every fine-tuning seed.",
+            "",
+        ]  # fmt: skip
         for budget, block in curve["budgets"].items():
             gaps = "; ".join(f"`{c['a']}` − `{c['b']}` {_fmt(c)}" for c in block["gaps"])
             means = ", ".join(f"`{a}` {s['mean']:.1f}" for a, s in block["arms"].items())
-            lines.append(f"- {budget} epochs: {means}. {gaps}")
+            label = "converged (best dev epoch)" if budget == "converged" else f"{budget} epochs"
+            lines.append(f"- {label}: {means}. {gaps}")
     return "\n".join(lines) + "\n"
 
 

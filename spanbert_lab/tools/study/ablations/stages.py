@@ -321,7 +321,9 @@ def run_ablations(
             write_random_encoders(protocol)
         round_ = plan_round(protocol, stage, dev)
         root = stage_root(protocol, stage)
-        begun = root.is_dir() and any(root.rglob("done.json"))
+        # begun: a run of it has finished or has at least one sitting on record (a session that
+        # stopped inside its first runs must not have the stage checked against the cap again)
+        begun = root.is_dir() and any(any(root.rglob(name)) for name in SITTING_FILES)
         if round_.todo and not begun:  # admitted once, when it starts; then run to its end
             stop = _admit(protocol, round_)
             if stop is not None:
